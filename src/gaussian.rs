@@ -1,0 +1,275 @@
+//! Gaussian energy U(x) = ½ (x−μ)ᵀ P (x−μ) with precision P, full or diagonal.
+//!
+//! Parameters, flat: μ (d values), then P — its diagonal (d values) when
+//! diagonal, else its lower triangle row by row ((0,0), (1,0), (1,1), (2,0)…,
+//! d(d+1)/2 values). P must stay symmetric positive definite: `set_params`
+//! refuses anything else, so the density is always normalisable.
+
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::error::{Error, check_dim, check_size};
+use crate::linalg::{cholesky, spd_inverse};
+
+/// A Gaussian potential in dimension `d ≤ D`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gaussian<const D: usize> {
+    d: usize,
+    diagonal: bool,
+    mean: [f32; D],
+    /// Symmetric; only the diagonal is used when `diagonal`.
+    prec: [[f32; D]; D],
+}
+
+impl<const D: usize> Gaussian<D> {
+    /// N(0, I) in dimension `d`.
+    pub fn standard(d: usize) -> Result<Self, Error> {
+        check_size(d, D)?;
+        let mut prec = [[0.0; D]; D];
+        for (i, row) in prec.iter_mut().enumerate().take(d) {
+            row[i] = 1.0;
+        }
+        Ok(Gaussian {
+            d,
+            diagonal: true,
+            mean: [0.0; D],
+            prec,
+        })
+    }
+
+    /// Mean `mean` and diagonal precision `precision` (all > 0).
+    pub fn diagonal(mean: &[f32], precision: &[f32]) -> Result<Self, Error> {
+        let d = mean.len();
+        check_size(d, D)?;
+        check_dim(d, precision.len())?;
+        check_finite(mean, "mean")?;
+        if !precision.iter().all(|&p| p.is_finite() && p > 0.0) {
+            return Err(Error::InvalidParameters("precision is not positive"));
+        }
+        let mut g = Self::standard(d)?;
+        for i in 0..d {
+            g.mean[i] = mean[i];
+            g.prec[i][i] = precision[i];
+        }
+        Ok(g)
+    }
+
+    /// Mean `mean` and full precision `precision` (`d×d`, row-major,
+    /// symmetric positive definite).
+    pub fn full(mean: &[f32], precision: &[f32]) -> Result<Self, Error> {
+        let d = mean.len();
+        check_size(d, D)?;
+        check_dim(d * d, precision.len())?;
+        check_finite(mean, "mean")?;
+        check_finite(precision, "precision")?;
+        let mut p = [[0f64; D]; D];
+        for i in 0..d {
+            for j in 0..d {
+                if precision[i * d + j] != precision[j * d + i] {
+                    return Err(Error::InvalidParameters("precision is not symmetric"));
+                }
+                p[i][j] = precision[i * d + j] as f64;
+            }
+        }
+        Self::from_f64(mean, &p, d)
+    }
+
+    /// Mean `mean` and covariance `cov` (`d×d`, row-major, symmetric positive definite).
+    pub fn from_covariance(mean: &[f32], cov: &[f32]) -> Result<Self, Error> {
+        let d = mean.len();
+        check_size(d, D)?;
+        check_dim(d * d, cov.len())?;
+        check_finite(cov, "covariance")?;
+        let mut c = [[0f64; D]; D];
+        for i in 0..d {
+            for j in 0..d {
+                if cov[i * d + j] != cov[j * d + i] {
+                    return Err(Error::InvalidParameters("covariance is not symmetric"));
+                }
+                c[i][j] = cov[i * d + j] as f64;
+            }
+        }
+        let p = spd_inverse(&c, d).ok_or(Error::InvalidParameters(
+            "covariance is not positive definite",
+        ))?;
+        Self::from_f64(mean, &p, d)
+    }
+
+    fn from_f64(mean: &[f32], p: &[[f64; D]; D], d: usize) -> Result<Self, Error> {
+        check_finite(mean, "mean")?;
+        let mut prec = [[0f32; D]; D];
+        for i in 0..d {
+            for j in 0..=i {
+                // Symmetrise after rounding so P stays exactly symmetric in f32.
+                let v = (0.5 * (p[i][j] + p[j][i])) as f32;
+                prec[i][j] = v;
+                prec[j][i] = v;
+            }
+        }
+        let g = Gaussian {
+            d,
+            diagonal: false,
+            mean: core::array::from_fn(|i| if i < d { mean[i] } else { 0.0 }),
+            prec,
+        };
+        if !g.is_positive_definite(&g.prec) {
+            return Err(Error::InvalidParameters(
+                "precision is not positive definite",
+            ));
+        }
+        Ok(g)
+    }
+
+    /// The mean μ.
+    pub fn mean(&self) -> &[f32] {
+        &self.mean[..self.d]
+    }
+
+    /// Precision entry `P[i][j]`.
+    pub fn precision(&self, i: usize, j: usize) -> f32 {
+        if self.diagonal && i != j {
+            0.0
+        } else {
+            self.prec[i][j]
+        }
+    }
+
+    /// True when P is stored as a diagonal.
+    pub fn is_diagonal(&self) -> bool {
+        self.diagonal
+    }
+
+    fn is_positive_definite(&self, p: &[[f32; D]; D]) -> bool {
+        let d = self.d;
+        if self.diagonal {
+            return (0..d).all(|i| p[i][i] > 0.0 && p[i][i].is_finite());
+        }
+        let mut a = [[0f64; D]; D];
+        for i in 0..d {
+            for j in 0..d {
+                a[i][j] = p[i][j] as f64;
+            }
+        }
+        let mut l = [[0f64; D]; D];
+        cholesky(&a, d, &mut l)
+    }
+
+    /// r = x − μ and P r.
+    #[inline]
+    fn residual(&self, x: &[f32], r: &mut [f32; D], pr: &mut [f32; D]) {
+        let d = self.d;
+        for i in 0..d {
+            r[i] = x[i] - self.mean[i];
+        }
+        for i in 0..d {
+            pr[i] = if self.diagonal {
+                self.prec[i][i] * r[i]
+            } else {
+                (0..d).map(|j| self.prec[i][j] * r[j]).sum()
+            };
+        }
+    }
+}
+
+impl<const D: usize> Energy for Gaussian<D> {
+    fn dim(&self) -> usize {
+        self.d
+    }
+
+    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
+        if x.len() != self.d {
+            return Err(EvalError::WrongLength);
+        }
+        let (mut r, mut pr) = ([0f32; D], [0f32; D]);
+        self.residual(x, &mut r, &mut pr);
+        Ok(0.5 * (0..self.d).map(|i| r[i] * pr[i]).sum::<f32>())
+    }
+
+    fn value_grad(&self, x: &[f32], grad: &mut [f32]) -> Result<f32, EvalError> {
+        if x.len() != self.d || grad.len() != self.d {
+            return Err(EvalError::WrongLength);
+        }
+        let (mut r, mut pr) = ([0f32; D], [0f32; D]);
+        self.residual(x, &mut r, &mut pr);
+        grad.copy_from_slice(&pr[..self.d]);
+        Ok(0.5 * (0..self.d).map(|i| r[i] * pr[i]).sum::<f32>())
+    }
+}
+
+impl<const D: usize> Trainable for Gaussian<D> {
+    fn num_params(&self) -> usize {
+        let d = self.d;
+        d + if self.diagonal { d } else { d * (d + 1) / 2 }
+    }
+
+    fn params(&self, out: &mut [f32]) -> Result<(), Error> {
+        let p = self.num_params();
+        if out.len() < p {
+            return Err(Error::CapacityExceeded {
+                requested: p,
+                capacity: out.len(),
+            });
+        }
+        let d = self.d;
+        out[..d].copy_from_slice(&self.mean[..d]);
+        let mut k = d;
+        for i in 0..d {
+            let lo = if self.diagonal { i } else { 0 };
+            for j in lo..=i {
+                out[k] = self.prec[i][j];
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
+        check_len(self.num_params(), theta.len())?;
+        check_finite(theta, "Gaussian parameters")?;
+        let d = self.d;
+        let mut prec = [[0f32; D]; D];
+        let mut k = d;
+        for i in 0..d {
+            let lo = if self.diagonal { i } else { 0 };
+            for j in lo..=i {
+                prec[i][j] = theta[k];
+                prec[j][i] = theta[k];
+                k += 1;
+            }
+        }
+        if !self.is_positive_definite(&prec) {
+            return Err(Error::InvalidParameters(
+                "precision is not positive definite",
+            ));
+        }
+        self.mean[..d].copy_from_slice(&theta[..d]);
+        self.prec = prec;
+        Ok(())
+    }
+
+    fn accumulate_param_grad(
+        &self,
+        x: &[f32],
+        scale: f32,
+        grad: &mut [f32],
+    ) -> Result<f32, EvalError> {
+        if x.len() != self.d || grad.len() < self.num_params() {
+            return Err(EvalError::WrongLength);
+        }
+        let d = self.d;
+        let (mut r, mut pr) = ([0f32; D], [0f32; D]);
+        self.residual(x, &mut r, &mut pr);
+        for i in 0..d {
+            grad[i] -= scale * pr[i];
+        }
+        let mut k = d;
+        for i in 0..d {
+            let lo = if self.diagonal { i } else { 0 };
+            for j in lo..=i {
+                // An off-diagonal parameter stands for both P[i][j] and P[j][i].
+                let f = if i == j { 0.5 } else { 1.0 };
+                grad[k] += scale * f * r[i] * r[j];
+                k += 1;
+            }
+        }
+        Ok(0.5 * (0..d).map(|i| r[i] * pr[i]).sum::<f32>())
+    }
+}

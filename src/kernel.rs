@@ -1,0 +1,238 @@
+//! The machinery every Markov kernel shares: one step of an ensemble is
+//! *propose* (kernel-specific), *evaluate*, *accept/reject in log space*,
+//! *commit*. Kernels only say how to propose and what the proposal-density
+//! correction is; everything else — freshness of the cached U and ∇U,
+//! validation, the Metropolis–Hastings test, all-or-nothing commits and
+//! random-stream bookkeeping — lives here, once.
+//!
+//! Acceptance (errata, eq. 77): A = min{1, ρ(y)g(x|y) / (ρ(x)g(y|x))} with
+//! ρ ∝ exp(−βU), computed as
+//! log A = −β(U(y) − U(x)) + [log g(x|y) − log g(y|x)].
+
+use crate::energy::Energy;
+use crate::error::{Error, check_dim};
+use crate::math;
+use crate::walkers::{Chains, Scratch, StepInfo, Walkers, check_beta, first_invalid};
+
+/// What one ensemble step did.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct StepSummary {
+    /// Walkers whose proposal was taken.
+    pub accepted: usize,
+    /// Walkers stepped.
+    pub proposed: usize,
+    /// Mean Metropolis–Hastings acceptance probability over walkers (the
+    /// quantity step-size adaptation targets; 1 for ULA).
+    pub mean_accept_prob: f32,
+    /// Proposals rejected because U or ∇U was non-finite or declined there.
+    pub invalid: usize,
+}
+
+/// A Markov kernel over an ensemble of walkers.
+pub trait Kernel {
+    /// The proposal scale: the time step h for Langevin kernels, the proposal
+    /// standard deviation for random-walk Metropolis–Hastings.
+    fn step_size(&self) -> f32;
+
+    /// Sets the proposal scale (finite, > 0).
+    fn set_step_size(&mut self, h: f32) -> Result<(), Error>;
+
+    /// Whether proposals pass a Metropolis–Hastings test (false for ULA,
+    /// which takes every valid proposal).
+    fn adjusted(&self) -> bool;
+
+    /// Whether proposals need ∇U at the current point and at the proposal.
+    fn needs_grad(&self) -> bool;
+
+    /// Writes proposals for walkers `0..n` into `s.y`, evaluates the energy
+    /// there into `s.ev` (with gradients iff [`Kernel::needs_grad`]) and, for
+    /// adjusted kernels, the proposal correction into `s.log_q`. Randomness
+    /// comes from `s.rng[w]` only, so each walker's draws are its own.
+    fn propose<E: Energy, const N: usize, const D: usize>(
+        &self,
+        energy: &E,
+        beta: f32,
+        c: &Chains<N, D>,
+        s: &mut Scratch<N, D>,
+    );
+
+    /// One step of every walker at inverse temperature `beta`.
+    ///
+    /// Adjusted kernels reject invalid proposals; ULA returns
+    /// [`Error::NonFinite`] (or [`Error::EnergyDeclined`]) and leaves the
+    /// walkers — positions, caches and random streams — exactly as they were.
+    fn step<E: Energy, const N: usize, const D: usize>(
+        &self,
+        energy: &E,
+        beta: f32,
+        walkers: &mut Walkers<N, D>,
+    ) -> Result<StepSummary, Error>
+    where
+        Self: Sized,
+    {
+        advance(self, energy, beta, walkers)
+    }
+}
+
+/// Metropolis–Hastings test in log space: (accepted, acceptance probability).
+/// A NaN ratio (e.g. ∞ − ∞) rejects.
+#[inline]
+pub fn metropolis(log_ratio: f32, uniform: f32) -> (bool, f32) {
+    let p = if log_ratio >= 0.0 {
+        1.0
+    } else if log_ratio.is_nan() {
+        0.0
+    } else {
+        math::exp(log_ratio)
+    };
+    (uniform < p, p)
+}
+
+/// The shared step; see [`Kernel::step`].
+pub(crate) fn advance<K: Kernel, E: Energy, const N: usize, const D: usize>(
+    kernel: &K,
+    energy: &E,
+    beta: f32,
+    walkers: &mut Walkers<N, D>,
+) -> Result<StepSummary, Error> {
+    check_beta(beta)?;
+    if walkers.is_empty() {
+        return Err(Error::Empty);
+    }
+    check_dim(walkers.dim(), energy.dim())?;
+    let needs_grad = kernel.needs_grad();
+    walkers.refresh(energy, needs_grad)?;
+
+    let Walkers { c, s } = walkers;
+    let (n, d) = (c.n, c.d);
+    s.rng[..n].clone_from_slice(&c.rng[..n]);
+    kernel.propose(energy, beta, c, s);
+
+    let adjusted = kernel.adjusted();
+    if !adjusted {
+        first_invalid(&s.ev, n, d, needs_grad)?;
+    }
+    // Decide every walker before touching the state.
+    let mut take = [false; N];
+    let mut prob = [1f32; N];
+    let mut invalid = 0;
+    for w in 0..n {
+        if !adjusted {
+            take[w] = true;
+            continue;
+        }
+        let u = s.rng[w].uniform();
+        if s.ev.is_valid(w, d, needs_grad) {
+            let log_ratio = -beta * (s.ev.u[w] - c.u[w]) + s.log_q[w];
+            (take[w], prob[w]) = metropolis(log_ratio, u);
+        } else {
+            invalid += 1;
+            (take[w], prob[w]) = (false, 0.0);
+        }
+    }
+
+    let mut accepted = 0;
+    for w in 0..n {
+        if take[w] {
+            accepted += 1;
+            for i in 0..d {
+                c.x[i][w] = s.y[i][w];
+            }
+            c.u[w] = s.ev.u[w];
+            if needs_grad {
+                for i in 0..d {
+                    c.g[i][w] = s.ev.grad[i][w];
+                }
+            }
+        }
+        c.info[w] = StepInfo {
+            accepted: take[w],
+            accept_prob: prob[w],
+            energy: c.u[w],
+        };
+    }
+    if accepted > 0 && !needs_grad {
+        c.g_fresh = false;
+    }
+    c.rng[..n].swap_with_slice(&mut s.rng[..n]);
+    c.steps += 1;
+    Ok(StepSummary {
+        accepted,
+        proposed: n,
+        mean_accept_prob: prob[..n].iter().sum::<f32>() / n as f32,
+        invalid,
+    })
+}
+
+/// Langevin proposal y = x − h∇U(x) + √(2h/β)·ξ for walkers `0..n`,
+/// evaluated with gradients; with `adjusted`, also the MALA correction
+/// (errata 4): log g(x|y) − log g(y|x) with
+/// log g(y|x) = −β/(4h)·|y − x + h∇U(x)|².
+pub(crate) fn langevin_propose<E: Energy, const N: usize, const D: usize>(
+    h: f32,
+    adjusted: bool,
+    energy: &E,
+    beta: f32,
+    c: &Chains<N, D>,
+    s: &mut Scratch<N, D>,
+) {
+    let (n, d) = (c.n, c.d);
+    let sd = math::sqrt(2.0 * h / beta);
+    let mut xi = [0f32; D];
+    for w in 0..n {
+        s.rng[w].fill_normal(&mut xi[..d]);
+        for i in 0..d {
+            s.y[i][w] = c.x[i][w] - h * c.g[i][w] + sd * xi[i];
+        }
+    }
+    energy.eval_batch(&s.y, n, true, &mut s.ev);
+    if adjusted {
+        let k = -beta / (4.0 * h);
+        for w in 0..n {
+            let (mut back, mut fwd) = (0f32, 0f32);
+            for i in 0..d {
+                let b = c.x[i][w] - s.y[i][w] + h * s.ev.grad[i][w];
+                let f = s.y[i][w] - c.x[i][w] + h * c.g[i][w];
+                back += b * b;
+                fwd += f * f;
+            }
+            s.log_q[w] = k * (back - fwd);
+        }
+    }
+}
+
+/// Random-walk proposal y = x + s·ξ (symmetric: no correction), evaluated
+/// without gradients.
+pub(crate) fn random_walk_propose<E: Energy, const N: usize, const D: usize>(
+    scale: f32,
+    energy: &E,
+    c: &Chains<N, D>,
+    s: &mut Scratch<N, D>,
+) {
+    let (n, d) = (c.n, c.d);
+    let mut xi = [0f32; D];
+    for w in 0..n {
+        s.rng[w].fill_normal(&mut xi[..d]);
+        for i in 0..d {
+            s.y[i][w] = c.x[i][w] + scale * xi[i];
+        }
+        s.log_q[w] = 0.0;
+    }
+    energy.eval_batch(&s.y, n, false, &mut s.ev);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metropolis_edges() {
+        assert_eq!(metropolis(0.0, 0.999), (true, 1.0));
+        assert_eq!(metropolis(5.0, 0.999), (true, 1.0));
+        assert_eq!(metropolis(f32::NAN, 1e-9), (false, 0.0));
+        assert_eq!(metropolis(f32::NEG_INFINITY, 1e-9), (false, 0.0));
+        let (a, p) = metropolis(-1.0, 0.3);
+        assert!(a && (p - (-1f32).exp()).abs() < 1e-7);
+        assert!(!metropolis(-1.0, 0.4).0);
+    }
+}

@@ -1,0 +1,97 @@
+//! # tinyebm
+//!
+//! Sample and train Energy-Based Models on microcontrollers and inside C/C++
+//! simulators. An EBM is a density ρθ(x) ∝ exp(−β·Uθ(x)); tinyebm evaluates
+//! energies U with analytic gradients, runs Markov kernels over ensembles of
+//! walkers, and (in later modules) trains θ online.
+//!
+//! The core is `no_std`, allocation-free and free of `unsafe`: every buffer is
+//! a fixed-size array whose capacity is a const generic, with the size in use
+//! chosen at run time (`n ≤ N` walkers, `d ≤ D` dimensions), so one compiled
+//! body serves every size and a C API can pick sizes at run time.
+//!
+//! ## Architecture, bottom up
+//!
+//! * [`math`] — the one module that picks how elementary functions are
+//!   computed (libm; `micromath` only for MLP activations).
+//! * [`rng`] — one PCG32 [`Stream`] per walker from one seed; f32 uniforms on
+//!   (0, 1) and polar Box–Muller normals. Same seed, same bits, everywhere.
+//! * [`energy`] — the [`Energy`] trait (U and ∇ₓU together, so kernels cache
+//!   the gradient) with a batched entry point over all walkers, and
+//!   [`Trainable`] (flat parameters, ∂θU accumulated with a scale).
+//! * Built-in energies: [`Gaussian`], [`Polynomial`] (exponential family and
+//!   the double well), [`Mixture`] (log-sum-exp), [`Mlp`] (smooth activations
+//!   plus confinement ½α|x|²). [`FnEnergy`] wraps a closure.
+//! * [`walkers`] — [`Walkers`]: N chains in structure-of-arrays layout with
+//!   cached U, ∇U and their streams, plus scratch so a step is built aside and
+//!   committed all at once.
+//! * [`kernel`] — the machinery every kernel shares: propose, evaluate,
+//!   Metropolis–Hastings test in log space, all-or-nothing commit. [`kernels`]
+//!   holds [`Ula`], [`Mala`] and [`Rwmh`], each just a proposal family.
+//! * [`adapt`] — dual-averaging step-size adaptation; [`diagnostics`] —
+//!   acceptance, Welford moments, batch-means ESS and split-R̂ in fixed memory.
+//! * [`sampler`] — [`Sampler`]: walkers + kernel + adaptation + diagnostics.
+//!
+//! ## Errors
+//!
+//! Bad input (wrong sizes, capacities, non-finite configuration or energies)
+//! returns an [`Error`]; nothing panics on bad numbers, and a failed call
+//! leaves its object exactly as it was. A non-finite U or ∇U at a proposal
+//! is a rejection for MALA and MH, and an error (state unchanged) for ULA.
+//!
+//! ## Example
+//!
+//! ```
+//! use tinyebm::{Mixture, Mala, Sampler, Walkers, adapt::MALA_TARGET};
+//!
+//! // The review's 1-D mixture: 0.7·N(0, 1) + 0.3·N(5, 0.5²).
+//! let target = Mixture::review_example();
+//! let walkers = Walkers::<64, 1>::gaussian(&target, 64, 7, &[0.0], 3.0)?;
+//! let mut sampler = Sampler::new(Mala::new(0.5)?, walkers);
+//! sampler.start_adaptation(MALA_TARGET)?;
+//! sampler.run(&target, 500)?;
+//! sampler.freeze_step_size()?;
+//! sampler.reset_diagnostics();
+//! sampler.run(&target, 500)?;
+//! let acc = sampler.diagnostics().acceptance_rate();
+//! assert!(acc > 0.3 && acc < 0.9);
+//! # Ok::<(), tinyebm::Error>(())
+//! ```
+#![cfg_attr(not(any(test, feature = "std")), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// Numerical loops index several parallel arrays (x[i][w], g[i][w], y[i][w]) with
+// the same index; iterator zips would hide that structure, not improve it.
+#![allow(clippy::needless_range_loop)]
+
+pub mod activation;
+pub mod adapt;
+pub mod diagnostics;
+pub mod energy;
+pub mod error;
+pub mod gaussian;
+pub mod kernel;
+pub mod kernels;
+mod linalg;
+pub mod math;
+pub mod mixture;
+pub mod mlp;
+pub mod polynomial;
+pub mod rng;
+pub mod sampler;
+pub mod walkers;
+
+pub use activation::Activation;
+pub use adapt::DualAveraging;
+pub use diagnostics::Diagnostics;
+pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
+pub use error::Error;
+pub use gaussian::Gaussian;
+pub use kernel::{Kernel, StepSummary};
+pub use kernels::{AnyKernel, Mala, Rwmh, Ula};
+pub use mixture::Mixture;
+pub use mlp::{Mlp, mlp_param_count};
+pub use polynomial::{Polynomial, num_monomials};
+pub use rng::Stream;
+pub use sampler::Sampler;
+pub use walkers::{StepInfo, Walkers};

@@ -1,0 +1,215 @@
+//! Gaussian-mixture energy U(x) = −log Σₖ πₖ N(x; μₖ, diag σₖ²), evaluated
+//! with log-sum-exp so that far-away points give large finite energies rather
+//! than −log 0.
+//!
+//! The weights are a softmax of trainable log-weights (logits), so they stay
+//! positive and sum to one whatever the optimiser does; the means are
+//! trainable; the standard deviations are fixed at construction.
+//! Parameters, flat: logits (k values), then means (k×d, component-major).
+
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::error::{Error, check_dim, check_size};
+use crate::math;
+
+/// A mixture of `k ≤ K` diagonal Gaussians in dimension `d ≤ D`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mixture<const K: usize, const D: usize> {
+    k: usize,
+    d: usize,
+    logits: [f32; K],
+    means: [[f32; D]; K],
+    inv_var: [[f32; D]; K],
+    /// −Σᵢ ln σₖᵢ − (d/2) ln 2π: the component's log normaliser.
+    log_norm: [f32; K],
+}
+
+const LN_2PI: f32 = 1.837_877_1;
+
+impl<const K: usize, const D: usize> Mixture<K, D> {
+    /// Weights (positive; normalised here), means (`k×d`) and standard
+    /// deviations (`k×d`, positive), all component-major.
+    pub fn new(weights: &[f32], means: &[f32], sigmas: &[f32]) -> Result<Self, Error> {
+        let k = weights.len();
+        check_size(k, K)?;
+        if means.len() % k != 0 {
+            return Err(Error::DimensionMismatch {
+                expected: k,
+                found: means.len(),
+            });
+        }
+        let d = means.len() / k;
+        check_size(d, D)?;
+        check_dim(k * d, sigmas.len())?;
+        check_finite(means, "mixture means")?;
+        if !weights.iter().all(|&w| w.is_finite() && w > 0.0) {
+            return Err(Error::InvalidParameters("mixture weights must be positive"));
+        }
+        if !sigmas.iter().all(|&s| s.is_finite() && s > 0.0) {
+            return Err(Error::InvalidParameters("mixture sigmas must be positive"));
+        }
+        Ok(Self::build(weights, means, sigmas, d))
+    }
+
+    /// Builds from validated inputs.
+    fn build(weights: &[f32], means: &[f32], sigmas: &[f32], d: usize) -> Self {
+        let k = weights.len();
+        let total: f32 = weights.iter().sum();
+        let mut m = Mixture {
+            k,
+            d,
+            logits: [0.0; K],
+            means: [[0.0; D]; K],
+            inv_var: [[0.0; D]; K],
+            log_norm: [0.0; K],
+        };
+        for c in 0..k {
+            m.logits[c] = math::ln(weights[c] / total);
+            let mut ln_sigma = 0.0;
+            for i in 0..d {
+                let s = sigmas[c * d + i];
+                m.means[c][i] = means[c * d + i];
+                m.inv_var[c][i] = 1.0 / (s * s);
+                ln_sigma += math::ln(s);
+            }
+            m.log_norm[c] = -ln_sigma - 0.5 * d as f32 * LN_2PI;
+        }
+        m
+    }
+
+    /// Number of components.
+    pub fn components(&self) -> usize {
+        self.k
+    }
+
+    /// Mixture weight πₖ (softmax of the logits).
+    pub fn weight(&self, c: usize) -> f32 {
+        math::exp(self.logits[c] - math::log_sum_exp(&self.logits[..self.k]))
+    }
+
+    /// Mean of component `c`.
+    pub fn mean(&self, c: usize) -> &[f32] {
+        &self.means[c][..self.d]
+    }
+
+    /// Standard deviation of component `c` along coordinate `i`.
+    pub fn sigma(&self, c: usize, i: usize) -> f32 {
+        1.0 / math::sqrt(self.inv_var[c][i])
+    }
+
+    /// Per-component log-joint ℓₖ = log πₖ + log N(x; μₖ, σₖ²) and squared
+    /// Mahalanobis terms; returns U = −LSE(ℓ).
+    #[inline]
+    fn log_joint(&self, x: &[f32], l: &mut [f32; K]) -> f32 {
+        let lse_w = math::log_sum_exp(&self.logits[..self.k]);
+        for c in 0..self.k {
+            let mut q = 0f32;
+            for i in 0..self.d {
+                let r = x[i] - self.means[c][i];
+                q += r * r * self.inv_var[c][i];
+            }
+            l[c] = self.logits[c] - lse_w + self.log_norm[c] - 0.5 * q;
+        }
+        -math::log_sum_exp(&l[..self.k])
+    }
+
+    /// Responsibilities rₖ(x) = exp(ℓₖ + U) into `l`, returning U.
+    #[inline]
+    fn responsibilities(&self, x: &[f32], l: &mut [f32; K]) -> f32 {
+        let u = self.log_joint(x, l);
+        for v in l[..self.k].iter_mut() {
+            *v = math::exp(*v + u);
+        }
+        u
+    }
+}
+
+impl Mixture<2, 1> {
+    /// The review's example (section 2): p = 0.7, μ = (0, 5), σ = (1, 0.5), in 1-D.
+    pub fn review_example() -> Self {
+        Self::build(&[0.7, 0.3], &[0.0, 5.0], &[1.0, 0.5], 1)
+    }
+}
+
+impl<const K: usize, const D: usize> Energy for Mixture<K, D> {
+    fn dim(&self) -> usize {
+        self.d
+    }
+
+    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
+        if x.len() != self.d {
+            return Err(EvalError::WrongLength);
+        }
+        let mut l = [0f32; K];
+        Ok(self.log_joint(x, &mut l))
+    }
+
+    fn value_grad(&self, x: &[f32], grad: &mut [f32]) -> Result<f32, EvalError> {
+        if x.len() != self.d || grad.len() != self.d {
+            return Err(EvalError::WrongLength);
+        }
+        let mut r = [0f32; K];
+        let u = self.responsibilities(x, &mut r);
+        for (i, g) in grad.iter_mut().enumerate() {
+            *g = (0..self.k)
+                .map(|c| r[c] * (x[i] - self.means[c][i]) * self.inv_var[c][i])
+                .sum();
+        }
+        Ok(u)
+    }
+}
+
+impl<const K: usize, const D: usize> Trainable for Mixture<K, D> {
+    fn num_params(&self) -> usize {
+        self.k * (1 + self.d)
+    }
+
+    fn params(&self, out: &mut [f32]) -> Result<(), Error> {
+        let p = self.num_params();
+        if out.len() < p {
+            return Err(Error::CapacityExceeded {
+                requested: p,
+                capacity: out.len(),
+            });
+        }
+        out[..self.k].copy_from_slice(&self.logits[..self.k]);
+        for c in 0..self.k {
+            let o = self.k + c * self.d;
+            out[o..o + self.d].copy_from_slice(&self.means[c][..self.d]);
+        }
+        Ok(())
+    }
+
+    fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
+        check_len(self.num_params(), theta.len())?;
+        check_finite(theta, "mixture parameters")?;
+        self.logits[..self.k].copy_from_slice(&theta[..self.k]);
+        for c in 0..self.k {
+            let o = self.k + c * self.d;
+            self.means[c][..self.d].copy_from_slice(&theta[o..o + self.d]);
+        }
+        Ok(())
+    }
+
+    fn accumulate_param_grad(
+        &self,
+        x: &[f32],
+        scale: f32,
+        grad: &mut [f32],
+    ) -> Result<f32, EvalError> {
+        if x.len() != self.d || grad.len() < self.num_params() {
+            return Err(EvalError::WrongLength);
+        }
+        let mut r = [0f32; K];
+        let u = self.responsibilities(x, &mut r);
+        let lse_w = math::log_sum_exp(&self.logits[..self.k]);
+        for c in 0..self.k {
+            // ∂U/∂logit_c = π_c − r_c;  ∂U/∂μ_c = −r_c (x − μ_c)/σ_c².
+            grad[c] += scale * (math::exp(self.logits[c] - lse_w) - r[c]);
+            let o = self.k + c * self.d;
+            for i in 0..self.d {
+                grad[o + i] -= scale * r[c] * (x[i] - self.means[c][i]) * self.inv_var[c][i];
+            }
+        }
+        Ok(u)
+    }
+}

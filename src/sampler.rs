@@ -1,0 +1,130 @@
+//! A ready-to-use sampler: walkers, a kernel, optional step-size adaptation
+//! and streaming diagnostics. The energy is passed to each call rather than
+//! owned, so a trainer can change its parameters between steps.
+
+use crate::adapt::DualAveraging;
+use crate::diagnostics::Diagnostics;
+use crate::energy::Energy;
+use crate::error::Error;
+use crate::kernel::{Kernel, StepSummary};
+use crate::walkers::{Walkers, check_beta};
+
+/// Walkers stepped by kernel `K` at inverse temperature β.
+#[derive(Clone, Debug)]
+pub struct Sampler<K, const N: usize, const D: usize> {
+    walkers: Walkers<N, D>,
+    kernel: K,
+    beta: f32,
+    adapt: Option<DualAveraging>,
+    diag: Diagnostics<N, D>,
+    record: bool,
+}
+
+impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
+    /// β = 1, no adaptation, diagnostics recorded every step.
+    pub fn new(kernel: K, walkers: Walkers<N, D>) -> Self {
+        Sampler {
+            walkers,
+            kernel,
+            beta: 1.0,
+            adapt: None,
+            diag: Diagnostics::new(),
+            record: true,
+        }
+    }
+
+    /// Sets the inverse temperature β (> 0).
+    pub fn set_beta(&mut self, beta: f32) -> Result<(), Error> {
+        check_beta(beta)?;
+        self.beta = beta;
+        Ok(())
+    }
+
+    /// Inverse temperature β.
+    pub fn beta(&self) -> f32 {
+        self.beta
+    }
+
+    /// Starts adapting the step size toward acceptance `target` by dual
+    /// averaging, from the kernel's current step size.
+    pub fn start_adaptation(&mut self, target: f32) -> Result<(), Error> {
+        self.adapt = Some(DualAveraging::new(self.kernel.step_size(), target)?);
+        Ok(())
+    }
+
+    /// Starts adaptation with a configured [`DualAveraging`].
+    pub fn start_adaptation_with(&mut self, da: DualAveraging) {
+        self.adapt = Some(da);
+    }
+
+    /// Stops adapting and freezes the step size at the averaged iterate.
+    pub fn freeze_step_size(&mut self) -> Result<(), Error> {
+        if let Some(da) = self.adapt.take() {
+            self.kernel.set_step_size(da.averaged())?;
+        }
+        Ok(())
+    }
+
+    /// True while the step size is being adapted.
+    pub fn is_adapting(&self) -> bool {
+        self.adapt.is_some()
+    }
+
+    /// Whether every step is recorded in the diagnostics (default true).
+    pub fn set_recording(&mut self, on: bool) {
+        self.record = on;
+    }
+
+    /// One step of every walker. On error nothing changes (walkers,
+    /// adaptation and diagnostics).
+    pub fn step<E: Energy>(&mut self, energy: &E) -> Result<StepSummary, Error> {
+        let s = self.kernel.step(energy, self.beta, &mut self.walkers)?;
+        if let Some(da) = self.adapt.as_mut() {
+            let h = da.update(s.mean_accept_prob);
+            // h is finite and positive by construction of the update.
+            self.kernel.set_step_size(h)?;
+        }
+        if self.record {
+            self.diag.record(&self.walkers, Some(&s));
+        }
+        Ok(s)
+    }
+
+    /// `steps` steps; stops at the first error.
+    pub fn run<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<(), Error> {
+        for _ in 0..steps {
+            self.step(energy)?;
+        }
+        Ok(())
+    }
+
+    /// The walkers.
+    pub fn walkers(&self) -> &Walkers<N, D> {
+        &self.walkers
+    }
+
+    /// The walkers, mutably (e.g. to invalidate after a parameter change).
+    pub fn walkers_mut(&mut self) -> &mut Walkers<N, D> {
+        &mut self.walkers
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+
+    /// The kernel, mutably.
+    pub fn kernel_mut(&mut self) -> &mut K {
+        &mut self.kernel
+    }
+
+    /// The diagnostics.
+    pub fn diagnostics(&self) -> &Diagnostics<N, D> {
+        &self.diag
+    }
+
+    /// Forgets the diagnostics (e.g. after warm-up).
+    pub fn reset_diagnostics(&mut self) {
+        self.diag.reset();
+    }
+}

@@ -1,0 +1,407 @@
+//! An ensemble of N Markov chains in dimension D, stepped together.
+//!
+//! Layout is structure-of-arrays (`x[dim][walker]`) so a batched energy pass
+//! reads each coordinate of all walkers contiguously. Each walker caches
+//! U(x) and ∇U(x) at its current point, and owns its random stream.
+//!
+//! [`Walkers`] splits into [`Chains`] — the persistent state, compared by
+//! value in tests ("state after an error equals state before") — and scratch
+//! space for proposals, so that kernels can build a whole step aside and
+//! commit it only when it is valid.
+
+use crate::energy::{Energy, Evals, Soa};
+use crate::error::{Error, check_dim, check_positive, check_size};
+use crate::rng::Stream;
+
+/// What one walker's last step did.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct StepInfo {
+    /// The proposal was taken.
+    pub accepted: bool,
+    /// Metropolis–Hastings acceptance probability (1 for ULA, 0 for an
+    /// invalid proposal).
+    pub accept_prob: f32,
+    /// U at the walker's position after the step.
+    pub energy: f32,
+}
+
+/// The persistent state of an ensemble.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chains<const N: usize, const D: usize> {
+    pub(crate) n: usize,
+    pub(crate) d: usize,
+    pub(crate) x: Soa<N, D>,
+    pub(crate) u: [f32; N],
+    pub(crate) g: Soa<N, D>,
+    /// `u` matches the energy at `x`.
+    pub(crate) u_fresh: bool,
+    /// `g` matches the energy at `x`.
+    pub(crate) g_fresh: bool,
+    pub(crate) rng: [Stream; N],
+    pub(crate) info: [StepInfo; N],
+    pub(crate) steps: u64,
+}
+
+/// Working space for one step: the proposal, its evaluation, and the random
+/// streams advanced aside (copied back only on commit).
+#[derive(Clone, Debug)]
+pub struct Scratch<const N: usize, const D: usize> {
+    /// Proposed positions.
+    pub y: Soa<N, D>,
+    /// Energy (and gradient) at `y`.
+    pub ev: Evals<N, D>,
+    /// log g(x|y) − log g(y|x), or any other additive term of the log
+    /// acceptance ratio (kinetic energy change for HMC).
+    pub log_q: [f32; N],
+    /// Random streams for this step.
+    pub rng: [Stream; N],
+}
+
+/// An ensemble of `n ≤ N` walkers in dimension `d ≤ D`.
+#[derive(Clone, Debug)]
+pub struct Walkers<const N: usize, const D: usize> {
+    pub(crate) c: Chains<N, D>,
+    pub(crate) s: Scratch<N, D>,
+}
+
+impl<const N: usize, const D: usize> PartialEq for Walkers<N, D> {
+    /// Compares the persistent state only; scratch is not state.
+    fn eq(&self, other: &Self) -> bool {
+        self.c == other.c
+    }
+}
+
+impl<const N: usize, const D: usize> Walkers<N, D> {
+    /// An empty ensemble (no walkers); fill it with an `init_*` method.
+    pub fn empty() -> Self {
+        Walkers {
+            c: Chains {
+                n: 0,
+                d: 0,
+                x: [[0.0; N]; D],
+                u: [0.0; N],
+                g: [[0.0; N]; D],
+                u_fresh: false,
+                g_fresh: false,
+                rng: core::array::from_fn(|w| Stream::new(0, w as u64)),
+                info: [StepInfo::default(); N],
+                steps: 0,
+            },
+            s: Scratch {
+                y: [[0.0; N]; D],
+                ev: Evals::new(),
+                log_q: [0.0; N],
+                rng: core::array::from_fn(|w| Stream::new(0, w as u64)),
+            },
+        }
+    }
+
+    /// `n` walkers at `positions` (`n×d`, walker-major), streams from `seed`.
+    pub fn from_positions<E: Energy>(
+        energy: &E,
+        n: usize,
+        seed: u64,
+        positions: &[f32],
+    ) -> Result<Self, Error> {
+        let mut w = Self::empty();
+        w.init_positions(energy, n, seed, positions)?;
+        Ok(w)
+    }
+
+    /// `n` walkers drawn from N(center, sd²·I), streams from `seed`.
+    pub fn gaussian<E: Energy>(
+        energy: &E,
+        n: usize,
+        seed: u64,
+        center: &[f32],
+        sd: f32,
+    ) -> Result<Self, Error> {
+        let mut w = Self::empty();
+        w.init_gaussian(energy, n, seed, center, sd)?;
+        Ok(w)
+    }
+
+    /// Re-initialises in place at `positions`; on error nothing changes.
+    pub fn init_positions<E: Energy>(
+        &mut self,
+        energy: &E,
+        n: usize,
+        seed: u64,
+        positions: &[f32],
+    ) -> Result<(), Error> {
+        let d = energy.dim();
+        check_size(n, N)?;
+        check_size(d, D)?;
+        check_dim(n * d, positions.len())?;
+        for w in 0..n {
+            for i in 0..d {
+                self.s.y[i][w] = positions[w * d + i];
+            }
+        }
+        for w in 0..n {
+            self.s.rng[w] = Stream::new(seed, w as u64);
+        }
+        self.commit_init(energy, n, d)
+    }
+
+    /// Re-initialises in place with draws from N(center, sd²·I) taken from
+    /// each walker's own stream; on error nothing changes.
+    pub fn init_gaussian<E: Energy>(
+        &mut self,
+        energy: &E,
+        n: usize,
+        seed: u64,
+        center: &[f32],
+        sd: f32,
+    ) -> Result<(), Error> {
+        let d = energy.dim();
+        check_size(n, N)?;
+        check_size(d, D)?;
+        check_dim(d, center.len())?;
+        if !(sd.is_finite() && sd >= 0.0 && center.iter().all(|c| c.is_finite())) {
+            return Err(Error::InvalidConfig(
+                "initial centre and sd must be finite, sd ≥ 0",
+            ));
+        }
+        let mut xi = [0f32; D];
+        for w in 0..n {
+            let mut s = Stream::new(seed, w as u64);
+            s.fill_normal(&mut xi[..d]);
+            for i in 0..d {
+                self.s.y[i][w] = center[i] + sd * xi[i];
+            }
+            self.s.rng[w] = s;
+        }
+        self.commit_init(energy, n, d)
+    }
+
+    /// Evaluates the staged positions `s.y` and, if all are valid, makes them
+    /// the state with fresh caches and the staged streams.
+    fn commit_init<E: Energy>(&mut self, energy: &E, n: usize, d: usize) -> Result<(), Error> {
+        energy.eval_batch(&self.s.y, n, true, &mut self.s.ev);
+        first_invalid(&self.s.ev, n, d, true)?;
+        let c = &mut self.c;
+        c.n = n;
+        c.d = d;
+        for i in 0..d {
+            c.x[i][..n].copy_from_slice(&self.s.y[i][..n]);
+            c.g[i][..n].copy_from_slice(&self.s.ev.grad[i][..n]);
+        }
+        c.u[..n].copy_from_slice(&self.s.ev.u[..n]);
+        c.rng[..n].clone_from_slice(&self.s.rng[..n]);
+        for w in 0..n {
+            c.info[w] = StepInfo {
+                accepted: false,
+                accept_prob: 0.0,
+                energy: c.u[w],
+            };
+        }
+        c.u_fresh = true;
+        c.g_fresh = true;
+        c.steps = 0;
+        Ok(())
+    }
+
+    /// Number of walkers.
+    pub fn len(&self) -> usize {
+        self.c.n
+    }
+
+    /// True when the ensemble holds no walker.
+    pub fn is_empty(&self) -> bool {
+        self.c.n == 0
+    }
+
+    /// Dimension.
+    pub fn dim(&self) -> usize {
+        self.c.d
+    }
+
+    /// Steps taken since initialisation.
+    pub fn steps(&self) -> u64 {
+        self.c.steps
+    }
+
+    /// The persistent state (for comparisons and inspection).
+    pub fn chains(&self) -> &Chains<N, D> {
+        &self.c
+    }
+
+    /// Positions in structure-of-arrays layout (`x[dim][walker]`).
+    pub fn positions_soa(&self) -> &Soa<N, D> {
+        &self.c.x
+    }
+
+    /// Coordinate `i` of walker `w`.
+    pub fn coord(&self, w: usize, i: usize) -> f32 {
+        self.c.x[i][w]
+    }
+
+    /// Copies walker `w`'s position into `out[..d]`.
+    pub fn position(&self, w: usize, out: &mut [f32]) -> Result<(), Error> {
+        check_walker(w, self.c.n)?;
+        if out.len() < self.c.d {
+            return Err(Error::CapacityExceeded {
+                requested: self.c.d,
+                capacity: out.len(),
+            });
+        }
+        for (i, o) in out[..self.c.d].iter_mut().enumerate() {
+            *o = self.c.x[i][w];
+        }
+        Ok(())
+    }
+
+    /// Copies all positions, walker-major (`n×d`), into `out`.
+    pub fn positions(&self, out: &mut [f32]) -> Result<(), Error> {
+        let (n, d) = (self.c.n, self.c.d);
+        if out.len() < n * d {
+            return Err(Error::CapacityExceeded {
+                requested: n * d,
+                capacity: out.len(),
+            });
+        }
+        for w in 0..n {
+            for i in 0..d {
+                out[w * d + i] = self.c.x[i][w];
+            }
+        }
+        Ok(())
+    }
+
+    /// Cached energies of walkers `0..n` (valid unless parameters changed
+    /// since; see [`Walkers::invalidate`]).
+    pub fn energies(&self) -> &[f32] {
+        &self.c.u[..self.c.n]
+    }
+
+    /// Cached gradient of walker `w` along coordinate `i`.
+    pub fn grad(&self, w: usize, i: usize) -> f32 {
+        self.c.g[i][w]
+    }
+
+    /// What walker `w`'s last step did.
+    pub fn last_step(&self, w: usize) -> StepInfo {
+        self.c.info[w]
+    }
+
+    /// Marks the cached energies and gradients stale: call after changing the
+    /// energy's parameters. The next step re-evaluates every walker first.
+    pub fn invalidate(&mut self) {
+        self.c.u_fresh = false;
+        self.c.g_fresh = false;
+    }
+
+    /// Re-evaluates U (and ∇U when `with_grad`) at the current positions if
+    /// the cache is stale. All-or-nothing: on error the state is unchanged.
+    pub fn refresh<E: Energy>(&mut self, energy: &E, with_grad: bool) -> Result<(), Error> {
+        check_dim(self.c.d, energy.dim())?;
+        if self.c.u_fresh && (self.c.g_fresh || !with_grad) {
+            return Ok(());
+        }
+        let (n, d) = (self.c.n, self.c.d);
+        energy.eval_batch(&self.c.x, n, with_grad, &mut self.s.ev);
+        first_invalid(&self.s.ev, n, d, with_grad)?;
+        self.c.u[..n].copy_from_slice(&self.s.ev.u[..n]);
+        if with_grad {
+            for i in 0..d {
+                self.c.g[i][..n].copy_from_slice(&self.s.ev.grad[i][..n]);
+            }
+        }
+        self.c.u_fresh = true;
+        self.c.g_fresh = with_grad;
+        Ok(())
+    }
+
+    /// Moves walker `w` to `position` (e.g. a re-initialisation during
+    /// training). All-or-nothing: the new point must have a finite energy and
+    /// gradient. The walker's stream is not touched.
+    pub fn set_position<E: Energy>(
+        &mut self,
+        energy: &E,
+        w: usize,
+        position: &[f32],
+    ) -> Result<(), Error> {
+        check_walker(w, self.c.n)?;
+        check_dim(self.c.d, energy.dim())?;
+        check_dim(self.c.d, position.len())?;
+        let d = self.c.d;
+        let mut g = [0f32; D];
+        let u = energy
+            .value_grad(position, &mut g[..d])
+            .map_err(|e| eval_error(w, e, d))?;
+        if !u.is_finite() || !g[..d].iter().all(|v| v.is_finite()) {
+            return Err(Error::NonFinite { walker: w });
+        }
+        for i in 0..d {
+            self.c.x[i][w] = position[i];
+            self.c.g[i][w] = g[i];
+        }
+        self.c.u[w] = u;
+        self.c.info[w] = StepInfo {
+            accepted: false,
+            accept_prob: 0.0,
+            energy: u,
+        };
+        Ok(())
+    }
+
+    /// Walker `w`'s random stream (e.g. for re-initialisation draws that must
+    /// stay reproducible).
+    pub fn stream_mut(&mut self, w: usize) -> Option<&mut Stream> {
+        if w < self.c.n {
+            self.c.rng.get_mut(w)
+        } else {
+            None
+        }
+    }
+}
+
+/// Maps an evaluation failure at walker `w` to an [`Error`].
+pub(crate) fn eval_error(w: usize, e: crate::energy::EvalError, d: usize) -> Error {
+    match e {
+        crate::energy::EvalError::Declined(code) => Error::EnergyDeclined { walker: w, code },
+        crate::energy::EvalError::WrongLength => Error::DimensionMismatch {
+            expected: d,
+            found: 0,
+        },
+    }
+}
+
+/// The first walker whose evaluation is unusable, as an error.
+pub(crate) fn first_invalid<const N: usize, const D: usize>(
+    ev: &Evals<N, D>,
+    n: usize,
+    d: usize,
+    with_grad: bool,
+) -> Result<(), Error> {
+    for w in 0..n {
+        if !ev.is_valid(w, d, with_grad) {
+            return Err(match ev.code[w] {
+                0 => Error::NonFinite { walker: w },
+                i32::MIN => Error::DimensionMismatch {
+                    expected: d,
+                    found: 0,
+                },
+                code => Error::EnergyDeclined { walker: w, code },
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_walker(w: usize, n: usize) -> Result<(), Error> {
+    if w < n {
+        Ok(())
+    } else {
+        Err(Error::CapacityExceeded {
+            requested: w + 1,
+            capacity: n,
+        })
+    }
+}
+
+/// Checks a kernel's inverse temperature.
+pub(crate) fn check_beta(beta: f32) -> Result<(), Error> {
+    check_positive(beta, "inverse temperature beta must be > 0")
+}

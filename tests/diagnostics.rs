@@ -1,0 +1,146 @@
+#![allow(clippy::needless_range_loop)]
+//! Streaming diagnostics against known answers, and step-size adaptation on
+//! a real kernel.
+
+use tinyebm::{Diagnostics, Gaussian, Kernel, Mala, Rwmh, Sampler, Stream, Walkers, adapt};
+
+/// Feeds `steps` draws of `n` independent AR(1) chains x' = φx + √(1−φ²)ξ
+/// (stationary N(0, 1), integrated autocorrelation time τ = (1+φ)/(1−φ)).
+fn ar1_diagnostics<const N: usize, const D: usize>(
+    phi: f64,
+    steps: usize,
+    seed: u64,
+    offsets: &[f32],
+) -> Diagnostics<N, D> {
+    let mut s = Stream::new(seed, 0);
+    let mut x = [[0f32; N]; D];
+    for row in x.iter_mut() {
+        s.fill_normal(row);
+    }
+    let c = ((1.0 - phi * phi) as f32).sqrt();
+    let mut diag = Diagnostics::<N, D>::new();
+    let mut xi = [0f32; N];
+    let mut shifted = x;
+    for _ in 0..steps {
+        for i in 0..D {
+            s.fill_normal(&mut xi);
+            for w in 0..N {
+                x[i][w] = phi as f32 * x[i][w] + c * xi[w];
+                shifted[i][w] = x[i][w] + offsets[w % offsets.len()];
+            }
+        }
+        diag.record_soa(&shifted, N, D, None);
+    }
+    diag
+}
+
+/// ESS by batch means with 32–64 batches has a relative standard deviation
+/// of about √(2/B) ≈ 0.21 (B = 48 here): each dimension must be within 0.6
+/// (≈ 3 SD) of n·T/τ, and the mean over 8 independent dimensions within 0.25
+/// (≈ 3.4 SD of the mean).
+#[test]
+fn ess_matches_ar1_theory() {
+    let (phi, steps) = (0.9, 24_576);
+    let tau = (1.0 + phi) / (1.0 - phi);
+    let d = ar1_diagnostics::<16, 8>(phi, steps, 1, &[0.0]);
+    let want = 16.0 * steps as f64 / tau;
+    let mut sum = 0.0;
+    for i in 0..8 {
+        let r = d.ess(i) / want;
+        eprintln!("dim {i}: ESS/theory = {r:.3}");
+        assert!((r - 1.0).abs() < 0.6, "dim {i}: ESS ratio {r}");
+        sum += r;
+    }
+    assert!(
+        (sum / 8.0 - 1.0).abs() < 0.25,
+        "mean ESS ratio {}",
+        sum / 8.0
+    );
+    // Independent draws (φ = 0): ESS ≈ n·T.
+    let d = ar1_diagnostics::<16, 8>(0.0, steps, 2, &[0.0]);
+    let mean_ratio = (0..8).map(|i| d.ess(i)).sum::<f64>() / 8.0 / (16.0 * steps as f64);
+    assert!(
+        (mean_ratio - 1.0).abs() < 0.25,
+        "iid ESS ratio {mean_ratio}"
+    );
+}
+
+#[test]
+fn rhat_is_one_for_mixed_chains_and_large_for_separated_ones() {
+    let d = ar1_diagnostics::<8, 2>(0.5, 4096, 3, &[0.0]);
+    assert_eq!(d.rhat_draws(), 4096);
+    for i in 0..2 {
+        // 16 half-chains of 2048 draws, τ = 3: R̂ − 1 is O(1e-3).
+        assert!(d.rhat(i) < 1.01, "R̂ = {}", d.rhat(i));
+    }
+    // Half the chains sit one unit higher: between-chain variance ≈ 0.25 on
+    // top of within-chain 1, R̂ ≈ √1.25 ≈ 1.12.
+    let d = ar1_diagnostics::<8, 2>(0.5, 4096, 4, &[0.0, 1.0]);
+    for i in 0..2 {
+        assert!(d.rhat(i) > 1.08, "R̂ = {}", d.rhat(i));
+    }
+    // R̂ is recomputed when the recorded draws double; before 4 draws it is NaN.
+    let d = ar1_diagnostics::<8, 2>(0.5, 3, 5, &[0.0]);
+    assert!(d.rhat(0).is_nan());
+    assert!(d.ess(0).is_nan());
+}
+
+#[test]
+fn pooled_moments_match_two_pass() {
+    let d = ar1_diagnostics::<5, 1>(0.3, 1000, 6, &[0.0, 3.0, -2.0]);
+    // Re-generate the same values and compute two-pass moments.
+    let mut s = Stream::new(6, 0);
+    let mut x = [[0f32; 5]; 1];
+    s.fill_normal(&mut x[0]);
+    let c = (1.0f32 - 0.09).sqrt();
+    let mut all = Vec::new();
+    let mut xi = [0f32; 5];
+    for _ in 0..1000 {
+        s.fill_normal(&mut xi);
+        for w in 0..5 {
+            x[0][w] = 0.3 * x[0][w] + c * xi[w];
+            all.push((x[0][w] + [0.0, 3.0, -2.0][w % 3]) as f64);
+        }
+    }
+    let m = all.iter().sum::<f64>() / all.len() as f64;
+    let v = all.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (all.len() - 1) as f64;
+    assert!((d.mean(0) - m).abs() < 1e-9 && (d.variance(0) - v).abs() < 1e-9);
+}
+
+/// Dual averaging on a real run reaches the target acceptance, and the
+/// frozen step then keeps it.
+fn adapted_rate<K: Kernel>(kernel: K, target_acc: f32) -> f64 {
+    let target = Gaussian::<4>::diagonal(&[0.0; 4], &[1.0, 4.0, 9.0, 16.0]).unwrap();
+    let w = Walkers::<32, 4>::gaussian(&target, 32, 8, &[0.0; 4], 0.3).unwrap();
+    let mut s = Sampler::new(kernel, w);
+    s.start_adaptation(target_acc).unwrap();
+    s.run(&target, 2000).unwrap();
+    s.freeze_step_size().unwrap();
+    s.reset_diagnostics();
+    s.run(&target, 4000).unwrap();
+    s.diagnostics().acceptance_rate()
+}
+
+#[test]
+fn adaptation_reaches_target_acceptance() {
+    for (name, rate, target_acc) in [
+        (
+            "MALA",
+            adapted_rate(Mala::new(1.0).unwrap(), adapt::MALA_TARGET),
+            adapt::MALA_TARGET,
+        ),
+        (
+            "MH",
+            adapted_rate(Rwmh::new(5.0).unwrap(), adapt::RWMH_TARGET),
+            adapt::RWMH_TARGET,
+        ),
+    ] {
+        eprintln!("{name}: acceptance after adaptation {rate:.4}");
+        // 128k correlated accept indicators: SE ≈ 0.005; allow 0.04 for the
+        // averaged step's own noise.
+        assert!(
+            (rate - target_acc as f64).abs() < 0.04,
+            "{name}: acceptance {rate} vs {target_acc}"
+        );
+    }
+}
