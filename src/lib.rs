@@ -93,5 +93,5 @@ pub use mixture::Mixture;
 pub use mlp::{Mlp, mlp_param_count};
 pub use polynomial::{Polynomial, num_monomials};
 pub use rng::Stream;
-pub use sampler::Sampler;
+pub use sampler::{NegativePhase, Sampler};
 pub use walkers::{StepInfo, Walkers};

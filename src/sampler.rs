@@ -9,6 +9,37 @@ use crate::error::Error;
 use crate::kernel::{Kernel, StepSummary};
 use crate::walkers::{Walkers, check_beta};
 
+/// What a trainer needs from the sampler of its negative phase: walkers whose
+/// positions are (approximately) samples of ρ ∝ exp(−U), and a way to move
+/// them at the energy's current parameters.
+///
+/// Implemented by [`Sampler`] (any kernel) and by multi-temperature
+/// samplers, whose [`NegativePhase::samples`] are the β = 1 walkers.
+pub trait NegativePhase<const N: usize, const D: usize> {
+    /// The walkers whose positions are the samples.
+    fn samples(&self) -> &Walkers<N, D>;
+
+    /// The same, mutably (re-initialising walkers, restarting from data).
+    fn samples_mut(&mut self) -> &mut Walkers<N, D>;
+
+    /// `steps` steps at the energy's current parameters; stale caches are
+    /// refreshed first. Each step is all-or-nothing; on error the steps
+    /// before it stand. Returns the summed summary (mean acceptance
+    /// probability averaged over steps).
+    fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error>;
+
+    /// The energy's parameters changed: cached energies are stale.
+    fn invalidate(&mut self);
+}
+
+/// Adds `s` into the running total `acc` of `k` earlier summaries.
+pub(crate) fn merge_summary(acc: &mut StepSummary, s: &StepSummary, k: usize) {
+    acc.accepted += s.accepted;
+    acc.proposed += s.proposed;
+    acc.invalid += s.invalid;
+    acc.mean_accept_prob += (s.mean_accept_prob - acc.mean_accept_prob) / (k + 1) as f32;
+}
+
 /// Walkers stepped by kernel `K` at inverse temperature β.
 #[derive(Clone, Debug)]
 pub struct Sampler<K, const N: usize, const D: usize> {
@@ -126,5 +157,28 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// Forgets the diagnostics (e.g. after warm-up).
     pub fn reset_diagnostics(&mut self) {
         self.diag.reset();
+    }
+}
+
+impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<K, N, D> {
+    fn samples(&self) -> &Walkers<N, D> {
+        &self.walkers
+    }
+
+    fn samples_mut(&mut self) -> &mut Walkers<N, D> {
+        &mut self.walkers
+    }
+
+    fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error> {
+        let mut total = StepSummary::default();
+        for k in 0..steps {
+            let s = self.step(energy)?;
+            merge_summary(&mut total, &s, k);
+        }
+        Ok(total)
+    }
+
+    fn invalidate(&mut self) {
+        self.walkers.invalidate();
     }
 }

@@ -275,6 +275,11 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         &self.c.u[..self.c.n]
     }
 
+    /// Cached gradients in structure-of-arrays layout (`g[dim][walker]`).
+    pub fn gradients_soa(&self) -> &Soa<N, D> {
+        &self.c.g
+    }
+
     /// Cached gradient of walker `w` along coordinate `i`.
     pub fn grad(&self, w: usize, i: usize) -> f32 {
         self.c.g[i][w]

@@ -269,3 +269,24 @@ fn walled_2d() -> impl Energy {
         f32::NAN
     })
 }
+
+#[test]
+fn negative_phase_advance_sums_steps() {
+    use tinyebm::NegativePhase;
+    let e = mlp();
+    let w = Walkers::<8, 2>::gaussian(&e, 8, 1, &[0.0, 0.0], 1.0).unwrap();
+    let mut s = Sampler::new(Mala::new(0.1).unwrap(), w);
+    let mut reference = s.clone();
+    let total = s.advance(&e, 5).unwrap();
+    let mut probs = 0.0;
+    let mut acc = 0;
+    for _ in 0..5 {
+        let r = reference.step(&e).unwrap();
+        probs += r.mean_accept_prob;
+        acc += r.accepted;
+    }
+    assert_eq!(total.proposed, 40);
+    assert_eq!(total.accepted, acc);
+    assert!((total.mean_accept_prob - probs / 5.0).abs() < 1e-6);
+    assert!(s.samples() == reference.walkers());
+}

@@ -61,5 +61,6 @@ def timed(run_chunk, steps_per_chunk, min_seconds=MIN_SECONDS, windows=WINDOWS):
                 rates.append(n / elapsed)
                 break
     if windows > 1:
-        print("  timing windows (steps/s, all walkers together): " + ", ".join(f"{r:,.0f}" for r in rates), file=sys.stderr)
+        shown = ", ".join(f"{r:,.0f}" for r in rates)
+        print(f"  timing windows (steps/s, all walkers together): {shown}", file=sys.stderr)
     return max(rates)
