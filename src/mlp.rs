@@ -17,8 +17,15 @@ use crate::energy::{Energy, EvalError, Evals, Soa, Trainable, check_finite, chec
 use crate::error::{Error, check_positive, check_size};
 use crate::rng::Stream;
 
-/// Walkers evaluated together in a batched pass.
-pub const LANES: usize = 8;
+/// Walkers evaluated together in a batched pass. Any value gives the same
+/// bits (lanes are independent and each computes what one point computes);
+/// it trades vector width and weight reuse against stack use (four
+/// `LANES × H` arrays). 32 is fastest on x86_64 with SSE2 and AVX-512 alike.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+pub const LANES: usize = 32;
+/// Walkers evaluated together in a batched pass (small targets: stack first).
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub const LANES: usize = 4;
 
 /// Parameter count of a `d → h → h → 1` MLP.
 pub const fn mlp_param_count(d: usize, h: usize) -> usize {
@@ -26,15 +33,24 @@ pub const fn mlp_param_count(d: usize, h: usize) -> usize {
 }
 
 /// An MLP energy with input dimension `d ≤ D` and hidden width `h ≤ H`.
+///
+/// Weights are stored in both orientations so each pass can pick the loop
+/// order that vectorises without reassociating any sum (see [`matvec`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<const D: usize, const H: usize> {
     d: usize,
     h: usize,
     act: Activation,
     alpha: f32,
+    /// W₁ by rows: `w1[j][i]` = weight from input i to hidden unit j.
     w1: [[f32; D]; H],
+    /// W₁ transposed: `w1t[i][j] = w1[j][i]`.
+    w1t: [[f32; H]; D],
     b1: [f32; H],
+    /// W₂ by rows: `w2[k][j]` = weight from layer-1 unit j to layer-2 unit k.
     w2: [[f32; H]; H],
+    /// W₂ transposed: `w2t[j][k] = w2[k][j]`.
+    w2t: [[f32; H]; H],
     b2: [f32; H],
     w3: [f32; H],
     b3: f32,
@@ -48,6 +64,114 @@ struct Tape<const L: usize, const H: usize> {
     z2: [[f32; L]; H],
     /// σ'(a₂), then δ₂ = ∂f/∂a₂.
     d2: [[f32; L]; H],
+}
+
+/// Every sum over an input index r is split into four partial sums
+/// (r mod 4), combined as `(p₀ + p₁) + (p₂ + p₃)`. The order is fixed, so one
+/// point and a chunk of walkers get the same bits on every target; the four
+/// independent chains keep the adder pipeline busy instead of waiting on one.
+const PARTIALS: usize = 4;
+
+/// `acc += w·v` lane by lane: the only loop the compiler should vectorise.
+#[inline(always)]
+fn axpy<const L: usize>(acc: &mut [f32; L], w: f32, v: &[f32; L]) {
+    for (a, &x) in acc.iter_mut().zip(v) {
+        *a += w * x;
+    }
+}
+
+/// `out += (p₀ + p₁) + (p₂ + p₃)` lane by lane.
+#[inline(always)]
+fn add_tree<const L: usize>(out: &mut [f32; L], p: &[[f32; L]; PARTIALS]) {
+    for l in 0..L {
+        out[l] += (p[0][l] + p[1][l]) + (p[2][l] + p[3][l]);
+    }
+}
+
+/// (σ(a), σ'(a)) for every unit and lane, written as zipped slices so that
+/// no bounds check stands between the compiler and vectorising over units.
+#[inline(always)]
+fn activate<A: Act, const L: usize>(a: &[[f32; L]], z: &mut [[f32; L]], ds: &mut [[f32; L]]) {
+    for ((ar, zr), dr) in a.iter().zip(z.iter_mut()).zip(ds.iter_mut()) {
+        for ((&av, zv), dv) in ar.iter().zip(zr.iter_mut()).zip(dr.iter_mut()) {
+            (*zv, *dv) = A::f_df(av);
+        }
+    }
+}
+
+/// `init + Σⱼ w[j]·z[j]` per lane (a single output).
+#[inline(always)]
+fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> [f32; L] {
+    let mut p = [[0f32; L]; PARTIALS];
+    let n = w.len().min(z.len());
+    let full = n / PARTIALS * PARTIALS;
+    for (wc, zc) in w[..full]
+        .chunks_exact(PARTIALS)
+        .zip(z[..full].chunks_exact(PARTIALS))
+    {
+        axpy(&mut p[0], wc[0], &zc[0]);
+        axpy(&mut p[1], wc[1], &zc[1]);
+        axpy(&mut p[2], wc[2], &zc[2]);
+        axpy(&mut p[3], wc[3], &zc[3]);
+    }
+    for q in 0..n - full {
+        axpy(&mut p[q], w[full + q], &z[full + q]);
+    }
+    let mut out = init;
+    add_tree(&mut out, &p);
+    out
+}
+
+/// `acc[o] += Σ_r M[o][r]·v[r]` for `o < n_out`, `r < n_in`, each sum split
+/// as described at [`PARTIALS`]. The bits do not depend on the loop order,
+/// which is chosen for vectorisation: one point (`L = 1`) runs axpys over
+/// outputs using `m_by_in[r][o]`; a chunk of walkers keeps each output's
+/// lanes in registers and walks `m_by_out[o][r]`, vectorised over lanes.
+#[inline(always)]
+fn matvec<const L: usize, const RI: usize, const RO: usize>(
+    m_by_in: &[[f32; RO]],
+    m_by_out: &[[f32; RI]],
+    v: &[[f32; L]],
+    acc: &mut [[f32; L]],
+    n_in: usize,
+    n_out: usize,
+) {
+    let full = n_in / PARTIALS * PARTIALS;
+    if L == 1 {
+        // Axpys over the full row width RO: fixed trip counts keep the partial
+        // sums in registers. Weights beyond the outputs in use are zero and
+        // those partial sums are never read, so this only costs h < H users.
+        let mut p = [[0f32; RO]; PARTIALS];
+        let [p0, p1, p2, p3] = &mut p;
+        for (rows, vs) in m_by_in[..full]
+            .chunks_exact(PARTIALS)
+            .zip(v[..full].chunks_exact(PARTIALS))
+        {
+            // Spelled out: a loop over the partials invites the vectoriser to
+            // run across them (gathers) instead of along each row.
+            axpy(p0, vs[0][0], &rows[0]);
+            axpy(p1, vs[1][0], &rows[1]);
+            axpy(p2, vs[2][0], &rows[2]);
+            axpy(p3, vs[3][0], &rows[3]);
+        }
+        for q in 0..n_in - full {
+            axpy(&mut p[q], v[full + q][0], &m_by_in[full + q]);
+        }
+        let n_out = n_out.min(RO);
+        let (p01, p23) = p.split_at(2);
+        for (((a, &p0), &p1), (&p2, &p3)) in acc[..n_out]
+            .iter_mut()
+            .zip(&p01[0][..n_out])
+            .zip(&p01[1][..n_out])
+            .zip(p23[0][..n_out].iter().zip(&p23[1][..n_out]))
+        {
+            a[0] += (p0 + p1) + (p2 + p3);
+        }
+    } else {
+        for (a_o, row) in acc[..n_out].iter_mut().zip(m_by_out) {
+            *a_o = dot(&row[..n_in], &v[..n_in], *a_o);
+        }
+    }
 }
 
 impl<const D: usize, const H: usize> Mlp<D, H> {
@@ -65,8 +189,10 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
             act,
             alpha,
             w1: [[0.0; D]; H],
+            w1t: [[0.0; H]; D],
             b1: [0.0; H],
             w2: [[0.0; H]; H],
+            w2t: [[0.0; H]; H],
             b2: [0.0; H],
             w3: [0.0; H],
             b3: 0.0,
@@ -81,16 +207,26 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
             1.0 / crate::math::sqrt(d as f32),
             1.0 / crate::math::sqrt(h as f32),
         );
-        for row in m.w1[..h].iter_mut() {
-            s.fill_normal(&mut row[..d]);
-            row[..d].iter_mut().for_each(|w| *w *= s1);
+        let (mut row_d, mut row) = ([0f32; D], [0f32; H]);
+        let mut w = FlatWriter::new(&mut m);
+        // Flat order: W₁ rows (fan-in d), b₁, W₂ rows (fan-in h), b₂, w₃ (fan-in h), b₃.
+        for j in 0..h {
+            s.fill_normal(&mut row_d[..d]);
+            for i in 0..d {
+                w.set(j * d + i, s1 * row_d[i]);
+            }
         }
-        for row in m.w2[..h].iter_mut() {
+        let w2_start = h * d + h;
+        for k in 0..h {
             s.fill_normal(&mut row[..h]);
-            row[..h].iter_mut().for_each(|w| *w *= s2);
+            for j in 0..h {
+                w.set(w2_start + k * h + j, s2 * row[j]);
+            }
         }
-        s.fill_normal(&mut m.w3[..h]);
-        m.w3[..h].iter_mut().for_each(|w| *w *= s2);
+        s.fill_normal(&mut row[..h]);
+        for k in 0..h {
+            w.set(w2_start + h * h + h + k, s2 * row[k]);
+        }
         Ok(m)
     }
 
@@ -133,74 +269,50 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         backward: bool,
     ) -> [f32; L] {
         let (d, h) = (self.d, self.h);
-        for j in 0..h {
-            let mut a = [self.b1[j]; L];
-            for i in 0..d {
-                let w = self.w1[j][i];
-                for l in 0..L {
-                    a[l] += w * x[i][l];
-                }
-            }
-            for l in 0..L {
-                (t.z1[j][l], t.d1[j][l]) = A::f_df(a[l]);
-            }
+        // Layer 1: a₁ = b₁ + W₁x.
+        let mut a = [[0f32; L]; H];
+        for (ar, &b) in a[..h].iter_mut().zip(&self.b1[..h]) {
+            *ar = [b; L];
         }
-        for k in 0..h {
-            let mut a = [self.b2[k]; L];
-            for j in 0..h {
-                let w = self.w2[k][j];
-                for l in 0..L {
-                    a[l] += w * t.z1[j][l];
-                }
-            }
-            for l in 0..L {
-                (t.z2[k][l], t.d2[k][l]) = A::f_df(a[l]);
-            }
+        matvec(&self.w1t, &self.w1, x, &mut a, d, h);
+        activate::<A, L>(&a[..h], &mut t.z1[..h], &mut t.d1[..h]);
+        // Layer 2: a₂ = b₂ + W₂z₁.
+        for (ar, &b) in a[..h].iter_mut().zip(&self.b2[..h]) {
+            *ar = [b; L];
         }
-        let mut u = [self.b3; L];
-        for k in 0..h {
-            for l in 0..L {
-                u[l] += self.w3[k] * t.z2[k][l];
-            }
-        }
-        for i in 0..d {
-            for l in 0..L {
-                u[l] += 0.5 * self.alpha * x[i][l] * x[i][l];
+        matvec(&self.w2t, &self.w2, &t.z1, &mut a, h, h);
+        activate::<A, L>(&a[..h], &mut t.z2[..h], &mut t.d2[..h]);
+        let mut u = dot(&self.w3[..h], &t.z2[..h], [self.b3; L]);
+        for xi in &x[..d] {
+            for (ul, &xl) in u.iter_mut().zip(xi) {
+                *ul += 0.5 * self.alpha * xl * xl;
             }
         }
         if !backward {
             return u;
         }
-        for k in 0..h {
-            for l in 0..L {
-                t.d2[k][l] *= self.w3[k];
+        // δ₂ = w₃ ⊙ σ'(a₂);  δ₁ = σ'(a₁) ⊙ W₂ᵀδ₂.
+        for (dr, &w) in t.d2[..h].iter_mut().zip(&self.w3[..h]) {
+            for v in dr.iter_mut() {
+                *v *= w;
             }
         }
-        for j in 0..h {
-            let mut s = [0f32; L];
-            for k in 0..h {
-                let w = self.w2[k][j];
-                for l in 0..L {
-                    s[l] += w * t.d2[k][l];
-                }
-            }
-            for l in 0..L {
-                t.d1[j][l] *= s[l];
+        for ar in a[..h].iter_mut() {
+            *ar = [0.0; L];
+        }
+        matvec(&self.w2, &self.w2t, &t.d2, &mut a, h, h);
+        for (dr, ar) in t.d1[..h].iter_mut().zip(&a[..h]) {
+            for (v, &s) in dr.iter_mut().zip(ar) {
+                *v *= s;
             }
         }
         if let Some(g) = gx {
-            for i in 0..d {
-                let mut s = [0f32; L];
-                for l in 0..L {
-                    s[l] = self.alpha * x[i][l];
+            for ((gi, xi), w) in g[..d].iter_mut().zip(&x[..d]).zip(&self.w1t[..d]) {
+                let mut init = [0f32; L];
+                for (v, &xl) in init.iter_mut().zip(xi) {
+                    *v = self.alpha * xl;
                 }
-                for j in 0..h {
-                    let w = self.w1[j][i];
-                    for l in 0..L {
-                        s[l] += w * t.d1[j][l];
-                    }
-                }
-                g[i] = s;
+                *gi = dot(&w[..h], &t.d1[..h], init);
             }
         }
         u
@@ -222,7 +334,9 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         }
     }
 
-    /// Adds Σ_l scale[l]·∂θU(x_l) to `grad`, from a tape after a backward pass.
+    /// Adds Σ_l scale[l]·∂θU(x_l) to `grad`, from a tape after a backward
+    /// pass. Lanes are taken one after another, each as axpys over hidden
+    /// units, so the sums over walkers have a fixed order.
     #[inline]
     fn param_grad<const L: usize>(
         &self,
@@ -237,28 +351,30 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         let (w2, rest) = rest.split_at_mut(h * h);
         let (b2, rest) = rest.split_at_mut(h);
         let (w3, b3) = rest.split_at_mut(h);
-        for j in 0..h {
-            let mut sd = [0f32; L];
-            for l in 0..L {
-                sd[l] = scale[l] * t.d1[j][l];
-            }
-            b1[j] += sd.iter().sum::<f32>();
-            for i in 0..d {
-                w1[j * d + i] += (0..L).map(|l| sd[l] * x[i][l]).sum::<f32>();
-            }
-        }
-        for k in 0..h {
-            let mut sd = [0f32; L];
-            for l in 0..L {
-                sd[l] = scale[l] * t.d2[k][l];
-            }
-            b2[k] += sd.iter().sum::<f32>();
+        for l in 0..L {
+            let c = scale[l];
+            let mut sd1 = [0f32; H];
+            let mut z1 = [0f32; H];
             for j in 0..h {
-                w2[k * h + j] += (0..L).map(|l| sd[l] * t.z1[j][l]).sum::<f32>();
+                sd1[j] = c * t.d1[j][l];
+                z1[j] = t.z1[j][l];
+                b1[j] += sd1[j];
             }
-            w3[k] += (0..L).map(|l| scale[l] * t.z2[k][l]).sum::<f32>();
+            for j in 0..h {
+                for i in 0..d {
+                    w1[j * d + i] += sd1[j] * x[i][l];
+                }
+            }
+            for k in 0..h {
+                let sd2 = c * t.d2[k][l];
+                b2[k] += sd2;
+                w3[k] += c * t.z2[k][l];
+                for (g, &z) in w2[k * h..(k + 1) * h].iter_mut().zip(&z1[..h]) {
+                    *g += sd2 * z;
+                }
+            }
+            b3[0] += c;
         }
-        b3[0] += scale.iter().sum::<f32>();
     }
 
     fn tape<const L: usize>() -> Tape<L, H> {
@@ -270,22 +386,103 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         }
     }
 
-    /// Copies walkers `w0..w0+L` (clamped to `n`; missing lanes repeat walker `w0`).
+    /// Copies walkers `w0..w0+L` into lanes.
     #[inline]
     fn gather<const N: usize, const DW: usize, const L: usize>(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
-        n: usize,
     ) -> [[f32; L]; D] {
         let mut xl = [[0f32; L]; D];
         for i in 0..self.d {
-            for l in 0..L {
-                let w = if w0 + l < n { w0 + l } else { w0 };
-                xl[i][l] = x[i][w];
-            }
+            xl[i].copy_from_slice(&x[i][w0..w0 + L]);
         }
         xl
+    }
+
+    /// Evaluates walkers `w0..w0+L` of `x` into `out`.
+    #[inline]
+    fn eval_chunk<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        with_grad: bool,
+        out: &mut Evals<N, DW>,
+    ) {
+        let xl = self.gather::<N, DW, L>(x, w0);
+        let mut t = Self::tape::<L>();
+        let mut g = [[0f32; L]; D];
+        let u = self.run(&xl, &mut t, with_grad.then_some(&mut g), with_grad);
+        out.u[w0..w0 + L].copy_from_slice(&u);
+        out.code[w0..w0 + L].fill(0);
+        if with_grad {
+            for i in 0..self.d {
+                out.grad[i][w0..w0 + L].copy_from_slice(&g[i]);
+            }
+        }
+    }
+
+    /// Adds the weighted parameter gradient of walkers `w0..w0+L`.
+    #[inline]
+    fn param_grad_chunk<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        weight: &[f32; N],
+        grad: &mut [f32],
+    ) {
+        let xl = self.gather::<N, DW, L>(x, w0);
+        let mut t = Self::tape::<L>();
+        self.run(&xl, &mut t, None, true);
+        let mut scale = [0f32; L];
+        scale.copy_from_slice(&weight[w0..w0 + L]);
+        self.param_grad(&xl, &t, &scale, grad);
+    }
+}
+
+/// Writes flat parameter `idx` into its place in an [`Mlp`] (both copies of W₂).
+struct FlatWriter<'a, const D: usize, const H: usize> {
+    m: &'a mut Mlp<D, H>,
+}
+
+impl<'a, const D: usize, const H: usize> FlatWriter<'a, D, H> {
+    fn new(m: &'a mut Mlp<D, H>) -> Self {
+        FlatWriter { m }
+    }
+
+    #[inline]
+    fn set(&mut self, idx: usize, v: f32) {
+        let (d, h) = (self.m.d, self.m.h);
+        let mut o = idx;
+        if o < h * d {
+            let (j, i) = (o / d, o % d);
+            self.m.w1[j][i] = v;
+            self.m.w1t[i][j] = v;
+            return;
+        }
+        o -= h * d;
+        if o < h {
+            self.m.b1[o] = v;
+            return;
+        }
+        o -= h;
+        if o < h * h {
+            let (k, j) = (o / h, o % h);
+            self.m.w2[k][j] = v;
+            self.m.w2t[j][k] = v;
+            return;
+        }
+        o -= h * h;
+        if o < h {
+            self.m.b2[o] = v;
+            return;
+        }
+        o -= h;
+        if o < h {
+            self.m.w3[o] = v;
+            return;
+        }
+        self.m.b3 = v;
     }
 }
 
@@ -317,6 +514,9 @@ impl<const D: usize, const H: usize> Energy for Mlp<D, H> {
         Ok(u)
     }
 
+    /// Chunks of [`LANES`] walkers, then the rest one at a time (one walker in
+    /// eight lanes would waste seven). Each lane computes exactly what
+    /// [`Energy::value_grad`] computes: the same bits.
     fn eval_batch<const N: usize, const DW: usize>(
         &self,
         x: &Soa<N, DW>,
@@ -329,23 +529,12 @@ impl<const D: usize, const H: usize> Energy for Mlp<D, H> {
             out.code[..n].iter_mut().for_each(|c| *c = i32::MIN);
             return;
         }
-        let mut t = Self::tape::<LANES>();
-        let mut w0 = 0;
-        while w0 < n {
-            let xl = self.gather::<N, DW, LANES>(x, w0, n);
-            let mut g = [[0f32; LANES]; D];
-            let u = self.run(&xl, &mut t, with_grad.then_some(&mut g), with_grad);
-            let m = LANES.min(n - w0);
-            for l in 0..m {
-                out.u[w0 + l] = u[l];
-                out.code[w0 + l] = 0;
-            }
-            if with_grad {
-                for i in 0..self.d {
-                    out.grad[i][w0..w0 + m].copy_from_slice(&g[i][..m]);
-                }
-            }
-            w0 += LANES;
+        let full = n / LANES * LANES;
+        for w0 in (0..full).step_by(LANES) {
+            self.eval_chunk::<N, DW, LANES>(x, w0, with_grad, out);
+        }
+        for w0 in full..n {
+            self.eval_chunk::<N, DW, 1>(x, w0, with_grad, out);
         }
     }
 }
@@ -384,22 +573,10 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
     fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
         check_len(self.num_params(), theta.len())?;
         check_finite(theta, "MLP weights")?;
-        let (d, h) = (self.d, self.h);
-        let mut o = 0;
-        for row in self.w1[..h].iter_mut() {
-            row[..d].copy_from_slice(&theta[o..o + d]);
-            o += d;
+        let mut w = FlatWriter::new(self);
+        for (k, &v) in theta.iter().enumerate() {
+            w.set(k, v);
         }
-        self.b1[..h].copy_from_slice(&theta[o..o + h]);
-        o += h;
-        for row in self.w2[..h].iter_mut() {
-            row[..h].copy_from_slice(&theta[o..o + h]);
-            o += h;
-        }
-        self.b2[..h].copy_from_slice(&theta[o..o + h]);
-        o += h;
-        self.w3[..h].copy_from_slice(&theta[o..o + h]);
-        self.b3 = theta[o + h];
         Ok(())
     }
 
@@ -430,16 +607,12 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
         if self.d > DW || grad.len() < self.num_params() {
             return Err((0, EvalError::WrongLength));
         }
-        let mut t = Self::tape::<LANES>();
-        let mut w0 = 0;
-        while w0 < n {
-            let xl = self.gather::<N, DW, LANES>(x, w0, n);
-            self.run(&xl, &mut t, None, true);
-            // Padding lanes carry zero weight.
-            let scale: [f32; LANES] =
-                core::array::from_fn(|l| if w0 + l < n { weight[w0 + l] } else { 0.0 });
-            self.param_grad(&xl, &t, &scale, grad);
-            w0 += LANES;
+        let full = n / LANES * LANES;
+        for w0 in (0..full).step_by(LANES) {
+            self.param_grad_chunk::<N, DW, LANES>(x, w0, weight, grad);
+        }
+        for w0 in full..n {
+            self.param_grad_chunk::<N, DW, 1>(x, w0, weight, grad);
         }
         Ok(())
     }

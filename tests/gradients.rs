@@ -181,10 +181,12 @@ fn mlp_gradients_all_activations() {
 #[test]
 fn batched_evaluation_equals_single_point_bits() {
     let mut s = Stream::new(5, 0);
+    // Sizes in use below capacity (d < D, h < H), and a walker count that is
+    // not a multiple of the lane count: full chunks and one-walker leftovers.
     let (d, h) = (2, 7);
     let theta = random_vec(&mut s, mlp_param_count(d, h), 0.7);
-    let m = Mlp::<2, 8>::from_params(d, h, Activation::Tanh, 0.5, &theta).unwrap();
-    const N: usize = 21; // not a multiple of the lane count
+    let m = Mlp::<3, 8>::from_params(d, h, Activation::Tanh, 0.5, &theta).unwrap();
+    const N: usize = 2 * tinyebm::mlp::LANES + 5;
     let pos = random_vec(&mut s, N * d, 1.5);
     let w = Walkers::<N, 2>::from_positions(&m, N, 0, &pos).unwrap();
     let mut ev = tinyebm::Evals::<N, 2>::new();
