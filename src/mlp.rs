@@ -35,7 +35,7 @@ pub const fn mlp_param_count(d: usize, h: usize) -> usize {
 /// An MLP energy with input dimension `d ≤ D` and hidden width `h ≤ H`.
 ///
 /// Weights are stored in both orientations so each pass can pick the loop
-/// order that vectorises without reassociating any sum (see [`matvec`]).
+/// order that vectorises without reassociating any sum (see `matvec`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<const D: usize, const H: usize> {
     d: usize,
