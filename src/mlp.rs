@@ -334,7 +334,7 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         }
     }
 
-    /// Adds Σ_l scale[l]·∂θU(x_l) to `grad`, from a tape after a backward
+    /// Adds `Σ_l scale[l]·∂θU(x_l)` to `grad`, from a tape after a backward
     /// pass. Lanes are taken one after another, each as axpys over hidden
     /// units, so the sums over walkers have a fixed order.
     #[inline]
