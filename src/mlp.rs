@@ -91,11 +91,27 @@ fn add_tree<const L: usize>(out: &mut [f32; L], p: &[[f32; L]; PARTIALS]) {
 /// (σ(a), σ'(a)) for every unit and lane, written as zipped slices so that
 /// no bounds check stands between the compiler and vectorising over units.
 #[inline(always)]
-fn activate<A: Act, const L: usize>(a: &[[f32; L]], z: &mut [[f32; L]], ds: &mut [[f32; L]]) {
+fn activate_with<A: Act, const L: usize>(a: &[[f32; L]], z: &mut [[f32; L]], ds: &mut [[f32; L]]) {
     for ((ar, zr), dr) in a.iter().zip(z.iter_mut()).zip(ds.iter_mut()) {
         for ((&av, zv), dv) in ar.iter().zip(zr.iter_mut()).zip(dr.iter_mut()) {
             (*zv, *dv) = A::f_df(av);
         }
+    }
+}
+
+/// Dispatches on the activation once per layer: the rest of the pass is
+/// compiled once, not once per activation (flash matters on a Cortex-M).
+#[inline(always)]
+fn activate<const L: usize>(
+    act: Activation,
+    a: &[[f32; L]],
+    z: &mut [[f32; L]],
+    ds: &mut [[f32; L]],
+) {
+    match act {
+        Activation::Tanh => activate_with::<TanhAct, L>(a, z, ds),
+        Activation::Silu => activate_with::<SiluAct, L>(a, z, ds),
+        Activation::Softplus => activate_with::<SoftplusAct, L>(a, z, ds),
     }
 }
 
@@ -122,11 +138,16 @@ fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> [f32; L] {
     out
 }
 
+/// Whether the target has wide SIMD for the one-point axpy form. Without it
+/// (a Cortex-M FPU), the dot form keeps partial sums in registers and needs
+/// two loads and one multiply-add per weight instead of five operations.
+const WIDE_SIMD: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"));
+
 /// `acc[o] += Σ_r M[o][r]·v[r]` for `o < n_out`, `r < n_in`, each sum split
 /// as described at [`PARTIALS`]. The bits do not depend on the loop order,
-/// which is chosen for vectorisation: one point (`L = 1`) runs axpys over
-/// outputs using `m_by_in[r][o]`; a chunk of walkers keeps each output's
-/// lanes in registers and walks `m_by_out[o][r]`, vectorised over lanes.
+/// which is chosen for the target: one point (`L = 1`) with wide SIMD runs
+/// axpys over outputs using `m_by_in[r][o]`; otherwise each output keeps its
+/// lanes in registers and walks `m_by_out[o][r]` (vectorised over lanes).
 #[inline(always)]
 fn matvec<const L: usize, const RI: usize, const RO: usize>(
     m_by_in: &[[f32; RO]],
@@ -137,7 +158,7 @@ fn matvec<const L: usize, const RI: usize, const RO: usize>(
     n_out: usize,
 ) {
     let full = n_in / PARTIALS * PARTIALS;
-    if L == 1 {
+    if L == 1 && WIDE_SIMD {
         // Axpys over the full row width RO: fixed trip counts keep the partial
         // sums in registers. Weights beyond the outputs in use are zero and
         // those partial sums are never read, so this only costs h < H users.
@@ -259,9 +280,10 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
     }
 
     /// Forward and backward pass over `L` lanes: returns U per lane, writes
-    /// ∇ₓU into `gx` when given, and leaves δ₁, δ₂ in the tape.
-    #[inline(always)]
-    fn pass<A: Act, const L: usize>(
+    /// ∇ₓU into `gx` when given, and leaves δ₁, δ₂ in the tape. Out of line:
+    /// one copy per lane count serves every caller.
+    #[inline(never)]
+    fn run<const L: usize>(
         &self,
         x: &[[f32; L]; D],
         t: &mut Tape<L, H>,
@@ -275,13 +297,13 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
             *ar = [b; L];
         }
         matvec(&self.w1t, &self.w1, x, &mut a, d, h);
-        activate::<A, L>(&a[..h], &mut t.z1[..h], &mut t.d1[..h]);
+        activate(self.act, &a[..h], &mut t.z1[..h], &mut t.d1[..h]);
         // Layer 2: a₂ = b₂ + W₂z₁.
         for (ar, &b) in a[..h].iter_mut().zip(&self.b2[..h]) {
             *ar = [b; L];
         }
         matvec(&self.w2t, &self.w2, &t.z1, &mut a, h, h);
-        activate::<A, L>(&a[..h], &mut t.z2[..h], &mut t.d2[..h]);
+        activate(self.act, &a[..h], &mut t.z2[..h], &mut t.d2[..h]);
         let mut u = dot(&self.w3[..h], &t.z2[..h], [self.b3; L]);
         for xi in &x[..d] {
             for (ul, &xl) in u.iter_mut().zip(xi) {
@@ -316,22 +338,6 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
             }
         }
         u
-    }
-
-    /// Dispatches on the activation once, outside every loop.
-    #[inline]
-    fn run<const L: usize>(
-        &self,
-        x: &[[f32; L]; D],
-        t: &mut Tape<L, H>,
-        gx: Option<&mut [[f32; L]; D]>,
-        backward: bool,
-    ) -> [f32; L] {
-        match self.act {
-            Activation::Tanh => self.pass::<TanhAct, L>(x, t, gx, backward),
-            Activation::Silu => self.pass::<SiluAct, L>(x, t, gx, backward),
-            Activation::Softplus => self.pass::<SoftplusAct, L>(x, t, gx, backward),
-        }
     }
 
     /// Adds `Σ_l scale[l]·∂θU(x_l)` to `grad`, from a tape after a backward

@@ -1,0 +1,116 @@
+//! tinyebm's Rust API on a Cortex-M4F under QEMU (mps2-an386).
+//!
+//! Runs the shared reference workload (its fingerprint must equal the host's),
+//! then brackets fixed amounts of work with calls to `bench_mark`, which the
+//! instruction-counting QEMU plugin turns into per-window counts
+//! (see `scripts/mcu-insn.sh`). Exits with status 0 only if every check passes.
+#![no_std]
+#![no_main]
+
+mod workload;
+
+use core::hint::black_box;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use tinyebm::{Energy, Kernel, Mala, Rwmh, Stream, Ula, Walkers};
+
+/// The instruction counter snapshots its count each time this runs.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub extern "C" fn bench_mark() {
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+}
+
+/// Runs `f` `reps` times between two marks and names the window on stdout.
+fn window(name: &str, reps: u32, mut f: impl FnMut()) {
+    hprintln!("window {} {}", name, reps);
+    bench_mark();
+    for _ in 0..reps {
+        f();
+    }
+    bench_mark();
+}
+
+#[entry]
+fn main() -> ! {
+    let mut ok = true;
+    let (fp, accepted) = workload::reference_run();
+    hprintln!("fingerprint {:016x} accepted {}", fp, accepted);
+    // 3200 MALA proposals at h = 0.1 on this smooth model: most are accepted.
+    ok &= fp != 0 && accepted > 1600;
+
+    let net = workload::net();
+    let (Ok(mala), Ok(ula), Ok(rwmh)) = (Mala::new(0.1), Ula::new(0.05), Rwmh::new(0.5)) else {
+        fail()
+    };
+    let (Ok(mut w16), Ok(mut w1)) = (
+        Walkers::<16, 2>::gaussian(&net, 16, 1, &[0.0, 0.0], 1.0),
+        Walkers::<1, 2>::gaussian(&net, 1, 1, &[0.0, 0.0], 1.0),
+    ) else {
+        fail()
+    };
+    let mut errors = 0u32;
+    window("mala_step_1", 200, || {
+        errors += mala.step(&net, 1.0, &mut w1).is_err() as u32
+    });
+    window("mala_step_16", 50, || {
+        errors += mala.step(&net, 1.0, &mut w16).is_err() as u32
+    });
+    window("ula_step_16", 50, || {
+        errors += ula.step(&net, 1.0, &mut w16).is_err() as u32
+    });
+    window("rwmh_step_16", 50, || {
+        errors += rwmh.step(&net, 1.0, &mut w16).is_err() as u32
+    });
+    let mut g = [0f32; 2];
+    let x = [0.3f32, -0.7];
+    window("energy_grad", 200, || {
+        errors += net.value_grad(black_box(&x), &mut g).is_err() as u32;
+    });
+    window("energy_only", 200, || {
+        errors += net.value(black_box(&x)).is_err() as u32;
+    });
+    let mut ev1 = tinyebm::Evals::<1, 2>::new();
+    window("eval_batch_1", 200, || {
+        net.eval_batch(black_box(w1.positions_soa()), 1, true, &mut ev1)
+    });
+    let mut ev16 = tinyebm::Evals::<16, 2>::new();
+    window("eval_batch_16", 50, || {
+        net.eval_batch(black_box(w16.positions_soa()), 16, true, &mut ev16)
+    });
+    let mut acc = 0f32;
+    window("tanh_rational", 1000, || {
+        acc += tinyebm::math::act_tanh(black_box(0.37))
+    });
+    window("tanh_libm", 1000, || acc += libm_tanh(black_box(0.37)));
+    let mut s = Stream::new(3, 3);
+    window("normal_pair", 1000, || {
+        let (a, b) = s.normal_pair();
+        acc += a + b;
+    });
+    window("uniform", 1000, || acc += s.uniform());
+    hprintln!("errors {} checksum {}", errors, acc);
+    ok &= errors == 0 && acc.is_finite();
+    ok &= w16.energies().iter().all(|u| u.is_finite());
+    if ok {
+        hprintln!("firmware: all checks passed");
+        debug::exit(debug::EXIT_SUCCESS);
+    }
+    fail()
+}
+
+#[inline(never)]
+fn libm_tanh(x: f32) -> f32 {
+    tinyebm::math::tanh(x)
+}
+
+fn fail() -> ! {
+    hprintln!("firmware: FAILED");
+    debug::exit(debug::EXIT_FAILURE);
+    loop {}
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    fail()
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Guest instruction counts of the Rust firmware on QEMU mps2-an386 (Cortex-M4F).
+# Usage: scripts/mcu-insn.sh [--features micromath]
+# Needs qemu-system-arm and gcc (to build the counting plugin).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+plugin_dir="$root/target/qemu-insn"
+mkdir -p "$plugin_dir"
+plugin_src="${QEMU_INSN_SRC:-$root/tools/qemu-insn/insn.c}"
+[ -f "$plugin_dir/libinsn.so" ] && [ "$plugin_dir/libinsn.so" -nt "$plugin_src" ] ||
+    gcc -shared -fPIC -O2 -o "$plugin_dir/libinsn.so" "$plugin_src"
+cd "$root/firmware"
+cargo build --release -q "$@"
+elf=target/thumbv7em-none-eabihf/release/tinyebm-firmware
+mark=$(readelf -sW "$elf" | awk '$8=="bench_mark"{print "0x"$2}')
+out=$(mktemp); log=$(mktemp)
+timeout 300 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native \
+    -icount shift=0 -plugin "$plugin_dir/libinsn.so,mark=$mark" -d plugin -D "$log" \
+    -kernel "$elf" </dev/null >"$out" || { cat "$out"; echo "firmware failed" >&2; exit 1; }
+# Windows are mark pairs (2k, 2k+1); the firmware names them in order.
+python3 - "$out" "$log" <<'PY'
+import re, sys
+names = [l.split()[1:3] for l in open(sys.argv[1]) if l.startswith("window ")]
+deltas = {}
+for l in open(sys.argv[2]):
+    m = re.match(r"insns mark(\d+)-mark(\d+) (\d+)", l)
+    if m:
+        deltas[int(m.group(1))] = int(m.group(3))
+print(f"{'window':<16} {'reps':>6} {'instructions/rep':>18}")
+for k, (name, reps) in enumerate(names):
+    print(f"{name:<16} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
+PY
+grep -E "^fingerprint|passed" "$out"
