@@ -39,7 +39,7 @@ fn main() -> ! {
     // 3200 MALA proposals at h = 0.1 on this smooth model: most are accepted.
     ok &= fp != 0 && accepted > 1600;
 
-    let net = workload::net();
+    let Some(net) = workload::net() else { fail() };
     let (Ok(mala), Ok(ula), Ok(rwmh)) = (Mala::new(0.1), Ula::new(0.05), Rwmh::new(0.5)) else {
         fail()
     };
@@ -106,8 +106,11 @@ fn libm_tanh(x: f32) -> f32 {
 
 fn fail() -> ! {
     hprintln!("firmware: FAILED");
-    debug::exit(debug::EXIT_FAILURE);
-    loop {}
+    loop {
+        // Under QEMU the exit call ends the run; on hardware, halt here.
+        debug::exit(debug::EXIT_FAILURE);
+        cortex_m::asm::wfi();
+    }
 }
 
 #[panic_handler]
