@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Guest instruction counts of the Rust firmware on QEMU mps2-an386 (Cortex-M4F).
-# Usage: scripts/mcu-insn.sh [--features micromath]
+# Usage: scripts/mcu-insn.sh [release|release-size] [cargo build args, e.g. --features micromath]
 # Needs qemu-system-arm and gcc (to build the counting plugin).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,9 +9,11 @@ mkdir -p "$plugin_dir"
 plugin_src="${QEMU_INSN_SRC:-$root/tools/qemu-insn/insn.c}"
 [ -f "$plugin_dir/libinsn.so" ] && [ "$plugin_dir/libinsn.so" -nt "$plugin_src" ] ||
     gcc -shared -fPIC -O2 -o "$plugin_dir/libinsn.so" "$plugin_src"
+profile=release
+case "${1:-}" in release|release-size) profile=$1; shift ;; esac
 cd "$root/firmware"
-cargo build --release -q "$@"
-elf=target/thumbv7em-none-eabihf/release/tinyebm-firmware
+cargo build -q --profile "$profile" --bin tinyebm-firmware "$@"
+elf=target/thumbv7em-none-eabihf/$profile/tinyebm-firmware
 mark=$(readelf -sW "$elf" | awk '$8=="bench_mark"{print "0x"$2}')
 out=$(mktemp); log=$(mktemp)
 timeout 300 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native \

@@ -25,7 +25,7 @@ use crate::rng::Stream;
 pub const LANES: usize = 32;
 /// Walkers evaluated together in a batched pass (small targets: stack first).
 #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-pub const LANES: usize = 4;
+pub const LANES: usize = 1;
 
 /// Parameter count of a `d → h → h → 1` MLP.
 pub const fn mlp_param_count(d: usize, h: usize) -> usize {
@@ -522,7 +522,9 @@ impl<const D: usize, const H: usize> Energy for Mlp<D, H> {
 
     /// Chunks of [`LANES`] walkers, then the rest one at a time (one walker in
     /// eight lanes would waste seven). Each lane computes exactly what
-    /// [`Energy::value_grad`] computes: the same bits.
+    /// [`Energy::value_grad`] computes: the same bits. Out of line: kernels,
+    /// initialisation and refreshes share one copy.
+    #[inline(never)]
     fn eval_batch<const N: usize, const DW: usize>(
         &self,
         x: &Soa<N, DW>,

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# What tinyebm adds to a Cortex-M4F firmware image: flash (.text + .rodata)
+# and RAM (.data + .bss + peak stack, measured by stack painting under QEMU),
+# for the speed profile (opt-level 2) and the size profile (opt-level "s").
+# Each figure is (image with tinyebm) − (the same image without it).
+# Usage: scripts/mcu-footprint.sh
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root/firmware"
+run() { timeout 120 qemu-system-arm -M mps2-an386 -nographic \
+    -semihosting-config enable=on,target=native -kernel "$1" </dev/null; }
+sizes() { arm-none-eabi-size -A "$1" | awk '
+    /^\.(text|rodata)/ {flash += $2} /^\.(data|bss)/ {ram += $2}
+    END {print flash, ram}'; }
+printf '%-14s %-18s %10s %10s %12s\n' profile image "flash (B)" "static RAM" "peak stack"
+for profile in release release-size; do
+    cargo build -q --profile "$profile" --bins
+    dir=target/thumbv7em-none-eabihf/$profile
+    read -r f0 r0 < <(sizes "$dir/footprint_baseline")
+    s0=$(run "$dir/footprint_baseline" | awk '/stack/{print $NF}')
+    for image in sampler; do
+        read -r f r < <(sizes "$dir/footprint_$image")
+        out=$(run "$dir/footprint_$image") || { echo "$out"; exit 1; }
+        s=$(echo "$out" | awk '/stack/{print $NF}')
+        printf '%-14s %-18s %10d %10d %12d\n' "$profile" "$image" $((f - f0)) $((r - r0)) $((s - s0))
+    done
+done
