@@ -37,6 +37,7 @@ peers=("$@")
 export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 export JAX_PLATFORMS=cpu
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+export PYTHONDONTWRITEBYTECODE=1  # keep __pycache__ out of the source tree
 cd "$HERE"
 for peer in "${peers[@]}"; do
     case "$peer" in
