@@ -28,7 +28,9 @@
 //!
 //! Memory: R copies of [`Walkers<N, D>`] plus R kernels; capacities are const
 //! generics, the number of replicas in use (the ladder's length) is chosen at
-//! run time.
+//! run time. A step keeps R decisions (N flags and probabilities each) on the
+//! stack; [`ReplicaExchange::new`] builds the replicas on the stack too, so
+//! large ensembles want a thread (or target) with stack to match.
 
 use crate::adapt::DualAveraging;
 use crate::energy::Energy;

@@ -175,3 +175,36 @@ fn adaptation_reaches_the_hmc_target() {
     );
     assert!((acc - HMC_TARGET as f64).abs() < 0.15);
 }
+
+/// The temperature scales the force: with H = βU + K on U = x²/2, the
+/// substitution x' = √β·x turns HMC at (β, ε) into HMC at (1, ε√β) with the
+/// same momenta. For β = 4 every rescaling is by a power of two, exact in
+/// floating point, so the two chains must agree bit for bit (x' = 2x).
+/// (Dropping β from the force would still sample exactly — any leapfrog map
+/// is volume-preserving and reversible — but would integrate the wrong
+/// dynamics; this pins them down.)
+#[test]
+fn temperature_scales_the_force() {
+    let e = tinyebm::FnEnergy::new(1, |x: &[f32], g: &mut [f32]| {
+        g[0] = x[0];
+        0.5 * x[0] * x[0]
+    });
+    const M: usize = 32;
+    let start: Vec<f32> = (0..M).map(|i| -1.5 + 0.1 * i as f32).collect();
+    let wide: Vec<f32> = start.iter().map(|x| 2.0 * x).collect();
+    let mut cold = Walkers::<M, 1>::from_positions(&e, M, 9, &start).unwrap();
+    let mut unit = Walkers::<M, 1>::from_positions(&e, M, 9, &wide).unwrap();
+    let (k4, k1) = (
+        Hmc::<1>::new(0.3, 7).unwrap(),
+        Hmc::<1>::new(0.6, 7).unwrap(),
+    );
+    let mut accepted = 0;
+    for _ in 0..200 {
+        accepted += k4.step(&e, 4.0, &mut cold).unwrap().accepted;
+        k1.step(&e, 1.0, &mut unit).unwrap();
+        for i in 0..M {
+            assert_eq!(2.0 * cold.coord(i, 0), unit.coord(i, 0), "walker {i}");
+        }
+    }
+    assert!(accepted > 0 && accepted < 200 * M, "{accepted}");
+}
