@@ -3,8 +3,8 @@
 //! probability, then frozen at the averaged iterate.
 //!
 //! Targets (errata 6): ≈0.574 for MALA, ≈0.234 for random-walk MH in high
-//! dimension. An acceptance near 1 means the step is too small, not that the
-//! chain has converged.
+//! dimension, ≈0.65 for HMC. An acceptance near 1 means the step is too
+//! small, not that the chain has converged.
 
 use crate::error::{Error, check_positive};
 use crate::math;
@@ -13,6 +13,9 @@ use crate::math;
 pub const MALA_TARGET: f32 = 0.574;
 /// Optimal random-walk MH acceptance in high dimension (Roberts et al. 1997).
 pub const RWMH_TARGET: f32 = 0.234;
+/// Optimal HMC acceptance in high dimension (Beskos et al. 2013: 0.651);
+/// Stan's default of 0.8 trades a smaller step for robustness.
+pub const HMC_TARGET: f32 = 0.65;
 
 /// Dual-averaging state for one step size.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -44,6 +44,14 @@ pub trait Kernel {
     /// Whether proposals need ∇U at the current point and at the proposal.
     fn needs_grad(&self) -> bool;
 
+    /// Checks the kernel's configuration against walkers of dimension `dim`
+    /// before a step (e.g. a per-coordinate mass matrix); on error the step
+    /// does nothing.
+    fn check_dim(&self, dim: usize) -> Result<(), Error> {
+        let _ = dim;
+        Ok(())
+    }
+
     /// Writes proposals for walkers `0..n` into `s.y`, evaluates the energy
     /// there into `s.ev` (with gradients iff [`Kernel::needs_grad`]) and, for
     /// adjusted kernels, the proposal correction into `s.log_q`. Randomness
@@ -95,11 +103,45 @@ pub(crate) fn advance<K: Kernel, E: Energy, const N: usize, const D: usize>(
     beta: f32,
     walkers: &mut Walkers<N, D>,
 ) -> Result<StepSummary, Error> {
+    let decision = decide(kernel, energy, beta, walkers)?;
+    Ok(commit(walkers, &decision))
+}
+
+/// A step decided but not committed: which walkers take the proposal held in
+/// their scratch, and with what probability.
+pub(crate) struct Decision<const N: usize> {
+    take: [bool; N],
+    prob: [f32; N],
+    invalid: usize,
+    needs_grad: bool,
+}
+
+impl<const N: usize> Decision<N> {
+    /// Nothing decided yet (a placeholder for arrays of decisions).
+    pub(crate) const NONE: Self = Decision {
+        take: [false; N],
+        prob: [0.0; N],
+        invalid: 0,
+        needs_grad: false,
+    };
+}
+
+/// A step up to its commit: refreshes stale caches, proposes, evaluates and
+/// decides every walker. Writes only the scratch (proposal, evaluations,
+/// advanced streams), so several ensembles can be decided before any is
+/// committed (replica exchange commits all replicas or none).
+pub(crate) fn decide<K: Kernel, E: Energy, const N: usize, const D: usize>(
+    kernel: &K,
+    energy: &E,
+    beta: f32,
+    walkers: &mut Walkers<N, D>,
+) -> Result<Decision<N>, Error> {
     check_beta(beta)?;
     if walkers.is_empty() {
         return Err(Error::Empty);
     }
     check_dim(walkers.dim(), energy.dim())?;
+    kernel.check_dim(walkers.dim())?;
     let needs_grad = kernel.needs_grad();
     walkers.refresh(energy, needs_grad)?;
 
@@ -112,56 +154,68 @@ pub(crate) fn advance<K: Kernel, E: Energy, const N: usize, const D: usize>(
     if !adjusted {
         first_invalid(&s.ev, n, d, needs_grad)?;
     }
-    // Decide every walker before touching the state.
-    let mut take = [false; N];
-    let mut prob = [1f32; N];
-    let mut invalid = 0;
+    let mut dec = Decision {
+        take: [false; N],
+        prob: [1f32; N],
+        invalid: 0,
+        needs_grad,
+    };
     for w in 0..n {
         if !adjusted {
-            take[w] = true;
+            dec.take[w] = true;
             continue;
         }
         let u = s.rng[w].uniform();
         if s.ev.is_valid(w, d, needs_grad) {
             let log_ratio = -beta * (s.ev.u[w] - c.u[w]) + s.log_q[w];
-            (take[w], prob[w]) = metropolis(log_ratio, u);
+            (dec.take[w], dec.prob[w]) = metropolis(log_ratio, u);
         } else {
-            invalid += 1;
-            (take[w], prob[w]) = (false, 0.0);
+            dec.invalid += 1;
+            (dec.take[w], dec.prob[w]) = (false, 0.0);
         }
     }
+    Ok(dec)
+}
 
+/// Makes a decided step the state of `walkers` (which must be the ensemble
+/// it was decided on, untouched since).
+pub(crate) fn commit<const N: usize, const D: usize>(
+    walkers: &mut Walkers<N, D>,
+    dec: &Decision<N>,
+) -> StepSummary {
+    let Walkers { c, s } = walkers;
+    let (n, d) = (c.n, c.d);
     let mut accepted = 0;
     for w in 0..n {
-        if take[w] {
+        if dec.take[w] {
             accepted += 1;
             for i in 0..d {
                 c.x[i][w] = s.y[i][w];
             }
             c.u[w] = s.ev.u[w];
-            if needs_grad {
+            if dec.needs_grad {
                 for i in 0..d {
                     c.g[i][w] = s.ev.grad[i][w];
                 }
             }
         }
         c.info[w] = StepInfo {
-            accepted: take[w],
-            accept_prob: prob[w],
+            accepted: dec.take[w],
+            accept_prob: dec.prob[w],
             energy: c.u[w],
         };
     }
-    if accepted > 0 && !needs_grad {
+    if accepted > 0 && !dec.needs_grad {
         c.g_fresh = false;
     }
     c.rng[..n].swap_with_slice(&mut s.rng[..n]);
     c.steps += 1;
-    Ok(StepSummary {
+    StepSummary {
         accepted,
         proposed: n,
-        mean_accept_prob: prob[..n].iter().sum::<f32>() / n as f32,
-        invalid,
-    })
+        mean_accept_prob: dec.prob[..n].iter().sum::<f32>() / n as f32,
+        invalid: dec.invalid,
+    }
 }
 
 /// Langevin proposal y = x − h∇U(x) + √(2h/β)·ξ for walkers `0..n`,

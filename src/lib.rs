@@ -27,10 +27,15 @@
 //!   committed all at once.
 //! * [`kernel`] — the machinery every kernel shares: propose, evaluate,
 //!   Metropolis–Hastings test in log space, all-or-nothing commit. [`kernels`]
-//!   holds [`Ula`], [`Mala`] and [`Rwmh`], each just a proposal family.
+//!   holds [`Ula`], [`Mala`] and [`Rwmh`], each just a proposal family;
+//!   [`hmc`] adds Hamiltonian Monte Carlo ([`Hmc`], leapfrog, identity or
+//!   diagonal mass) on the same machinery.
 //! * [`adapt`] — dual-averaging step-size adaptation; [`diagnostics`] —
 //!   acceptance, Welford moments, batch-means ESS and split-R̂ in fixed memory.
 //! * [`sampler`] — [`Sampler`]: walkers + kernel + adaptation + diagnostics.
+//! * [`tempering`] — [`ReplicaExchange`]: replicas of the walkers on a ladder
+//!   of inverse temperatures, any kernel inside, exact neighbour swaps; for
+//!   multimodal targets. Both it and [`Sampler`] implement [`NegativePhase`].
 //!
 //! ## Errors
 //!
@@ -70,6 +75,7 @@ pub mod diagnostics;
 pub mod energy;
 pub mod error;
 pub mod gaussian;
+pub mod hmc;
 pub mod kernel;
 pub mod kernels;
 mod linalg;
@@ -79,6 +85,7 @@ pub mod mlp;
 pub mod polynomial;
 pub mod rng;
 pub mod sampler;
+pub mod tempering;
 pub mod walkers;
 
 pub use activation::Activation;
@@ -87,6 +94,7 @@ pub use diagnostics::Diagnostics;
 pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
 pub use error::Error;
 pub use gaussian::Gaussian;
+pub use hmc::Hmc;
 pub use kernel::{Kernel, StepSummary};
 pub use kernels::{AnyKernel, Mala, Rwmh, Ula};
 pub use mixture::Mixture;
@@ -94,4 +102,5 @@ pub use mlp::{Mlp, mlp_param_count};
 pub use polynomial::{Polynomial, num_monomials};
 pub use rng::Stream;
 pub use sampler::{NegativePhase, Sampler};
+pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, Walkers};

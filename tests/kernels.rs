@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use tinyebm::{Gaussian, Kernel, Mala, Mixture, Rwmh, Sampler, Ula, Walkers};
+use tinyebm::{Gaussian, Hmc, Kernel, Mala, Mixture, Rwmh, Sampler, Ula, Walkers};
 
 const MU: [f32; 2] = [1.0, -2.0];
 
@@ -248,4 +248,31 @@ fn ks_detects_ula_bias_on_the_mixture() {
         d > ks_critical(x.len()),
         "KS did not detect ULA's bias (D = {d:.4})"
     );
+}
+
+/// HMC (ε = 0.25, L = 8: εL·ω ∈ {1.49, 4.47} rad for this Σ's frequencies
+/// 0.745 and 2.236, away from multiples of π).
+#[test]
+fn hmc_correlated_gaussian_moments() {
+    let s = moment_series(Hmc::<2>::new(0.25, 8).unwrap(), CORRELATED, 15, 200, 20_000);
+    check_moments("HMC", &s, CORRELATED);
+}
+
+/// Scales 2 and 0.8 with correlation 0.75. A diagonal mass M = diag(Σ)⁻¹
+/// puts both coordinates on the same time scale; a wrong kinetic energy or
+/// momentum scale under M biases the variances.
+const ANISOTROPIC: [[f64; 2]; 2] = [[4.0, 1.2], [1.2, 0.64]];
+
+#[test]
+fn hmc_diagonal_mass_moments() {
+    let m = [
+        1.0 / ANISOTROPIC[0][0] as f32,
+        1.0 / ANISOTROPIC[1][1] as f32,
+    ];
+    let k = Hmc::<2>::new(0.25, 8)
+        .unwrap()
+        .with_diagonal_mass(&m)
+        .unwrap();
+    let s = moment_series(k, ANISOTROPIC, 16, 200, 20_000);
+    check_moments("HMC diagonal mass", &s, ANISOTROPIC);
 }
