@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerates include/tinyebm.h from the ffi crate with cbindgen 0.29.4
+# (configuration: ffi/cbindgen.toml). CI runs this and fails on any diff.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+want=0.29.4
+have=$(cbindgen --version 2>/dev/null | awk '{print $2}') || true
+if [ "$have" != "$want" ]; then
+    echo "gen-header.sh: needs cbindgen $want (found '${have:-none}'):" >&2
+    echo "  cargo install cbindgen --version $want --locked" >&2
+    exit 1
+fi
+cbindgen --quiet --config "$root/ffi/cbindgen.toml" --crate tinyebm-ffi \
+    --output "$root/include/tinyebm.h" "$root/ffi"
