@@ -564,7 +564,11 @@ enum TebmStatus tebm_sampler_init(void *mem,
 
 /*
  Runs `steps` steps of every walker on `energy` (whose dimension must be
- the sampler's). Each step is all-or-nothing; the run stops at the first
+ the sampler's). Each walker caches U and ∇U at its position: when the
+ energy object differs from the last one used (by address), the caches
+ are re-evaluated first; when the *same* object now computes something
+ else (a callback whose parameters changed, an energy re-initialised in
+ place), call `tebm_sampler_invalidate` first. Each step is all-or-nothing; the run stops at the first
  failing step, whose changes are discarded, and `*steps_done` (when not
  NULL) tells how many steps were taken. So a failing call with
  `steps == 1` leaves the sampler as it was (but for its last-error record
@@ -581,6 +585,17 @@ enum TebmStatus tebm_sampler_run(struct TebmSampler *sampler,
                                  const struct TebmEnergy *energy,
                                  size_t steps,
                                  size_t *steps_done);
+
+/*
+ Marks the cached energies and gradients stale: call it after changing
+ what the energy computes (e.g. the parameters a callback reads). The
+ next step re-evaluates every walker first (and fails, changing nothing
+ else, if a walker's energy is then not finite).
+
+ # Safety
+ As for [`tebm_sampler_set_step_size`].
+ */
+enum TebmStatus tebm_sampler_invalidate(struct TebmSampler *sampler);
 
 /*
  Copies the positions (n_walkers × dim floats, walker-major) into `out`

@@ -177,6 +177,8 @@ struct State {
     /// The kernel family, for the adaptation target's default.
     kind: TebmKernel,
     last: StepSummary,
+    /// Address of the energy the cached U and ∇U belong to.
+    energy_addr: usize,
 }
 
 const _: () = assert!(offset_of!(SamplerObj, state) == TEBM_SAMPLER_HEADER_SIZE);
@@ -326,6 +328,7 @@ fn build(energy: &EnergyObj, cfg: &TebmSamplerConfig, mass: Option<&[f32]>, init
         sampler,
         kind,
         last: StepSummary::default(),
+        energy_addr: energy as *const EnergyObj as usize,
     })
 }
 
@@ -397,7 +400,11 @@ pub unsafe extern "C" fn tebm_sampler_init(
 }
 
 /// Runs `steps` steps of every walker on `energy` (whose dimension must be
-/// the sampler's). Each step is all-or-nothing; the run stops at the first
+/// the sampler's). Each walker caches U and ∇U at its position: when the
+/// energy object differs from the last one used (by address), the caches
+/// are re-evaluated first; when the *same* object now computes something
+/// else (a callback whose parameters changed, an energy re-initialised in
+/// place), call `tebm_sampler_invalidate` first. Each step is all-or-nothing; the run stops at the first
 /// failing step, whose changes are discarded, and `*steps_done` (when not
 /// NULL) tells how many steps were taken. So a failing call with
 /// `steps == 1` leaves the sampler as it was (but for its last-error record
@@ -434,6 +441,13 @@ pub unsafe extern "C" fn tebm_sampler_run(
             },
         );
     } else {
+        let addr = e as *const EnergyObj as usize;
+        if addr != s.state.energy_addr {
+            // Another energy object than last time: the cached energies are
+            // not its values. Re-evaluated at the next step's start.
+            s.state.sampler.walkers_mut().invalidate();
+            s.state.energy_addr = addr;
+        }
         while done < steps {
             match s.state.sampler.step(&e.model) {
                 Ok(summary) => {
@@ -452,6 +466,22 @@ pub unsafe extern "C" fn tebm_sampler_run(
         unsafe { steps_done.write(done) };
     }
     status
+}
+
+/// Marks the cached energies and gradients stale: call it after changing
+/// what the energy computes (e.g. the parameters a callback reads). The
+/// next step re-evaluates every walker first (and fails, changing nothing
+/// else, if a walker's energy is then not finite).
+///
+/// # Safety
+/// As for [`tebm_sampler_set_step_size`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_sampler_invalidate(sampler: *mut TebmSampler) -> TebmStatus {
+    check_null!(sampler);
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { sampler_mut(sampler) });
+    s.state.sampler.walkers_mut().invalidate();
+    TebmStatus::Ok
 }
 
 /// Copies the positions (n_walkers × dim floats, walker-major) into `out`
