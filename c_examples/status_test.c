@@ -237,8 +237,6 @@ static void test_energy_init(void) {
     EXPECT_E(tebm_energy_init_mlp(&e_target, el, 1, 1, 0, 1.0f, nanv, 6), TEBM_STATUS_BAD_PARAMETERS);
 
     /* Tiny and misaligned memory. */
-    EXPECT_E(tebm_energy_init_gaussian_diag(&e_target, tebm_energy_size() - 1, 2, zero, one),
-             TEBM_STATUS_BUFFER_TOO_SMALL);
     EXPECT_E(tebm_energy_init_gaussian_diag(&e_target, 0, 2, zero, one), TEBM_STATUS_BUFFER_TOO_SMALL);
     memset(raw.bytes, 0xA5, sizeof raw.bytes);
     unsigned char before[sizeof raw.bytes];
@@ -254,6 +252,22 @@ static void test_energy_init(void) {
     EXPECT(tebm_energy_init_gaussian_diag(raw.bytes + tebm_energy_align(), tebm_energy_size(), 2, zero, one),
            TEBM_STATUS_OK);
     CHECK(tebm_energy_size() <= sizeof(TebmEnergy) && tebm_energy_align() <= TEBM_OBJECT_ALIGN);
+    /* Per-kind sizes: a callback energy in just its own size works, one byte
+     * less does not. */
+    size_t cbsize = tebm_energy_size_for(TEBM_ENERGY_KIND_CALLBACK);
+    CHECK(cbsize > 0 && cbsize < 64 && tebm_energy_size_for(TEBM_ENERGY_KIND_MLP) == tebm_energy_size());
+    CHECK(tebm_energy_size_for(99) == 0);
+    EXPECT(tebm_energy_init_callback(raw.bytes + 16, cbsize - 1, 2, cb, &ctl), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT(tebm_energy_init_callback(raw.bytes + 16, cbsize, 2, cb, &ctl), TEBM_STATUS_OK);
+    {
+        float x2[2] = {3.0f, 4.0f}, u2 = 0.0f;
+        EXPECT(tebm_energy_eval((const TebmEnergy *)(const void *)(raw.bytes + 16), x2, 2, &u2, NULL),
+               TEBM_STATUS_OK);
+        CHECK(u2 == 12.5f);
+    }
+    EXPECT_E(tebm_energy_init_gaussian_diag(&e_target, tebm_energy_size_for(TEBM_ENERGY_KIND_GAUSSIAN) - 1, 2,
+                                            zero, one),
+             TEBM_STATUS_BUFFER_TOO_SMALL);
 }
 
 static void test_energy_use(void) {
@@ -525,6 +539,16 @@ int main(void) {
     test_energy_use();
     test_sampler_init();
     test_sampler_use();
+    printf("energy object sizes: gaussian %lu, polynomial %lu, mixture %lu, mlp %lu, callback %lu\n",
+           (unsigned long)tebm_energy_size_for(TEBM_ENERGY_KIND_GAUSSIAN),
+           (unsigned long)tebm_energy_size_for(TEBM_ENERGY_KIND_POLYNOMIAL),
+           (unsigned long)tebm_energy_size_for(TEBM_ENERGY_KIND_MIXTURE),
+           (unsigned long)tebm_energy_size_for(TEBM_ENERGY_KIND_MLP),
+           (unsigned long)tebm_energy_size_for(TEBM_ENERGY_KIND_CALLBACK));
+    printf("object sizes: energy %lu (align %lu), sampler %lu (align %lu); reserved %d and %d\n",
+           (unsigned long)tebm_energy_size(), (unsigned long)tebm_energy_align(),
+           (unsigned long)tebm_sampler_size(), (unsigned long)tebm_sampler_align(), TEBM_ENERGY_SIZE,
+           TEBM_SAMPLER_SIZE);
     printf("status_test: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

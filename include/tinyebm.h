@@ -59,16 +59,16 @@
 #define TEBM_OBJECT_ALIGN 16
 
 /*
- Bytes reserved for [`TebmEnergy`] (at least [`tebm_energy_size`] on every
- supported target).
+ Bytes reserved for [`TebmEnergy`]: at least [`tebm_energy_size`] on every
+ supported target, with a little room for later versions.
  */
-#define TEBM_ENERGY_SIZE 12720
+#define TEBM_ENERGY_SIZE 12800
 
 /*
- Bytes reserved for [`TebmSampler`] (at least [`tebm_sampler_size`] on
- every supported target).
+ Bytes reserved for [`TebmSampler`]: at least [`tebm_sampler_size`] on
+ every supported target, with a little room for later versions.
  */
-#define TEBM_SAMPLER_SIZE 62208
+#define TEBM_SAMPLER_SIZE 63488
 
 /*
  The first bytes of a sampler: its type tag and last-error record. A
@@ -219,6 +219,34 @@ typedef enum TebmDiagnostic {
 } TebmDiagnostic;
 
 /*
+ Which model an energy object holds (`tebm_energy_size_for`). Each kind
+ has its own object size: a callback energy needs a few dozen bytes, an
+ MLP at full capacity about 12.7 KB.
+ */
+typedef enum TebmEnergyKind {
+  /*
+   Gaussian, diagonal or full precision.
+   */
+  TEBM_ENERGY_KIND_GAUSSIAN = 0,
+  /*
+   Polynomial (including the double well).
+   */
+  TEBM_ENERGY_KIND_POLYNOMIAL = 1,
+  /*
+   Gaussian mixture.
+   */
+  TEBM_ENERGY_KIND_MIXTURE = 2,
+  /*
+   MLP.
+   */
+  TEBM_ENERGY_KIND_MLP = 3,
+  /*
+   C callback.
+   */
+  TEBM_ENERGY_KIND_CALLBACK = 4,
+} TebmEnergyKind;
+
+/*
  A user energy: computes U(x) into `*energy` and, when `grad` is not
  NULL, ∇U(x) into `grad[0..dim]`; returns 0 on success. A non-zero return
  declines the point (a rejected proposal for MALA, MH and HMC; an error
@@ -364,12 +392,19 @@ extern "C" {
 #endif // __cplusplus
 
 /*
- Bytes an energy object needs (≤ `TEBM_ENERGY_SIZE`).
+ Bytes the largest energy object needs (≤ `TEBM_ENERGY_SIZE`): enough
+ for any kind.
  */
 size_t tebm_energy_size(void);
 
 /*
- Alignment an energy object needs (≤ `TEBM_OBJECT_ALIGN`).
+ Bytes an energy object of one kind (a `TebmEnergyKind` value) needs;
+ 0 for an unknown kind. Arena users can give an energy just this much.
+ */
+size_t tebm_energy_size_for(uint32_t kind);
+
+/*
+ Alignment every energy object needs (≤ `TEBM_OBJECT_ALIGN`).
  */
 size_t tebm_energy_align(void);
 
@@ -379,8 +414,11 @@ size_t tebm_energy_align(void);
  floats.
 
  Like every `tebm_energy_init_*`: `mem` points to `mem_len` bytes of
- caller memory (a `TebmEnergy`, or `tebm_energy_size()` bytes aligned to
- `tebm_energy_align()`); on failure nothing is written.
+ caller memory (a `TebmEnergy`, or at least
+ `tebm_energy_size_for(kind)` bytes aligned to `tebm_energy_align()`);
+ on failure nothing is written. Argument checks come first (NULL
+ pointers, sizes and capacities, parameters), then the memory (size,
+ alignment).
 
  # Safety
  Pointers must be NULL or valid for the documented lengths; `mem` must

@@ -8,8 +8,8 @@
 
 use ebm::adapt::{MALA_TARGET, RWMH_TARGET};
 use ebm::{
-    Activation, AnyKernel, Energy, FnEnergy, Gaussian, Hmc, Kernel, Mala, Mixture, Mlp,
-    Polynomial, Rwmh, Sampler, Ula, Walkers,
+    Activation, AnyKernel, Energy, FnEnergy, Gaussian, Hmc, Kernel, Mala, Mixture, Mlp, Polynomial,
+    Rwmh, Sampler, Ula, Walkers,
 };
 
 const N: usize = 64;
@@ -87,7 +87,8 @@ fn main() {
     run("C Gaussian/ULA", s, &g, None, 0, 100);
 
     // D: mixture, random-walk MH with adaptation.
-    let m = Mixture::<8, D>::new(&[0.7, 0.3], &[0.0, 0.0, 3.0, 1.0], &[1.0, 1.0, 0.5, 0.5]).unwrap();
+    let m =
+        Mixture::<8, D>::new(&[0.7, 0.3], &[0.0, 0.0, 3.0, 1.0], &[1.0, 1.0, 0.5, 0.5]).unwrap();
     let w = Walkers::<N, D>::gaussian(&m, 12, 5, &[0.0; 2], 1.0).unwrap();
     let s = Sampler::new(AnyKernel::Rwmh(Rwmh::new(0.5).unwrap()), w);
     run("D mixture/MH", s, &m, Some(RWMH_TARGET), 100, 100);

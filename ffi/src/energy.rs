@@ -5,11 +5,11 @@ use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
 
 use ebm::{
-    Activation, Energy, EvalError, Evals, Gaussian, Mixture, Mlp, Polynomial, Soa,
-    mlp_param_count, num_monomials,
+    Activation, Energy, EvalError, Evals, Gaussian, Mixture, Mlp, Polynomial, Soa, mlp_param_count,
+    num_monomials,
 };
 
-use crate::handle::{ENERGY_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
+use crate::handle::{ENERGY_TAG, check_null, check_object, floats, out_slice, tri};
 use crate::status::TebmStatus;
 use crate::{
     TEBM_ENERGY_SIZE, TEBM_MAX_COMPONENTS, TEBM_MAX_DIM, TEBM_MAX_HIDDEN, TEBM_MAX_MONOMIALS,
@@ -88,13 +88,78 @@ impl Callback {
     }
 }
 
-/// The models an energy object can hold.
-pub(crate) enum Model {
-    Gaussian(Gaussian<TEBM_MAX_DIM>),
-    Polynomial(Polynomial<TEBM_MAX_DIM, TEBM_MAX_MONOMIALS>),
-    Mixture(Mixture<TEBM_MAX_COMPONENTS, TEBM_MAX_DIM>),
-    Mlp(Mlp<TEBM_MAX_DIM, TEBM_MAX_HIDDEN>),
-    Callback(Callback),
+type GaussianM = Gaussian<TEBM_MAX_DIM>;
+type PolynomialM = Polynomial<TEBM_MAX_DIM, TEBM_MAX_MONOMIALS>;
+type MixtureM = Mixture<TEBM_MAX_COMPONENTS, TEBM_MAX_DIM>;
+type MlpM = Mlp<TEBM_MAX_DIM, TEBM_MAX_HIDDEN>;
+
+/// Which model an energy object holds (`tebm_energy_size_for`). Each kind
+/// has its own object size: a callback energy needs a few dozen bytes, an
+/// MLP at full capacity about 12.7 KB.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TebmEnergyKind {
+    /// Gaussian, diagonal or full precision.
+    Gaussian = 0,
+    /// Polynomial (including the double well).
+    Polynomial = 1,
+    /// Gaussian mixture.
+    Mixture = 2,
+    /// MLP.
+    Mlp = 3,
+    /// C callback.
+    Callback = 4,
+}
+
+/// An energy object in caller memory: type tag, kind, then the model. The
+/// layout is `repr(C)`, so `tag` and `kind` sit at offsets 0 and 4 whatever
+/// the model.
+#[repr(C)]
+struct Obj<M> {
+    tag: u32,
+    kind: u32,
+    model: M,
+}
+
+/// The header every energy object starts with.
+#[repr(C)]
+struct Header {
+    tag: u32,
+    kind: u32,
+}
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
+
+/// Largest energy object, and the alignment every one of them is given.
+const ENERGY_MAX_SIZE: usize = max(
+    max(size_of::<Obj<GaussianM>>(), size_of::<Obj<PolynomialM>>()),
+    max(
+        max(size_of::<Obj<MixtureM>>(), size_of::<Obj<MlpM>>()),
+        size_of::<Obj<Callback>>(),
+    ),
+);
+const ENERGY_ALIGN: usize = max(
+    max(align_of::<Obj<GaussianM>>(), align_of::<Obj<PolynomialM>>()),
+    max(
+        max(align_of::<Obj<MixtureM>>(), align_of::<Obj<MlpM>>()),
+        align_of::<Obj<Callback>>(),
+    ),
+);
+
+const _: () = assert!(ENERGY_MAX_SIZE <= TEBM_ENERGY_SIZE);
+const _: () = assert!(ENERGY_ALIGN <= TEBM_OBJECT_ALIGN);
+const _: () = assert!(size_of::<TebmEnergy>() == TEBM_ENERGY_SIZE);
+
+/// A model held by an energy object, borrowed from caller memory.
+#[derive(Clone, Copy)]
+pub(crate) enum Model<'a> {
+    Gaussian(&'a GaussianM),
+    Polynomial(&'a PolynomialM),
+    Mixture(&'a MixtureM),
+    Mlp(&'a MlpM),
+    Callback(&'a Callback),
 }
 
 macro_rules! model_dispatch {
@@ -109,7 +174,7 @@ macro_rules! model_dispatch {
     };
 }
 
-impl Energy for Model {
+impl Energy for Model<'_> {
     fn dim(&self) -> usize {
         model_dispatch!(self, e => e.dim(), c => c.dim)
     }
@@ -143,7 +208,7 @@ impl Energy for Model {
 
 /// One walker at a time (what `Energy::eval_batch`'s default does).
 fn default_batch<const N: usize, const D: usize>(
-    e: &Model,
+    e: &Model<'_>,
     x: &Soa<N, D>,
     n: usize,
     with_grad: bool,
@@ -182,43 +247,82 @@ fn default_batch<const N: usize, const D: usize>(
     }
 }
 
-/// An energy object in caller memory: tag, then the model.
-#[repr(C)]
-pub(crate) struct EnergyObj {
-    tag: u32,
-    pub(crate) model: Model,
+/// An energy handle, checked: the model and the object's address (which
+/// samplers remember to know whose cached values they hold).
+#[derive(Clone, Copy)]
+pub(crate) struct EnergyRef<'a> {
+    pub(crate) model: Model<'a>,
+    pub(crate) addr: usize,
 }
 
-const _: () = assert!(size_of::<EnergyObj>() <= TEBM_ENERGY_SIZE);
-const _: () = assert!(align_of::<EnergyObj>() <= TEBM_OBJECT_ALIGN);
-const _: () = assert!(size_of::<TebmEnergy>() == TEBM_ENERGY_SIZE);
+/// Borrows the model of an object of kind `M` at `p`.
+///
+/// # Safety
+/// `p` must point to a valid `Obj<M>` not written during `'a`.
+unsafe fn model_at<'a, M>(p: *const Header) -> &'a M {
+    // SAFETY: forwarded contract: a valid `Obj<M>` lives at `p`.
+    unsafe { &(*p.cast::<Obj<M>>()).model }
+}
 
 /// The energy behind a handle.
 ///
 /// # Safety
-/// `p` must be NULL or point to `TEBM_ENERGY_SIZE` readable bytes that are
-/// not written during the lifetime `'a` (the call).
-pub(crate) unsafe fn energy_ref<'a>(p: *const TebmEnergy) -> Result<&'a EnergyObj, TebmStatus> {
-    // SAFETY: forwarded contract; `TebmEnergy` storage is at least
-    // `size_of::<EnergyObj>()` bytes (checked above at compile time).
-    let p = unsafe { check_object::<EnergyObj>(p.cast(), ENERGY_TAG)? };
-    // SAFETY: the tag is only ever written by `init` below, together with a
-    // whole valid `EnergyObj` at this aligned address (or by a byte copy of
-    // one: the object holds no self-references). The caller does not write
-    // the storage during the call, so a shared reference is sound.
-    Ok(unsafe { &*p })
+/// `p` must be NULL or point to `TEBM_ENERGY_SIZE` readable bytes — or, for
+/// memory initialised by a `tebm_energy_init_*` call with less, at least
+/// what that call was given — not written during `'a` (the call).
+pub(crate) unsafe fn energy_ref<'a>(p: *const TebmEnergy) -> Result<EnergyRef<'a>, TebmStatus> {
+    // SAFETY: forwarded contract (an object has at least its 8-byte header).
+    let h = unsafe { check_object::<Header>(p.cast(), ENERGY_TAG)? };
+    if (h as usize) % ENERGY_ALIGN != 0 {
+        // Objects are only ever created at addresses aligned to ENERGY_ALIGN.
+        return Err(TebmStatus::NotInitialised);
+    }
+    // SAFETY: the header was checked readable and aligned just above; every
+    // bit pattern is a valid u32.
+    let kind = unsafe { (*h).kind };
+    // SAFETY: (each arm) the tag and kind are only ever written by `init`
+    // below, together with a whole valid `Obj<M>` of the model type the kind
+    // names, at this address aligned to ENERGY_ALIGN ≥ align_of::<Obj<M>>()
+    // (or copied with one: objects hold no self-references). The caller
+    // does not write the memory during the call, so a shared borrow is sound.
+    let model = unsafe {
+        match kind {
+            k if k == TebmEnergyKind::Gaussian as u32 => Model::Gaussian(model_at(h)),
+            k if k == TebmEnergyKind::Polynomial as u32 => Model::Polynomial(model_at(h)),
+            k if k == TebmEnergyKind::Mixture as u32 => Model::Mixture(model_at(h)),
+            k if k == TebmEnergyKind::Mlp as u32 => Model::Mlp(model_at(h)),
+            k if k == TebmEnergyKind::Callback as u32 => Model::Callback(model_at(h)),
+            _ => return Err(TebmStatus::NotInitialised),
+        }
+    };
+    Ok(EnergyRef {
+        model,
+        addr: h as usize,
+    })
 }
 
-/// Writes a new energy object into checked caller memory.
-fn init(mem: *mut c_void, len: usize, model: Model) -> TebmStatus {
-    let p = tri!(object_memory::<EnergyObj>(mem, len));
-    // SAFETY: `p` is non-null, aligned for `EnergyObj` and points to at
-    // least `size_of::<EnergyObj>()` writable bytes (checked by
-    // `object_memory`; writable by the init functions' contract). `write`
-    // does not read or drop the old contents, which may be anything.
+/// Writes a new energy object of kind `kind` into checked caller memory:
+/// `len` must be at least `size_of::<Obj<M>>()`, the address aligned to
+/// `ENERGY_ALIGN`.
+fn init<M>(mem: *mut c_void, len: usize, kind: TebmEnergyKind, model: M) -> TebmStatus {
+    if mem.is_null() {
+        return TebmStatus::NullPointer;
+    }
+    if len < size_of::<Obj<M>>() {
+        return TebmStatus::BufferTooSmall;
+    }
+    if (mem as usize) % ENERGY_ALIGN != 0 {
+        return TebmStatus::Misaligned;
+    }
+    let p = mem.cast::<Obj<M>>();
+    // SAFETY: `p` is non-null, aligned to ENERGY_ALIGN ≥ align_of::<Obj<M>>()
+    // and points to at least `size_of::<Obj<M>>()` bytes, writable by the
+    // init functions' contract. `write` neither reads nor drops the old
+    // contents, which may be anything.
     unsafe {
-        p.write(EnergyObj {
+        p.write(Obj {
             tag: ENERGY_TAG,
+            kind: kind as u32,
             model,
         })
     };
@@ -236,16 +340,31 @@ fn check_dim(dim: usize) -> Result<(), TebmStatus> {
     }
 }
 
-/// Bytes an energy object needs (≤ `TEBM_ENERGY_SIZE`).
+/// Bytes the largest energy object needs (≤ `TEBM_ENERGY_SIZE`): enough
+/// for any kind.
 #[unsafe(no_mangle)]
 pub extern "C" fn tebm_energy_size() -> usize {
-    size_of::<EnergyObj>()
+    ENERGY_MAX_SIZE
 }
 
-/// Alignment an energy object needs (≤ `TEBM_OBJECT_ALIGN`).
+/// Bytes an energy object of one kind (a `TebmEnergyKind` value) needs;
+/// 0 for an unknown kind. Arena users can give an energy just this much.
+#[unsafe(no_mangle)]
+pub extern "C" fn tebm_energy_size_for(kind: u32) -> usize {
+    match kind {
+        0 => size_of::<Obj<GaussianM>>(),
+        1 => size_of::<Obj<PolynomialM>>(),
+        2 => size_of::<Obj<MixtureM>>(),
+        3 => size_of::<Obj<MlpM>>(),
+        4 => size_of::<Obj<Callback>>(),
+        _ => 0,
+    }
+}
+
+/// Alignment every energy object needs (≤ `TEBM_OBJECT_ALIGN`).
 #[unsafe(no_mangle)]
 pub extern "C" fn tebm_energy_align() -> usize {
-    align_of::<EnergyObj>()
+    ENERGY_ALIGN
 }
 
 /// Gaussian energy U(x) = ½(x−μ)ᵀP(x−μ) with diagonal precision
@@ -253,8 +372,11 @@ pub extern "C" fn tebm_energy_align() -> usize {
 /// floats.
 ///
 /// Like every `tebm_energy_init_*`: `mem` points to `mem_len` bytes of
-/// caller memory (a `TebmEnergy`, or `tebm_energy_size()` bytes aligned to
-/// `tebm_energy_align()`); on failure nothing is written.
+/// caller memory (a `TebmEnergy`, or at least
+/// `tebm_energy_size_for(kind)` bytes aligned to `tebm_energy_align()`);
+/// on failure nothing is written. Argument checks come first (NULL
+/// pointers, sizes and capacities, parameters), then the memory (size,
+/// alignment).
 ///
 /// # Safety
 /// Pointers must be NULL or valid for the documented lengths; `mem` must
@@ -271,8 +393,8 @@ pub unsafe extern "C" fn tebm_energy_init_gaussian_diag(
     tri!(check_dim(dim));
     // SAFETY: non-null; the caller provides `dim` floats each (≤ capacity).
     let (m, p) = unsafe { (floats(mean, dim), floats(precision, dim)) };
-    let g = tri!(Gaussian::diagonal(m, p));
-    init(mem, mem_len, Model::Gaussian(g))
+    let g = tri!(GaussianM::diagonal(m, p));
+    init(mem, mem_len, TebmEnergyKind::Gaussian, g)
 }
 
 /// Gaussian energy with full precision matrix `precision` (`dim×dim`,
@@ -293,8 +415,8 @@ pub unsafe extern "C" fn tebm_energy_init_gaussian_full(
     // SAFETY: non-null; the caller provides `dim` and `dim·dim` floats
     // (dim ≤ 16, so no overflow).
     let (m, p) = unsafe { (floats(mean, dim), floats(precision, dim * dim)) };
-    let g = tri!(Gaussian::full(m, p));
-    init(mem, mem_len, Model::Gaussian(g))
+    let g = tri!(GaussianM::full(m, p));
+    init(mem, mem_len, TebmEnergyKind::Gaussian, g)
 }
 
 /// Number of coefficients of a polynomial energy, C(dim + degree, degree);
@@ -343,8 +465,8 @@ pub unsafe extern "C" fn tebm_energy_init_polynomial(
     }
     // SAFETY: non-null; the caller provides `n_coef` floats.
     let c = unsafe { floats(coef, n_coef) };
-    let p = tri!(Polynomial::new(dim, degree, c));
-    init(mem, mem_len, Model::Polynomial(p))
+    let p = tri!(PolynomialM::new(dim, degree, c));
+    init(mem, mem_len, TebmEnergyKind::Polynomial, p)
 }
 
 /// The 1-D double well U(x) = a·(x² − 1)², a > 0 (a polynomial energy of
@@ -362,8 +484,8 @@ pub unsafe extern "C" fn tebm_energy_init_double_well(
     if !(a.is_finite() && a > 0.0) {
         return TebmStatus::BadParameters;
     }
-    let p = tri!(Polynomial::new(1, 4, &[a, 0.0, -2.0 * a, 0.0, a]));
-    init(mem, mem_len, Model::Polynomial(p))
+    let p = tri!(PolynomialM::new(1, 4, &[a, 0.0, -2.0 * a, 0.0, a]));
+    init(mem, mem_len, TebmEnergyKind::Polynomial, p)
 }
 
 /// Gaussian-mixture energy U(x) = −log Σₖ πₖ N(x; μₖ, diag σₖ²) with
@@ -391,9 +513,15 @@ pub unsafe extern "C" fn tebm_energy_init_mixture(
         return TebmStatus::CapacityExceeded;
     }
     // SAFETY: non-null; the caller provides k and k·dim floats (≤ 8·16).
-    let (w, m, s) = unsafe { (floats(weights, k), floats(means, k * dim), floats(sds, k * dim)) };
-    let mix = tri!(Mixture::new(w, m, s));
-    init(mem, mem_len, Model::Mixture(mix))
+    let (w, m, s) = unsafe {
+        (
+            floats(weights, k),
+            floats(means, k * dim),
+            floats(sds, k * dim),
+        )
+    };
+    let mix = tri!(MixtureM::new(w, m, s));
+    init(mem, mem_len, TebmEnergyKind::Mixture, mix)
 }
 
 /// Number of parameters of a `dim → hidden → hidden → 1` MLP energy:
@@ -444,8 +572,8 @@ pub unsafe extern "C" fn tebm_energy_init_mlp(
     }
     // SAFETY: non-null; the caller provides `n_params` floats.
     let theta = unsafe { floats(params, n_params) };
-    let mlp = tri!(Mlp::from_params(dim, hidden, act, alpha, theta));
-    init(mem, mem_len, Model::Mlp(mlp))
+    let mlp = tri!(MlpM::from_params(dim, hidden, act, alpha, theta));
+    init(mem, mem_len, TebmEnergyKind::Mlp, mlp)
 }
 
 /// An energy computed by the C callback `f` with context `user` in
@@ -468,7 +596,12 @@ pub unsafe extern "C" fn tebm_energy_init_callback(
         return TebmStatus::NullPointer;
     };
     tri!(check_dim(dim));
-    init(mem, mem_len, Model::Callback(Callback { f, user, dim }))
+    init(
+        mem,
+        mem_len,
+        TebmEnergyKind::Callback,
+        Callback { f, user, dim },
+    )
 }
 
 /// Writes the energy's dimension into `*dim`.

@@ -109,12 +109,12 @@ pub const TEBM_MAX_POLY_DEGREE: usize = 6;
 pub const TEBM_MAX_MONOMIALS: usize = 128;
 /// Alignment of the opaque object types (the objects need at most this).
 pub const TEBM_OBJECT_ALIGN: usize = 16;
-/// Bytes reserved for [`TebmEnergy`] (at least [`tebm_energy_size`] on every
-/// supported target).
-pub const TEBM_ENERGY_SIZE: usize = 12_720;
-/// Bytes reserved for [`TebmSampler`] (at least [`tebm_sampler_size`] on
-/// every supported target).
-pub const TEBM_SAMPLER_SIZE: usize = 62_208;
+/// Bytes reserved for [`TebmEnergy`]: at least [`tebm_energy_size`] on every
+/// supported target, with a little room for later versions.
+pub const TEBM_ENERGY_SIZE: usize = 12_800;
+/// Bytes reserved for [`TebmSampler`]: at least [`tebm_sampler_size`] on
+/// every supported target, with a little room for later versions.
+pub const TEBM_SAMPLER_SIZE: usize = 63_488;
 /// The first bytes of a sampler: its type tag and last-error record. A
 /// failing call changes nothing after them.
 pub const TEBM_SAMPLER_HEADER_SIZE: usize = 128;

@@ -7,11 +7,9 @@ use core::mem::{align_of, offset_of, size_of};
 
 use ebm::adapt::{HMC_TARGET, MALA_TARGET, RWMH_TARGET};
 use ebm::walkers::{Chains, Scratch};
-use ebm::{
-    AnyKernel, Energy, Error, Hmc, Kernel, Mala, Rwmh, Sampler, StepSummary, Ula, Walkers,
-};
+use ebm::{AnyKernel, Energy, Error, Hmc, Kernel, Mala, Rwmh, Sampler, StepSummary, Ula, Walkers};
 
-use crate::energy::{EnergyObj, energy_ref};
+use crate::energy::{EnergyRef, energy_ref};
 use crate::handle::{SAMPLER_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 use crate::{
@@ -294,7 +292,12 @@ fn adaptation_target(kind: TebmKernel, target: f32) -> Result<f32, Error> {
 }
 
 /// Builds the whole state on the stack from checked inputs.
-fn build(energy: &EnergyObj, cfg: &TebmSamplerConfig, mass: Option<&[f32]>, init: Init<'_>) -> Result<State, Error> {
+fn build(
+    energy: EnergyRef<'_>,
+    cfg: &TebmSamplerConfig,
+    mass: Option<&[f32]>,
+    init: Init<'_>,
+) -> Result<State, Error> {
     let kind = kernel_kind(cfg.kernel)?;
     let h = cfg.step_size;
     let kernel = match kind {
@@ -328,7 +331,7 @@ fn build(energy: &EnergyObj, cfg: &TebmSamplerConfig, mass: Option<&[f32]>, init
         sampler,
         kind,
         last: StepSummary::default(),
-        energy_addr: energy as *const EnergyObj as usize,
+        energy_addr: energy.addr,
     })
 }
 
@@ -441,7 +444,7 @@ pub unsafe extern "C" fn tebm_sampler_run(
             },
         );
     } else {
-        let addr = e as *const EnergyObj as usize;
+        let addr = e.addr;
         if addr != s.state.energy_addr {
             // Another energy object than last time: the cached energies are
             // not its values. Re-evaluated at the next step's start.
@@ -662,7 +665,10 @@ pub unsafe extern "C" fn tebm_sampler_diagnostic(
 /// # Safety
 /// `sampler` NULL or a `TebmSampler`'s storage used by no one else.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn tebm_sampler_set_step_size(sampler: *mut TebmSampler, h: f32) -> TebmStatus {
+pub unsafe extern "C" fn tebm_sampler_set_step_size(
+    sampler: *mut TebmSampler,
+    h: f32,
+) -> TebmStatus {
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
     let s = tri!(unsafe { sampler_mut(sampler) });
@@ -700,8 +706,8 @@ pub unsafe extern "C" fn tebm_sampler_start_adaptation(
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
     let s = tri!(unsafe { sampler_mut(sampler) });
-    let r = adaptation_target(s.state.kind, target)
-        .and_then(|t| s.state.sampler.start_adaptation(t));
+    let r =
+        adaptation_target(s.state.kind, target).and_then(|t| s.state.sampler.start_adaptation(t));
     match r {
         Ok(()) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_sampler_start_adaptation", e),

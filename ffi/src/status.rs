@@ -231,9 +231,11 @@ mod tests {
     fn truncation_keeps_whole_characters() {
         let mut buf = [0x55 as c_char; 8];
         // "ab≥cd": '≥' is 3 bytes at 2..5.
+        // SAFETY: `buf` has 8 writable bytes ≥ 4.
         let st = unsafe { write_c_str(buf.as_mut_ptr(), 4, "ab≥cd") };
         assert_eq!(st, TebmStatus::BufferTooSmall);
         assert_eq!(&buf[..4], &[b'a' as c_char, b'b' as c_char, 0, 0x55]);
+        // SAFETY: `buf` has 8 writable bytes.
         let st = unsafe { write_c_str(buf.as_mut_ptr(), 8, "ab≥cd") };
         assert_eq!(st, TebmStatus::Ok);
         let mut t = ErrorText::<6>::new();
