@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates include/tinyebm.h from the ffi crate with cbindgen 0.29.4
 # (configuration: ffi/cbindgen.toml). CI runs this and fails on any diff.
+# Usage: scripts/gen-header.sh [OUTPUT]   (default: include/tinyebm.h)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 want=0.29.4
@@ -10,5 +11,6 @@ if [ "$have" != "$want" ]; then
     echo "  cargo install cbindgen --version $want --locked" >&2
     exit 1
 fi
+out=${1:-$root/include/tinyebm.h}
 cbindgen --quiet --config "$root/ffi/cbindgen.toml" --crate tinyebm-ffi \
-    --output "$root/include/tinyebm.h" "$root/ffi"
+    --output "$out" "$root/ffi"
