@@ -88,6 +88,8 @@ mod energy;
 mod handle;
 mod sampler;
 mod status;
+#[cfg(test)]
+mod tests;
 
 pub use energy::*;
 pub use sampler::*;
@@ -141,22 +143,3 @@ pub struct TebmSampler {
 // TebmSampler, in caller memory like these) and `tebm_weights_*` functions
 // (read/write a model's parameters from/to a caller byte buffer). Their
 // statuses (e.g. TEBM_STATUS_CORRUPT_DATA) are already in TebmStatus.
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_fit_the_published_storage() {
-        std::println!(
-            "energy {} (align {}), sampler {} (align {})",
-            tebm_energy_size(),
-            tebm_energy_align(),
-            tebm_sampler_size(),
-            tebm_sampler_align()
-        );
-        assert!(tebm_energy_size() <= TEBM_ENERGY_SIZE);
-        assert!(tebm_sampler_size() <= TEBM_SAMPLER_SIZE);
-        assert_eq!(core::mem::align_of::<TebmSampler>(), TEBM_OBJECT_ALIGN);
-    }
-}
