@@ -8,8 +8,9 @@
  *     holding the type tag and the last-error record, which a failing call
  *     may rewrite); calls that never record an error (NULL arguments,
  *     read-only functions) must leave every byte, header included;
- *   - failed steps (ULA meeting NaN or a callback error) also write scratch
- *     space (proposals built aside): their positions, energies and statistics
+ *   - failed steps (ULA meeting NaN or a callback error, a failed refresh
+ *     after tebm_sampler_invalidate) also write scratch space (proposals and
+ *     evaluations built aside): their positions, energies and statistics
  *     must equal the copy's, and after one more successful step from both,
  *     the sampler and the copy must be byte-identical after the header.
  * Exit status 0 when every check passes. */
@@ -80,7 +81,7 @@ static int cb(void *user, const float *x, size_t dim, float *energy, float *grad
 
 /* ---- objects ---- */
 static Ctl ctl;
-static TebmEnergy e_cb, e_gauss, e_dim3, e_copy;
+static TebmEnergy e_cb, e_cb2, e_gauss, e_dim3, e_copy;
 static TebmSampler s_mala, s_ula, s_copy, s_zero;
 static TebmSampler s_target, s_target_copy;
 static TebmEnergy e_target, e_target_copy;
@@ -519,11 +520,65 @@ static void test_sampler_use(void) {
     CHECK(done == 3);
     tebm_sampler_stats(&s_ula, &st);
     CHECK(st.steps == a.steps + 3);
+
+    /* Another energy object: the first step re-evaluates the cached energies
+     * there; if that fails (even for MALA: there is no state to fall back
+     * to), the sampler is exactly as before, scratch included. */
+    const int modes2[3] = {NAN_ENERGY, ERROR_CODE, NAN_GRAD};
+    const TebmStatus want2[3] = {TEBM_STATUS_NON_FINITE, TEBM_STATUS_CALLBACK_ERROR, TEBM_STATUS_NON_FINITE};
+    for (int m = 0; m < 3; m++) {
+        ctl.mode = modes2[m];
+        EXPECT_ST(tebm_sampler_run(&s_mala, &e_cb2, 2, &done), want2[m]);
+        CHECK(done == 0);
+        snap_sampler(&s_ula, &s_copy);
+        EXPECT(tebm_sampler_run(&s_ula, &e_cb2, 1, NULL), want2[m]);
+        CHECK(state_same(&s_ula, &s_copy));
+    }
+    ctl.mode = NORMAL;
+    EXPECT(tebm_sampler_run(&s_mala, &e_cb2, 2, &done), TEBM_STATUS_OK);
+    CHECK(done == 2);
+    /* tebm_sampler_invalidate, then a failing refresh: unchanged too. */
+    EXPECT(tebm_sampler_invalidate(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_sampler_invalidate(&s_zero), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT(tebm_sampler_invalidate(&s_mala), TEBM_STATUS_OK);
+    snap_sampler(&s_mala, &s_copy);
+    ctl.mode = NAN_ENERGY;
+    EXPECT(tebm_sampler_run(&s_mala, &e_cb2, 1, NULL), TEBM_STATUS_NON_FINITE);
+    ctl.mode = NORMAL;
+    /* The failed refresh wrote scratch only: same positions, and the same
+     * bytes once both have taken the next step. */
+    EXPECT(tebm_sampler_positions(&s_mala, pos, 16), TEBM_STATUS_OK);
+    EXPECT(tebm_sampler_positions(&s_copy, pos2, 16), TEBM_STATUS_OK);
+    CHECK(memcmp(pos, pos2, 16 * sizeof pos[0]) == 0);
+    EXPECT(tebm_sampler_run(&s_mala, &e_cb2, 1, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_sampler_run(&s_copy, &e_cb2, 1, NULL), TEBM_STATUS_OK);
+    CHECK(state_same(&s_mala, &s_copy));
+
+    /* HMC and MH: NaN at proposals are rejections. */
+    const uint32_t kernels[2] = {TEBM_KERNEL_HMC, TEBM_KERNEL_MH};
+    for (int k = 0; k < 2; k++) {
+        config(&cfg, kernels[k]);
+        cfg.leapfrog_steps = 3;
+        EXPECT(tebm_sampler_init(&s_target, sizeof s_target, &e_cb, &cfg), TEBM_STATUS_OK);
+        EXPECT(tebm_sampler_positions(&s_target, pos, 16), TEBM_STATUS_OK);
+        ctl.mode = NAN_ENERGY;
+        EXPECT(tebm_sampler_run(&s_target, &e_cb, 3, &done), TEBM_STATUS_OK);
+        ctl.mode = NORMAL;
+        CHECK(done == 3);
+        EXPECT(tebm_sampler_last_accepted(&s_target, acc, prob, 8), TEBM_STATUS_OK);
+        for (int w = 0; w < 8; w++) CHECK(acc[w] == 0 && prob[w] == 0.0f);
+        EXPECT(tebm_sampler_positions(&s_target, pos2, 16), TEBM_STATUS_OK);
+        CHECK(memcmp(pos, pos2, 16 * sizeof pos[0]) == 0);
+        EXPECT(tebm_sampler_run(&s_target, &e_cb, 20, NULL), TEBM_STATUS_OK);
+        tebm_sampler_stats(&s_target, &st);
+        CHECK(st.acceptance_rate > 0.0 && st.acceptance_rate < 1.0);
+    }
 }
 
 int main(void) {
     float zero2[2] = {0, 0}, one2[2] = {1, 1}, zero3[3] = {0, 0, 0}, one3[3] = {1, 1, 1};
     if (tebm_energy_init_callback(&e_cb, sizeof e_cb, 2, cb, &ctl) != TEBM_STATUS_OK ||
+        tebm_energy_init_callback(&e_cb2, sizeof e_cb2, 2, cb, &ctl) != TEBM_STATUS_OK ||
         tebm_energy_init_gaussian_diag(&e_gauss, sizeof e_gauss, 2, zero2, one2) != TEBM_STATUS_OK ||
         tebm_energy_init_gaussian_diag(&e_dim3, sizeof e_dim3, 3, zero3, one3) != TEBM_STATUS_OK ||
         tebm_energy_init_gaussian_diag(&e_target, sizeof e_target, 2, zero2, one2) != TEBM_STATUS_OK) {

@@ -1,9 +1,24 @@
 /*
  * tinyebm: sample Energy-Based Models, rho(x) ~ exp(-beta U(x)), from C and C++.
- * No allocation: objects live in caller memory (a TebmEnergy / TebmSampler, or
- * tebm_*_size() bytes aligned to tebm_*_align()). Every function returns a
- * TebmStatus; a failing call leaves its objects as they were.
  * Link: libtinyebm.a (host: -lm -lpthread -ldl; bare metal: nothing else).
+ *
+ * Memory: no allocation. Objects live in caller memory: declare a TebmEnergy /
+ * TebmSampler (static, local or member; 16-byte aligned by type), or give an
+ * init function tebm_energy_size_for(kind) / tebm_sampler_size() bytes aligned
+ * to tebm_*_align(). Objects hold no pointers into themselves: they may be
+ * copied with memcpy and need no destructor.
+ *
+ * Errors: every function returns a TebmStatus. Pointers are checked for NULL
+ * first, then sizes, capacities and values; a failing call leaves its objects'
+ * state as it was (a sampler may update its last-error record, the first
+ * TEBM_SAMPLER_HEADER_SIZE bytes, and its scratch space).
+ *
+ * Threads: an object may be used by one thread at a time. Energies are
+ * read-only after init: several samplers (in several threads) may share one
+ * if its callback is thread-safe.
+ *
+ * Callbacks must not unwind (C++ exceptions, longjmp) and must not call tinyebm
+ * functions on the sampler that is stepping.
  */
 
 #ifndef TINYEBM_H
@@ -602,17 +617,20 @@ enum TebmStatus tebm_sampler_init(void *mem,
 
 /*
  Runs `steps` steps of every walker on `energy` (whose dimension must be
- the sampler's). Each walker caches U and ∇U at its position: when the
- energy object differs from the last one used (by address), the caches
- are re-evaluated first; when the *same* object now computes something
- else (a callback whose parameters changed, an energy re-initialised in
- place), call `tebm_sampler_invalidate` first. Each step is all-or-nothing; the run stops at the first
+ the sampler's). Each step is all-or-nothing; the run stops at the first
  failing step, whose changes are discarded, and `*steps_done` (when not
  NULL) tells how many steps were taken. So a failing call with
- `steps == 1` leaves the sampler as it was (but for its last-error record
- and scratch space). A proposal with a non-finite or declined energy is a
- rejection for MALA, MH and HMC, and a failure (`NON_FINITE` or
- `CALLBACK_ERROR`) for ULA.
+ `steps == 1` leaves the sampler's state as it was (its last-error record
+ and scratch space aside). A proposal with a non-finite or declined
+ energy is a rejection for MALA, MH and HMC, and a failure (`NON_FINITE`
+ or `CALLBACK_ERROR`) for ULA.
+
+ Each walker caches U and ∇U at its position. When `energy` is another
+ object than the one last used (compared by address), the first step
+ re-evaluates the caches (on failure the sampler is restored exactly,
+ scratch included). When the *same* object now computes something else
+ (a callback whose parameters changed, an energy re-initialised in
+ place), call `tebm_sampler_invalidate` first.
 
  # Safety
  `sampler` must be NULL or a `TebmSampler`'s storage used by no one else

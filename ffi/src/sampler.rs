@@ -403,17 +403,20 @@ pub unsafe extern "C" fn tebm_sampler_init(
 }
 
 /// Runs `steps` steps of every walker on `energy` (whose dimension must be
-/// the sampler's). Each walker caches U and ∇U at its position: when the
-/// energy object differs from the last one used (by address), the caches
-/// are re-evaluated first; when the *same* object now computes something
-/// else (a callback whose parameters changed, an energy re-initialised in
-/// place), call `tebm_sampler_invalidate` first. Each step is all-or-nothing; the run stops at the first
+/// the sampler's). Each step is all-or-nothing; the run stops at the first
 /// failing step, whose changes are discarded, and `*steps_done` (when not
 /// NULL) tells how many steps were taken. So a failing call with
-/// `steps == 1` leaves the sampler as it was (but for its last-error record
-/// and scratch space). A proposal with a non-finite or declined energy is a
-/// rejection for MALA, MH and HMC, and a failure (`NON_FINITE` or
-/// `CALLBACK_ERROR`) for ULA.
+/// `steps == 1` leaves the sampler's state as it was (its last-error record
+/// and scratch space aside). A proposal with a non-finite or declined
+/// energy is a rejection for MALA, MH and HMC, and a failure (`NON_FINITE`
+/// or `CALLBACK_ERROR`) for ULA.
+///
+/// Each walker caches U and ∇U at its position. When `energy` is another
+/// object than the one last used (compared by address), the first step
+/// re-evaluates the caches (on failure the sampler is restored exactly,
+/// scratch included). When the *same* object now computes something else
+/// (a callback whose parameters changed, an energy re-initialised in
+/// place), call `tebm_sampler_invalidate` first.
 ///
 /// # Safety
 /// `sampler` must be NULL or a `TebmSampler`'s storage used by no one else
@@ -444,15 +447,13 @@ pub unsafe extern "C" fn tebm_sampler_run(
             },
         );
     } else {
-        let addr = e.addr;
-        if addr != s.state.energy_addr {
-            // Another energy object than last time: the cached energies are
-            // not its values. Re-evaluated at the next step's start.
-            s.state.sampler.walkers_mut().invalidate();
-            s.state.energy_addr = addr;
-        }
         while done < steps {
-            match s.state.sampler.step(&e.model) {
+            let r = if e.addr == s.state.energy_addr {
+                s.state.sampler.step(&e.model)
+            } else {
+                step_new_energy(&mut s.state, e)
+            };
+            match r {
                 Ok(summary) => {
                     s.state.last = summary;
                     done += 1;
@@ -485,6 +486,28 @@ pub unsafe extern "C" fn tebm_sampler_invalidate(sampler: *mut TebmSampler) -> T
     let s = tri!(unsafe { sampler_mut(sampler) });
     s.state.sampler.walkers_mut().invalidate();
     TebmStatus::Ok
+}
+
+/// One step on an energy object other than the one the cached values came
+/// from: the caches are re-evaluated first. All-or-nothing like any step:
+/// on failure the walkers are restored (the caches still belong to the old
+/// energy, which stays recorded). Out of line: its copy of the walkers is
+/// only on the stack when the energy changes.
+#[inline(never)]
+fn step_new_energy(state: &mut State, e: EnergyRef<'_>) -> Result<StepSummary, Error> {
+    let saved = state.sampler.walkers().clone();
+    state.sampler.walkers_mut().invalidate();
+    match state.sampler.step(&e.model) {
+        Ok(summary) => {
+            state.energy_addr = e.addr;
+            Ok(summary)
+        }
+        Err(err) => {
+            // `Sampler::step` changed nothing else (adaptation, diagnostics).
+            *state.sampler.walkers_mut() = saved;
+            Err(err)
+        }
+    }
 }
 
 /// Copies the positions (n_walkers × dim floats, walker-major) into `out`
