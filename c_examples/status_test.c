@@ -128,6 +128,23 @@ static int all_same(const TebmSampler *s, const TebmSampler *copy) {
         CHECK(all_same(&s_target, &s_target_copy));                                        \
     } while (0)
 
+/* A failing init on s_target that fails while evaluating the energy at the
+ * initial positions: scratch may differ; the same positions, and the same
+ * bytes once both have taken one more step. */
+#define EXPECT_S_EVAL(call, want)                                                          \
+    do {                                                                                   \
+        float p1_[16], p2_[16];                                                            \
+        snap_sampler(&s_target, &s_target_copy);                                           \
+        EXPECT(call, want);                                                                \
+        ctl.mode = NORMAL;                                                                 \
+        tebm_sampler_positions(&s_target, p1_, 16);                                        \
+        tebm_sampler_positions(&s_target_copy, p2_, 16);                                   \
+        CHECK(memcmp(p1_, p2_, sizeof p1_) == 0);                                          \
+        EXPECT(tebm_sampler_run(&s_target, &e_gauss, 1, NULL), TEBM_STATUS_OK);            \
+        EXPECT(tebm_sampler_run(&s_target_copy, &e_gauss, 1, NULL), TEBM_STATUS_OK);       \
+        CHECK(state_same(&s_target, &s_target_copy));                                      \
+    } while (0)
+
 /* A failing call on s_mala that never records an error: nothing written. */
 #define EXPECT_RO(call, want)                                                              \
     do {                                                                                   \
@@ -372,15 +389,48 @@ static void test_sampler_init(void) {
     pos[5] = INFINITY;
     bad = cfg;
     bad.init_positions = pos;
-    EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_gauss, &bad), TEBM_STATUS_NON_FINITE);
+    EXPECT_S_EVAL(tebm_sampler_init(&s_target, sl, &e_gauss, &bad), TEBM_STATUS_NON_FINITE);
     /* The callback at the initial positions: NaN, NaN gradient, error code. */
     ctl.mode = NAN_ENERGY;
-    EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_cb, &cfg), TEBM_STATUS_NON_FINITE);
+    EXPECT_S_EVAL(tebm_sampler_init(&s_target, sl, &e_cb, &cfg), TEBM_STATUS_NON_FINITE);
     ctl.mode = NAN_GRAD;
-    EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_cb, &cfg), TEBM_STATUS_NON_FINITE);
+    EXPECT_S_EVAL(tebm_sampler_init(&s_target, sl, &e_cb, &cfg), TEBM_STATUS_NON_FINITE);
     ctl.mode = ERROR_CODE;
-    EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_cb, &cfg), TEBM_STATUS_CALLBACK_ERROR);
+    EXPECT_S_EVAL(tebm_sampler_init(&s_target, sl, &e_cb, &cfg), TEBM_STATUS_CALLBACK_ERROR);
+    /* Fresh memory: a failure there leaves no sampler behind. */
+    static TebmSampler s_fresh;
+    TebmSamplerStats st;
+    ctl.mode = ERROR_CODE;
+    EXPECT(tebm_sampler_init(&s_fresh, sizeof s_fresh, &e_cb, &cfg), TEBM_STATUS_CALLBACK_ERROR);
+    EXPECT(tebm_sampler_stats(&s_fresh, &st), TEBM_STATUS_NOT_INITIALISED);
     ctl.mode = NORMAL;
+    EXPECT(tebm_sampler_init(&s_fresh, sizeof s_fresh, &e_cb, &cfg), TEBM_STATUS_OK);
+    EXPECT(tebm_sampler_stats(&s_fresh, &st), TEBM_STATUS_OK);
+    /* Re-initialising in place resets everything: the same as a fresh init. */
+    EXPECT(tebm_sampler_run(&s_fresh, &e_cb, 7, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_sampler_init(&s_fresh, sizeof s_fresh, &e_cb, &cfg), TEBM_STATUS_OK);
+    memset(&s_copy, 0, sizeof s_copy);
+    EXPECT(tebm_sampler_init(&s_copy, sizeof s_copy, &e_cb, &cfg), TEBM_STATUS_OK);
+    {
+        float a[16], b[16];
+        tebm_sampler_positions(&s_fresh, a, 16);
+        tebm_sampler_positions(&s_copy, b, 16);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+        EXPECT(tebm_sampler_run(&s_fresh, &e_cb, 5, NULL), TEBM_STATUS_OK);
+        EXPECT(tebm_sampler_run(&s_copy, &e_cb, 5, NULL), TEBM_STATUS_OK);
+        /* Different paths write different padding: compare what is observable. */
+        TebmSamplerStats sa, sb;
+        float ua[8], ub[8];
+        tebm_sampler_positions(&s_fresh, a, 16);
+        tebm_sampler_positions(&s_copy, b, 16);
+        tebm_sampler_energies(&s_fresh, ua, 8);
+        tebm_sampler_energies(&s_copy, ub, 8);
+        tebm_sampler_stats(&s_fresh, &sa);
+        tebm_sampler_stats(&s_copy, &sb);
+        CHECK(memcmp(a, b, sizeof a) == 0 && memcmp(ua, ub, sizeof ua) == 0);
+        CHECK(sa.steps == sb.steps && sa.draws == sb.draws && sa.step_size == sb.step_size &&
+              sa.acceptance_rate == sb.acceptance_rate);
+    }
     CHECK(tebm_sampler_size() <= sizeof(TebmSampler) && tebm_sampler_align() <= TEBM_OBJECT_ALIGN);
 }
 

@@ -600,10 +600,14 @@ enum TebmStatus tebm_sampler_config_default(struct TebmSamplerConfig *cfg);
  Initialises a sampler in `mem` (`mem_len` bytes: a `TebmSampler`, or
  `tebm_sampler_size()` bytes aligned to `tebm_sampler_align()`) for
  `energy`, as `cfg` says. The initial positions must have finite
- energies and gradients. On failure nothing is written.
+ energies and gradients.
 
- The state is built on the stack and then copied into `mem`: the call
- needs about `tebm_sampler_size()` bytes of stack on top of a step's.
+ The object is built in place (no copy of it on the stack). On failure:
+ if `mem` held a sampler, its state is unchanged (only scratch space may
+ differ, as after a failed step); otherwise `mem` still holds no sampler
+ (it may have been written to when the failure came from evaluating the
+ energy at the initial positions; argument, configuration and memory
+ errors write nothing).
 
  # Safety
  Pointers must be NULL or valid: `mem` for `mem_len` writable bytes not
@@ -627,8 +631,11 @@ enum TebmStatus tebm_sampler_init(void *mem,
 
  Each walker caches U and ∇U at its position. When `energy` is another
  object than the one last used (compared by address), the first step
- re-evaluates the caches (on failure the sampler is restored exactly,
- scratch included). When the *same* object now computes something else
+ re-evaluates the caches; if the new energy is not usable at every
+ current position, nothing changes (status `NON_FINITE` or
+ `CALLBACK_ERROR`); if the step fails later (ULA), the caches already
+ belong to the new energy, the rest is unchanged. When the *same* object
+ now computes something else
  (a callback whose parameters changed, an energy re-initialised in
  place), call `tebm_sampler_invalidate` first.
 

@@ -4,10 +4,14 @@
 
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, offset_of, size_of};
+use core::ptr::addr_of_mut;
 
 use ebm::adapt::{HMC_TARGET, MALA_TARGET, RWMH_TARGET};
 use ebm::walkers::{Chains, Scratch};
-use ebm::{AnyKernel, Energy, Error, Hmc, Kernel, Mala, Rwmh, Sampler, StepSummary, Ula, Walkers};
+use ebm::{
+    AnyKernel, DualAveraging, Energy, Error, Evals, Hmc, Kernel, Mala, Rwmh, Sampler, StepSummary,
+    Ula, Walkers,
+};
 
 use crate::energy::{EnergyRef, energy_ref};
 use crate::handle::{SAMPLER_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
@@ -291,13 +295,15 @@ fn adaptation_target(kind: TebmKernel, target: f32) -> Result<f32, Error> {
     })
 }
 
-/// Builds the whole state on the stack from checked inputs.
-fn build(
-    energy: EnergyRef<'_>,
-    cfg: &TebmSamplerConfig,
-    mass: Option<&[f32]>,
-    init: Init<'_>,
-) -> Result<State, Error> {
+/// A sampler configuration, fully validated before any memory is written.
+struct Plan {
+    kind: TebmKernel,
+    kernel: FfiKernel,
+    beta: f32,
+    adapt: Option<DualAveraging>,
+}
+
+fn plan(cfg: &TebmSamplerConfig, mass: Option<&[f32]>) -> Result<Plan, Error> {
     let kind = kernel_kind(cfg.kernel)?;
     let h = cfg.step_size;
     let kernel = match kind {
@@ -313,25 +319,20 @@ fn build(
             })
         }
     };
-    let e = &energy.model;
-    let walkers = match init {
-        Init::Positions(p) => Walkers::from_positions(e, cfg.n_walkers, cfg.seed, p)?,
-        Init::Gaussian(c) => {
-            let zeros = [0f32; TEBM_MAX_DIM];
-            let c = c.unwrap_or(&zeros[..e.dim()]);
-            Walkers::gaussian(e, cfg.n_walkers, cfg.seed, c, cfg.init_sd)?
-        }
-    };
-    let mut sampler = Sampler::new(kernel, walkers);
-    sampler.set_beta(cfg.beta)?;
-    if cfg.adapt != 0 {
-        sampler.start_adaptation(adaptation_target(kind, cfg.target_accept)?)?;
+    if !(cfg.beta.is_finite() && cfg.beta > 0.0) {
+        return Err(Error::InvalidConfig("inverse temperature beta must be > 0"));
     }
-    Ok(State {
-        sampler,
+    let adapt = if cfg.adapt != 0 {
+        let target = adaptation_target(kind, cfg.target_accept)?;
+        Some(DualAveraging::new(h, target)?)
+    } else {
+        None
+    };
+    Ok(Plan {
         kind,
-        last: StepSummary::default(),
-        energy_addr: energy.addr,
+        kernel,
+        beta: cfg.beta,
+        adapt,
     })
 }
 
@@ -340,13 +341,58 @@ enum Init<'a> {
     Gaussian(Option<&'a [f32]>),
 }
 
+/// (Re)initialises a valid sampler object in place, without building a
+/// second one on the stack. The walkers are initialised first, all or
+/// nothing for their state (their scratch space may be written on
+/// failure); everything after them cannot fail (validated by `plan`).
+fn init_in_place(
+    obj: &mut SamplerObj,
+    energy: EnergyRef<'_>,
+    plan: Plan,
+    cfg: &TebmSamplerConfig,
+    init: Init<'_>,
+) -> Result<(), Error> {
+    let e = &energy.model;
+    let sm = &mut obj.state.sampler;
+    match init {
+        Init::Positions(p) => sm
+            .walkers_mut()
+            .init_positions(e, cfg.n_walkers, cfg.seed, p)?,
+        Init::Gaussian(c) => {
+            let zeros = [0f32; TEBM_MAX_DIM];
+            let c = c.unwrap_or(&zeros[..e.dim().min(TEBM_MAX_DIM)]);
+            sm.walkers_mut()
+                .init_gaussian(e, cfg.n_walkers, cfg.seed, c, cfg.init_sd)?
+        }
+    }
+    // Drop any adaptation in progress (its result is overwritten next).
+    let _ = sm.freeze_step_size();
+    *sm.kernel_mut() = plan.kernel;
+    // Validated by `plan`: cannot fail.
+    sm.set_beta(plan.beta)?;
+    if let Some(da) = plan.adapt {
+        sm.start_adaptation_with(da);
+    }
+    sm.set_recording(true);
+    sm.reset_diagnostics();
+    obj.state.kind = plan.kind;
+    obj.state.last = StepSummary::default();
+    obj.state.energy_addr = energy.addr;
+    obj.error = ErrorText::new();
+    Ok(())
+}
+
 /// Initialises a sampler in `mem` (`mem_len` bytes: a `TebmSampler`, or
 /// `tebm_sampler_size()` bytes aligned to `tebm_sampler_align()`) for
 /// `energy`, as `cfg` says. The initial positions must have finite
-/// energies and gradients. On failure nothing is written.
+/// energies and gradients.
 ///
-/// The state is built on the stack and then copied into `mem`: the call
-/// needs about `tebm_sampler_size()` bytes of stack on top of a step's.
+/// The object is built in place (no copy of it on the stack). On failure:
+/// if `mem` held a sampler, its state is unchanged (only scratch space may
+/// differ, as after a failed step); otherwise `mem` still holds no sampler
+/// (it may have been written to when the failure came from evaluating the
+/// energy at the initial positions; argument, configuration and memory
+/// errors write nothing).
 ///
 /// # Safety
 /// Pointers must be NULL or valid: `mem` for `mem_len` writable bytes not
@@ -388,18 +434,42 @@ pub unsafe extern "C" fn tebm_sampler_init(
     } else {
         Init::Gaussian(None)
     };
-    let state = tri!(build(e, &cfg, mass, init));
-    // SAFETY: `p` is non-null, aligned and has room for a `SamplerObj`
-    // (checked by `object_memory`), writable per contract; `write` neither
-    // reads nor drops the previous contents.
-    unsafe {
-        p.write(SamplerObj {
-            tag: SAMPLER_TAG,
-            error: ErrorText::new(),
-            state,
-        })
-    };
-    TebmStatus::Ok
+    let plan = tri!(plan(&cfg, mass));
+    // SAFETY: `p` is non-null, aligned for `SamplerObj` and has room for one
+    // (checked by `object_memory`); `check_object` reads its first 4 bytes.
+    let existing =
+        unsafe { check_object::<SamplerObj>(p.cast_const().cast(), SAMPLER_TAG) }.is_ok();
+    if !existing {
+        // SAFETY: as above, and the memory is writable and not in use by
+        // anyone else per contract. Each `write` neither reads nor drops the
+        // previous contents; together they initialise every field of the
+        // `repr(C)` object, after which it is a valid `SamplerObj`. The
+        // big field is written through its own place so it can be built
+        // there rather than copied from the stack.
+        unsafe {
+            addr_of_mut!((*p).state).write(State {
+                sampler: Sampler::new(plan.kernel, Walkers::empty()),
+                kind: plan.kind,
+                last: StepSummary::default(),
+                energy_addr: 0,
+            });
+            addr_of_mut!((*p).error).write(ErrorText::new());
+            addr_of_mut!((*p).tag).write(SAMPLER_TAG);
+        }
+    }
+    // SAFETY: `p` now holds a valid `SamplerObj` (an existing one, checked
+    // by its tag, or the one just written), used by no one else per contract.
+    let obj = unsafe { &mut *p };
+    match init_in_place(obj, e, plan, &cfg, init) {
+        Ok(()) => TebmStatus::Ok,
+        Err(err) => {
+            if !existing {
+                // Not a sampler before the call: not one after a failure.
+                obj.tag = 0;
+            }
+            TebmStatus::from(err)
+        }
+    }
 }
 
 /// Runs `steps` steps of every walker on `energy` (whose dimension must be
@@ -413,8 +483,11 @@ pub unsafe extern "C" fn tebm_sampler_init(
 ///
 /// Each walker caches U and ∇U at its position. When `energy` is another
 /// object than the one last used (compared by address), the first step
-/// re-evaluates the caches (on failure the sampler is restored exactly,
-/// scratch included). When the *same* object now computes something else
+/// re-evaluates the caches; if the new energy is not usable at every
+/// current position, nothing changes (status `NON_FINITE` or
+/// `CALLBACK_ERROR`); if the step fails later (ULA), the caches already
+/// belong to the new energy, the rest is unchanged. When the *same* object
+/// now computes something else
 /// (a callback whose parameters changed, an energy re-initialised in
 /// place), call `tebm_sampler_invalidate` first.
 ///
@@ -489,25 +562,37 @@ pub unsafe extern "C" fn tebm_sampler_invalidate(sampler: *mut TebmSampler) -> T
 }
 
 /// One step on an energy object other than the one the cached values came
-/// from: the caches are re-evaluated first. All-or-nothing like any step:
-/// on failure the walkers are restored (the caches still belong to the old
-/// energy, which stays recorded). Out of line: its copy of the walkers is
-/// only on the stack when the energy changes.
+/// from. The new energy is first evaluated at the current positions into a
+/// local buffer: if any walker's value is unusable, nothing changes. Then
+/// the caches are marked stale and the step re-evaluates them (so a ULA
+/// step that fails at its proposals still leaves caches that belong to the
+/// new energy; positions, random streams and everything else are as
+/// before). Out of line: its buffer (≈ 4.6 KB) is only on the stack when
+/// the energy changes.
 #[inline(never)]
 fn step_new_energy(state: &mut State, e: EnergyRef<'_>) -> Result<StepSummary, Error> {
-    let saved = state.sampler.walkers().clone();
-    state.sampler.walkers_mut().invalidate();
-    match state.sampler.step(&e.model) {
-        Ok(summary) => {
-            state.energy_addr = e.addr;
-            Ok(summary)
-        }
-        Err(err) => {
-            // `Sampler::step` changed nothing else (adaptation, diagnostics).
-            *state.sampler.walkers_mut() = saved;
-            Err(err)
+    let sm = &mut state.sampler;
+    let needs_grad = sm.kernel().needs_grad();
+    let w = sm.walkers();
+    let (n, d) = (w.len(), w.dim());
+    let mut ev = Evals::<TEBM_MAX_WALKERS, TEBM_MAX_DIM>::new();
+    e.model
+        .eval_batch(w.positions_soa(), n, needs_grad, &mut ev);
+    for i in 0..n {
+        if !ev.is_valid(i, d, needs_grad) {
+            return Err(match ev.code[i] {
+                0 => Error::NonFinite { walker: i },
+                i32::MIN => Error::DimensionMismatch {
+                    expected: d,
+                    found: e.model.dim(),
+                },
+                code => Error::EnergyDeclined { walker: i, code },
+            });
         }
     }
+    sm.walkers_mut().invalidate();
+    state.energy_addr = e.addr;
+    sm.step(&e.model)
 }
 
 /// Copies the positions (n_walkers × dim floats, walker-major) into `out`
