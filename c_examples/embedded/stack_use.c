@@ -45,7 +45,10 @@ static __attribute__((noinline)) unsigned long used(void) {
         paint();                                                                        \
         TebmStatus s_ = (call);                                                         \
         unsigned long u_ = used();                                                      \
-        printf("%-44s %7lu bytes of stack\n", label, u_);                            \
+        if (u_ == 0)                                                                    \
+            printf("%-44s   < 256 bytes of stack\n", label);                          \
+        else                                                                            \
+            printf("%-44s %7lu bytes of stack\n", label, u_);                         \
         if (s_ != TEBM_STATUS_OK) {                                                     \
             printf("FAILED: %s: status %d\n", label, (int)s_);                         \
             return 1;                                                                   \
