@@ -3,10 +3,11 @@
 
 use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
+use core::ptr::addr_of_mut;
 
 use ebm::{
-    Activation, Energy, EvalError, Evals, Gaussian, Mixture, Mlp, Polynomial, Soa, mlp_param_count,
-    num_monomials,
+    Activation, Energy, EvalError, Evals, Gaussian, Mixture, Mlp, Polynomial, Soa, Trainable,
+    mlp_param_count, num_monomials,
 };
 
 use crate::handle::{ENERGY_TAG, check_null, check_object, floats, out_slice, tri};
@@ -301,20 +302,26 @@ pub(crate) unsafe fn energy_ref<'a>(p: *const TebmEnergy) -> Result<EnergyRef<'a
     })
 }
 
+/// Checks caller memory for an `Obj<M>`: non-null, large enough, aligned to
+/// `ENERGY_ALIGN`.
+fn energy_memory<M>(mem: *mut c_void, len: usize) -> Result<*mut Obj<M>, TebmStatus> {
+    if mem.is_null() {
+        return Err(TebmStatus::NullPointer);
+    }
+    if len < size_of::<Obj<M>>() {
+        return Err(TebmStatus::BufferTooSmall);
+    }
+    if (mem as usize) % ENERGY_ALIGN != 0 {
+        return Err(TebmStatus::Misaligned);
+    }
+    Ok(mem.cast::<Obj<M>>())
+}
+
 /// Writes a new energy object of kind `kind` into checked caller memory:
 /// `len` must be at least `size_of::<Obj<M>>()`, the address aligned to
 /// `ENERGY_ALIGN`.
 fn init<M>(mem: *mut c_void, len: usize, kind: TebmEnergyKind, model: M) -> TebmStatus {
-    if mem.is_null() {
-        return TebmStatus::NullPointer;
-    }
-    if len < size_of::<Obj<M>>() {
-        return TebmStatus::BufferTooSmall;
-    }
-    if (mem as usize) % ENERGY_ALIGN != 0 {
-        return TebmStatus::Misaligned;
-    }
-    let p = mem.cast::<Obj<M>>();
+    let p = tri!(energy_memory::<M>(mem, len));
     // SAFETY: `p` is non-null, aligned to ENERGY_ALIGN ≥ align_of::<Obj<M>>()
     // and points to at least `size_of::<Obj<M>>()` bytes, writable by the
     // init functions' contract. `write` neither reads nor drops the old
@@ -570,10 +577,38 @@ pub unsafe extern "C" fn tebm_energy_init_mlp(
     if n_params != mlp_param_count(dim, hidden) {
         return TebmStatus::BadDimension;
     }
+    if !(alpha.is_finite() && alpha > 0.0) {
+        return TebmStatus::BadConfig;
+    }
     // SAFETY: non-null; the caller provides `n_params` floats.
     let theta = unsafe { floats(params, n_params) };
-    let mlp = tri!(MlpM::from_params(dim, hidden, act, alpha, theta));
-    init(mem, mem_len, TebmEnergyKind::Mlp, mlp)
+    if !theta.iter().all(|v| v.is_finite()) {
+        return TebmStatus::BadParameters;
+    }
+    let p = tri!(energy_memory::<MlpM>(mem, mem_len));
+    // Built in place (zero weights, then the parameters), not on the stack
+    // and copied: the model is 12.4 KB at full capacity. Everything that
+    // can fail was checked above.
+    let zeros = tri!(MlpM::zeros(dim, hidden, act, alpha));
+    // SAFETY: `p` is non-null, aligned to ENERGY_ALIGN and has room for an
+    // `Obj<MlpM>` (checked by `energy_memory`), writable and unused by
+    // anyone else per contract; the writes initialise every field of the
+    // `repr(C)` object without reading or dropping the old contents.
+    let obj = unsafe {
+        addr_of_mut!((*p).model).write(zeros);
+        addr_of_mut!((*p).kind).write(TebmEnergyKind::Mlp as u32);
+        addr_of_mut!((*p).tag).write(ENERGY_TAG);
+        &mut *p
+    };
+    match obj.model.set_params(theta) {
+        Ok(()) => TebmStatus::Ok,
+        Err(e) => {
+            // Unreachable (lengths and finiteness checked); never leave a
+            // half-built energy behind.
+            obj.tag = 0;
+            TebmStatus::from(e)
+        }
+    }
 }
 
 /// An energy computed by the C callback `f` with context `user` in

@@ -341,10 +341,37 @@ enum Init<'a> {
     Gaussian(Option<&'a [f32]>),
 }
 
+/// Writes a valid, empty sampler object (no walkers) at `p`. Out of line,
+/// so that its temporaries do not enlarge `tebm_sampler_init`'s frame when
+/// it re-initialises an existing sampler.
+///
+/// # Safety
+/// `p` must be non-null, aligned for `SamplerObj`, and point to
+/// `size_of::<SamplerObj>()` writable bytes used by no one else.
+#[inline(never)]
+unsafe fn write_blank(p: *mut SamplerObj, plan: &Plan) {
+    // SAFETY: per this function's contract. Each `write` neither reads nor
+    // drops the previous contents; together they initialise every field of
+    // the `repr(C)` object, after which it is a valid `SamplerObj`. The big
+    // field is written through its own place so it can be built there
+    // rather than copied from the stack.
+    unsafe {
+        addr_of_mut!((*p).state).write(State {
+            sampler: Sampler::new(plan.kernel, Walkers::empty()),
+            kind: plan.kind,
+            last: StepSummary::default(),
+            energy_addr: 0,
+        });
+        addr_of_mut!((*p).error).write(ErrorText::new());
+        addr_of_mut!((*p).tag).write(SAMPLER_TAG);
+    }
+}
+
 /// (Re)initialises a valid sampler object in place, without building a
 /// second one on the stack. The walkers are initialised first, all or
 /// nothing for their state (their scratch space may be written on
 /// failure); everything after them cannot fail (validated by `plan`).
+#[inline(never)]
 fn init_in_place(
     obj: &mut SamplerObj,
     energy: EnergyRef<'_>,
@@ -441,21 +468,8 @@ pub unsafe extern "C" fn tebm_sampler_init(
         unsafe { check_object::<SamplerObj>(p.cast_const().cast(), SAMPLER_TAG) }.is_ok();
     if !existing {
         // SAFETY: as above, and the memory is writable and not in use by
-        // anyone else per contract. Each `write` neither reads nor drops the
-        // previous contents; together they initialise every field of the
-        // `repr(C)` object, after which it is a valid `SamplerObj`. The
-        // big field is written through its own place so it can be built
-        // there rather than copied from the stack.
-        unsafe {
-            addr_of_mut!((*p).state).write(State {
-                sampler: Sampler::new(plan.kernel, Walkers::empty()),
-                kind: plan.kind,
-                last: StepSummary::default(),
-                energy_addr: 0,
-            });
-            addr_of_mut!((*p).error).write(ErrorText::new());
-            addr_of_mut!((*p).tag).write(SAMPLER_TAG);
-        }
+        // anyone else per contract.
+        unsafe { write_blank(p, &plan) };
     }
     // SAFETY: `p` now holds a valid `SamplerObj` (an existing one, checked
     // by its tag, or the one just written), used by no one else per contract.
