@@ -11,7 +11,12 @@
  * Errors: every function returns a TebmStatus. Pointers are checked for NULL
  * first, then sizes, capacities and values; a failing call leaves its objects'
  * state as it was (a sampler may update its last-error record, the first
- * TEBM_SAMPLER_HEADER_SIZE bytes, and its scratch space).
+ * TEBM_SAMPLER_HEADER_SIZE bytes, and, when the energy failed, its scratch
+ * space: see tebm_sampler_run and tebm_sampler_init).
+ *
+ * Alignment: TEBM_ALIGNED needs GCC, Clang or MSVC; elsewhere align the
+ * storage yourself (an init call on misaligned memory returns
+ * TEBM_STATUS_MISALIGNED).
  *
  * Threads: an object may be used by one thread at a time. Energies are
  * read-only after init: several samplers (in several threads) may share one

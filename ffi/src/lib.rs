@@ -9,11 +9,14 @@
 //! Objects live in caller memory. Each kind has an opaque, 16-byte aligned
 //! C type of a published size ([`TebmEnergy`], [`TebmSampler`]) that can be
 //! declared `static`, on the stack or as a member; or the caller asks for
-//! the exact size and alignment ([`tebm_energy_size`], [`tebm_sampler_align`],
-//! …) and hands any suitably aligned region of an arena to an `init`
-//! function. Buffers that are too small or misaligned get a status, never a
-//! crash. Objects hold no pointers into themselves: they may be copied with
-//! `memcpy` and need no destructor.
+//! the exact size and alignment ([`tebm_energy_size_for`] per model kind,
+//! [`tebm_sampler_size`], `tebm_*_align`) and hands any suitably aligned
+//! region of an arena to an `init` function. Buffers that are too small or
+//! misaligned get a status, never a crash. Objects hold no pointers into
+//! themselves: they may be copied with `memcpy` and need no destructor.
+//! They are built in place (the core's constructors return by value, so a
+//! fresh sampler is assembled once in its memory and then re-initialised
+//! there): see the README for measured stack use on a Cortex-M4F.
 //!
 //! ## Handles
 //!
@@ -29,9 +32,15 @@
 //! commits a step only when the whole step is valid. The sampler keeps the
 //! text of its last error in its first [`TEBM_SAMPLER_HEADER_SIZE`] bytes
 //! ([`tebm_sampler_last_error`]); that record is the only thing a failing
-//! call may write. A failed step may also leave different bytes in the
-//! sampler's *scratch* space (proposals built aside), which is not state:
-//! the next successful step overwrites it and the results are the same.
+//! call may write, with two kinds of exceptions, both documented on the
+//! functions concerned: a failure met while evaluating the energy (a ULA
+//! step, a refresh, an initialisation's starting points) may leave
+//! different bytes in the sampler's *scratch* space (proposals and
+//! evaluations built aside), which is not state — the next successful step
+//! overwrites it and the results are the same; and memory that held no
+//! sampler may have been written by a failed `tebm_sampler_init` (it still
+//! holds no sampler). `c_examples/status_test.c` checks all of this byte
+//! for byte.
 //!
 //! ## Panics
 //!
