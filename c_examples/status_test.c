@@ -483,6 +483,18 @@ static void test_sampler_use(void) {
     EXPECT_RO(tebm_sampler_diagnostic(&s_mala, 4, diag, 2), TEBM_STATUS_BAD_CONFIG);
 
     /* Uninitialised and wrong-type handles. */
+    {
+        static TebmSampler garbage_s;
+        static TebmEnergy garbage_e;
+        memset(&garbage_s, 0xA5, sizeof garbage_s);
+        memset(&garbage_e, 0x5A, sizeof garbage_e);
+        EXPECT(tebm_sampler_run(&garbage_s, &e_cb, 1, NULL), TEBM_STATUS_NOT_INITIALISED);
+        EXPECT(tebm_sampler_run(&s_mala, &garbage_e, 1, NULL), TEBM_STATUS_NOT_INITIALISED);
+        EXPECT(tebm_energy_dim(&garbage_e, &done), TEBM_STATUS_NOT_INITIALISED);
+        /* A right tag with a wrong kind is still refused. */
+        memcpy(&garbage_e, &e_cb, 4);
+        EXPECT(tebm_energy_dim(&garbage_e, &done), TEBM_STATUS_NOT_INITIALISED);
+    }
     EXPECT(tebm_sampler_run(&s_zero, &e_cb, 1, NULL), TEBM_STATUS_NOT_INITIALISED);
     EXPECT(tebm_sampler_positions(&s_zero, pos, 16), TEBM_STATUS_NOT_INITIALISED);
     EXPECT(tebm_sampler_set_beta(&s_zero, 1.0f), TEBM_STATUS_NOT_INITIALISED);

@@ -6,7 +6,9 @@
 #      AddressSanitizer + UBSan, and under valgrind;
 #   3. bit-exactness: c_examples/bits.c (through the C API) prints the same bits
 #      as ffi/examples/bits_reference.rs (the Rust API);
-#   4. the CMake build of the examples, when cmake is available;
+#   4. the dev-profile library (overflow checks, debug assertions) passes
+#      status_test and prints the same bits; the CMake build of the
+#      examples, when cmake is available;
 #   5. bare metal: the library builds for thumbv7em-none-eabihf and
 #      thumbv6m-none-eabi without std, the Cortex-M4F archive holds no
 #      std/alloc/unwinding symbols, and the C programs run under QEMU
@@ -39,6 +41,18 @@ c_examples/build/plain/bits > "$out/bits-c.txt"
 cargo run -q --release -p tinyebm-ffi --example bits_reference > "$out/bits-rust.txt"
 diff -u "$out/bits-rust.txt" "$out/bits-c.txt"
 echo "identical: $(wc -l < "$out/bits-c.txt") lines, $(grep -c '^run' "$out/bits-c.txt") runs"
+
+step "dev profile (debug assertions, overflow checks): status_test and bits"
+cargo build -q -p tinyebm-ffi
+for p in status_test bits; do
+    cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fsanitize=address,undefined \
+        -fno-sanitize-recover=all -Iinclude "c_examples/$p.c" target/debug/libtinyebm.a \
+        -lm -lpthread -ldl -o "$out/$p-dev"
+done
+"$out/status_test-dev" | tail -n 1
+"$out/bits-dev" > "$out/bits-dev.txt"
+diff -u "$out/bits-c.txt" "$out/bits-dev.txt"
+echo "bits.c against the dev-profile library: identical to release"
 
 if command -v cmake > /dev/null; then
     step "CMake build of the examples"
