@@ -163,7 +163,8 @@ typedef enum TebmStatus {
    */
   TEBM_STATUS_WRONG_OBJECT = 12,
   /*
-   An index is out of range (e.g. a coordinate of a diagnostic).
+   An index is out of range (reserved for indexed accessors of later
+   rounds; no function returns it yet).
    */
   TEBM_STATUS_OUT_OF_RANGE = 13,
   /*

@@ -40,7 +40,8 @@ pub enum TebmStatus {
     NotInitialised = 11,
     /// The handle points to a tinyebm object of another type.
     WrongObject = 12,
-    /// An index is out of range (e.g. a coordinate of a diagnostic).
+    /// An index is out of range (reserved for indexed accessors of later
+    /// rounds; no function returns it yet).
     OutOfRange = 13,
     /// An error the C API does not know yet (a newer core); see the
     /// sampler's last error for its text.
