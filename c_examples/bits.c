@@ -1,0 +1,146 @@
+/* Bit-exactness runs: fixed seeds and configurations, every kernel and every
+ * built-in energy plus a callback; prints the step size, each walker's
+ * position and energy as hex of the f32 bits. ffi/examples/bits_reference.rs
+ * performs the same runs through the Rust API; scripts/ci-ffi.sh diffs the two
+ * outputs (and, under QEMU, this program built for a Cortex-M4F).
+ * The callback uses + - * only: with -std=c99 (no FMA contraction) its bits
+ * do not depend on the C compiler or target. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tinyebm.h"
+
+static uint32_t bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* U = x0^4/4 - x0^2 + (x1 - x0/2)^2 / 2 */
+static int quartic(void *user, const float *x, size_t dim, float *energy, float *grad) {
+    (void)user;
+    if (dim != 2) return 1;
+    float x0 = x[0], x1 = x[1];
+    float r = x1 - 0.5f * x0;
+    *energy = 0.25f * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5f * r * r;
+    if (grad) {
+        grad[0] = x0 * x0 * x0 - 2.0f * x0 - 0.5f * r;
+        grad[1] = r;
+    }
+    return 0;
+}
+
+static TebmEnergy energy;
+static TebmSampler sampler;
+
+static int check(TebmStatus s, const char *what) {
+    if (s != TEBM_STATUS_OK) {
+        char msg[TEBM_ERROR_MESSAGE_CAPACITY];
+        tebm_sampler_last_error(&sampler, msg, sizeof msg);
+        printf("FAILED %s: status %d (%s)\n", what, (int)s, msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* Runs `adapt_steps` steps adapting (if cfg->adapt), freezes, runs `steps`
+ * more, prints. */
+static int run(const char *name, const TebmSamplerConfig *cfg, size_t adapt_steps, size_t steps) {
+    if (check(tebm_sampler_init(&sampler, sizeof sampler, &energy, cfg), "init")) return 1;
+    if (check(tebm_sampler_run(&sampler, &energy, adapt_steps, NULL), "run")) return 1;
+    if (check(tebm_sampler_freeze_step_size(&sampler), "freeze")) return 1;
+    if (check(tebm_sampler_run(&sampler, &energy, steps, NULL), "run")) return 1;
+    TebmSamplerStats st;
+    static float pos[TEBM_MAX_WALKERS * TEBM_MAX_DIM];
+    static float u[TEBM_MAX_WALKERS];
+    tebm_sampler_stats(&sampler, &st);
+    tebm_sampler_positions(&sampler, pos, sizeof pos / sizeof pos[0]);
+    tebm_sampler_energies(&sampler, u, TEBM_MAX_WALKERS);
+    printf("run %s: steps %lu, step size %08lx\n", name, (unsigned long)st.steps,
+           (unsigned long)bits(st.step_size));
+    for (size_t w = 0; w < st.n_walkers; w++) {
+        printf("%2lu", (unsigned long)w);
+        for (size_t i = 0; i < st.dim; i++) printf(" %08lx", (unsigned long)bits(pos[w * st.dim + i]));
+        printf(" u %08lx\n", (unsigned long)bits(u[w]));
+    }
+    return 0;
+}
+
+int main(void) {
+    TebmSamplerConfig cfg;
+    int bad = 0;
+
+    /* A: callback, MALA with adaptation. */
+    static const float centre_a[2] = {0.5f, -0.5f};
+    tebm_energy_init_callback(&energy, sizeof energy, 2, quartic, NULL);
+    tebm_sampler_config_default(&cfg);
+    cfg.kernel = TEBM_KERNEL_MALA;
+    cfg.n_walkers = 16;
+    cfg.seed = 7;
+    cfg.step_size = 0.1f;
+    cfg.adapt = 1;
+    cfg.init_center = centre_a;
+    bad |= run("A callback/MALA", &cfg, 150, 150);
+
+    /* B: MLP 3 -> 8 -> 8 -> 1 (tanh) with weights from an LCG, HMC with a
+     * diagonal mass, 40 walkers (a 32-lane batch and a remainder on x86_64). */
+    static float theta[8 * (3 + 8 + 3) + 1];
+    size_t np = tebm_mlp_num_params(3, 8);
+    uint32_t state = 12345u;
+    for (size_t i = 0; i < np; i++) {
+        state = state * 1664525u + 1013904223u;
+        theta[i] = (float)((state >> 16) & 0xffffu) / 65536.0f - 0.5f; /* exact */
+    }
+    if (check(tebm_energy_init_mlp(&energy, sizeof energy, 3, 8, TEBM_ACTIVATION_TANH, 0.5f, theta, np),
+              "mlp")) return 1;
+    static const float mass[3] = {1.0f, 2.0f, 0.5f};
+    tebm_sampler_config_default(&cfg);
+    cfg.kernel = TEBM_KERNEL_HMC;
+    cfg.n_walkers = 40;
+    cfg.seed = 11;
+    cfg.step_size = 0.15f;
+    cfg.leapfrog_steps = 5;
+    cfg.hmc_mass = mass;
+    bad |= run("B MLP/HMC", &cfg, 0, 60);
+
+    /* C: full-precision Gaussian, ULA at beta = 2. */
+    static const float mean_c[2] = {1.0f, -1.0f};
+    static const float prec_c[4] = {2.0f, 0.6f, 0.6f, 1.0f};
+    if (check(tebm_energy_init_gaussian_full(&energy, sizeof energy, 2, mean_c, prec_c), "gaussian"))
+        return 1;
+    tebm_sampler_config_default(&cfg);
+    cfg.kernel = TEBM_KERNEL_ULA;
+    cfg.n_walkers = 8;
+    cfg.seed = 3;
+    cfg.step_size = 0.05f;
+    cfg.beta = 2.0f;
+    bad |= run("C Gaussian/ULA", &cfg, 0, 100);
+
+    /* D: two-component mixture, random-walk MH with adaptation. */
+    static const float w_d[2] = {0.7f, 0.3f};
+    static const float m_d[4] = {0.0f, 0.0f, 3.0f, 1.0f};
+    static const float s_d[4] = {1.0f, 1.0f, 0.5f, 0.5f};
+    if (check(tebm_energy_init_mixture(&energy, sizeof energy, 2, 2, w_d, m_d, s_d), "mixture"))
+        return 1;
+    tebm_sampler_config_default(&cfg);
+    cfg.kernel = TEBM_KERNEL_MH;
+    cfg.n_walkers = 12;
+    cfg.seed = 5;
+    cfg.step_size = 0.5f;
+    cfg.adapt = 1;
+    bad |= run("D mixture/MH", &cfg, 100, 100);
+
+    /* E: double well, MALA from given positions. */
+    static float init_e[10];
+    for (int w = 0; w < 10; w++) init_e[w] = -1.5f + 0.3f * (float)w;
+    if (check(tebm_energy_init_double_well(&energy, sizeof energy, 2.0f), "double well")) return 1;
+    tebm_sampler_config_default(&cfg);
+    cfg.kernel = TEBM_KERNEL_MALA;
+    cfg.n_walkers = 10;
+    cfg.seed = 99;
+    cfg.step_size = 0.05f;
+    cfg.init_positions = init_e;
+    bad |= run("E double well/MALA", &cfg, 0, 200);
+    return bad;
+}

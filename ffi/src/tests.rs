@@ -1,0 +1,166 @@
+//! In-process tests of the C entry points, called from Rust as C would call
+//! them, against the Rust API (the C programs in c_examples/ do the same
+//! from C; scripts/ci-ffi.sh runs them).
+
+use core::ffi::{c_int, c_void};
+use core::mem::size_of;
+use std::boxed::Box;
+use std::vec;
+
+use ebm::adapt::MALA_TARGET;
+use ebm::{Activation, AnyKernel, Energy, FnEnergy, Mala, Mlp, Sampler, Walkers};
+
+use crate::*;
+
+unsafe extern "C" fn quartic(
+    _user: *mut c_void,
+    x: *const f32,
+    dim: usize,
+    u: *mut f32,
+    grad: *mut f32,
+) -> c_int {
+    assert_eq!(dim, 2);
+    // SAFETY: the library passes `dim` readable floats, a writable `u` and
+    // `dim` writable floats or NULL in `grad` (the TebmEnergyFn contract).
+    unsafe {
+        let (x0, x1) = (*x, *x.add(1));
+        let r = x1 - 0.5 * x0;
+        *u = 0.25 * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5 * r * r;
+        if !grad.is_null() {
+            *grad = x0 * x0 * x0 - 2.0 * x0 - 0.5 * r;
+            *grad.add(1) = r;
+        }
+    }
+    0
+}
+
+fn energy_storage() -> Box<TebmEnergy> {
+    Box::new(TebmEnergy {
+        opaque: [0; TEBM_ENERGY_SIZE],
+    })
+}
+
+fn sampler_storage() -> Box<TebmSampler> {
+    Box::new(TebmSampler {
+        opaque: [0; TEBM_SAMPLER_SIZE],
+    })
+}
+
+#[test]
+fn callback_mala_through_the_c_api_matches_the_rust_api_bit_for_bit() {
+    let mut e = energy_storage();
+    let mut s = sampler_storage();
+    let ep: *mut TebmEnergy = &mut *e;
+    let sp: *mut TebmSampler = &mut *s;
+    let centre = [0.5f32, -0.5];
+    // SAFETY: every pointer is valid for what the header documents.
+    unsafe {
+        let st = tebm_energy_init_callback(
+            ep.cast(),
+            size_of::<TebmEnergy>(),
+            2,
+            Some(quartic),
+            core::ptr::null_mut(),
+        );
+        assert_eq!(st, TebmStatus::Ok);
+        let mut cfg = core::mem::zeroed::<TebmSamplerConfig>();
+        assert_eq!(tebm_sampler_config_default(&mut cfg), TebmStatus::Ok);
+        cfg.n_walkers = 16;
+        cfg.seed = 7;
+        cfg.step_size = 0.1;
+        cfg.adapt = 1;
+        cfg.init_center = centre.as_ptr();
+        let st = tebm_sampler_init(sp.cast(), size_of::<TebmSampler>(), ep, &cfg);
+        assert_eq!(st, TebmStatus::Ok);
+        let mut done = 0;
+        assert_eq!(tebm_sampler_run(sp, ep, 150, &mut done), TebmStatus::Ok);
+        assert_eq!(done, 150);
+        assert_eq!(tebm_sampler_freeze_step_size(sp), TebmStatus::Ok);
+        assert_eq!(tebm_sampler_run(sp, ep, 150, &mut done), TebmStatus::Ok);
+    }
+    let mut pos = [0f32; 32];
+    let mut stats = TebmSamplerStats::default();
+    // SAFETY: valid sampler and output buffers of the given lengths.
+    unsafe {
+        assert_eq!(
+            tebm_sampler_positions(sp, pos.as_mut_ptr(), 32),
+            TebmStatus::Ok
+        );
+        assert_eq!(tebm_sampler_stats(sp, &mut stats), TebmStatus::Ok);
+    }
+
+    let f = FnEnergy::new(2, |x: &[f32], g: &mut [f32]| {
+        let (x0, x1) = (x[0], x[1]);
+        let r = x1 - 0.5 * x0;
+        g[0] = x0 * x0 * x0 - 2.0 * x0 - 0.5 * r;
+        g[1] = r;
+        0.25 * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5 * r * r
+    });
+    let w = Walkers::<TEBM_MAX_WALKERS, TEBM_MAX_DIM>::gaussian(&f, 16, 7, &centre, 1.0).unwrap();
+    let mut r = Sampler::new(AnyKernel::Mala(Mala::new(0.1).unwrap()), w);
+    r.start_adaptation(MALA_TARGET).unwrap();
+    r.run(&f, 150).unwrap();
+    r.freeze_step_size().unwrap();
+    r.run(&f, 150).unwrap();
+    let mut want = [0f32; 32];
+    r.walkers().positions(&mut want).unwrap();
+    assert_eq!(pos.map(f32::to_bits), want.map(f32::to_bits));
+    assert_eq!(stats.steps, 300);
+    assert_eq!(
+        stats.step_size.to_bits(),
+        ebm::Kernel::step_size(r.kernel()).to_bits()
+    );
+}
+
+#[test]
+fn mlp_energy_through_the_c_api_matches_the_rust_model() {
+    let (d, h) = (3, 8);
+    let n = tebm_mlp_num_params(d, h);
+    let theta: vec::Vec<f32> = (0..n)
+        .map(|i| ((i * 37 % 17) as f32 - 8.0) / 16.0)
+        .collect();
+    let mut e = energy_storage();
+    let ep: *mut TebmEnergy = &mut *e;
+    // SAFETY: valid storage and a parameter buffer of `n` floats.
+    let st = unsafe {
+        tebm_energy_init_mlp(
+            ep.cast(),
+            tebm_energy_size_for(3),
+            d,
+            h,
+            1,
+            0.5,
+            theta.as_ptr(),
+            n,
+        )
+    };
+    assert_eq!(st, TebmStatus::Ok);
+    let m = Mlp::<TEBM_MAX_DIM, TEBM_MAX_HIDDEN>::from_params(d, h, Activation::Silu, 0.5, &theta)
+        .unwrap();
+    let x = [0.3f32, -1.2, 2.0];
+    let (mut u, mut g) = (0f32, [0f32; 3]);
+    // SAFETY: valid energy; x, u and g have the documented lengths.
+    let st = unsafe { tebm_energy_eval(ep, x.as_ptr(), 3, &mut u, g.as_mut_ptr()) };
+    assert_eq!(st, TebmStatus::Ok);
+    let mut gw = [0f32; 3];
+    let uw = m.value_grad(&x, &mut gw).unwrap();
+    assert_eq!(u.to_bits(), uw.to_bits());
+    assert_eq!(g.map(f32::to_bits), gw.map(f32::to_bits));
+}
+
+#[test]
+fn sizes_fit_the_published_storage() {
+    std::println!(
+        "energy {} (align {}), sampler {} (align {})",
+        tebm_energy_size(),
+        tebm_energy_align(),
+        tebm_sampler_size(),
+        tebm_sampler_align()
+    );
+    assert!(tebm_energy_size() <= TEBM_ENERGY_SIZE);
+    assert!(tebm_sampler_size() <= TEBM_SAMPLER_SIZE);
+    assert_eq!(core::mem::align_of::<TebmSampler>(), TEBM_OBJECT_ALIGN);
+    for k in 0..5 {
+        assert!(tebm_energy_size_for(k) > 0 && tebm_energy_size_for(k) <= tebm_energy_size());
+    }
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# CI for the C ABI (issue 3), called by .ci/run. Needs cbindgen 0.29.4, gcc/g++,
+# valgrind, arm-none-eabi-gcc + newlib and qemu-system-arm (.ci/run installs them).
+#   1. the checked-in header equals a fresh cbindgen run;
+#   2. the C/C++ programs (c_examples/) build with -Werror and pass: plain, under
+#      AddressSanitizer + UBSan, and under valgrind;
+#   3. bit-exactness: c_examples/bits.c (through the C API) prints the same bits
+#      as ffi/examples/bits_reference.rs (the Rust API);
+#   4. the dev-profile library (overflow checks, debug assertions) passes
+#      status_test and prints the same bits; the CMake build of the
+#      examples, when cmake is available;
+#   5. bare metal: the library builds for thumbv7em-none-eabihf and
+#      thumbv6m-none-eabi without std, the Cortex-M4F archive holds no
+#      std/alloc/unwinding symbols, and the C programs run under QEMU
+#      (mps2-an386), bits.c printing the same bits as on the host.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+start=$(date +%s)
+step() { printf '\n==> [ci-ffi %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+out=target/ci-ffi
+mkdir -p "$out"
+
+step "header: include/tinyebm.h is what cbindgen generates"
+scripts/gen-header.sh "$out/tinyebm.h"
+diff -u include/tinyebm.h "$out/tinyebm.h" || {
+    echo "include/tinyebm.h is stale: run scripts/gen-header.sh" >&2
+    exit 1
+}
+
+step "C/C++ programs: build (plain and ASan+UBSan) and run"
+make -s -C c_examples -j2 all
+make -s -C c_examples run
+step "... under AddressSanitizer + UndefinedBehaviorSanitizer"
+make -s -C c_examples run-asan
+step "... under valgrind"
+make -s -C c_examples run-valgrind
+
+step "bit-exactness: C API (bits.c) vs Rust API (bits_reference.rs)"
+c_examples/build/plain/bits > "$out/bits-c.txt"
+cargo run -q --release -p tinyebm-ffi --example bits_reference > "$out/bits-rust.txt"
+diff -u "$out/bits-rust.txt" "$out/bits-c.txt"
+echo "identical: $(wc -l < "$out/bits-c.txt") lines, $(grep -c '^run' "$out/bits-c.txt") runs"
+
+step "dev profile (debug assertions, overflow checks): status_test and bits"
+cargo build -q -p tinyebm-ffi
+for p in status_test bits; do
+    cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fsanitize=address,undefined \
+        -fno-sanitize-recover=all -Iinclude "c_examples/$p.c" target/debug/libtinyebm.a \
+        -lm -lpthread -ldl -o "$out/$p-dev"
+done
+"$out/status_test-dev" | tail -n 1
+"$out/bits-dev" > "$out/bits-dev.txt"
+diff -u "$out/bits-c.txt" "$out/bits-dev.txt"
+echo "bits.c against the dev-profile library: identical to release"
+
+if command -v cmake > /dev/null; then
+    step "CMake build of the examples"
+    cmake -S c_examples -B "$out/cmake" -DCMAKE_BUILD_TYPE=Release > /dev/null
+    cmake --build "$out/cmake" -j2 > /dev/null
+    (cd "$out/cmake" && ctest --output-on-failure -Q)
+    echo "cmake build and ctest: ok"
+else
+    step "CMake: not installed, skipped"
+fi
+
+step "bare metal: no_std builds for Cortex-M4F and Cortex-M0"
+cargo build -q --release -p tinyebm-ffi --target thumbv7em-none-eabihf \
+    --no-default-features --features panic-handler
+cargo build -q --release -p tinyebm-ffi --target thumbv6m-none-eabi \
+    --no-default-features --features panic-handler
+# readelf, not nm: LTO objects hide symbols from nm (embedded.md).
+std_symbols() {
+    readelf -sW "$1" 2>/dev/null \
+        | grep -E '__rust_alloc|__rdl_|__rg_|rust_eh_personality|_Unwind_|_ZN3std|_ZN5alloc|std::|alloc::' \
+        || true
+}
+# Negative control: the host archive (feature std) must trip the check.
+[ -n "$(std_symbols target/release/libtinyebm.a)" ] || {
+    echo "the std-symbol check finds nothing in the host (std) archive: check is broken" >&2
+    exit 1
+}
+for t in thumbv7em-none-eabihf thumbv6m-none-eabi; do
+    lib=target/$t/release/libtinyebm.a
+    bad=$(std_symbols "$lib")
+    if [ -n "$bad" ]; then
+        echo "$lib holds std/alloc/unwinding symbols:" >&2
+        echo "$bad" | head -20 >&2
+        exit 1
+    fi
+    echo "$lib: $(readelf -sW "$lib" | grep -c ' GLOBAL .* tebm_') tebm_* functions, no std/alloc/unwind symbols"
+done
+
+step "bare metal: C programs on a Cortex-M4F under QEMU (mps2-an386)"
+make -s -C c_examples embedded
+make -s -C c_examples run-qemu
+diff -u "$out/bits-c.txt" c_examples/build/m4f/bits.elf.out
+echo "bits.c on the Cortex-M4F: identical to the host"
+
+step "ci-ffi passed in $(( $(date +%s) - start )) s"
