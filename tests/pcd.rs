@@ -254,10 +254,16 @@ fn fixed_theta(ess_threshold: f32) {
         // resampled (unbiased) ensemble.
         assert!(t.resamplings() > UPDATES as u64 / 2);
     }
-    // log Z does not change when θ does not: its estimate stays near 0
-    // (per-update log-weight increments have mean ≈ 0; tolerance 0.05 nats
-    // is ≫ the log-mean-exp noise of 2048 walkers at ESS ≥ 1024).
-    assert!(t.log_z().abs() < 0.05, "log Z drift {}", t.log_z());
+    // log Z does not change when θ does not. Without resampling A telescopes
+    // (see above), so the estimate log mean exp(A) stays near 0: its noise
+    // for 2048 walkers at ESS ≈ 1800 is ≈ √(0.13/2048) ≈ 0.008; tolerance
+    // 0.05. With resampling at every update the estimate is a product of
+    // 3000 unbiased ratios whose log random-walks (sd ≈ √(3000·0.13/2048)
+    // ≈ 0.44): nothing sharp to check there.
+    eprintln!("  log Z estimate {:.4}", t.log_z());
+    if t.resamplings() == 0 {
+        assert!(t.log_z().abs() < 0.05, "log Z drift {}", t.log_z());
+    }
 }
 
 // ------------------------------------------------ mode weights: 0.8 / 0.2
