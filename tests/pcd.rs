@@ -112,6 +112,7 @@ fn pcd_recovers_polynomial_coefficients() {
     let mut t = Pcd::<_, _, N, 1, 5>::new(&model, sampler, opt, cfg).unwrap();
     let mut s = Stream::new(5, 0);
     let mut avg = [0f64; 5];
+    let mut traj: [Vec<f64>; 5] = Default::default();
     for u in 0..UPDATES {
         if u == AVG_FROM {
             // Smaller steps for the averaging phase: less stationary jitter.
@@ -121,30 +122,30 @@ fn pcd_recovers_polynomial_coefficients() {
             t.push(&mut model, &[data.draw(&mut s)]).unwrap();
         }
         if u >= AVG_FROM {
-            for (a, p) in avg.iter_mut().zip(params(&model)) {
-                *a += p as f64 / (UPDATES - AVG_FROM) as f64;
+            for (k, p) in params(&model).into_iter().enumerate() {
+                avg[k] += p as f64 / (UPDATES - AVG_FROM) as f64;
+                traj[k].push(p as f64);
             }
         }
     }
     eprintln!("polynomial: learned {avg:.4?}, truth {POLY_TRUTH:?}");
     let m = t.metrics();
     eprintln!("  last metrics: {m:?}");
-    // Tolerance: 0.05 per coefficient. The Polyak average over 3000 updates of
-    // 64 fresh data points each (192 000 points) and 256 MALA walkers (2 steps
-    // per update, integrated autocorrelation of the moments ≲ 100 updates,
-    // so ≳ 7 700 effective walker draws) has a standard error dominated by
-    // the walkers: √(diag I⁻¹ / 7 700) with I = Cov(x, x², x³, x⁴) under the
-    // truth, whose inverse has diagonal ≤ 4 here (computed below) ⇒ SE ≤ 0.023;
-    // 0.05 is > 2 SE, and a sign error in D moves the coefficients by O(1).
-    let fisher_diag_bound = fisher_inverse_diag(&data);
-    eprintln!("  diag I⁻¹ = {fisher_diag_bound:.3?}");
+    let fisher = fisher_inverse_diag(&data);
+    eprintln!("  diag I⁻¹ = {fisher:.3?}");
+    // Tolerance, per coefficient: K_SE = 4.5 standard errors of the Polyak
+    // average, by batch means over its 3000-update trajectory (20 batches of
+    // 150 updates; measured SEs 0.002–0.006). As a cross-check of scale, the
+    // data-only MLE error over 192 000 points would be √(diag I⁻¹/192 000)
+    // ≤ 0.009 with I = Cov(x, x², x³, x⁴) under the truth (diag I⁻¹ ≤ 13.3,
+    // printed); the walkers add noise of the same order. A sign error in D
+    // moves the coefficients by O(1), which also fails the absolute 0.05 bound.
     for k in 1..5 {
-        assert!(
-            (avg[k] - POLY_TRUTH[k] as f64).abs() < 0.05,
-            "coefficient {k}: {:.4} vs {}",
-            avg[k],
-            POLY_TRUTH[k]
-        );
+        let (m, se) = mean_and_se(&traj[k]);
+        let z = (m - POLY_TRUTH[k] as f64) / se;
+        eprintln!("  θ{k}: {m:.4} ± {se:.4}, truth {}, z = {z:+.2}", POLY_TRUTH[k]);
+        assert!(z.abs() <= K_SE, "coefficient {k}: {m:.4} ± {se:.4} vs {}", POLY_TRUTH[k]);
+        assert!((avg[k] - POLY_TRUTH[k] as f64).abs() < 0.05);
     }
     // The constant has ∂θU = 1 on data and walkers alike: it never moves.
     assert!(avg[0].abs() < 1e-6);
