@@ -7,7 +7,9 @@
 //! current, vibration, humidity) driven by one latent load that switches
 //! between idle and running, so normal readings lie near a curved,
 //! two-cluster set with strong correlations. An `Mlp<4, 16>` energy learns
-//! them online with PCD (64 ULA walkers, an update every 16 readings); the
+//! them online with PCD (64 ULA walkers taking 20 steps of h = 0.005, an
+//! update every 16 readings, the energy regulariser λ = 0.01 keeping the
+//! model from digging wells the walkers cannot follow); the
 //! whole state — energy, walkers, optimiser, buffers — is a fixed number of
 //! bytes, printed below. Anomalies (a sensor fault that breaks the
 //! correlations, spikes, a slow drift off the normal set) are then mixed with
@@ -15,15 +17,16 @@
 //! exactly with the rank (Mann–Whitney) statistic.
 
 use tinyebm::{
-    Activation, Adam, Energy, Mlp, Mode, Pcd, PcdConfig, Reinit, Sampler, Stream, Ula, Walkers,
-    mlp_param_count,
+    Activation, Adam, Energy, Mlp, Mode, Optimizer, Pcd, PcdConfig, Reinit, Sampler, Stream, Ula,
+    Walkers, mlp_param_count,
 };
 
 const D: usize = 4;
 const H: usize = 16;
 const P: usize = mlp_param_count(D, H);
 const N: usize = 64;
-const TRAIN: usize = 60_000;
+const TRAIN: usize = 200_000;
+const LR: f32 = 1e-3;
 
 type Trainer = Pcd<Sampler<Ula, N, D>, Adam<P>, N, D, P>;
 
@@ -89,14 +92,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let walkers = Walkers::<N, D>::gaussian(&model, N, 3, &[0.0; D], 1.0)?;
     let cfg = PcdConfig {
         batch_size: 16,
-        steps: 5,
-        energy_l2: 1e-3,
+        steps: 20,
+        energy_l2: 0.01,
         reinit: Reinit::Data { prob: 0.01 },
         seed: 5,
         ..PcdConfig::new(Mode::Pcd)
     };
-    let opt = Adam::<P>::new(P, 2e-3)?.with_clip_norm(10.0)?;
-    let mut trainer = Trainer::new(&model, Sampler::new(Ula::new(0.01)?, walkers), opt, cfg)?;
+    let opt = Adam::<P>::new(P, LR)?.with_clip_norm(10.0)?;
+    let mut trainer = Trainer::new(&model, Sampler::new(Ula::new(0.005)?, walkers), opt, cfg)?;
 
     println!("memory footprint (fixed, no heap):");
     println!("  energy  Mlp<{D}, {H}>        {:>7} B", size_of::<Mlp<D, H>>());
@@ -122,7 +125,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut stream = Stream::new(1, 0);
     for t in 1..=TRAIN {
-        trainer.push(&mut model, &normal(&mut stream))?;
+        if trainer.push(&mut model, &normal(&mut stream))?.is_some() {
+            // Linear learning-rate decay to a tenth over the stream.
+            let lr = LR * (1.0 - 0.9 * t as f32 / TRAIN as f32);
+            trainer.optimizer_mut().set_learning_rate(lr)?;
+        }
         if t % (TRAIN / 4) == 0 {
             let m = trainer.metrics();
             println!(
