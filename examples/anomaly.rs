@@ -102,7 +102,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut trainer = Trainer::new(&model, Sampler::new(Ula::new(0.005)?, walkers), opt, cfg)?;
 
     println!("memory footprint (fixed, no heap):");
-    println!("  energy  Mlp<{D}, {H}>        {:>7} B", size_of::<Mlp<D, H>>());
+    println!(
+        "  energy  Mlp<{D}, {H}>        {:>7} B",
+        size_of::<Mlp<D, H>>()
+    );
     println!(
         "  trainer Pcd<Ula, {N} walkers> {:>7} B  (of which Adam<{P}> {} B)",
         size_of::<Trainer>(),
@@ -117,7 +120,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let test_normal: Vec<[f32; D]> = (0..4000).map(|_| normal(&mut test_stream)).collect();
     let test_anomalous: Vec<[f32; D]> = (0..400).map(|_| anomaly(&mut test_stream)).collect();
     let report = |model: &Mlp<D, H>, label: &str| {
-        let a = auroc(&scores(model, &test_normal), &scores(model, &test_anomalous));
+        let a = auroc(
+            &scores(model, &test_normal),
+            &scores(model, &test_anomalous),
+        );
         println!("{label}: AUROC {a:.4}");
         a
     };

@@ -15,8 +15,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use tinyebm::{
     Activation, Adam, Energy, Metrics, Mlp, Mode, NegativePhase, Optimizer, Pcd, PcdConfig, Reinit,
-    Sampler,
-    Stream, Trainable, Ula, Walkers, mlp_param_count,
+    Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
 };
 
 const N: usize = 256;
@@ -58,7 +57,10 @@ fn grid<E: Energy>(e: &E, m: usize) -> (Vec<f64>, f64) {
     let mut us = Vec::with_capacity(m * m);
     for i in 0..m {
         for j in 0..m {
-            let x = [(-L + (i as f64 + 0.5) * dx) as f32, (-L + (j as f64 + 0.5) * dx) as f32];
+            let x = [
+                (-L + (i as f64 + 0.5) * dx) as f32,
+                (-L + (j as f64 + 0.5) * dx) as f32,
+            ];
             us.push(e.value(&x).map_or(f64::INFINITY, |u| u as f64));
         }
     }
@@ -69,7 +71,12 @@ fn grid<E: Energy>(e: &E, m: usize) -> (Vec<f64>, f64) {
 
 fn nll<E: Energy>(e: &E, points: &[[f32; 2]]) -> f64 {
     let (_, log_z) = grid(e, 200);
-    points.iter().map(|x| e.value(x).unwrap() as f64).sum::<f64>() / points.len() as f64 + log_z
+    points
+        .iter()
+        .map(|x| e.value(x).unwrap() as f64)
+        .sum::<f64>()
+        / points.len() as f64
+        + log_z
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -178,7 +185,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // weights: saved once src/weights.rs lands
 
-    draw(&model, trainer.sampler().samples(), &shown, &curve, &nll_curve, truth_nll)?;
+    draw(
+        &model,
+        trainer.sampler().samples(),
+        &shown,
+        &curve,
+        &nll_curve,
+        truth_nll,
+    )?;
     Ok(())
 }
 
@@ -203,7 +217,10 @@ fn draw<E: Energy>(
     let top = dens.iter().copied().fold(0.0, f64::max);
     let dx = 2.0 * L / m as f64;
     let mut c = ChartBuilder::on(&panels[0])
-        .caption("learned density, data (black), walkers (red)", ("sans-serif", 16))
+        .caption(
+            "learned density, data (black), walkers (red)",
+            ("sans-serif", 16),
+        )
         .margin(10)
         .x_label_area_size(30)
         .y_label_area_size(35)
@@ -232,12 +249,14 @@ fn draw<E: Energy>(
 
     // Energies and gap.
     let k = curve.len() as f64;
-    let (lo, hi) = curve.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), m| {
-        (
-            lo.min(m.data_energy.min(m.walker_energy) as f64),
-            hi.max(m.data_energy.max(m.walker_energy) as f64),
-        )
-    });
+    let (lo, hi) = curve
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), m| {
+            (
+                lo.min(m.data_energy.min(m.walker_energy) as f64),
+                hi.max(m.data_energy.max(m.walker_energy) as f64),
+            )
+        });
     let mut e = ChartBuilder::on(&panels[1])
         .caption("mean energy per update", ("sans-serif", 16))
         .margin(10)
@@ -268,7 +287,9 @@ fn draw<E: Energy>(
     // Held-out NLL.
     let (nlo, nhi) = nll_curve
         .iter()
-        .fold((truth_nll, truth_nll), |(lo, hi), c| (lo.min(c.1), hi.max(c.1)));
+        .fold((truth_nll, truth_nll), |(lo, hi), c| {
+            (lo.min(c.1), hi.max(c.1))
+        });
     let mut n = ChartBuilder::on(&panels[2])
         .caption("held-out negative log-likelihood", ("sans-serif", 16))
         .margin(10)
@@ -282,9 +303,12 @@ fn draw<E: Energy>(
     ))?
     .label("model")
     .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], BLUE.stroke_width(2)));
-    n.draw_series(LineSeries::new([(0.0, truth_nll), (k, truth_nll)], RED.stroke_width(1)))?
-        .label("true density")
-        .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], RED.stroke_width(1)));
+    n.draw_series(LineSeries::new(
+        [(0.0, truth_nll), (k, truth_nll)],
+        RED.stroke_width(1),
+    ))?
+    .label("true density")
+    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], RED.stroke_width(1)));
     n.configure_series_labels()
         .border_style(BLACK)
         .background_style(WHITE)

@@ -27,7 +27,7 @@
 //! for the next move). If the new parameters are refused, the weights are
 //! already right for the parameters that stay.
 //!
-//! With normalised weights pᵢ ∝ exp(Aᵢ), Σpᵢ f(Xᵢ) estimates E_θ[f], and
+//! With normalised weights pᵢ ∝ exp(Aᵢ), Σpᵢ f(Xᵢ) estimates E_θ\[f\], and
 //! log mean exp(A) estimates log Z_θ − log Z_θ₀ (Z = ∫exp(−βU)). When the
 //! effective sample size 1/Σpᵢ² drops below a threshold the walkers are
 //! resampled systematically, A is reset to 0 and the log Z estimate so far

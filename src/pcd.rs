@@ -1,17 +1,17 @@
 //! Online training of an energy's parameters θ by contrastive divergence, in
 //! fixed memory: [`Pcd`].
 //!
-//! The cross-entropy H(ρ*, ρθ) = E_data[βU] + log Zθ has gradient
-//! ∂θH = β(E_data[∂θU] − E_θ[∂θU]) (review, eq. 109, where −D is this
+//! The cross-entropy H(ρ*, ρθ) = E_data\[βU\] + log Zθ has gradient
+//! ∂θH = β(E_data\[∂θU\] − E_θ\[∂θU\]) (review, eq. 109, where −D is this
 //! quantity at β = 1). The trainer hands the optimiser
 //!
 //! G = mean_data ∂θU − Σᵢ pᵢ ∂θU(Xᵢ) + 2λ·(mean_data U∂θU + Σᵢ pᵢ Uᵢ∂θU(Xᵢ)),
 //!
 //! i.e. −D (errata 7) plus the θ-gradient of the optional energy
-//! regulariser λ·(E_data[U²] + E_walkers[U²]) (Du & Mordatch 2019), and the
+//! regulariser λ·(E_data\[U²\] + E_walkers\[U²\]) (Du & Mordatch 2019), and the
 //! optimiser *descends* G. Stepping along +D is what lowers the energy of
-//! data and raises that of walkers (review, eq. 111: θ̇ = E_θ[∂θU] −
-//! E_*[∂θU]); the factor β is left to the learning rate. The walkers' weights
+//! data and raises that of walkers (review, eq. 111: θ̇ = E_θ\[∂θU\] −
+//! E_*\[∂θU\]); the factor β is left to the learning rate. The walkers' weights
 //! pᵢ are 1/n except in Jarzynski mode.
 //!
 //! **Positive phase.** Data arrive one point at a time ([`Pcd::push`]) or in
@@ -69,7 +69,7 @@ pub enum Mode {
     /// from the most recent data points, then takes [`Config::steps`] steps.
     Cd,
     /// PCD with Jarzynski importance weights (Carbone et al. 2023): an
-    /// unbiased estimate of E_θ[∂θU] with a ULA sampler
+    /// unbiased estimate of E_θ\[∂θU\] with a ULA sampler
     /// ([`NegativePhase::langevin`] must be `Some`). Resamples when the
     /// weights' ESS falls below `ess_threshold`·n (in [0, 1]; 0 never
     /// resamples, 1 resamples at every update). Walkers should start as draws
@@ -110,7 +110,7 @@ pub struct Config {
     pub batch_size: usize,
     /// Kernel steps K per update (≥ 1); in CD mode the steps from data.
     pub steps: usize,
-    /// λ of the energy regulariser λ·(E_data[U²] + E_walkers[U²]) (≥ 0).
+    /// λ of the energy regulariser λ·(E_data\[U²\] + E_walkers\[U²\]) (≥ 0).
     pub energy_l2: f32,
     /// Re-initialisation of walkers (PCD mode only).
     pub reinit: Reinit,

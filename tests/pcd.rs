@@ -143,8 +143,15 @@ fn pcd_recovers_polynomial_coefficients() {
     for k in 1..5 {
         let (m, se) = mean_and_se(&traj[k]);
         let z = (m - POLY_TRUTH[k] as f64) / se;
-        eprintln!("  θ{k}: {m:.4} ± {se:.4}, truth {}, z = {z:+.2}", POLY_TRUTH[k]);
-        assert!(z.abs() <= K_SE, "coefficient {k}: {m:.4} ± {se:.4} vs {}", POLY_TRUTH[k]);
+        eprintln!(
+            "  θ{k}: {m:.4} ± {se:.4}, truth {}, z = {z:+.2}",
+            POLY_TRUTH[k]
+        );
+        assert!(
+            z.abs() <= K_SE,
+            "coefficient {k}: {m:.4} ± {se:.4} vs {}",
+            POLY_TRUTH[k]
+        );
         assert!((avg[k] - POLY_TRUTH[k] as f64).abs() < 0.05);
     }
     // The constant has ∂θU = 1 on data and walkers alike: it never moves.
