@@ -215,8 +215,11 @@ fn fixed_theta(ess_threshold: f32, beta: f32) {
     let mut sampler = Sampler::new(Ula::new(H).unwrap(), walkers);
     sampler.set_beta(beta).unwrap();
     let opt = Sgd::<3>::new(3, 0.0, 0.0).unwrap();
+    // Two ULA steps per update: the first completes the weights for an
+    // unchanged θ, the second is re-targeted at θ_{k+1} (= θ_k here).
     let cfg = PcdConfig {
         batch_size: 1,
+        steps: 2,
         ..PcdConfig::new(Mode::Jarzynski { ess_threshold })
     };
     let mut t = Pcd::<_, _, N, 1, 3>::new(&model, sampler, opt, cfg).unwrap();
