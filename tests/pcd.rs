@@ -840,3 +840,45 @@ fn footprint_is_fixed() {
     let _ = <Adam<4> as Optimizer>::len;
     assert!(bytes < 64 * 1024);
 }
+
+/// CD restarts walker w at the w-th most recent data point (Algorithm 1),
+/// and PCD with re-initialisation probability 1 moves every walker to one of
+/// the recent points. A ULA step of h = 1e-8 moves a walker by ≈ 1e-4, so
+/// the walkers are checked within 1e-3 of the points.
+#[test]
+fn cd_restarts_and_reinit_use_recent_data() {
+    let data = [0.5f32, -1.0, 2.0, 1.5, -0.25, 3.0, 0.75, -2.0, 1.0, 0.1];
+    for (mode, reinit) in [
+        (Mode::Cd, Reinit::Never),
+        (Mode::Pcd, Reinit::Data { prob: 1.0 }),
+    ] {
+        let mut e = Fragile { theta: [1.0, 0.0] };
+        let w = Walkers::<8, 1>::gaussian(&e, 8, 1, &[0.0], 1.0).unwrap();
+        let cfg = PcdConfig {
+            batch_size: data.len(),
+            reinit,
+            ..PcdConfig::new(mode)
+        };
+        let mut t = FragileTrainer::new(
+            &e,
+            Sampler::new(Ula::new(1e-8).unwrap(), w),
+            Sgd::new(2, 0.0, 0.0).unwrap(),
+            cfg,
+        )
+        .unwrap();
+        t.push_batch(&mut e, &data).unwrap().unwrap();
+        let x = &t.sampler().samples().positions_soa()[0][..8];
+        // The ring keeps the last 8 of the 10 points.
+        let recent = &data[2..];
+        for w in 0..8 {
+            match mode {
+                Mode::Cd => assert!((x[w] - recent[7 - w]).abs() < 1e-3, "{w}: {}", x[w]),
+                _ => assert!(
+                    recent.iter().any(|&r| (x[w] - r).abs() < 1e-3),
+                    "{w}: {}",
+                    x[w]
+                ),
+            }
+        }
+    }
+}
