@@ -885,3 +885,58 @@ fn cd_restarts_and_reinit_use_recent_data() {
         }
     }
 }
+
+/// One update by hand: with SGD at learning rate 1 and no momentum, θ₁ =
+/// θ₀ − G, G = mean_data (1 + 2λU)φ − mean_walkers (1 − 2λU)φ for U = θ·φ,
+/// φ = (1, x, x²), at the walkers' positions before they move (PCD and
+/// Jarzynski, whose first weights are uniform, follow Algorithm 2).
+/// Tolerance 1e-5: f32 rounding of sums of a dozen O(1) terms.
+#[test]
+fn one_update_by_hand() {
+    let theta0 = [0.0f32, 0.2, 0.5];
+    let data = [0.5f32, -1.0, 2.0];
+    let pos = [0.1f32, -0.3, 0.7, 1.2];
+    let lambda = 0.1f32;
+    let u = |x: f32| theta0[0] + theta0[1] * x + theta0[2] * x * x;
+    let phi = |x: f32| [1.0, x, x * x];
+    let mut g = [0f64; 3];
+    for &x in &data {
+        for k in 0..3 {
+            g[k] += ((1.0 + 2.0 * lambda * u(x)) * phi(x)[k]) as f64 / data.len() as f64;
+        }
+    }
+    for &x in &pos {
+        for k in 0..3 {
+            g[k] -= ((1.0 - 2.0 * lambda * u(x)) * phi(x)[k]) as f64 / pos.len() as f64;
+        }
+    }
+    for mode in [Mode::Pcd, Mode::Jarzynski { ess_threshold: 0.0 }] {
+        let mut model = Polynomial::<1, 3>::new(1, 2, &theta0).unwrap();
+        let w = Walkers::<4, 1>::from_positions(&model, 4, 1, &pos).unwrap();
+        let cfg = PcdConfig {
+            batch_size: data.len(),
+            energy_l2: lambda,
+            ..PcdConfig::new(mode)
+        };
+        let sgd = Sgd::<3>::new(3, 1.0, 0.0).unwrap();
+        let mut t =
+            Pcd::<_, _, 4, 1, 3>::new(&model, Sampler::new(Ula::new(0.01).unwrap(), w), sgd, cfg)
+                .unwrap();
+        let m = t.push_batch(&mut model, &data).unwrap().unwrap();
+        let got = params(&model);
+        for k in 0..3 {
+            let want = theta0[k] as f64 - g[k];
+            assert!(
+                (got[k] as f64 - want).abs() < 1e-5,
+                "{mode:?} θ{k}: {} vs {want}",
+                got[k]
+            );
+        }
+        let norm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((m.grad_norm as f64 - norm).abs() < 1e-5);
+        let mean = |v: &[f32]| v.iter().map(|&x| u(x)).sum::<f32>() / v.len() as f32;
+        assert!((m.data_energy - mean(&data)).abs() < 1e-6);
+        assert!((m.walker_energy - mean(&pos)).abs() < 1e-6);
+        assert_eq!(m.ess, 4.0);
+    }
+}
