@@ -157,11 +157,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if k % (UPDATES / 10) == 0 {
             let v = nll(&model, &held_out);
             nll_curve.push((k, v));
-            bar.suspend(|| println!(
-                "update {k:>5}: data U {:+.3}  walker U {:+.3}  gap {:+.3}  |G| {:.3}  ESS {:.0}  \
-                 held-out NLL {v:.3} (truth {truth_nll:.3})",
-                m.data_energy, m.walker_energy, m.gap, m.grad_norm, m.ess
-            ));
+            let jarzynski = if m.log_z.is_nan() {
+                String::new()
+            } else {
+                // ρ_θ₀ ∝ exp(−½α|x|²) has log Z₀ = ln(2π/α).
+                let exact = grid(&model, 200).1 - (core::f64::consts::TAU / ALPHA as f64).ln();
+                format!("  log Z − log Z₀ {:.3} (quadrature {exact:.3})", trainer.log_z())
+            };
+            bar.suspend(|| {
+                println!(
+                    "update {k:>5}: data U {:+.3}  walker U {:+.3}  gap {:+.3}  |G| {:.3}  \
+                     ESS {:.0}  held-out NLL {v:.3} (truth {truth_nll:.3}){jarzynski}",
+                    m.data_energy, m.walker_energy, m.gap, m.grad_norm, m.ess
+                )
+            });
         }
     }
     bar.finish_and_clear();
