@@ -162,7 +162,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             } else {
                 // ρ_θ₀ ∝ exp(−½α|x|²) has log Z₀ = ln(2π/α).
                 let exact = grid(&model, 200).1 - (core::f64::consts::TAU / ALPHA as f64).ln();
-                format!("  log Z − log Z₀ {:.3} (quadrature {exact:.3})", trainer.log_z())
+                format!(
+                    "  log Z − log Z₀ {:.3} (quadrature {exact:.3})",
+                    trainer.log_z()
+                )
             };
             bar.suspend(|| {
                 println!(
