@@ -346,6 +346,12 @@ where
         Ok(t)
     }
 
+    /// Bytes taken by a trainer of this type (sampler, optimiser and buffers
+    /// included; the energy is separate): everything is inline, no heap.
+    pub const fn footprint() -> usize {
+        core::mem::size_of::<Self>()
+    }
+
     /// In Jarzynski mode, the ULA move of the sampler (refused otherwise).
     fn langevin(&self) -> Result<Option<Langevin>, Error> {
         match self.cfg.mode {
@@ -371,7 +377,8 @@ where
     /// [`Pcd::update`] and returns its metrics.
     ///
     /// A point of the wrong length, not finite, or where U or ∂θU is not
-    /// finite is refused and nothing changes. If the update then runs and is
+    /// finite is refused and nothing changes (an energy that declines at the
+    /// point gives [`Error::EnergyDeclined`] with `walker` 0). If the update then runs and is
     /// refused, its error is returned and the point stays in the batch (the
     /// next push or [`Pcd::update`] tries again).
     pub fn push<E: Trainable>(

@@ -837,7 +837,8 @@ fn footprint_is_fixed() {
     const P: usize = mlp_param_count(2, 32);
     type S = Sampler<Ula, 64, 2>;
     type T = Pcd<S, Adam<P>, 64, 2, P>;
-    let (energy, trainer) = (size_of::<Mlp<2, 32>>(), size_of::<T>());
+    let (energy, trainer) = (size_of::<Mlp<2, 32>>(), T::footprint());
+    assert_eq!(trainer, size_of::<T>());
     eprintln!(
         "Mlp<2, 32> {energy} B + Pcd {trainer} B = {} B; of which Sampler<Ula, 64, 2> {} B \
          (Walkers {} B), Adam<{P}> {} B, trainer's own buffers {} B",
