@@ -187,20 +187,24 @@ impl<const N: usize, const D: usize> Weights<N, D> {
         walkers: &mut Walkers<N, D>,
         threshold: f32,
         rng: &mut Stream,
-    ) -> Result<bool, Error> {
+    ) -> bool {
         let n = walkers.len();
         let mut p = [0f32; N];
         let (ess, log_z) = self.normalise(n, &mut p);
         if ess >= threshold * n as f32 {
-            return Ok(false);
+            return false;
         }
         let mut ancestor = [0usize; N];
         systematic(&p[..n], rng.uniform(), &mut ancestor[..n]);
-        walkers.resample(&ancestor[..n])?;
+        // Ancestors are below n by construction, so the copy is never refused;
+        // if it were, the walkers and their weights would stay as they are.
+        if walkers.resample(&ancestor[..n]).is_err() {
+            return false;
+        }
         self.log_w[..n].fill(0.0);
         self.log_z_ref = log_z;
         self.resamplings += 1;
-        Ok(true)
+        true
     }
 }
 

@@ -378,9 +378,9 @@ where
     ///
     /// A point of the wrong length, not finite, or where U or ∂θU is not
     /// finite is refused and nothing changes (an energy that declines at the
-    /// point gives [`Error::EnergyDeclined`] with `walker` 0). If the update then runs and is
-    /// refused, its error is returned and the point stays in the batch (the
-    /// next push or [`Pcd::update`] tries again).
+    /// point gives [`Error::EnergyDeclined`] with `walker` 0). If the update
+    /// then runs and is refused, its error is returned and the point stays in
+    /// the batch (the next push or [`Pcd::update`] tries again).
     pub fn push<E: Trainable>(
         &mut self,
         energy: &mut E,
@@ -553,11 +553,9 @@ where
         let mut resampled = false;
         if let Mode::Jarzynski { ess_threshold } = self.cfg.mode {
             self.jar.log_w[..n].copy_from_slice(&log_w[..n]);
-            resampled = self.jar.maybe_resample(
-                self.sampler.samples_mut(),
-                ess_threshold,
-                &mut self.rng,
-            )?;
+            resampled =
+                self.jar
+                    .maybe_resample(self.sampler.samples_mut(), ess_threshold, &mut self.rng);
         }
 
         let data_energy = self.batch.u_sum * inv;
