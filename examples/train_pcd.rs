@@ -154,9 +154,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         bar.inc(1);
         bar.set_message(format!("gap {:+.3}", m.gap));
         let k = curve.len();
+        if k % (UPDATES / 50) == 0 {
+            nll_curve.push((k, nll(&model, &held_out)));
+        }
         if k % (UPDATES / 10) == 0 {
-            let v = nll(&model, &held_out);
-            nll_curve.push((k, v));
+            let v = nll_curve.last().map_or(f64::NAN, |c| c.1);
             let jarzynski = if m.log_z.is_nan() {
                 String::new()
             } else {
