@@ -186,7 +186,9 @@ pub struct Metrics {
     pub acceptance: f32,
     /// Effective sample size of the walker weights, 1/Σpᵢ² (n when unweighted).
     pub ess: f32,
-    /// Estimate of log Z_θk − log Z_θ₀, Z = ∫exp(−βU) (Jarzynski; NaN otherwise).
+    /// Estimate of log Z_θk − log Z_θ₀, Z = ∫exp(−βU) (Jarzynski; NaN
+    /// otherwise). It drifts low when the optimiser's steps follow the
+    /// walkers' noise (Adam); see [`crate::jarzynski`].
     pub log_z: f32,
     /// Cross-entropy estimate β·`data_energy` + `log_z`, exact up to the
     /// constant log Z_θ₀ (Jarzynski; NaN otherwise).
