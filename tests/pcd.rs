@@ -9,9 +9,9 @@
 mod common;
 use common::*;
 use tinyebm::{
-    Activation, Adam, AnyOptimizer, Energy, Error, EvalError, Gaussian, Mala, Mixture, Mlp, Mode,
-    NegativePhase, Optimizer, Pcd, PcdConfig, Polynomial, Reinit, ReplicaExchange, Sampler, Sgd,
-    Stream, Trainable, Ula, Walkers, mlp_param_count,
+    Activation, Adam, AnyKernel, AnyOptimizer, Energy, Error, EvalError, Gaussian, Hmc, Mala,
+    Mixture, Mlp, Mode, NegativePhase, Optimizer, Pcd, PcdConfig, Polynomial, Reinit,
+    ReplicaExchange, Sampler, Sgd, Stream, Trainable, Ula, Walkers, mlp_param_count,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -755,8 +755,26 @@ fn configuration_errors() {
         PcdConfig::new(Mode::Pcd),
     );
     assert!(matches!(r, Err(Error::CapacityExceeded { .. })));
-    // Jarzynski with a ULA sampler is fine; so is PCD with replica exchange.
+    let hmc = Sampler::new(Hmc::<1>::new(0.1, 5).unwrap(), w());
+    let r = Pcd::<_, _, 8, 1, 4>::new(&e, hmc, sgd(), PcdConfig::new(jar));
+    assert!(matches!(r, Err(Error::InvalidConfig(_))));
+    // Jarzynski with a ULA sampler is fine, also chosen at run time.
     assert!(Pcd::<_, _, 8, 1, 4>::new(&e, ula(), sgd(), PcdConfig::new(jar)).is_ok());
+    let any = |k| Sampler::new(k, w());
+    let ula_any = AnyKernel::Ula(Ula::new(0.1).unwrap());
+    assert!(Pcd::<_, _, 8, 1, 4>::new(&e, any(ula_any), sgd(), PcdConfig::new(jar)).is_ok());
+    let mala_any = AnyKernel::Mala(Mala::new(0.1).unwrap());
+    let mut t =
+        Pcd::<_, _, 8, 1, 4>::new(&e, any(mala_any), sgd(), PcdConfig::new(Mode::Pcd)).unwrap();
+    assert!(t.sampler().langevin().is_none());
+    // Switching the kernel under a Jarzynski trainer is refused at update.
+    let mut e2 = e.clone();
+    let mut t2 = Pcd::<_, _, 8, 1, 4>::new(&e, any(ula_any), sgd(), PcdConfig::new(jar)).unwrap();
+    t2.push(&mut e2, &[0.5]).unwrap();
+    *t2.sampler_mut().kernel_mut() = mala_any;
+    assert!(matches!(t2.update(&mut e2), Err(Error::InvalidConfig(_))));
+    assert_eq!((t2.batch_len(), t2.rejected()), (1, 0));
+    t.push(&mut e2, &[0.5]).unwrap();
 }
 
 // ------------------------------------------------------ reproducibility
