@@ -41,6 +41,11 @@ pub enum Error {
     },
     /// Parameters handed to a model are not finite or violate its constraints.
     InvalidParameters(&'static str),
+    /// A training step computed a value that is not finite (the string names
+    /// it: data point, gradient, parameters, walker energies, weights…) and
+    /// was refused; the trainer's parameters, optimiser state and collected
+    /// batch are as they were.
+    NotFinite(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -64,6 +69,7 @@ impl fmt::Display for Error {
                 write!(f, "energy callback returned {code} at walker {walker}")
             }
             Error::InvalidParameters(what) => write!(f, "invalid model parameters: {what}"),
+            Error::NotFinite(what) => write!(f, "non-finite {what}: training step refused"),
         }
     }
 }

@@ -44,6 +44,13 @@ pub trait Kernel {
     /// Whether proposals need ∇U at the current point and at the proposal.
     fn needs_grad(&self) -> bool;
 
+    /// True only for the unadjusted Langevin move x' = x − h∇U(x) + √(2h/β)·ξ
+    /// with h = [`Kernel::step_size`], whose transition density a weighted
+    /// (Jarzynski) trainer needs.
+    fn unadjusted_langevin(&self) -> bool {
+        false
+    }
+
     /// Checks the kernel's configuration against walkers of dimension `dim`
     /// before a step (e.g. a per-coordinate mass matrix); on error the step
     /// does nothing.

@@ -56,6 +56,9 @@ impl Kernel for Ula {
     fn needs_grad(&self) -> bool {
         true
     }
+    fn unadjusted_langevin(&self) -> bool {
+        true
+    }
     fn propose<E: Energy, const N: usize, const D: usize>(
         &self,
         energy: &E,
@@ -150,6 +153,9 @@ impl Kernel for AnyKernel {
     }
     fn needs_grad(&self) -> bool {
         dispatch!(self, k => k.needs_grad())
+    }
+    fn unadjusted_langevin(&self) -> bool {
+        dispatch!(self, k => k.unadjusted_langevin())
     }
     fn propose<E: Energy, const N: usize, const D: usize>(
         &self,

@@ -3,7 +3,7 @@
 //! Sample and train Energy-Based Models on microcontrollers and inside C/C++
 //! simulators. An EBM is a density ρθ(x) ∝ exp(−β·Uθ(x)); tinyebm evaluates
 //! energies U with analytic gradients, runs Markov kernels over ensembles of
-//! walkers, and (in later modules) trains θ online.
+//! walkers, and trains θ online.
 //!
 //! The core is `no_std`, allocation-free and free of `unsafe`: every buffer is
 //! a fixed-size array whose capacity is a const generic, with the size in use
@@ -36,6 +36,12 @@
 //! * [`tempering`] — [`ReplicaExchange`]: replicas of the walkers on a ladder
 //!   of inverse temperatures, any kernel inside, exact neighbour swaps; for
 //!   multimodal targets. Both it and [`Sampler`] implement [`NegativePhase`].
+//! * [`optim`] — [`Sgd`] and [`Adam`] on flat parameter vectors, with global
+//!   norm clipping and L2 weight decay; fixed state, all-or-nothing steps.
+//! * [`pcd`] — [`Pcd`]: online training of any [`Trainable`] energy from a
+//!   stream of data points, with any [`NegativePhase`] sampler, as PCD, CD or
+//!   Jarzynski-weighted PCD ([`jarzynski`]: importance weights, log Z and
+//!   systematic resampling); refuses non-finite updates without changing θ.
 //!
 //! ## Errors
 //!
@@ -76,12 +82,15 @@ pub mod energy;
 pub mod error;
 pub mod gaussian;
 pub mod hmc;
+pub mod jarzynski;
 pub mod kernel;
 pub mod kernels;
 mod linalg;
 pub mod math;
 pub mod mixture;
 pub mod mlp;
+pub mod optim;
+pub mod pcd;
 pub mod polynomial;
 pub mod rng;
 pub mod sampler;
@@ -99,8 +108,10 @@ pub use kernel::{Kernel, StepSummary};
 pub use kernels::{AnyKernel, Mala, Rwmh, Ula};
 pub use mixture::Mixture;
 pub use mlp::{Mlp, mlp_param_count};
+pub use optim::{Adam, AnyOptimizer, Optimizer, Sgd};
+pub use pcd::{Config as PcdConfig, Metrics, Mode, Pcd, Reinit};
 pub use polynomial::{Polynomial, num_monomials};
 pub use rng::Stream;
-pub use sampler::{NegativePhase, Sampler};
+pub use sampler::{Langevin, NegativePhase, Sampler};
 pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, Walkers};

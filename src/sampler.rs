@@ -30,6 +30,23 @@ pub trait NegativePhase<const N: usize, const D: usize> {
 
     /// The energy's parameters changed: cached energies are stale.
     fn invalidate(&mut self);
+
+    /// `Some` when one step of [`NegativePhase::advance`] is exactly one
+    /// unadjusted Langevin move x' = x − h∇U(x) + √(2h/β)·ξ of every walker
+    /// of [`NegativePhase::samples`], with the h and β it will use; weighted
+    /// (Jarzynski) training needs this transition density. `None` otherwise.
+    fn langevin(&self) -> Option<Langevin> {
+        None
+    }
+}
+
+/// Parameters of an unadjusted Langevin move x' = x − h∇U(x) + √(2h/β)·ξ.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Langevin {
+    /// Time step h.
+    pub h: f32,
+    /// Inverse temperature β.
+    pub beta: f32,
 }
 
 /// Adds `s` into the running total `acc` of `k` earlier summaries.
@@ -180,5 +197,14 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<
 
     fn invalidate(&mut self) {
         self.walkers.invalidate();
+    }
+
+    /// The step size in force for the next step (adaptation, if running,
+    /// changes it only after a step).
+    fn langevin(&self) -> Option<Langevin> {
+        self.kernel.unadjusted_langevin().then(|| Langevin {
+            h: self.kernel.step_size(),
+            beta: self.beta,
+        })
     }
 }

@@ -362,6 +362,42 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     }
 }
 
+impl<const N: usize, const D: usize> Walkers<N, D> {
+    /// Replaces every walker by a copy of an ancestor (the resampling step of
+    /// sequential Monte Carlo): walker `w` takes the position, cached U and ∇U
+    /// and last-step record that walker `ancestor[w]` had before the call.
+    /// Random streams stay with their slots, so copies part at the next step.
+    /// `ancestor` must have length n with entries below n; on error nothing
+    /// changes.
+    pub fn resample(&mut self, ancestor: &[usize]) -> Result<(), Error> {
+        let (n, d) = (self.c.n, self.c.d);
+        check_dim(n, ancestor.len())?;
+        if let Some(&a) = ancestor.iter().find(|&&a| a >= n) {
+            return Err(Error::CapacityExceeded {
+                requested: a + 1,
+                capacity: n,
+            });
+        }
+        // The scratch holds the old states while the new ones are written.
+        let Walkers { c, s } = self;
+        for i in 0..d {
+            s.y[i][..n].copy_from_slice(&c.x[i][..n]);
+            s.ev.grad[i][..n].copy_from_slice(&c.g[i][..n]);
+        }
+        s.ev.u[..n].copy_from_slice(&c.u[..n]);
+        let info = c.info;
+        for (w, &a) in ancestor.iter().enumerate() {
+            for i in 0..d {
+                c.x[i][w] = s.y[i][a];
+                c.g[i][w] = s.ev.grad[i][a];
+            }
+            c.u[w] = s.ev.u[a];
+            c.info[w] = info[a];
+        }
+        Ok(())
+    }
+}
+
 /// Maps an evaluation failure at walker `w` to an [`Error`].
 pub(crate) fn eval_error(w: usize, e: crate::energy::EvalError, d: usize) -> Error {
     match e {

@@ -1,0 +1,741 @@
+//! Online training of an energy's parameters θ by contrastive divergence, in
+//! fixed memory: [`Pcd`].
+//!
+//! The cross-entropy H(ρ*, ρθ) = E_data\[βU\] + log Zθ has gradient
+//! ∂θH = β(E_data\[∂θU\] − E_θ\[∂θU\]) (review, eq. 109, where −D is this
+//! quantity at β = 1). The trainer hands the optimiser
+//!
+//! G = mean_data ∂θU − Σᵢ pᵢ ∂θU(Xᵢ) + 2λ·(mean_data U∂θU + Σᵢ pᵢ Uᵢ∂θU(Xᵢ)),
+//!
+//! i.e. −D (errata 7) plus the θ-gradient of the optional energy
+//! regulariser λ·(E_data\[U²\] + E_walkers\[U²\]) (Du & Mordatch 2019), and the
+//! optimiser *descends* G. Stepping along +D is what lowers the energy of
+//! data and raises that of walkers (review, eq. 111: θ̇ = E_θ\[∂θU\] −
+//! E_*\[∂θU\]); the factor β is left to the learning rate. The walkers' weights
+//! pᵢ are 1/n except in Jarzynski mode.
+//!
+//! **Positive phase.** Data arrive one point at a time ([`Pcd::push`]) or in
+//! small groups ([`Pcd::push_batch`]); each point's ∂θU is accumulated at
+//! once into a fixed buffer, so no batch is stored, only the last N points
+//! (for CD restarts and re-initialisation). When `batch_size` points have
+//! arrived, or on [`Pcd::update`], the update runs.
+//!
+//! **One update k**, in three modes of the same code:
+//!
+//! 1. [`Mode::Cd`] only (review, Algorithm 1): walkers restart from the most
+//!    recent data points and take K kernel steps under θ_k.
+//! 2. Negative phase and G at θ_k; the optimiser proposes θ_{k+1}.
+//! 3. [`Mode::Pcd`] and [`Mode::Jarzynski`] (Algorithm 2): optional
+//!    re-initialisation of a few walkers (PCD), then K kernel steps under
+//!    θ_k; in Jarzynski mode every step updates the log-weights
+//!    (see [`crate::jarzynski`]).
+//! 4. θ_{k+1} is installed in the energy and the walkers are evaluated there
+//!    (the evaluation the next step needs anyway; in Jarzynski mode it also
+//!    completes the weight update). Only when all of it is finite is the
+//!    optimiser committed; Jarzynski mode then resamples if the ESS is low.
+//!
+//! **Refusals.** A non-finite gradient, parameter, walker energy or weight
+//! refuses the update: the energy's θ, the optimiser state and the collected
+//! batch are as before, the error is returned and counted
+//! ([`Metrics::rejected`]). The walkers keep the kernel steps they took
+//! under θ_k (valid moves of the unchanged model; in Jarzynski mode their
+//! weights are updated for them as for an unchanged θ; a CD restart may have
+//! moved some walkers to data points). Wrong sizes and bad data are refused
+//! before anything changes, and are not counted.
+//!
+//! **Energy ownership.** The trainer owns the sampler and the optimiser; the
+//! energy is passed to each call, and θ lives in the energy only (read with
+//! [`Trainable::params`] at each update), so weights loaded into the energy
+//! between updates are what training continues from. Change θ only between
+//! updates, with an empty batch: points pushed before the change were
+//! differentiated at the old θ.
+
+use crate::energy::Trainable;
+use crate::error::{Error, check_dim, check_positive, check_size};
+use crate::jarzynski::Weights;
+use crate::kernel::StepSummary;
+use crate::optim::{Optimizer, global_norm};
+use crate::rng::Stream;
+use crate::sampler::{Langevin, NegativePhase, merge_summary};
+use crate::walkers::eval_error;
+
+/// How the negative phase is produced.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    /// Persistent contrastive divergence (review, Algorithm 2): the walkers
+    /// carry over between updates.
+    Pcd,
+    /// Contrastive divergence (Algorithm 1): each update restarts the walkers
+    /// from the most recent data points, then takes [`Config::steps`] steps.
+    Cd,
+    /// PCD with Jarzynski importance weights (Carbone et al. 2023): an
+    /// unbiased estimate of E_θ\[∂θU\] with a ULA sampler
+    /// ([`NegativePhase::langevin`] must be `Some`). Resamples when the
+    /// weights' ESS falls below `ess_threshold`·n (in [0, 1]; 0 never
+    /// resamples, 1 resamples at every update). Walkers should start as draws
+    /// from the initial model ρ_θ₀.
+    Jarzynski {
+        /// ESS fraction below which walkers are resampled.
+        ess_threshold: f32,
+    },
+}
+
+/// Occasional walker re-initialisation in PCD mode: at each update, each
+/// walker restarts with probability `prob`, decided and drawn from its own
+/// random stream (so it is reproducible from the seed).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Reinit {
+    /// Walkers are never re-initialised.
+    Never,
+    /// From one of the most recent data points, chosen uniformly.
+    Data {
+        /// Per-walker probability per update.
+        prob: f32,
+    },
+    /// From N(0, sd²·I).
+    Gaussian {
+        /// Per-walker probability per update.
+        prob: f32,
+        /// Standard deviation of the draw.
+        sd: f32,
+    },
+}
+
+/// Trainer configuration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Config {
+    /// How the negative phase is produced.
+    pub mode: Mode,
+    /// Data points per update (≥ 1).
+    pub batch_size: usize,
+    /// Kernel steps K per update (≥ 1); in CD mode the steps from data.
+    pub steps: usize,
+    /// λ of the energy regulariser λ·(E_data\[U²\] + E_walkers\[U²\]) (≥ 0).
+    pub energy_l2: f32,
+    /// Re-initialisation of walkers (PCD mode only).
+    pub reinit: Reinit,
+    /// Seed of the trainer's own stream (systematic resampling).
+    pub seed: u64,
+}
+
+impl Config {
+    /// Batches of 32, one step per update, no regulariser, no
+    /// re-initialisation, seed 0.
+    pub const fn new(mode: Mode) -> Self {
+        Config {
+            mode,
+            batch_size: 32,
+            steps: 1,
+            energy_l2: 0.0,
+            reinit: Reinit::Never,
+            seed: 0,
+        }
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        if self.batch_size == 0 || self.steps == 0 {
+            return Err(Error::Empty);
+        }
+        if !(self.energy_l2.is_finite() && self.energy_l2 >= 0.0) {
+            return Err(Error::InvalidConfig(
+                "energy regulariser must be finite and ≥ 0",
+            ));
+        }
+        let prob_ok = |p: f32| (0.0..=1.0).contains(&p);
+        match self.reinit {
+            Reinit::Never => {}
+            Reinit::Data { prob } if prob_ok(prob) => {}
+            Reinit::Gaussian { prob, sd } if prob_ok(prob) => {
+                check_positive(sd, "re-initialisation sd must be > 0")?
+            }
+            _ => {
+                return Err(Error::InvalidConfig(
+                    "re-initialisation probability must be in [0, 1]",
+                ));
+            }
+        }
+        match self.mode {
+            Mode::Jarzynski { ess_threshold } => {
+                if !(0.0..=1.0).contains(&ess_threshold) {
+                    return Err(Error::InvalidConfig("ESS threshold must be in [0, 1]"));
+                }
+                if self.reinit != Reinit::Never {
+                    // A re-initialised walker has no known importance weight.
+                    return Err(Error::InvalidConfig(
+                        "Jarzynski mode cannot re-initialise walkers",
+                    ));
+                }
+                Ok(())
+            }
+            Mode::Pcd | Mode::Cd => Ok(()),
+        }
+    }
+}
+
+/// What one update measured, at the parameters θ_k it started from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metrics {
+    /// Mean U over the batch.
+    pub data_energy: f32,
+    /// (Weighted) mean U over the walkers.
+    pub walker_energy: f32,
+    /// `walker_energy − data_energy`: positive while the model puts data
+    /// below its own samples; near 0 at a fixed point.
+    pub gap: f32,
+    /// Mean acceptance probability of the update's kernel steps (1 for ULA).
+    pub acceptance: f32,
+    /// Effective sample size of the walker weights, 1/Σpᵢ² (n when unweighted).
+    pub ess: f32,
+    /// Estimate of log Z_θk − log Z_θ₀, Z = ∫exp(−βU) (Jarzynski; NaN
+    /// otherwise). It drifts low when the optimiser's steps follow the
+    /// walkers' noise (Adam); see [`crate::jarzynski`].
+    pub log_z: f32,
+    /// Cross-entropy estimate β·`data_energy` + `log_z`, exact up to the
+    /// constant log Z_θ₀ (Jarzynski; NaN otherwise).
+    pub cross_entropy: f32,
+    /// Euclidean norm of the gradient G handed to the optimiser (before clipping).
+    pub grad_norm: f32,
+    /// Whether the walkers were resampled at the end of the update.
+    pub resampled: bool,
+    /// Updates refused so far.
+    pub rejected: u64,
+    /// Updates done so far, this one included.
+    pub updates: u64,
+}
+
+impl Metrics {
+    const NONE: Metrics = Metrics {
+        data_energy: f32::NAN,
+        walker_energy: f32::NAN,
+        gap: f32::NAN,
+        acceptance: f32::NAN,
+        ess: f32::NAN,
+        log_z: f32::NAN,
+        cross_entropy: f32::NAN,
+        grad_norm: f32::NAN,
+        resampled: false,
+        rejected: 0,
+        updates: 0,
+    };
+}
+
+/// The positive phase collected so far: Σ (1 + 2λU)·∂θU and Σ U.
+#[derive(Clone, Debug, PartialEq)]
+struct Batch<const P: usize> {
+    grad: [f32; P],
+    u_sum: f32,
+    count: usize,
+}
+
+/// The last N data points, newest last.
+#[derive(Clone, Debug, PartialEq)]
+struct Recent<const N: usize, const D: usize> {
+    points: [[f32; D]; N],
+    next: usize,
+    len: usize,
+}
+
+impl<const N: usize, const D: usize> Recent<N, D> {
+    fn push(&mut self, x: &[f32]) {
+        self.points[self.next][..x.len()].copy_from_slice(x);
+        self.next = (self.next + 1) % N;
+        self.len = (self.len + 1).min(N);
+    }
+
+    /// The `k`-th most recent point (k < len).
+    fn get(&self, k: usize) -> &[f32; D] {
+        &self.points[(self.next + N - 1 - k % self.len.max(1)) % N]
+    }
+}
+
+/// A trainer for a [`Trainable`] energy with `n ≤ N` walkers in dimension
+/// `d ≤ D` and up to `P` parameters, sampling its negative phase with `S`
+/// (any [`NegativePhase`]: a [`crate::Sampler`] with any kernel, or
+/// [`crate::ReplicaExchange`]) and stepping with optimiser `O`.
+///
+/// Everything is fixed-size: its footprint is `size_of::<Pcd<…>>()`.
+#[derive(Clone, Debug)]
+pub struct Pcd<S, O, const N: usize, const D: usize, const P: usize> {
+    sampler: S,
+    opt: O,
+    cfg: Config,
+    /// Parameters and dimension of the energy it was built for.
+    p: usize,
+    d: usize,
+    batch: Batch<P>,
+    recent: Recent<N, D>,
+    jar: Weights<N, D>,
+    rng: Stream,
+    updates: u64,
+    rejected: u64,
+    last: Metrics,
+    /// Scratch: θ_k, θ_{k+1}, the gradient G (or one point's ∂θU).
+    theta: [f32; P],
+    theta_next: [f32; P],
+    grad: [f32; P],
+}
+
+impl<S, O, const N: usize, const D: usize, const P: usize> PartialEq for Pcd<S, O, N, D, P>
+where
+    S: NegativePhase<N, D>,
+    O: PartialEq,
+{
+    /// Compares the persistent state: walkers, optimiser, batch, recent
+    /// data, weights, streams and counters (not scratch, not the last metrics).
+    fn eq(&self, o: &Self) -> bool {
+        self.sampler.samples() == o.sampler.samples()
+            && self.opt == o.opt
+            && self.cfg == o.cfg
+            && (self.p, self.d) == (o.p, o.d)
+            && self.batch == o.batch
+            && self.recent == o.recent
+            && self.jar == o.jar
+            && self.rng == o.rng
+            && (self.updates, self.rejected) == (o.updates, o.rejected)
+    }
+}
+
+impl<S, O, const N: usize, const D: usize, const P: usize> Pcd<S, O, N, D, P>
+where
+    S: NegativePhase<N, D>,
+    O: Optimizer,
+{
+    /// A trainer for `energy` (read for its sizes only) whose walkers are
+    /// those of `sampler`, stepping with `optimizer` (built for
+    /// `energy.num_params()` parameters).
+    pub fn new<E: Trainable>(
+        energy: &E,
+        sampler: S,
+        optimizer: O,
+        config: Config,
+    ) -> Result<Self, Error> {
+        config.validate()?;
+        let (p, d) = (energy.num_params(), energy.dim());
+        check_size(p, P)?;
+        check_size(d, D)?;
+        check_dim(p, optimizer.len())?;
+        let walkers = sampler.samples();
+        if walkers.is_empty() {
+            return Err(Error::Empty);
+        }
+        check_dim(d, walkers.dim())?;
+        let t = Pcd {
+            sampler,
+            opt: optimizer,
+            cfg: config,
+            p,
+            d,
+            batch: Batch {
+                grad: [0.0; P],
+                u_sum: 0.0,
+                count: 0,
+            },
+            recent: Recent {
+                points: [[0.0; D]; N],
+                next: 0,
+                len: 0,
+            },
+            jar: Weights::new(),
+            rng: Stream::new(config.seed, u64::MAX - 1),
+            updates: 0,
+            rejected: 0,
+            last: Metrics::NONE,
+            theta: [0.0; P],
+            theta_next: [0.0; P],
+            grad: [0.0; P],
+        };
+        t.langevin()?;
+        Ok(t)
+    }
+
+    /// Bytes taken by a trainer of this type (sampler, optimiser and buffers
+    /// included; the energy is separate): everything is inline, no heap.
+    pub const fn footprint() -> usize {
+        core::mem::size_of::<Self>()
+    }
+
+    /// In Jarzynski mode, the ULA move of the sampler (refused otherwise).
+    fn langevin(&self) -> Result<Option<Langevin>, Error> {
+        match self.cfg.mode {
+            Mode::Jarzynski { .. } => {
+                self.sampler
+                    .langevin()
+                    .map(Some)
+                    .ok_or(Error::InvalidConfig(
+                        "Jarzynski mode needs a sampler whose step is one ULA move",
+                    ))
+            }
+            Mode::Pcd | Mode::Cd => Ok(None),
+        }
+    }
+
+    fn check_energy<E: Trainable>(&self, energy: &E) -> Result<(), Error> {
+        check_dim(self.p, energy.num_params())?;
+        check_dim(self.d, energy.dim())?;
+        check_dim(self.d, self.sampler.samples().dim())
+    }
+
+    /// Adds one data point to the batch; when the batch is full, runs
+    /// [`Pcd::update`] and returns its metrics.
+    ///
+    /// A point of the wrong length, not finite, or where U or ∂θU is not
+    /// finite is refused and nothing changes (an energy that declines at the
+    /// point gives [`Error::EnergyDeclined`] with `walker` 0). If the update
+    /// then runs and is refused, its error is returned and the point stays in
+    /// the batch (the next push or [`Pcd::update`] tries again).
+    pub fn push<E: Trainable>(
+        &mut self,
+        energy: &mut E,
+        x: &[f32],
+    ) -> Result<Option<Metrics>, Error> {
+        self.check_energy(energy)?;
+        self.accumulate(energy, x)?;
+        if self.batch.count >= self.cfg.batch_size {
+            self.update(energy).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// [`Pcd::push`] for each point of `xs` (walker-major, a multiple of d
+    /// values), returning the metrics of the last update that ran. Lengths and
+    /// finiteness of all points are checked first (refused: nothing changes);
+    /// a later error stops at that point, with the points before it pushed.
+    pub fn push_batch<E: Trainable>(
+        &mut self,
+        energy: &mut E,
+        xs: &[f32],
+    ) -> Result<Option<Metrics>, Error> {
+        self.check_energy(energy)?;
+        if xs.len() % self.d != 0 {
+            return Err(Error::DimensionMismatch {
+                expected: self.d * (xs.len() / self.d + 1),
+                found: xs.len(),
+            });
+        }
+        if !xs.iter().all(|v| v.is_finite()) {
+            return Err(Error::NotFinite("data point"));
+        }
+        let mut last = None;
+        for x in xs.chunks_exact(self.d) {
+            if let Some(m) = self.push(energy, x)? {
+                last = Some(m);
+            }
+        }
+        Ok(last)
+    }
+
+    /// Adds x's ∂θU (at the current θ) to the batch; all-or-nothing.
+    fn accumulate<E: Trainable>(&mut self, energy: &E, x: &[f32]) -> Result<(), Error> {
+        check_dim(self.d, x.len())?;
+        if !x.iter().all(|v| v.is_finite()) {
+            return Err(Error::NotFinite("data point"));
+        }
+        let g = &mut self.grad[..self.p];
+        g.fill(0.0);
+        let u = energy
+            .accumulate_param_grad(x, 1.0, g)
+            .map_err(|e| eval_error(0, e, self.d))?;
+        let c = 1.0 + 2.0 * self.cfg.energy_l2 * u;
+        let sum = &mut self.batch.grad[..self.p];
+        let fits = |(s, gj): (&f32, &f32)| (s + c * gj).is_finite();
+        if !(u.is_finite() && (self.batch.u_sum + u).is_finite() && sum.iter().zip(&*g).all(fits)) {
+            return Err(Error::NotFinite("data energy or its parameter gradient"));
+        }
+        for (s, gj) in sum.iter_mut().zip(&*g) {
+            *s += c * gj;
+        }
+        self.batch.u_sum += u;
+        self.batch.count += 1;
+        self.recent.push(x);
+        Ok(())
+    }
+
+    /// Runs one update on the batch collected so far (at least one point).
+    /// See the module documentation for the steps and for what a refusal
+    /// keeps; a refusal is counted in [`Metrics::rejected`].
+    pub fn update<E: Trainable>(&mut self, energy: &mut E) -> Result<Metrics, Error> {
+        self.check_energy(energy)?;
+        if self.batch.count == 0 {
+            return Err(Error::Empty);
+        }
+        let lv = self.langevin()?;
+        energy.params(&mut self.theta[..self.p])?;
+        match self.try_update(energy, lv) {
+            Ok(mut m) => {
+                self.batch.grad = [0.0; P];
+                self.batch.u_sum = 0.0;
+                self.batch.count = 0;
+                self.updates += 1;
+                m.updates = self.updates;
+                m.rejected = self.rejected;
+                self.last = m;
+                Ok(m)
+            }
+            Err(e) => {
+                self.rejected += 1;
+                self.last.rejected = self.rejected;
+                Err(e)
+            }
+        }
+    }
+
+    fn try_update<E: Trainable>(
+        &mut self,
+        energy: &mut E,
+        lv: Option<Langevin>,
+    ) -> Result<Metrics, Error> {
+        let (n, p, k) = (self.sampler.samples().len(), self.p, self.cfg.steps);
+        let mut acceptance = f32::NAN;
+        if self.cfg.mode == Mode::Cd {
+            self.restart_from_data(energy)?;
+            acceptance = self.sampler.advance(energy, k)?.mean_accept_prob;
+        }
+        self.sampler.samples_mut().refresh(energy, true)?;
+
+        // Negative phase at θ_k.
+        let mut pw = [0f32; N];
+        let (ess, log_z) = if lv.is_some() {
+            self.jar.normalise(n, &mut pw)
+        } else {
+            pw[..n].fill(1.0 / n as f32);
+            (n as f32, f32::NAN)
+        };
+        let walkers = self.sampler.samples();
+        let u = walkers.energies();
+        let lambda2 = 2.0 * self.cfg.energy_l2;
+        let mut coef = [0f32; N];
+        let mut walker_energy = 0f32;
+        for w in 0..n {
+            walker_energy += pw[w] * u[w];
+            coef[w] = pw[w] * (lambda2 * u[w] - 1.0);
+        }
+        let inv = 1.0 / self.batch.count as f32;
+        let g = &mut self.grad[..p];
+        for (gj, sj) in g.iter_mut().zip(&self.batch.grad[..p]) {
+            *gj = sj * inv;
+        }
+        energy
+            .accumulate_param_grad_batch(walkers.positions_soa(), n, &coef, g)
+            .map_err(|(w, e)| eval_error(w, e, self.d))?;
+        if !g.iter().all(|v| v.is_finite()) {
+            return Err(Error::NotFinite("gradient"));
+        }
+        let grad_norm = global_norm(g);
+        self.opt
+            .preview(&self.theta[..p], &self.grad[..p], &mut self.theta_next[..p])?;
+
+        if self.cfg.mode != Mode::Cd {
+            self.reinit(energy);
+            acceptance = match lv {
+                Some(_) => self.weighted_moves(energy, k)?,
+                None => self.sampler.advance(energy, k)?.mean_accept_prob,
+            };
+        }
+
+        // θ_{k+1}: install, evaluate the walkers there, then commit.
+        energy.set_params(&self.theta_next[..p])?;
+        self.sampler.invalidate();
+        let mut log_w = [0f32; N];
+        let committed = self
+            .sampler
+            .samples_mut()
+            .refresh(energy, true)
+            .and_then(|()| match lv {
+                Some(_) => self.jar.retarget(self.sampler.samples(), &mut log_w),
+                None => Ok(()),
+            })
+            .and_then(|()| self.opt.step(&mut self.theta[..p], &self.grad[..p]));
+        if let Err(e) = committed {
+            // θ_k was accepted by the model before, so this cannot fail.
+            energy.set_params(&self.theta[..p]).ok();
+            self.sampler.invalidate();
+            return Err(e);
+        }
+        let mut resampled = false;
+        if let Mode::Jarzynski { ess_threshold } = self.cfg.mode {
+            self.jar.log_w[..n].copy_from_slice(&log_w[..n]);
+            resampled =
+                self.jar
+                    .maybe_resample(self.sampler.samples_mut(), ess_threshold, &mut self.rng);
+        }
+
+        let data_energy = self.batch.u_sum * inv;
+        let beta = lv.map_or(1.0, |l| l.beta);
+        Ok(Metrics {
+            data_energy,
+            walker_energy,
+            gap: walker_energy - data_energy,
+            acceptance,
+            ess,
+            log_z,
+            cross_entropy: beta * data_energy + log_z,
+            grad_norm,
+            resampled,
+            rejected: self.rejected,
+            updates: self.updates,
+        })
+    }
+
+    /// CD: walker w restarts at the w-th most recent data point (cycling
+    /// when fewer points than walkers have arrived).
+    fn restart_from_data<E: Trainable>(&mut self, energy: &E) -> Result<(), Error> {
+        let walkers = self.sampler.samples_mut();
+        for w in 0..walkers.len() {
+            let x = self.recent.get(w);
+            walkers.set_position(energy, w, &x[..self.d])?;
+        }
+        Ok(())
+    }
+
+    /// PCD: each walker restarts with probability `prob`, decided and drawn
+    /// from its own stream. A target where U is not finite is skipped.
+    fn reinit<E: Trainable>(&mut self, energy: &E) {
+        let prob = match self.cfg.reinit {
+            Reinit::Never => return,
+            Reinit::Data { prob } | Reinit::Gaussian { prob, .. } => prob,
+        };
+        let walkers = self.sampler.samples_mut();
+        let d = self.d;
+        for w in 0..walkers.len() {
+            let Some(s) = walkers.stream_mut(w) else {
+                break;
+            };
+            if s.uniform() >= prob {
+                continue;
+            }
+            let mut x = [0f32; D];
+            match self.cfg.reinit {
+                Reinit::Gaussian { sd, .. } => {
+                    s.fill_normal(&mut x[..d]);
+                    x[..d].iter_mut().for_each(|v| *v *= sd);
+                }
+                _ => {
+                    x = *self
+                        .recent
+                        .get(s.below(self.recent.len.max(1) as u32) as usize)
+                }
+            }
+            walkers.set_position(energy, w, &x[..d]).ok();
+        }
+    }
+
+    /// Jarzynski: K ULA steps under θ_k, one at a time, each completing the
+    /// log-weights for an unchanged θ. Returns the mean acceptance (1).
+    fn weighted_moves<E: Trainable>(&mut self, energy: &E, k: usize) -> Result<f32, Error> {
+        let mut total = StepSummary::default();
+        for step in 0..k {
+            let lv = self.langevin()?.ok_or(Error::InvalidConfig(
+                "Jarzynski mode needs a sampler whose step is one ULA move",
+            ))?;
+            self.sampler.samples_mut().refresh(energy, true)?;
+            self.jar.before_move(self.sampler.samples());
+            let s = self.sampler.advance(energy, 1)?;
+            self.jar.after_move(self.sampler.samples(), lv);
+            merge_summary(&mut total, &s, step);
+        }
+        Ok(total.mean_accept_prob)
+    }
+
+    /// The sampler of the negative phase.
+    pub fn sampler(&self) -> &S {
+        &self.sampler
+    }
+
+    /// The sampler, mutably (e.g. to re-draw walkers; in Jarzynski mode call
+    /// [`Pcd::reset_weights`] after drawing them from the current model).
+    pub fn sampler_mut(&mut self) -> &mut S {
+        &mut self.sampler
+    }
+
+    /// The optimiser.
+    pub fn optimizer(&self) -> &O {
+        &self.opt
+    }
+
+    /// The optimiser, mutably (e.g. a learning-rate schedule).
+    pub fn optimizer_mut(&mut self) -> &mut O {
+        &mut self.opt
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Metrics of the last successful update, with the current refusal
+    /// count (all NaN before the first update).
+    pub fn metrics(&self) -> Metrics {
+        self.last
+    }
+
+    /// Updates done.
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+
+    /// Updates refused.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+
+    /// Data points collected since the last update.
+    pub fn batch_len(&self) -> usize {
+        self.batch.count
+    }
+
+    /// Drops the data collected since the last update (e.g. after changing
+    /// θ by hand).
+    pub fn clear_batch(&mut self) {
+        self.batch.grad = [0.0; P];
+        self.batch.u_sum = 0.0;
+        self.batch.count = 0;
+    }
+
+    /// The walkers' log-weights Aᵢ (all 0 outside Jarzynski mode).
+    pub fn log_weights(&self) -> &[f32] {
+        &self.jar.log_w[..self.sampler.samples().len()]
+    }
+
+    /// Normalised walker weights into `out[..n]` (1/n outside Jarzynski mode).
+    pub fn weights(&self, out: &mut [f32]) -> Result<(), Error> {
+        let n = self.sampler.samples().len();
+        if out.len() < n {
+            return Err(Error::CapacityExceeded {
+                requested: n,
+                capacity: out.len(),
+            });
+        }
+        let mut p = [0f32; N];
+        self.jar.normalise(n, &mut p);
+        out[..n].copy_from_slice(&p[..n]);
+        Ok(())
+    }
+
+    /// Current estimate of log Z_θ − log Z_θ₀ (Jarzynski; NaN otherwise).
+    pub fn log_z(&self) -> f32 {
+        match self.cfg.mode {
+            Mode::Jarzynski { .. } => {
+                let mut p = [0f32; N];
+                self.jar.normalise(self.sampler.samples().len(), &mut p).1
+            }
+            Mode::Pcd | Mode::Cd => f32::NAN,
+        }
+    }
+
+    /// Resamplings so far (Jarzynski).
+    pub fn resamplings(&self) -> u64 {
+        self.jar.resamplings
+    }
+
+    /// Sets every log-weight to 0 and the log Z reference to 0: the walkers
+    /// are now taken as draws from the current model, which becomes θ₀.
+    pub fn reset_weights(&mut self) {
+        self.jar.reset();
+    }
+
+    /// The sampler and the optimiser back.
+    pub fn into_parts(self) -> (S, O) {
+        (self.sampler, self.opt)
+    }
+}
