@@ -36,6 +36,10 @@
 //! * [`tempering`] — [`ReplicaExchange`]: replicas of the walkers on a ladder
 //!   of inverse temperatures, any kernel inside, exact neighbour swaps; for
 //!   multimodal targets. Both it and [`Sampler`] implement [`NegativePhase`].
+//! * [`weights`] — the portable weight format: [`Persist`] encodes any
+//!   trainable model into a versioned little-endian byte layout closed by a
+//!   [`crc32`], and decodes it with every field validated; [`peek`] reads the
+//!   kind and sizes first so a C caller can size its buffers.
 //!
 //! ## Errors
 //!
@@ -71,6 +75,7 @@
 
 pub mod activation;
 pub mod adapt;
+pub mod crc32;
 pub mod diagnostics;
 pub mod energy;
 pub mod error;
@@ -87,6 +92,7 @@ pub mod rng;
 pub mod sampler;
 pub mod tempering;
 pub mod walkers;
+pub mod weights;
 
 pub use activation::Activation;
 pub use adapt::DualAveraging;
@@ -104,3 +110,4 @@ pub use rng::Stream;
 pub use sampler::{NegativePhase, Sampler};
 pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, Walkers};
+pub use weights::{Config, Header, ModelKind, Persist, peek};
