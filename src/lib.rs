@@ -110,4 +110,4 @@ pub use rng::Stream;
 pub use sampler::{NegativePhase, Sampler};
 pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, Walkers};
-pub use weights::{Config, Header, ModelKind, Persist, peek};
+pub use weights::{Header, ModelConfig, ModelKind, Persist, peek};

@@ -130,7 +130,7 @@ impl ModelKind {
 /// are validated with the parameters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum Config {
+pub enum ModelConfig {
     /// A [`Gaussian`] in dimension `d`.
     Gaussian {
         /// Dimension.
@@ -163,31 +163,31 @@ pub enum Config {
     },
 }
 
-impl Config {
+impl ModelConfig {
     /// The model kind.
     pub const fn kind(&self) -> ModelKind {
         match self {
-            Config::Gaussian { .. } => ModelKind::Gaussian,
-            Config::Polynomial { .. } => ModelKind::Polynomial,
-            Config::Mixture { .. } => ModelKind::Mixture,
-            Config::Mlp { .. } => ModelKind::Mlp,
+            ModelConfig::Gaussian { .. } => ModelKind::Gaussian,
+            ModelConfig::Polynomial { .. } => ModelKind::Polynomial,
+            ModelConfig::Mixture { .. } => ModelKind::Mixture,
+            ModelConfig::Mlp { .. } => ModelKind::Mlp,
         }
     }
 
     /// The dimension d of x.
     pub const fn dim(&self) -> usize {
         match *self {
-            Config::Gaussian { d, .. }
-            | Config::Polynomial { d, .. }
-            | Config::Mixture { d, .. }
-            | Config::Mlp { d, .. } => d,
+            ModelConfig::Gaussian { d, .. }
+            | ModelConfig::Polynomial { d, .. }
+            | ModelConfig::Mixture { d, .. }
+            | ModelConfig::Mlp { d, .. } => d,
         }
     }
 
     /// The parameter count the configuration implies (`None` on overflow).
     pub fn num_params(&self) -> Option<usize> {
         match *self {
-            Config::Gaussian { d, diagonal } => {
+            ModelConfig::Gaussian { d, diagonal } => {
                 let prec = if diagonal {
                     d
                 } else {
@@ -195,9 +195,9 @@ impl Config {
                 };
                 d.checked_add(prec)
             }
-            Config::Polynomial { d, degree } => monomials(d, degree),
-            Config::Mixture { k, d } => k.checked_mul(d.checked_add(1)?),
-            Config::Mlp { d, h, .. } => h
+            ModelConfig::Polynomial { d, degree } => monomials(d, degree),
+            ModelConfig::Mixture { k, d } => k.checked_mul(d.checked_add(1)?),
+            ModelConfig::Mlp { d, h, .. } => h
                 .checked_mul(d.checked_add(h)?.checked_add(3)?)?
                 .checked_add(1),
         }
@@ -206,7 +206,7 @@ impl Config {
     /// Length of the integer fields that open the configuration block.
     const fn int_fields_len(&self) -> usize {
         match self {
-            Config::Mlp { .. } => 12,
+            ModelConfig::Mlp { .. } => 12,
             _ => 8,
         }
     }
@@ -214,8 +214,8 @@ impl Config {
     /// Length of the real-valued fields after them (σ, α).
     fn values_len(&self) -> Option<usize> {
         match *self {
-            Config::Mixture { k, d } => k.checked_mul(d)?.checked_mul(4),
-            Config::Mlp { .. } => Some(4),
+            ModelConfig::Mixture { k, d } => k.checked_mul(d)?.checked_mul(4),
+            ModelConfig::Mlp { .. } => Some(4),
             _ => Some(0),
         }
     }
@@ -241,7 +241,7 @@ pub struct Header {
     /// The format version.
     pub version: u16,
     /// The model's sizes and structure.
-    pub config: Config,
+    pub config: ModelConfig,
     /// The parameter count the configuration implies.
     pub num_params: usize,
     /// The length of the whole file, checksum included.
@@ -284,7 +284,7 @@ pub trait Persist: Trainable + Sized {
     const KIND: ModelKind;
 
     /// This model's sizes and structure, as [`peek`] would report them.
-    fn config(&self) -> Config;
+    fn config(&self) -> ModelConfig;
 
     /// Bytes [`Persist::encode`] writes.
     fn encoded_len(&self) -> usize {
@@ -330,8 +330,8 @@ pub trait Persist: Trainable + Sized {
 impl<const D: usize> Persist for Gaussian<D> {
     const KIND: ModelKind = ModelKind::Gaussian;
 
-    fn config(&self) -> Config {
-        Config::Gaussian {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::Gaussian {
             d: self.mean().len(),
             diagonal: self.is_diagonal(),
         }
@@ -348,7 +348,7 @@ impl<const D: usize> Persist for Gaussian<D> {
 
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let f = open(bytes, Self::KIND, |c| check_size(c.dim(), D))?;
-        let Config::Gaussian { d, diagonal } = f.config else {
+        let ModelConfig::Gaussian { d, diagonal } = f.config else {
             return Err(INCONSISTENT);
         };
         let mut g = Gaussian::blank(d, diagonal)?;
@@ -360,8 +360,8 @@ impl<const D: usize> Persist for Gaussian<D> {
 impl<const D: usize, const M: usize> Persist for Polynomial<D, M> {
     const KIND: ModelKind = ModelKind::Polynomial;
 
-    fn config(&self) -> Config {
-        Config::Polynomial {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::Polynomial {
             d: self.exponents(0).len(),
             degree: self.degree(),
         }
@@ -382,7 +382,7 @@ impl<const D: usize, const M: usize> Persist for Polynomial<D, M> {
             // `dim ≤ D` and degree ≤ MAX_DEGREE were checked: no overflow.
             check_size(c.num_params().unwrap_or(usize::MAX), M)
         })?;
-        let Config::Polynomial { d, degree } = f.config else {
+        let ModelConfig::Polynomial { d, degree } = f.config else {
             return Err(INCONSISTENT);
         };
         let mut coef = [0f32; M];
@@ -394,8 +394,8 @@ impl<const D: usize, const M: usize> Persist for Polynomial<D, M> {
 impl<const K: usize, const D: usize> Persist for Mixture<K, D> {
     const KIND: ModelKind = ModelKind::Mixture;
 
-    fn config(&self) -> Config {
-        Config::Mixture {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::Mixture {
             k: self.components(),
             d: self.mean(0).len(),
         }
@@ -412,13 +412,13 @@ impl<const K: usize, const D: usize> Persist for Mixture<K, D> {
 
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let f = open(bytes, Self::KIND, |c| match *c {
-            Config::Mixture { k, d } => {
+            ModelConfig::Mixture { k, d } => {
                 check_size(k, K)?;
                 check_size(d, D)
             }
             _ => Err(INCONSISTENT),
         })?;
-        let Config::Mixture { k, d } = f.config else {
+        let ModelConfig::Mixture { k, d } = f.config else {
             return Err(INCONSISTENT);
         };
         // k ≤ K and d ≤ D, so k·d values fit in the flattened K×D arrays
@@ -441,8 +441,8 @@ impl<const K: usize, const D: usize> Persist for Mixture<K, D> {
 impl<const D: usize, const H: usize> Persist for Mlp<D, H> {
     const KIND: ModelKind = ModelKind::Mlp;
 
-    fn config(&self) -> Config {
-        Config::Mlp {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::Mlp {
             d: self.dim(),
             h: self.hidden(),
             activation: self.activation(),
@@ -460,13 +460,13 @@ impl<const D: usize, const H: usize> Persist for Mlp<D, H> {
 
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
         let f = open(bytes, Self::KIND, |c| match *c {
-            Config::Mlp { d, h, .. } => {
+            ModelConfig::Mlp { d, h, .. } => {
                 check_size(d, D)?;
                 check_size(h, H)
             }
             _ => Err(INCONSISTENT),
         })?;
-        let Config::Mlp { d, h, activation } = f.config else {
+        let ModelConfig::Mlp { d, h, activation } = f.config else {
             return Err(INCONSISTENT);
         };
         let mut alpha = [0f32; 1];
@@ -484,7 +484,7 @@ const INCONSISTENT: Error = Error::CorruptData("inconsistent layout");
 
 /// A file whose structure, length and checksum have been verified.
 struct Frame<'a> {
-    config: Config,
+    config: ModelConfig,
     /// The real-valued configuration fields (σ or α), unchecked.
     values: &'a [u8],
     /// The parameters, unchecked: exactly 4·P bytes.
@@ -495,7 +495,7 @@ struct Frame<'a> {
 fn open(
     bytes: &[u8],
     kind: ModelKind,
-    capacity: impl FnOnce(&Config) -> Result<(), Error>,
+    capacity: impl FnOnce(&ModelConfig) -> Result<(), Error>,
 ) -> Result<Frame<'_>, Error> {
     let mut r = Reader::new(bytes);
     let (_, config) = read_prefix(&mut r, Some(kind))?;
@@ -543,7 +543,10 @@ fn open(
 
 /// Validation steps 1–4: magic, version, kind (checked against `expected`
 /// when given) and the integer configuration fields.
-fn read_prefix(r: &mut Reader<'_>, expected: Option<ModelKind>) -> Result<(u16, Config), Error> {
+fn read_prefix(
+    r: &mut Reader<'_>,
+    expected: Option<ModelKind>,
+) -> Result<(u16, ModelConfig), Error> {
     let available = r.bytes.len().min(MAGIC.len());
     if r.bytes.get(..available) != MAGIC.get(..available) {
         return Err(Error::BadMagic);
@@ -573,7 +576,7 @@ fn read_prefix(r: &mut Reader<'_>, expected: Option<ModelKind>) -> Result<(u16, 
                 1 => false,
                 _ => return Err(Error::CorruptData("Gaussian storage flag is not 0 or 1")),
             };
-            Config::Gaussian { d, diagonal }
+            ModelConfig::Gaussian { d, diagonal }
         }
         ModelKind::Polynomial => {
             let d = r.size()?;
@@ -584,7 +587,7 @@ fn read_prefix(r: &mut Reader<'_>, expected: Option<ModelKind>) -> Result<(u16, 
                     capacity: MAX_DEGREE,
                 });
             }
-            Config::Polynomial {
+            ModelConfig::Polynomial {
                 d,
                 degree: degree as usize,
             }
@@ -592,7 +595,7 @@ fn read_prefix(r: &mut Reader<'_>, expected: Option<ModelKind>) -> Result<(u16, 
         ModelKind::Mixture => {
             let k = r.size()?;
             let d = r.size()?;
-            Config::Mixture { k, d }
+            ModelConfig::Mixture { k, d }
         }
         ModelKind::Mlp => {
             let d = r.size()?;
@@ -601,7 +604,7 @@ fn read_prefix(r: &mut Reader<'_>, expected: Option<ModelKind>) -> Result<(u16, 
                 .ok()
                 .and_then(Activation::from_tag)
                 .ok_or(Error::CorruptData("unknown activation code"))?;
-            Config::Mlp { d, h, activation }
+            ModelConfig::Mlp { d, h, activation }
         }
     };
     Ok((version, config))
@@ -696,17 +699,17 @@ fn size_u32(v: usize) -> Result<u32, Error> {
 /// fields after the integer ones), count, parameters (`params`), checksum.
 fn encode_with(
     out: &mut [u8],
-    config: &Config,
+    config: &ModelConfig,
     values: impl FnOnce(&mut Writer<'_>),
     params: impl FnOnce(&mut Writer<'_>),
 ) -> Result<usize, Error> {
     let len = config.encoded_len().unwrap_or(usize::MAX);
     let num_params = size_u32(config.num_params().unwrap_or(usize::MAX))?;
     let ints: [u32; 3] = match *config {
-        Config::Gaussian { d, diagonal } => [size_u32(d)?, u32::from(!diagonal), 0],
-        Config::Polynomial { d, degree } => [size_u32(d)?, size_u32(degree)?, 0],
-        Config::Mixture { k, d } => [size_u32(k)?, size_u32(d)?, 0],
-        Config::Mlp { d, h, activation } => [size_u32(d)?, size_u32(h)?, activation as u32],
+        ModelConfig::Gaussian { d, diagonal } => [size_u32(d)?, u32::from(!diagonal), 0],
+        ModelConfig::Polynomial { d, degree } => [size_u32(d)?, size_u32(degree)?, 0],
+        ModelConfig::Mixture { k, d } => [size_u32(k)?, size_u32(d)?, 0],
+        ModelConfig::Mlp { d, h, activation } => [size_u32(d)?, size_u32(h)?, activation as u32],
     };
     let Some(out) = out.get_mut(..len) else {
         return Err(Error::CapacityExceeded {

@@ -6,7 +6,7 @@
 use tinyebm::crc32::crc32;
 use tinyebm::weights::{MAGIC, PEEK_LEN, VERSION};
 use tinyebm::{
-    Activation, Config, Energy, Error, Gaussian, Mixture, Mlp, ModelKind, Persist, Polynomial,
+    Activation, Energy, Error, Gaussian, Mixture, Mlp, ModelConfig, ModelKind, Persist, Polynomial,
     Stream, Trainable, peek,
 };
 
@@ -585,7 +585,7 @@ fn peek_needs_only_the_first_bytes() {
     assert_eq!(h.kind(), ModelKind::Mlp);
     assert_eq!(
         h.config,
-        Config::Mlp {
+        ModelConfig::Mlp {
             d: 3,
             h: 7,
             activation: Activation::Silu
@@ -600,7 +600,7 @@ fn peek_needs_only_the_first_bytes() {
     ));
     let mix = encode(&Mixture::review_example());
     let h = peek(&mix[..16]).unwrap();
-    assert_eq!(h.config, Config::Mixture { k: 2, d: 1 });
+    assert_eq!(h.config, ModelConfig::Mixture { k: 2, d: 1 });
     assert_eq!(h.encoded_len, mix.len());
     assert_eq!(&mix[..4], &MAGIC);
     assert_eq!(
