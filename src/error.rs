@@ -46,6 +46,42 @@ pub enum Error {
     /// was refused; the trainer's parameters, optimiser state and collected
     /// batch are as they were.
     NotFinite(&'static str),
+    /// Weight file: the first four bytes are not `TEBM`.
+    BadMagic,
+    /// Weight file: a format version this build cannot read.
+    UnsupportedVersion(u16),
+    /// Weight file: it holds another model kind than the one being loaded
+    /// (codes as in [`ModelKind`](crate::weights::ModelKind)).
+    WrongModelKind {
+        /// The kind being loaded.
+        expected: u16,
+        /// The kind code in the file.
+        found: u16,
+    },
+    /// Weight file: it ends before the data it describes.
+    Truncated {
+        /// Bytes needed (at least).
+        needed: usize,
+        /// Bytes available.
+        found: usize,
+    },
+    /// Weight file: bytes follow the checksum.
+    TrailingBytes {
+        /// The length the header describes.
+        expected: usize,
+        /// The length given.
+        found: usize,
+    },
+    /// Weight file: the CRC-32 over the contents does not match the stored one.
+    Checksum {
+        /// The CRC-32 stored in the file.
+        stored: u32,
+        /// The CRC-32 of the bytes before it.
+        computed: u32,
+    },
+    /// Weight file: a header field is out of its domain (unknown code,
+    /// inconsistent count); the string names it.
+    CorruptData(&'static str),
 }
 
 impl fmt::Display for Error {
@@ -70,6 +106,30 @@ impl fmt::Display for Error {
             }
             Error::InvalidParameters(what) => write!(f, "invalid model parameters: {what}"),
             Error::NotFinite(what) => write!(f, "non-finite {what}: training step refused"),
+            Error::BadMagic => write!(f, "not a tinyebm weight file (bad magic)"),
+            Error::UnsupportedVersion(v) => {
+                write!(f, "unsupported weight format version {v}")
+            }
+            Error::WrongModelKind { expected, found } => {
+                write!(
+                    f,
+                    "weight file holds model kind {found}, expected {expected}"
+                )
+            }
+            Error::Truncated { needed, found } => {
+                write!(f, "truncated: need at least {needed} bytes, found {found}")
+            }
+            Error::TrailingBytes { expected, found } => {
+                write!(
+                    f,
+                    "trailing bytes: the file is {expected} bytes, found {found}"
+                )
+            }
+            Error::Checksum { stored, computed } => write!(
+                f,
+                "checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
+            ),
+            Error::CorruptData(what) => write!(f, "corrupt weight file: {what}"),
         }
     }
 }

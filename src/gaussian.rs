@@ -273,3 +273,63 @@ impl<const D: usize> Trainable for Gaussian<D> {
         Ok(0.5 * (0..d).map(|i| r[i] * pr[i]).sum::<f32>())
     }
 }
+
+/// Hooks for the weight format ([`crate::weights`]), which streams parameters
+/// without a flat buffer (its size is not expressible from `D` on stable Rust).
+impl<const D: usize> Gaussian<D> {
+    /// Identity precision in dimension `d`, stored diagonal or full.
+    pub(crate) fn blank(d: usize, diagonal: bool) -> Result<Self, Error> {
+        let mut g = Self::standard(d)?;
+        g.diagonal = diagonal;
+        Ok(g)
+    }
+
+    /// Calls `f` on each parameter in the flat order.
+    pub(crate) fn visit_params(&self, mut f: impl FnMut(f32)) {
+        let d = self.d;
+        self.mean[..d].iter().for_each(|&v| f(v));
+        for i in 0..d {
+            let lo = if self.diagonal { i } else { 0 };
+            self.prec[i][lo..=i].iter().for_each(|&v| f(v));
+        }
+    }
+
+    /// Replaces θ with `num_params()` values from `theta`, with the checks
+    /// of [`Trainable::set_params`]; on error `self` is unchanged.
+    pub(crate) fn load_params(&mut self, theta: impl Iterator<Item = f32>) -> Result<(), Error> {
+        let d = self.d;
+        let mut theta = theta.take(self.num_params());
+        let mut mean = [0f32; D];
+        let mut prec = [[0f32; D]; D];
+        for m in &mut mean[..d] {
+            *m = theta
+                .next()
+                .ok_or(Error::InvalidParameters("too few values"))?;
+        }
+        for i in 0..d {
+            let lo = if self.diagonal { i } else { 0 };
+            for j in lo..=i {
+                let v = theta
+                    .next()
+                    .ok_or(Error::InvalidParameters("too few values"))?;
+                prec[i][j] = v;
+                prec[j][i] = v;
+            }
+        }
+        check_finite(&mean[..d], "Gaussian parameters")?;
+        if !prec[..d]
+            .iter()
+            .all(|row| row[..d].iter().all(|v| v.is_finite()))
+        {
+            return Err(Error::InvalidParameters("Gaussian parameters"));
+        }
+        if !self.is_positive_definite(&prec) {
+            return Err(Error::InvalidParameters(
+                "precision is not positive definite",
+            ));
+        }
+        self.mean = mean;
+        self.prec = prec;
+        Ok(())
+    }
+}

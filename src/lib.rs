@@ -42,6 +42,10 @@
 //!   stream of data points, with any [`NegativePhase`] sampler, as PCD, CD or
 //!   Jarzynski-weighted PCD ([`jarzynski`]: importance weights, log Z and
 //!   systematic resampling); refuses non-finite updates without changing θ.
+//! * [`weights`] — the portable weight format: [`Persist`] encodes any
+//!   trainable model into a versioned little-endian byte layout closed by a
+//!   [`crc32`], and decodes it with every field validated; [`peek`] reads the
+//!   kind and sizes first so a C caller can size its buffers.
 //!
 //! ## Errors
 //!
@@ -77,6 +81,7 @@
 
 pub mod activation;
 pub mod adapt;
+pub mod crc32;
 pub mod diagnostics;
 pub mod energy;
 pub mod error;
@@ -96,6 +101,7 @@ pub mod rng;
 pub mod sampler;
 pub mod tempering;
 pub mod walkers;
+pub mod weights;
 
 pub use activation::Activation;
 pub use adapt::DualAveraging;
@@ -115,3 +121,4 @@ pub use rng::Stream;
 pub use sampler::{Langevin, NegativePhase, Sampler};
 pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, Walkers};
+pub use weights::{Header, ModelConfig, ModelKind, Persist, peek};

@@ -19,6 +19,9 @@ pub struct Mixture<const K: usize, const D: usize> {
     logits: [f32; K],
     means: [[f32; D]; K],
     inv_var: [[f32; D]; K],
+    /// The standard deviations as given, so the weight format stores them
+    /// exactly (1/√(1/σ²) is not always σ in f32).
+    sigmas: [[f32; D]; K],
     /// −Σᵢ ln σₖᵢ − (d/2) ln 2π: the component's log normaliser.
     log_norm: [f32; K],
 }
@@ -60,6 +63,7 @@ impl<const K: usize, const D: usize> Mixture<K, D> {
             logits: [0.0; K],
             means: [[0.0; D]; K],
             inv_var: [[0.0; D]; K],
+            sigmas: [[0.0; D]; K],
             log_norm: [0.0; K],
         };
         for c in 0..k {
@@ -69,6 +73,7 @@ impl<const K: usize, const D: usize> Mixture<K, D> {
                 let s = sigmas[c * d + i];
                 m.means[c][i] = means[c * d + i];
                 m.inv_var[c][i] = 1.0 / (s * s);
+                m.sigmas[c][i] = s;
                 ln_sigma += math::ln(s);
             }
             m.log_norm[c] = -ln_sigma - 0.5 * d as f32 * LN_2PI;
@@ -93,7 +98,7 @@ impl<const K: usize, const D: usize> Mixture<K, D> {
 
     /// Standard deviation of component `c` along coordinate `i`.
     pub fn sigma(&self, c: usize, i: usize) -> f32 {
-        1.0 / math::sqrt(self.inv_var[c][i])
+        self.sigmas[c][i]
     }
 
     /// Per-component log-joint ℓₖ = log πₖ + log N(x; μₖ, σₖ²) and squared
@@ -211,5 +216,45 @@ impl<const K: usize, const D: usize> Trainable for Mixture<K, D> {
             }
         }
         Ok(u)
+    }
+}
+
+/// Hooks for the weight format ([`crate::weights`]).
+impl<const K: usize, const D: usize> Mixture<K, D> {
+    /// Logits (k), means and standard deviations (`k×d`, component-major).
+    /// The logits are kept as given, not renormalised, so that
+    /// [`Trainable::params`] returns them bit for bit.
+    pub(crate) fn with_logits(
+        logits: &[f32],
+        means: &[f32],
+        sigmas: &[f32],
+    ) -> Result<Self, Error> {
+        let ones = [1f32; K];
+        let mut m = Self::new(
+            ones.get(..logits.len()).ok_or(Error::CapacityExceeded {
+                requested: logits.len(),
+                capacity: K,
+            })?,
+            means,
+            sigmas,
+        )?;
+        check_finite(logits, "mixture parameters")?;
+        m.logits[..m.k].copy_from_slice(logits);
+        Ok(m)
+    }
+
+    /// Calls `f` on each parameter in the flat order of [`Trainable::params`].
+    pub(crate) fn visit_params(&self, mut f: impl FnMut(f32)) {
+        self.logits[..self.k].iter().for_each(|&v| f(v));
+        for row in &self.means[..self.k] {
+            row[..self.d].iter().for_each(|&v| f(v));
+        }
+    }
+
+    /// Calls `f` on every standard deviation, component-major.
+    pub(crate) fn visit_sigmas(&self, mut f: impl FnMut(f32)) {
+        for row in &self.sigmas[..self.k] {
+            row[..self.d].iter().for_each(|&s| f(s));
+        }
     }
 }

@@ -625,3 +625,40 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
         Ok(())
     }
 }
+
+/// Hooks for the weight format ([`crate::weights`]), which streams parameters
+/// without a flat buffer (`mlp_param_count(D, H)` cannot size an array here).
+impl<const D: usize, const H: usize> Mlp<D, H> {
+    /// Calls `f` on each parameter in the flat order of [`Trainable::params`].
+    pub(crate) fn visit_params(&self, mut f: impl FnMut(f32)) {
+        let (d, h) = (self.d, self.h);
+        self.w1[..h]
+            .iter()
+            .for_each(|row| row[..d].iter().for_each(|&v| f(v)));
+        self.b1[..h].iter().for_each(|&v| f(v));
+        self.w2[..h]
+            .iter()
+            .for_each(|row| row[..h].iter().for_each(|&v| f(v)));
+        self.b2[..h].iter().for_each(|&v| f(v));
+        self.w3[..h].iter().for_each(|&v| f(v));
+        f(self.b3);
+    }
+
+    /// Writes `num_params()` finite values from `theta` as θ, as
+    /// [`Trainable::set_params`] would. On error `self` is partly written:
+    /// the loader calls this on a fresh model it then drops (no second copy
+    /// of the weights on a microcontroller's stack).
+    pub(crate) fn load_params(&mut self, theta: impl Iterator<Item = f32>) -> Result<(), Error> {
+        let p = self.num_params();
+        let mut w = FlatWriter::new(self);
+        let mut n = 0;
+        for v in theta.take(p) {
+            if !v.is_finite() {
+                return Err(Error::InvalidParameters("MLP weights"));
+            }
+            w.set(n, v);
+            n += 1;
+        }
+        check_len(p, n)
+    }
+}

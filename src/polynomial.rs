@@ -220,6 +220,14 @@ impl<const D: usize, const M: usize> Trainable for Polynomial<D, M> {
     }
 }
 
+/// Hooks for the weight format ([`crate::weights`]).
+impl<const D: usize, const M: usize> Polynomial<D, M> {
+    /// The coefficients θ.
+    pub(crate) fn coefficients(&self) -> &[f32] {
+        &self.coef[..self.m]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
