@@ -17,8 +17,8 @@
 //! exactly with the rank (Mann–Whitney) statistic.
 
 use tinyebm::{
-    Activation, Adam, Energy, Mlp, Mode, Optimizer, Pcd, PcdConfig, Reinit, Sampler, Stream, Ula,
-    Walkers, mlp_param_count,
+    Activation, Adam, Energy, Mlp, Mode, Optimizer, Pcd, PcdConfig, Persist, Reinit, Sampler,
+    Stream, Ula, Walkers, mlp_param_count,
 };
 
 const D: usize = 4;
@@ -151,7 +151,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         trainer.rejected(),
         started.elapsed().as_secs_f64()
     );
-    // weights: saved once src/weights.rs lands
+    // What a device would store: the learned detector in the portable format.
+    let mut bytes = [0u8; 4096];
+    let len = model.encode(&mut bytes)?;
+    let restored = Mlp::<D, H>::decode(&bytes[..len])?;
+    println!(
+        "weights: {len} bytes (format v{}), restored model scores {}",
+        tinyebm::weights::VERSION,
+        if report(&restored, "restored from bytes                   ") == a {
+            "identically"
+        } else {
+            "DIFFERENTLY"
+        }
+    );
     if a < 0.9 {
         return Err(format!("AUROC {a:.3} below 0.9").into());
     }

@@ -14,8 +14,8 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use tinyebm::{
-    Activation, Adam, Energy, Metrics, Mlp, Mode, NegativePhase, Optimizer, Pcd, PcdConfig, Reinit,
-    Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
+    Activation, Adam, Energy, Metrics, Mlp, Mode, NegativePhase, Optimizer, Pcd, PcdConfig,
+    Persist, Reinit, Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
 };
 
 const N: usize = 256;
@@ -197,7 +197,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
-    // weights: saved once src/weights.rs lands
+    // The portable format: the same bytes load in Rust, through the C API and on the MCU.
+    std::fs::create_dir_all("target/weights")?;
+    let path = "target/weights/train_pcd.tebm";
+    model.save(path)?;
+    let reloaded = Mlp::<2, H>::load(path)?;
+    let same = reloaded == model;
+    println!(
+        "saved {} bytes of weights to {path}; reloaded {}",
+        model.encoded_len(),
+        if same { "bit-identical" } else { "DIFFERENT" }
+    );
+    if !same {
+        return Err("reloaded weights differ".into());
+    }
 
     draw(
         &model,
