@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Guest instruction counts of the Rust firmware on QEMU mps2-an386 (Cortex-M4F).
 # Usage: scripts/mcu-insn.sh [release|release-size] [cargo build args, e.g. --features micromath]
+# Prints one table of instructions per window (see firmware/src/main.rs), the
+# fingerprints of the reference sampling and training runs, and whether every
+# firmware check passed (exit status 1 if not).
 # Needs qemu-system-arm and gcc (to build the counting plugin).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,8 +31,8 @@ for l in open(sys.argv[2]):
     m = re.match(r"insns mark(\d+)-mark(\d+) (\d+)", l)
     if m:
         deltas[int(m.group(1))] = int(m.group(3))
-print(f"{'window':<16} {'reps':>6} {'instructions/rep':>18}")
+print(f"{'window':<22} {'reps':>6} {'instructions/rep':>18}")
 for k, (name, reps) in enumerate(names):
-    print(f"{name:<16} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
+    print(f"{name:<22} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
 PY
-grep -E "^fingerprint|passed" "$out"
+grep -E "^fingerprint|^training|^trainer|passed" "$out"
