@@ -144,6 +144,7 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
 
     /// As [`Diagnostics::record`], from raw positions `x[dim][walker]` of
     /// `n` walkers in dimension `d` (any chains, not only this crate's).
+    #[inline(never)]
     pub fn record_soa(&mut self, x: &Soa<N, D>, n: usize, d: usize, step: Option<&StepSummary>) {
         let (n, d) = (n.min(N), d.min(D));
         if n == 0 || d == 0 {

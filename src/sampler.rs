@@ -237,3 +237,95 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<
         })
     }
 }
+
+/// Walkers stepped by kernel `K` at inverse temperature β, and nothing
+/// else: the smallest [`NegativePhase`] for a trainer. Unlike [`Sampler`]
+/// it has no step-size adaptation and no [`Diagnostics`], so neither their
+/// memory nor their code (the diagnostics' f64 accumulators are soft-float
+/// on a Cortex-M4F: about 15 KB of flash at opt-level 2, even when
+/// recording is switched off). Steps are bit for bit those of a [`Sampler`]
+/// with the same kernel, β and walkers.
+#[derive(Clone, Debug)]
+pub struct Ensemble<K, const N: usize, const D: usize> {
+    walkers: Walkers<N, D>,
+    kernel: K,
+    beta: f32,
+}
+
+impl<K: Kernel, const N: usize, const D: usize> Ensemble<K, N, D> {
+    /// β = 1.
+    pub fn new(kernel: K, walkers: Walkers<N, D>) -> Self {
+        Ensemble {
+            walkers,
+            kernel,
+            beta: 1.0,
+        }
+    }
+
+    /// Sets the inverse temperature β (> 0).
+    pub fn set_beta(&mut self, beta: f32) -> Result<(), Error> {
+        check_beta(beta)?;
+        self.beta = beta;
+        Ok(())
+    }
+
+    /// Inverse temperature β.
+    pub fn beta(&self) -> f32 {
+        self.beta
+    }
+
+    /// One step of every walker; on error nothing changes.
+    pub fn step<E: Energy>(&mut self, energy: &E) -> Result<StepSummary, Error> {
+        self.kernel.step(energy, self.beta, &mut self.walkers)
+    }
+
+    /// The walkers.
+    pub fn walkers(&self) -> &Walkers<N, D> {
+        &self.walkers
+    }
+
+    /// The walkers, mutably.
+    pub fn walkers_mut(&mut self) -> &mut Walkers<N, D> {
+        &mut self.walkers
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+
+    /// The kernel, mutably.
+    pub fn kernel_mut(&mut self) -> &mut K {
+        &mut self.kernel
+    }
+}
+
+impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Ensemble<K, N, D> {
+    fn samples(&self) -> &Walkers<N, D> {
+        &self.walkers
+    }
+
+    fn samples_mut(&mut self) -> &mut Walkers<N, D> {
+        &mut self.walkers
+    }
+
+    fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error> {
+        let mut total = StepSummary::default();
+        for k in 0..steps {
+            let s = self.step(energy)?;
+            merge_summary(&mut total, &s, k);
+        }
+        Ok(total)
+    }
+
+    fn invalidate(&mut self) {
+        self.walkers.invalidate();
+    }
+
+    fn langevin(&self) -> Option<Langevin> {
+        self.kernel.unadjusted_langevin().then(|| Langevin {
+            h: self.kernel.step_size(),
+            beta: self.beta,
+        })
+    }
+}

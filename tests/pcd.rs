@@ -1019,3 +1019,49 @@ fn jarzynski_log_z_tracks_exact_value() {
         "θ did not move enough"
     );
 }
+
+/// The lean negative phase trains bit for bit like a `Sampler` with the same
+/// kernel (PCD with MALA, Jarzynski with ULA).
+#[test]
+fn ensemble_trains_like_sampler() {
+    use tinyebm::Ensemble;
+    const P2: usize = mlp_param_count(2, 8);
+    fn train<S: NegativePhase<16, 2>>(
+        make: impl Fn(Walkers<16, 2>) -> S,
+        mode: Mode,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut net = Mlp::<2, 8>::init(2, 8, Activation::Tanh, 0.5, 1).unwrap();
+        let w = Walkers::<16, 2>::gaussian(&net, 16, 3, &[0.0, 0.0], 1.0).unwrap();
+        let cfg = PcdConfig {
+            batch_size: 8,
+            steps: 3,
+            ..PcdConfig::new(mode)
+        };
+        let opt = Adam::<P2>::new(net.num_params(), 1e-2).unwrap();
+        let mut t = Pcd::<_, _, 16, 2, P2>::new(&net, make(w), opt, cfg).unwrap();
+        let mut s = Stream::new(9, 0);
+        for _ in 0..80 {
+            let (a, b) = s.normal_pair();
+            t.push(&mut net, &[1.0 + 0.3 * a, -0.5 + 0.3 * b]).unwrap();
+        }
+        let mut theta = vec![0f32; net.num_params()];
+        net.params(&mut theta).unwrap();
+        let mut pos = vec![0f32; 32];
+        t.sampler().samples().positions(&mut pos).unwrap();
+        (theta, pos)
+    }
+    let mala = Mala::new(0.05).unwrap();
+    let ula = Ula::new(0.02).unwrap();
+    let jar = Mode::Jarzynski { ess_threshold: 0.5 };
+    let bits = |(a, b): (Vec<f32>, Vec<f32>)| -> Vec<u32> {
+        a.iter().chain(&b).map(|v| v.to_bits()).collect()
+    };
+    assert_eq!(
+        bits(train(|w| Sampler::new(mala, w), Mode::Pcd)),
+        bits(train(|w| Ensemble::new(mala, w), Mode::Pcd))
+    );
+    assert_eq!(
+        bits(train(|w| Sampler::new(ula, w), jar)),
+        bits(train(|w| Ensemble::new(ula, w), jar))
+    );
+}

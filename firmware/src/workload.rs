@@ -3,7 +3,7 @@
 //! x86_64 and on a Cortex-M4F).
 
 use tinyebm::{
-    Activation, Adam, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler, Stream, Trainable, Ula,
+    Activation, Adam, Ensemble, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Stream, Trainable, Ula,
     Walkers, mlp_param_count,
 };
 
@@ -14,7 +14,7 @@ pub const P: usize = mlp_param_count(2, 16);
 /// Walkers of the trainer's negative phase.
 pub const WALKERS: usize = 16;
 /// The reference trainer: 16 ULA walkers, Adam, batches of 16 data points.
-pub type Trainer = Pcd<Sampler<Ula, WALKERS, 2>, Adam<P>, WALKERS, 2, P>;
+pub type Trainer = Pcd<Ensemble<Ula, WALKERS, 2>, Adam<P>, WALKERS, 2, P>;
 /// ULA steps K per update.
 pub const STEPS_PER_UPDATE: usize = 10;
 
@@ -78,13 +78,13 @@ pub fn reference_run() -> (u64, usize) {
 
 /// The trainer of the MCU figures for `net`: 16 walkers from N(0, I)
 /// (seed 7), ULA h = 0.02, K = 10 steps per update, Adam (lr 5e-3, gradient
-/// norm clipped at 10), PCD mode, batches of 16. The sampler records no
-/// diagnostics (their f64 accumulators are soft-float on a Cortex-M4F: with
-/// them, an update costs 45 % more).
+/// norm clipped at 10), PCD mode, batches of 16. The negative phase is an
+/// `Ensemble` (walkers and kernel only): a `Sampler` would also record
+/// diagnostics, whose f64 accumulators are soft-float on a Cortex-M4F (an
+/// update then costs 45 % more, unless recording is switched off).
 pub fn trainer(net: &Net) -> Option<Trainer> {
     let walkers = Walkers::<WALKERS, 2>::gaussian(net, WALKERS, 7, &[0.0, 0.0], 1.0).ok()?;
-    let mut sampler = Sampler::new(Ula::new(0.02).ok()?, walkers);
-    sampler.set_recording(false);
+    let sampler = Ensemble::new(Ula::new(0.02).ok()?, walkers);
     let adam = Adam::<P>::new(net.num_params(), 5e-3)
         .ok()?
         .with_clip_norm(10.0)

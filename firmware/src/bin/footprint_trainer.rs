@@ -1,5 +1,7 @@
 //! Footprint of a MALA sampler with a PCD trainer: the 2→16→16→1 MLP energy,
-//! 16 MALA walkers as the negative phase, Adam, batches of 16 points from a
+//! 16 MALA walkers as the negative phase (an `Ensemble`: walkers and kernel,
+//! no diagnostics; with the `sampler-phase` feature a `Sampler` with
+//! recording off, for comparison), Adam, batches of 16 points from a
 //! data stream, K = 10 steps per update, all in static memory; 50 updates
 //! and a checksum out. Compare with `footprint_sampler` and
 //! `footprint_baseline` (scripts/mcu-footprint.sh).
@@ -12,18 +14,24 @@ mod stack;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
 use tinyebm::{
-    Activation, Adam, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler, Stream, Walkers, mlp_param_count,
+    Activation, Adam, Mala, Mlp, Mode, Pcd, PcdConfig, Stream, Walkers, mlp_param_count,
 };
 
 type Net = Mlp<2, 16>;
 const P: usize = mlp_param_count(2, 16);
-type Trainer = Pcd<Sampler<Mala, 16, 2>, Adam<P>, 16, 2, P>;
+#[cfg(not(feature = "sampler-phase"))]
+type Phase = tinyebm::Ensemble<Mala, 16, 2>;
+#[cfg(feature = "sampler-phase")]
+type Phase = tinyebm::Sampler<Mala, 16, 2>;
+type Trainer = Pcd<Phase, Adam<P>, 16, 2, P>;
 
 /// Energy, trainer and data stream, built by value (once, at start-up).
 fn build() -> Option<(Net, Trainer, Stream)> {
     let net = Net::init(2, 16, Activation::Tanh, 0.5, 2024).ok()?;
     let walkers = Walkers::<16, 2>::gaussian(&net, 16, 7, &[0.0, 0.0], 1.0).ok()?;
-    let mut sampler = Sampler::new(Mala::new(0.05).ok()?, walkers);
+    #[allow(unused_mut)] // only the Sampler needs it
+    let mut sampler = Phase::new(Mala::new(0.05).ok()?, walkers);
+    #[cfg(feature = "sampler-phase")]
     sampler.set_recording(false);
     let adam = Adam::<P>::new(P, 5e-3).ok()?;
     let cfg = PcdConfig {
