@@ -242,7 +242,7 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<
 /// else: the smallest [`NegativePhase`] for a trainer. Unlike [`Sampler`]
 /// it has no step-size adaptation and no [`Diagnostics`], so neither their
 /// memory nor their code (the diagnostics' f64 accumulators are soft-float
-/// on a Cortex-M4F: about 15 KB of flash at opt-level 2, even when
+/// on a Cortex-M4F: about 18 KB of flash at opt-level 2, even when
 /// recording is switched off). Steps are bit for bit those of a [`Sampler`]
 /// with the same kernel, β and walkers.
 #[derive(Clone, Debug)]
