@@ -608,9 +608,8 @@ enum TebmStatus tebm_sampler_config_default(struct TebmSamplerConfig *cfg);
  `energy`, as `cfg` says. The initial positions must have finite
  energies and gradients.
 
- The object is built in place: re-initialising an existing sampler needs
- about 2 KB of stack on a Cortex-M4F; the first init of fresh memory
- assembles a blank sampler there and needs about 42 KB. On failure:
+ The object is built in place, on fresh memory as on an existing sampler:
+ about 2 KB of stack on a Cortex-M4F. On failure:
  if `mem` held a sampler, its state is unchanged (only scratch space may
  differ, as after a failed step); otherwise `mem` still holds no sampler
  (it may have been written to when the failure came from evaluating the

@@ -3,6 +3,10 @@
 # and RAM (.data + .bss + peak stack, measured by stack painting under QEMU),
 # for the speed profile (opt-level 2) and the size profile (opt-level "s").
 # Each figure is (image with tinyebm) − (the same image without it).
+# Images: footprint_sampler (MLP 2→16→16→1, 16 MALA walkers) and
+# footprint_trainer (the same sampler as the negative phase of a PCD trainer
+# with Adam). The trainer's peak stack is that of training; it also prints the
+# stack its one-off construction by value needs ("construct").
 # Usage: scripts/mcu-footprint.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +22,7 @@ for profile in release release-size; do
     dir=target/thumbv7em-none-eabihf/$profile
     read -r f0 r0 < <(sizes "$dir/footprint_baseline")
     s0=$(run "$dir/footprint_baseline" | awk '/stack/{print $NF}')
-    for image in sampler; do
+    for image in sampler trainer; do
         read -r f r < <(sizes "$dir/footprint_$image")
         out=$(run "$dir/footprint_$image") || { echo "$out"; exit 1; }
         s=$(echo "$out" | awk '/stack/{print $NF}')

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Guest instruction counts of the Rust firmware on QEMU mps2-an386 (Cortex-M4F).
+# Guest instruction counts of the Rust firmware on QEMU mps2-an386 (Cortex-M4F),
+# or with MCU_TARGET=thumbv6m-none-eabi of its Cortex-M0 build on mps2-an385.
 # Usage: scripts/mcu-insn.sh [release|release-size] [cargo build args, e.g. --features micromath]
+# Prints one table of instructions per window (see firmware/src/main.rs), the
+# fingerprints of the reference sampling and training runs, and whether every
+# firmware check passed (exit status 1 if not).
 # Needs qemu-system-arm and gcc (to build the counting plugin).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,12 +15,16 @@ plugin_src="${QEMU_INSN_SRC:-$root/tools/qemu-insn/insn.c}"
     gcc -shared -fPIC -O2 -o "$plugin_dir/libinsn.so" "$plugin_src"
 profile=release
 case "${1:-}" in release|release-size) profile=$1; shift ;; esac
+# MCU_TARGET=thumbv6m-none-eabi: Cortex-M0 code (soft-float) on mps2-an385.
+target=${MCU_TARGET:-thumbv7em-none-eabihf}
+machine=mps2-an386
+[ "$target" = thumbv6m-none-eabi ] && machine=mps2-an385
 cd "$root/firmware"
-cargo build -q --profile "$profile" --bin tinyebm-firmware "$@"
-elf=target/thumbv7em-none-eabihf/$profile/tinyebm-firmware
+cargo build -q --profile "$profile" --target "$target" --bin tinyebm-firmware "$@"
+elf=target/$target/$profile/tinyebm-firmware
 mark=$(readelf -sW "$elf" | awk '$8=="bench_mark"{print "0x"$2}')
 out=$(mktemp); log=$(mktemp)
-timeout 300 qemu-system-arm -M mps2-an386 -nographic -semihosting-config enable=on,target=native \
+timeout 300 qemu-system-arm -M "$machine" -nographic -semihosting-config enable=on,target=native \
     -icount shift=0 -plugin "$plugin_dir/libinsn.so,mark=$mark" -d plugin -D "$log" \
     -kernel "$elf" </dev/null >"$out" || { cat "$out"; echo "firmware failed" >&2; exit 1; }
 # Windows are mark pairs (2k, 2k+1); the firmware names them in order.
@@ -28,8 +36,8 @@ for l in open(sys.argv[2]):
     m = re.match(r"insns mark(\d+)-mark(\d+) (\d+)", l)
     if m:
         deltas[int(m.group(1))] = int(m.group(3))
-print(f"{'window':<16} {'reps':>6} {'instructions/rep':>18}")
+print(f"{'window':<22} {'reps':>6} {'instructions/rep':>18}")
 for k, (name, reps) in enumerate(names):
-    print(f"{name:<16} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
+    print(f"{name:<22} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
 PY
-grep -E "^fingerprint|passed" "$out"
+grep -E "^fingerprint|^training|^trainer|passed" "$out"

@@ -27,6 +27,18 @@ impl Activation {
             _ => None,
         }
     }
+
+    /// (σ(a), σ'(a)) for one unit, computed exactly as the MLP's hidden
+    /// layers do (including the `micromath` choice): for custom energies
+    /// and for timing the activation share of an evaluation.
+    #[inline]
+    pub fn value_slope(self, a: f32) -> (f32, f32) {
+        match self {
+            Activation::Tanh => TanhAct::f_df(a),
+            Activation::Silu => SiluAct::f_df(a),
+            Activation::Softplus => SoftplusAct::f_df(a),
+        }
+    }
 }
 
 /// An activation as a type, so the MLP's loops are monomorphised per

@@ -59,6 +59,24 @@ impl DualAveraging {
         })
     }
 
+    /// A placeholder for a sampler that is not adapting (all zero, the
+    /// value all-zero bytes hold); never updated.
+    pub(crate) const fn idle() -> Self {
+        DualAveraging {
+            target: 0.0,
+            mu: 0.0,
+            gamma: 0.0,
+            t0: 0.0,
+            kappa: 0.0,
+            t: 0,
+            h_bar: 0.0,
+            log_h: 0.0,
+            log_h_avg: 0.0,
+            log_min: 0.0,
+            log_max: 0.0,
+        }
+    }
+
     /// Restricts the step size to `[min, max]` (0 < min ≤ max).
     pub fn with_bounds(mut self, min: f32, max: f32) -> Result<Self, Error> {
         check_positive(min, "minimum step size must be > 0")?;

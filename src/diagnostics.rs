@@ -53,6 +53,10 @@ impl Moments {
 }
 
 /// Diagnostics of an ensemble of `n ≤ N` walkers in dimension `d ≤ D`.
+///
+/// Every field is an integer, a float or an array of these, so all-zero
+/// bytes are a valid value; [`Diagnostics::reset`] makes any value equal to
+/// [`Diagnostics::new`] in place.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostics<const N: usize, const D: usize> {
     n: usize,
@@ -106,9 +110,30 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         }
     }
 
-    /// Forgets everything (e.g. after warm-up).
+    /// Forgets everything (e.g. after warm-up): the value becomes equal to
+    /// [`Diagnostics::new`], written in place without a temporary (these
+    /// accumulators are large: 32·N·D + 544·D bytes and more).
     pub fn reset(&mut self) {
-        *self = Self::new();
+        self.n = 0;
+        self.d = 0;
+        self.draws = 0;
+        self.proposed = 0;
+        self.accepted = 0;
+        self.pooled.fill(Moments::default());
+        for row in self.first.iter_mut().chain(self.second.iter_mut()) {
+            row.fill(Moments::default());
+        }
+        self.first_len = 0;
+        self.second_len = 0;
+        self.rhat.fill(f64::NAN);
+        self.rhat_draws = 0;
+        for row in self.batches.iter_mut() {
+            row.fill(0.0);
+        }
+        self.full_batches = 0;
+        self.batch_size = 1;
+        self.batch_fill = 0;
+        self.batch_sum.fill(0.0);
     }
 
     /// Records the ensemble's current positions as one draw per walker, and
@@ -119,6 +144,7 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
 
     /// As [`Diagnostics::record`], from raw positions `x[dim][walker]` of
     /// `n` walkers in dimension `d` (any chains, not only this crate's).
+    #[inline(never)]
     pub fn record_soa(&mut self, x: &Soa<N, D>, n: usize, d: usize, step: Option<&StepSummary>) {
         let (n, d) = (n.min(N), d.min(D));
         if n == 0 || d == 0 {

@@ -116,6 +116,18 @@ impl<const N: usize, const D: usize> Weights<N, D> {
         }
     }
 
+    /// Makes this equal to [`Weights::new`] in place (no temporary).
+    pub(crate) fn clear(&mut self) {
+        self.reset();
+        self.resamplings = 0;
+        for row in self.x_prev.iter_mut().chain(self.g_prev.iter_mut()) {
+            row.fill(0.0);
+        }
+        self.u_prev.fill(0.0);
+        self.back_old.fill(0.0);
+        self.last = Langevin { h: 0.0, beta: 1.0 };
+    }
+
     /// Forgets the weights and the log Z reference (walkers freshly drawn
     /// from ρθ).
     pub(crate) fn reset(&mut self) {

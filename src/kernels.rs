@@ -121,7 +121,13 @@ impl Kernel for Rwmh {
 }
 
 /// Which kernel, chosen at run time (e.g. through the C API).
+///
+/// `repr(u8)` fixes the layout (tag byte, then the variant's fields), so
+/// all-zero bytes are a valid value (`Ula` with h = 0, unusable until set):
+/// storage of a [`crate::Sampler`] can be zeroed and then
+/// [`crate::Sampler::reinit`]ialised in place.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u8)]
 pub enum AnyKernel {
     /// Unadjusted Langevin.
     Ula(Ula),

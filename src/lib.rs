@@ -32,7 +32,8 @@
 //!   diagonal mass) on the same machinery.
 //! * [`adapt`] — dual-averaging step-size adaptation; [`diagnostics`] —
 //!   acceptance, Welford moments, batch-means ESS and split-R̂ in fixed memory.
-//! * [`sampler`] — [`Sampler`]: walkers + kernel + adaptation + diagnostics.
+//! * [`sampler`] — [`Sampler`]: walkers + kernel + adaptation + diagnostics;
+//!   [`Ensemble`]: walkers + kernel only, the leanest negative phase.
 //! * [`tempering`] — [`ReplicaExchange`]: replicas of the walkers on a ladder
 //!   of inverse temperatures, any kernel inside, exact neighbour swaps; for
 //!   multimodal targets. Both it and [`Sampler`] implement [`NegativePhase`].
@@ -118,7 +119,7 @@ pub use optim::{Adam, AnyOptimizer, Optimizer, Sgd};
 pub use pcd::{Config as PcdConfig, Metrics, Mode, Pcd, Reinit};
 pub use polynomial::{Polynomial, num_monomials};
 pub use rng::Stream;
-pub use sampler::{Langevin, NegativePhase, Sampler};
+pub use sampler::{Ensemble, Langevin, NegativePhase, Sampler};
 pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, Walkers};
 pub use weights::{Header, ModelConfig, ModelKind, Persist, peek};

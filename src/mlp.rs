@@ -99,6 +99,15 @@ fn activate_with<A: Act, const L: usize>(a: &[[f32; L]], z: &mut [[f32; L]], ds:
     }
 }
 
+/// [`activate_with`] out of line: one copy per activation and lane count,
+/// shared by both hidden layers (inlined, the loops were compiled six times
+/// per lane count: 5.5 KB more flash on a Cortex-M4F for ~10 instructions
+/// saved per evaluation).
+#[inline(never)]
+fn activate_layer<A: Act, const L: usize>(a: &[[f32; L]], z: &mut [[f32; L]], ds: &mut [[f32; L]]) {
+    activate_with::<A, L>(a, z, ds)
+}
+
 /// Dispatches on the activation once per layer: the rest of the pass is
 /// compiled once, not once per activation (flash matters on a Cortex-M).
 #[inline(always)]
@@ -109,9 +118,9 @@ fn activate<const L: usize>(
     ds: &mut [[f32; L]],
 ) {
     match act {
-        Activation::Tanh => activate_with::<TanhAct, L>(a, z, ds),
-        Activation::Silu => activate_with::<SiluAct, L>(a, z, ds),
-        Activation::Softplus => activate_with::<SoftplusAct, L>(a, z, ds),
+        Activation::Tanh => activate_layer::<TanhAct, L>(a, z, ds),
+        Activation::Silu => activate_layer::<SiluAct, L>(a, z, ds),
+        Activation::Softplus => activate_layer::<SoftplusAct, L>(a, z, ds),
     }
 }
 

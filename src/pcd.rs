@@ -348,6 +348,50 @@ where
         Ok(t)
     }
 
+    /// Makes this trainer equal to `Pcd::new(energy, sampler, optimizer,
+    /// config)` built from its *current* sampler and optimiser, in place:
+    /// no trainer-sized temporary, for trainers kept in static or
+    /// caller-provided memory on small stacks. Re-initialise those two first
+    /// if wanted, e.g. [`crate::Sampler::reinit`] and an `init_*` of its
+    /// walkers through [`Pcd::sampler_mut`], and [`Optimizer::reset`] through
+    /// [`Pcd::optimizer_mut`]. Batch, recent data, weights, stream, counters
+    /// and metrics start afresh. Checked as [`Pcd::new`] checks; on error
+    /// nothing changes.
+    pub fn reinit<E: Trainable>(&mut self, energy: &E, config: Config) -> Result<(), Error> {
+        config.validate()?;
+        let (p, d) = (energy.num_params(), energy.dim());
+        check_size(p, P)?;
+        check_size(d, D)?;
+        check_dim(p, self.opt.len())?;
+        let walkers = self.sampler.samples();
+        if walkers.is_empty() {
+            return Err(Error::Empty);
+        }
+        check_dim(d, walkers.dim())?;
+        if matches!(config.mode, Mode::Jarzynski { .. }) && self.sampler.langevin().is_none() {
+            return Err(Error::InvalidConfig(
+                "Jarzynski mode needs a sampler whose step is one ULA move",
+            ));
+        }
+        self.cfg = config;
+        (self.p, self.d) = (p, d);
+        self.clear_batch();
+        for row in self.recent.points.iter_mut() {
+            row.fill(0.0);
+        }
+        self.recent.next = 0;
+        self.recent.len = 0;
+        self.jar.clear();
+        self.rng = Stream::new(config.seed, u64::MAX - 1);
+        self.updates = 0;
+        self.rejected = 0;
+        self.last = Metrics::NONE;
+        self.theta.fill(0.0);
+        self.theta_next.fill(0.0);
+        self.grad.fill(0.0);
+        Ok(())
+    }
+
     /// Bytes taken by a trainer of this type (sampler, optimiser and buffers
     /// included; the energy is separate): everything is inline, no heap.
     pub const fn footprint() -> usize {
@@ -526,7 +570,7 @@ where
             .preview(&self.theta[..p], &self.grad[..p], &mut self.theta_next[..p])?;
 
         if self.cfg.mode != Mode::Cd {
-            self.reinit(energy);
+            self.reinit_walkers(energy);
             acceptance = match lv {
                 Some(_) => self.weighted_moves(energy, k)?,
                 None => self.sampler.advance(energy, k)?.mean_accept_prob,
@@ -590,7 +634,7 @@ where
 
     /// PCD: each walker restarts with probability `prob`, decided and drawn
     /// from its own stream. A target where U is not finite is skipped.
-    fn reinit<E: Trainable>(&mut self, energy: &E) {
+    fn reinit_walkers<E: Trainable>(&mut self, energy: &E) {
         let prob = match self.cfg.reinit {
             Reinit::Never => return,
             Reinit::Data { prob } | Reinit::Gaussian { prob, .. } => prob,
@@ -687,7 +731,7 @@ where
     /// Drops the data collected since the last update (e.g. after changing
     /// θ by hand).
     pub fn clear_batch(&mut self) {
-        self.batch.grad = [0.0; P];
+        self.batch.grad.fill(0.0);
         self.batch.u_sum = 0.0;
         self.batch.count = 0;
     }

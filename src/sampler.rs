@@ -58,12 +58,21 @@ pub(crate) fn merge_summary(acc: &mut StepSummary, s: &StepSummary, k: usize) {
 }
 
 /// Walkers stepped by kernel `K` at inverse temperature β.
+///
+/// Layout note for code that places samplers in raw memory (the C API):
+/// besides the kernel `K`, every field is an integer, a float, a bool, a
+/// random stream, or an array or plain struct of these (no references, no
+/// enums), so all-zero bytes are a valid — empty, not yet usable — value
+/// whenever they are one for `K`. Such storage is made ready in place with
+/// [`Sampler::reinit`], without a sampler-sized temporary.
 #[derive(Clone, Debug)]
 pub struct Sampler<K, const N: usize, const D: usize> {
     walkers: Walkers<N, D>,
     kernel: K,
     beta: f32,
-    adapt: Option<DualAveraging>,
+    /// Dual-averaging state; meaningful only while `adapting`.
+    adapt: DualAveraging,
+    adapting: bool,
     diag: Diagnostics<N, D>,
     record: bool,
 }
@@ -75,10 +84,27 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
             walkers,
             kernel,
             beta: 1.0,
-            adapt: None,
+            adapt: DualAveraging::idle(),
+            adapting: false,
             diag: Diagnostics::new(),
             record: true,
         }
+    }
+
+    /// Makes this sampler equal to `Sampler::new(kernel, Walkers::empty())`
+    /// in place: β = 1, no adaptation, diagnostics recorded every step and
+    /// empty, no walkers (fill them with an `init_*` method of
+    /// [`Sampler::walkers_mut`]). Needs no sampler-sized temporary, so it
+    /// suits objects kept in static or caller-provided memory on small
+    /// stacks (any previous value, including all-zero bytes, is fine).
+    pub fn reinit(&mut self, kernel: K) {
+        self.walkers.reset();
+        self.kernel = kernel;
+        self.beta = 1.0;
+        self.adapt = DualAveraging::idle();
+        self.adapting = false;
+        self.diag.reset();
+        self.record = true;
     }
 
     /// Sets the inverse temperature β (> 0).
@@ -96,26 +122,29 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// Starts adapting the step size toward acceptance `target` by dual
     /// averaging, from the kernel's current step size.
     pub fn start_adaptation(&mut self, target: f32) -> Result<(), Error> {
-        self.adapt = Some(DualAveraging::new(self.kernel.step_size(), target)?);
+        self.adapt = DualAveraging::new(self.kernel.step_size(), target)?;
+        self.adapting = true;
         Ok(())
     }
 
     /// Starts adaptation with a configured [`DualAveraging`].
     pub fn start_adaptation_with(&mut self, da: DualAveraging) {
-        self.adapt = Some(da);
+        self.adapt = da;
+        self.adapting = true;
     }
 
     /// Stops adapting and freezes the step size at the averaged iterate.
     pub fn freeze_step_size(&mut self) -> Result<(), Error> {
-        if let Some(da) = self.adapt.take() {
-            self.kernel.set_step_size(da.averaged())?;
+        if self.adapting {
+            self.adapting = false;
+            self.kernel.set_step_size(self.adapt.averaged())?;
         }
         Ok(())
     }
 
     /// True while the step size is being adapted.
     pub fn is_adapting(&self) -> bool {
-        self.adapt.is_some()
+        self.adapting
     }
 
     /// Whether every step is recorded in the diagnostics (default true).
@@ -127,8 +156,8 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// adaptation and diagnostics).
     pub fn step<E: Energy>(&mut self, energy: &E) -> Result<StepSummary, Error> {
         let s = self.kernel.step(energy, self.beta, &mut self.walkers)?;
-        if let Some(da) = self.adapt.as_mut() {
-            let h = da.update(s.mean_accept_prob);
+        if self.adapting {
+            let h = self.adapt.update(s.mean_accept_prob);
             // h is finite and positive by construction of the update.
             self.kernel.set_step_size(h)?;
         }
@@ -201,6 +230,98 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<
 
     /// The step size in force for the next step (adaptation, if running,
     /// changes it only after a step).
+    fn langevin(&self) -> Option<Langevin> {
+        self.kernel.unadjusted_langevin().then(|| Langevin {
+            h: self.kernel.step_size(),
+            beta: self.beta,
+        })
+    }
+}
+
+/// Walkers stepped by kernel `K` at inverse temperature β, and nothing
+/// else: the smallest [`NegativePhase`] for a trainer. Unlike [`Sampler`]
+/// it has no step-size adaptation and no [`Diagnostics`], so neither their
+/// memory nor their code (the diagnostics' f64 accumulators are soft-float
+/// on a Cortex-M4F: about 18 KB of flash at opt-level 2, even when
+/// recording is switched off). Steps are bit for bit those of a [`Sampler`]
+/// with the same kernel, β and walkers.
+#[derive(Clone, Debug)]
+pub struct Ensemble<K, const N: usize, const D: usize> {
+    walkers: Walkers<N, D>,
+    kernel: K,
+    beta: f32,
+}
+
+impl<K: Kernel, const N: usize, const D: usize> Ensemble<K, N, D> {
+    /// β = 1.
+    pub fn new(kernel: K, walkers: Walkers<N, D>) -> Self {
+        Ensemble {
+            walkers,
+            kernel,
+            beta: 1.0,
+        }
+    }
+
+    /// Sets the inverse temperature β (> 0).
+    pub fn set_beta(&mut self, beta: f32) -> Result<(), Error> {
+        check_beta(beta)?;
+        self.beta = beta;
+        Ok(())
+    }
+
+    /// Inverse temperature β.
+    pub fn beta(&self) -> f32 {
+        self.beta
+    }
+
+    /// One step of every walker; on error nothing changes.
+    pub fn step<E: Energy>(&mut self, energy: &E) -> Result<StepSummary, Error> {
+        self.kernel.step(energy, self.beta, &mut self.walkers)
+    }
+
+    /// The walkers.
+    pub fn walkers(&self) -> &Walkers<N, D> {
+        &self.walkers
+    }
+
+    /// The walkers, mutably.
+    pub fn walkers_mut(&mut self) -> &mut Walkers<N, D> {
+        &mut self.walkers
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+
+    /// The kernel, mutably.
+    pub fn kernel_mut(&mut self) -> &mut K {
+        &mut self.kernel
+    }
+}
+
+impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Ensemble<K, N, D> {
+    fn samples(&self) -> &Walkers<N, D> {
+        &self.walkers
+    }
+
+    fn samples_mut(&mut self) -> &mut Walkers<N, D> {
+        &mut self.walkers
+    }
+
+    fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error> {
+        let mut total = StepSummary::default();
+        for k in 0..steps {
+            let s = self.step(energy)?;
+            merge_summary(&mut total, &s, k);
+        }
+        Ok(total)
+    }
+
+    fn invalidate(&mut self) {
+        self.walkers.invalidate();
+    }
+
     fn langevin(&self) -> Option<Langevin> {
         self.kernel.unadjusted_langevin().then(|| Langevin {
             h: self.kernel.step_size(),

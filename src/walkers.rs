@@ -58,6 +58,11 @@ pub struct Scratch<const N: usize, const D: usize> {
 }
 
 /// An ensemble of `n ≤ N` walkers in dimension `d ≤ D`.
+///
+/// Every field is an integer, a float, a bool, a random stream or an array
+/// or plain struct of these (no references, no enums), so all-zero bytes
+/// are a valid value; [`Walkers::reset`] makes any value, including that
+/// one, equal to [`Walkers::empty`] in place.
 #[derive(Clone, Debug)]
 pub struct Walkers<const N: usize, const D: usize> {
     pub(crate) c: Chains<N, D>,
@@ -93,6 +98,34 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
                 log_q: [0.0; N],
                 rng: core::array::from_fn(|w| Stream::new(0, w as u64)),
             },
+        }
+    }
+
+    /// Makes this ensemble equal to [`Walkers::empty`] in place, without a
+    /// walkers-sized temporary (for objects in static or caller-provided
+    /// memory on small stacks). Any previous value is fine, including
+    /// all-zero bytes.
+    pub fn reset(&mut self) {
+        let Walkers { c, s } = self;
+        c.n = 0;
+        c.d = 0;
+        for row in c.x.iter_mut().chain(c.g.iter_mut()) {
+            row.fill(0.0);
+        }
+        c.u.fill(0.0);
+        c.u_fresh = false;
+        c.g_fresh = false;
+        c.info.fill(StepInfo::default());
+        c.steps = 0;
+        for row in s.y.iter_mut().chain(s.ev.grad.iter_mut()) {
+            row.fill(0.0);
+        }
+        s.ev.u.fill(0.0);
+        s.ev.code.fill(0);
+        s.log_q.fill(0.0);
+        for w in 0..N {
+            c.rng[w] = Stream::new(0, w as u64);
+            s.rng[w] = c.rng[w].clone();
         }
     }
 

@@ -1019,3 +1019,121 @@ fn jarzynski_log_z_tracks_exact_value() {
         "θ did not move enough"
     );
 }
+
+/// The lean negative phase trains bit for bit like a `Sampler` with the same
+/// kernel (PCD with MALA, Jarzynski with ULA).
+#[test]
+fn ensemble_trains_like_sampler() {
+    use tinyebm::Ensemble;
+    const P2: usize = mlp_param_count(2, 8);
+    fn train<S: NegativePhase<16, 2>>(
+        make: impl Fn(Walkers<16, 2>) -> S,
+        mode: Mode,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut net = Mlp::<2, 8>::init(2, 8, Activation::Tanh, 0.5, 1).unwrap();
+        let w = Walkers::<16, 2>::gaussian(&net, 16, 3, &[0.0, 0.0], 1.0).unwrap();
+        let cfg = PcdConfig {
+            batch_size: 8,
+            steps: 3,
+            ..PcdConfig::new(mode)
+        };
+        let opt = Adam::<P2>::new(net.num_params(), 1e-2).unwrap();
+        let mut t = Pcd::<_, _, 16, 2, P2>::new(&net, make(w), opt, cfg).unwrap();
+        let mut s = Stream::new(9, 0);
+        for _ in 0..80 {
+            let (a, b) = s.normal_pair();
+            t.push(&mut net, &[1.0 + 0.3 * a, -0.5 + 0.3 * b]).unwrap();
+        }
+        let mut theta = vec![0f32; net.num_params()];
+        net.params(&mut theta).unwrap();
+        let mut pos = vec![0f32; 32];
+        t.sampler().samples().positions(&mut pos).unwrap();
+        (theta, pos)
+    }
+    let mala = Mala::new(0.05).unwrap();
+    let ula = Ula::new(0.02).unwrap();
+    let jar = Mode::Jarzynski { ess_threshold: 0.5 };
+    let bits = |(a, b): (Vec<f32>, Vec<f32>)| -> Vec<u32> {
+        a.iter().chain(&b).map(|v| v.to_bits()).collect()
+    };
+    assert_eq!(
+        bits(train(|w| Sampler::new(mala, w), Mode::Pcd)),
+        bits(train(|w| Ensemble::new(mala, w), Mode::Pcd))
+    );
+    assert_eq!(
+        bits(train(|w| Sampler::new(ula, w), jar)),
+        bits(train(|w| Ensemble::new(ula, w), jar))
+    );
+}
+
+/// `Pcd::reinit` in place (after re-initialising the sampler and resetting
+/// the optimiser) gives the trainer `Pcd::new` builds, and the same bits after.
+#[test]
+fn reinit_in_place_equals_new() {
+    const P2: usize = mlp_param_count(2, 8);
+    let net0 = Mlp::<2, 8>::init(2, 8, Activation::Tanh, 0.5, 1).unwrap();
+    let ula = Ula::new(0.02).unwrap();
+    let walkers = |e: &Mlp<2, 8>| Walkers::<16, 2>::gaussian(e, 16, 3, &[0.0, 0.0], 1.0).unwrap();
+    let cfg = |mode| PcdConfig {
+        batch_size: 8,
+        steps: 2,
+        seed: 4,
+        ..PcdConfig::new(mode)
+    };
+    let jar = Mode::Jarzynski { ess_threshold: 0.5 };
+    let opt = || Adam::<P2>::new(P2, 1e-2).unwrap();
+    let feed = |t: &mut Pcd<Sampler<Ula, 16, 2>, Adam<P2>, 16, 2, P2>, net: &mut Mlp<2, 8>| {
+        let mut s = Stream::new(9, 0);
+        for _ in 0..40 {
+            let (a, b) = s.normal_pair();
+            t.push(net, &[1.0 + 0.3 * a, -0.5 + 0.3 * b]).unwrap();
+        }
+    };
+    // A used trainer, in PCD mode.
+    let mut net = net0.clone();
+    let mut used = Pcd::new(
+        &net,
+        Sampler::new(ula, walkers(&net)),
+        opt(),
+        cfg(Mode::Pcd),
+    )
+    .unwrap();
+    feed(&mut used, &mut net);
+    assert!(used.updates() > 0);
+    // Refused: nothing changes.
+    let before = used.clone();
+    let bad = PcdConfig {
+        batch_size: 0,
+        ..cfg(jar)
+    };
+    assert!(used.reinit(&net0, bad).is_err());
+    assert!(used == before);
+    // Re-initialised in place, in Jarzynski mode, at θ₀.
+    let mut net = net0.clone();
+    used.sampler_mut().reinit(ula);
+    used.sampler_mut()
+        .walkers_mut()
+        .init_gaussian(&net, 16, 3, &[0.0, 0.0], 1.0)
+        .unwrap();
+    used.optimizer_mut().reset();
+    used.reinit(&net, cfg(jar)).unwrap();
+    let mut net_new = net0.clone();
+    let mut new = Pcd::new(
+        &net_new,
+        Sampler::new(ula, walkers(&net_new)),
+        opt(),
+        cfg(jar),
+    )
+    .unwrap();
+    assert!(used == new);
+    assert_eq!(used.updates(), 0);
+    feed(&mut used, &mut net);
+    feed(&mut new, &mut net_new);
+    assert!(used == new);
+    let bits = |m: &Mlp<2, 8>| {
+        let mut th = vec![0f32; P2];
+        m.params(&mut th).unwrap();
+        th.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&net), bits(&net_new));
+}

@@ -4,7 +4,6 @@
 
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, offset_of, size_of};
-use core::ptr::addr_of_mut;
 
 use ebm::adapt::{HMC_TARGET, MALA_TARGET, RWMH_TARGET};
 use ebm::walkers::{Chains, Scratch};
@@ -100,8 +99,10 @@ pub struct TebmSamplerStats {
     pub max_rhat: f64,
 }
 
-/// The kernels behind one type.
+/// The kernels behind one type. `repr(u8)`: all-zero bytes are a valid
+/// value (`Basic(Ula)` with h = 0), which `write_blank` relies on.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u8)]
 enum FfiKernel {
     Basic(AnyKernel),
     Hmc(Hmc<TEBM_MAX_DIM>),
@@ -341,30 +342,35 @@ enum Init<'a> {
     Gaussian(Option<&'a [f32]>),
 }
 
-/// Writes a valid, empty sampler object (no walkers) at `p`. Out of line,
-/// so that its temporaries do not enlarge `tebm_sampler_init`'s frame when
-/// it re-initialises an existing sampler.
+/// Writes a valid, empty sampler object (no walkers) at `p`, in place: the
+/// memory is zeroed (a valid `SamplerObj`, see below), then the core's
+/// in-place `Sampler::reinit` fills it. No sampler-sized temporary is built,
+/// so this needs only a few hundred bytes of stack.
 ///
 /// # Safety
 /// `p` must be non-null, aligned for `SamplerObj`, and point to
 /// `size_of::<SamplerObj>()` writable bytes used by no one else.
 #[inline(never)]
 unsafe fn write_blank(p: *mut SamplerObj, plan: &Plan) {
-    // SAFETY: per this function's contract. Each `write` neither reads nor
-    // drops the previous contents; together they initialise every field of
-    // the `repr(C)` object, after which it is a valid `SamplerObj`. The big
-    // field is written through its own place so it can be built there
-    // rather than copied from the stack.
-    unsafe {
-        addr_of_mut!((*p).state).write(State {
-            sampler: Sampler::new(plan.kernel, Walkers::empty()),
-            kind: plan.kind,
-            last: StepSummary::default(),
-            energy_addr: 0,
-        });
-        addr_of_mut!((*p).error).write(ErrorText::new());
-        addr_of_mut!((*p).tag).write(SAMPLER_TAG);
-    }
+    // SAFETY: per this function's contract, `p` is valid for writing one
+    // `SamplerObj`. All-zero bytes are a valid `SamplerObj`: its fields and
+    // theirs are integers, floats, bools, random streams (two u64), arrays
+    // and plain structs of these (documented for `Sampler`, `Walkers` and
+    // `Diagnostics` in the core), plus enums with a fixed layout whose tag 0
+    // is a variant whose fields are again all zero-valid: `FfiKernel`
+    // (`repr(u8)`, 0 = `Basic`), `AnyKernel` (`repr(u8)`, 0 = `Ula`) and
+    // `TebmKernel` (`repr(C)`, 0 = `Ula`). So after `write_bytes` the
+    // reference below points to a valid, exclusively owned object.
+    let obj = unsafe {
+        p.write_bytes(0, 1);
+        &mut *p
+    };
+    obj.state.sampler.reinit(plan.kernel);
+    obj.state.kind = plan.kind;
+    obj.state.last = StepSummary::default();
+    obj.state.energy_addr = 0;
+    obj.error = ErrorText::new();
+    obj.tag = SAMPLER_TAG;
 }
 
 /// (Re)initialises a valid sampler object in place, without building a
@@ -414,9 +420,8 @@ fn init_in_place(
 /// `energy`, as `cfg` says. The initial positions must have finite
 /// energies and gradients.
 ///
-/// The object is built in place: re-initialising an existing sampler needs
-/// about 2 KB of stack on a Cortex-M4F; the first init of fresh memory
-/// assembles a blank sampler there and needs about 42 KB. On failure:
+/// The object is built in place, on fresh memory as on an existing sampler:
+/// about 2 KB of stack on a Cortex-M4F. On failure:
 /// if `mem` held a sampler, its state is unchanged (only scratch space may
 /// differ, as after a failed step); otherwise `mem` still holds no sampler
 /// (it may have been written to when the failure came from evaluating the

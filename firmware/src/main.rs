@@ -1,8 +1,8 @@
 //! tinyebm's Rust API on a Cortex-M4F under QEMU (mps2-an386).
 //!
-//! Runs the shared reference workload (its fingerprint must equal the host's),
-//! then brackets fixed amounts of work with calls to `bench_mark`, which the
-//! instruction-counting QEMU plugin turns into per-window counts
+//! Runs the shared reference workloads (their fingerprints must equal the
+//! host's), then brackets fixed amounts of work with calls to `bench_mark`,
+//! which the instruction-counting QEMU plugin turns into per-window counts
 //! (see `scripts/mcu-insn.sh`). Exits with status 0 only if every check passes.
 #![no_std]
 #![no_main]
@@ -12,7 +12,7 @@ mod workload;
 use core::hint::black_box;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use tinyebm::{Energy, Kernel, Mala, Rwmh, Stream, Ula, Walkers};
+use tinyebm::{Activation, Energy, Kernel, Mala, Mlp, Rwmh, Stream, Ula, Walkers};
 
 /// The instruction counter snapshots its count each time this runs.
 #[unsafe(no_mangle)]
@@ -31,6 +31,16 @@ fn window(name: &str, reps: u32, mut f: impl FnMut()) {
     bench_mark();
 }
 
+/// The activation pass of one evaluation of the 2→16→16→1 MLP: σ and σ' of
+/// both hidden layers' 32 units, as the MLP computes them. Out of line so
+/// that it is timed on its own.
+#[inline(never)]
+fn activation_pass(act: Activation, a: &[f32; 32], out: &mut [(f32, f32); 32]) {
+    for (o, &v) in out.iter_mut().zip(a) {
+        *o = act.value_slope(v);
+    }
+}
+
 #[entry]
 fn main() -> ! {
     let mut ok = true;
@@ -38,8 +48,22 @@ fn main() -> ! {
     hprintln!("fingerprint {:016x} accepted {}", fp, accepted);
     // 3200 MALA proposals at h = 0.1 on this smooth model: most are accepted.
     ok &= fp != 0 && accepted > 1600;
+    let (params, walkers, updates, gap) = workload::training_run();
+    hprintln!(
+        "training params {:016x} walkers {:016x} updates {} gap {:.6}",
+        params,
+        walkers,
+        updates,
+        gap
+    );
+    ok &= params != 0 && updates == workload::TRAIN_UPDATES as u64 && gap.is_finite();
 
-    let Some(net) = workload::net() else { fail() };
+    let Some(mut net) = workload::net() else {
+        fail()
+    };
+    let Ok(soft) = Mlp::<2, 16>::init(2, 16, Activation::Softplus, 0.5, 2024) else {
+        fail()
+    };
     let (Ok(mala), Ok(ula), Ok(rwmh)) = (Mala::new(0.1), Ula::new(0.05), Rwmh::new(0.5)) else {
         fail()
     };
@@ -62,13 +86,58 @@ fn main() -> ! {
     window("rwmh_step_16", 50, || {
         errors += rwmh.step(&net, 1.0, &mut w16).is_err() as u32
     });
+
+    // One PCD update: 16 data points pushed (each: U and ∂θU at the point),
+    // then K = 10 ULA steps of 16 walkers, ∂θU at every walker, an Adam step
+    // and the walkers' re-evaluation at the new θ.
+    let Some(mut trainer) = workload::trainer(&net) else {
+        fail()
+    };
+    hprintln!(
+        "trainer {} bytes (sampler, Adam, buffers), net {} bytes",
+        workload::Trainer::footprint(),
+        core::mem::size_of::<workload::Net>()
+    );
+    let mut data = Stream::new(11, 0);
+    let mut xs = [[0f32; 32]; 4];
+    for b in xs.iter_mut() {
+        workload::data_batch(&mut data, b);
+    }
+    let mut k = 0;
+    window("pcd_update_16", 4, || {
+        let r = trainer.push_batch(&mut net, black_box(&xs[k % 4]));
+        errors += !matches!(r, Ok(Some(_))) as u32;
+        k += 1;
+    });
+    let x1 = [0.4f32, -0.2];
+    window("pcd_push_1", 8, || {
+        errors += trainer.push(&mut net, black_box(&x1)).is_err() as u32
+    });
+
+    // One evaluation, and its activation pass alone (the rest is the three
+    // matrix–vector products of the forward and backward passes, the output
+    // dot products and the confinement term).
     let mut g = [0f32; 2];
     let x = [0.3f32, -0.7];
-    window("energy_grad", 200, || {
+    window("eval_grad_1", 200, || {
         errors += net.value_grad(black_box(&x), &mut g).is_err() as u32;
     });
-    window("energy_only", 200, || {
+    window("eval_value_1", 200, || {
         errors += net.value(black_box(&x)).is_err() as u32;
+    });
+    let mut pre = [0f32; 32];
+    for (j, v) in pre.iter_mut().enumerate() {
+        *v = 0.21 * j as f32 - 3.3;
+    }
+    let mut act_out = [(0f32, 0f32); 32];
+    window("act_pass_tanh", 200, || {
+        activation_pass(Activation::Tanh, black_box(&pre), &mut act_out)
+    });
+    window("eval_grad_1_softplus", 200, || {
+        errors += soft.value_grad(black_box(&x), &mut g).is_err() as u32;
+    });
+    window("act_pass_softplus", 200, || {
+        activation_pass(Activation::Softplus, black_box(&pre), &mut act_out)
     });
     let mut ev1 = tinyebm::Evals::<1, 2>::new();
     window("eval_batch_1", 200, || {
@@ -78,11 +147,12 @@ fn main() -> ! {
     window("eval_batch_16", 50, || {
         net.eval_batch(black_box(w16.positions_soa()), 16, true, &mut ev16)
     });
-    let mut acc = 0f32;
+    let mut acc = act_out.iter().map(|(a, b)| a + b).sum::<f32>();
     window("tanh_rational", 1000, || {
         acc += tinyebm::math::act_tanh(black_box(0.37))
     });
     window("tanh_libm", 1000, || acc += libm_tanh(black_box(0.37)));
+    window("exp_act", 1000, || acc += act_exp(black_box(-0.37)));
     let mut s = Stream::new(3, 3);
     window("normal_pair", 1000, || {
         let (a, b) = s.normal_pair();
@@ -102,6 +172,12 @@ fn main() -> ! {
 #[inline(never)]
 fn libm_tanh(x: f32) -> f32 {
     tinyebm::math::tanh(x)
+}
+
+/// e^x as the activations compute it (libm, or micromath with the feature).
+#[inline(never)]
+fn act_exp(x: f32) -> f32 {
+    tinyebm::math::act_exp(x)
 }
 
 fn fail() -> ! {

@@ -1,26 +1,52 @@
-//! A fixed sampling run shared by the firmware and a host program: both
-//! print its fingerprint, and CI checks they are equal (same seed, same bits,
-//! on x86_64 and on a Cortex-M4F).
+//! Fixed runs shared by the firmware and a host program: both print their
+//! fingerprints, and CI checks they are equal (same seed, same bits, on
+//! x86_64 and on a Cortex-M4F).
 
-use tinyebm::{Activation, Kernel, Mala, Mlp, Ula, Walkers};
+use tinyebm::{
+    Activation, Adam, Ensemble, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Stream, Trainable, Ula,
+    Walkers, mlp_param_count,
+};
 
 /// The reference model of the MCU figures: MLP 2→16→16→1, tanh, α = 0.5.
 pub type Net = Mlp<2, 16>;
+/// Parameters of [`Net`].
+pub const P: usize = mlp_param_count(2, 16);
+/// Walkers of the trainer's negative phase.
+pub const WALKERS: usize = 16;
+/// The reference trainer: 16 ULA walkers, Adam, batches of 16 data points.
+pub type Trainer = Pcd<Ensemble<Ula, WALKERS, 2>, Adam<P>, WALKERS, 2, P>;
+/// ULA steps K per update.
+pub const STEPS_PER_UPDATE: usize = 10;
 
 /// The network every run uses (`None` only if the fixed sizes were invalid).
 pub fn net() -> Option<Net> {
     Net::init(2, 16, Activation::Tanh, 0.5, 2024).ok()
 }
 
+/// FNV-1a, one f32's bits at a time.
+pub struct Fnv(pub u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    /// Hashes the bits of `v`.
+    pub fn eat(&mut self, v: f32) {
+        self.0 = (self.0 ^ u64::from(v.to_bits())).wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
 /// FNV-1a over the bits of every position and energy.
 pub fn fingerprint<const N: usize, const D: usize>(w: &Walkers<N, D>) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |v: f32| h = (h ^ u64::from(v.to_bits())).wrapping_mul(0x0100_0000_01b3);
+    let mut h = Fnv::default();
     for row in &w.positions_soa()[..w.dim()] {
-        row[..w.len()].iter().for_each(|&v| eat(v));
+        row[..w.len()].iter().for_each(|&v| h.eat(v));
     }
-    w.energies().iter().for_each(|&v| eat(v));
-    h
+    w.energies().iter().for_each(|&v| h.eat(v));
+    h.0
 }
 
 /// 16 walkers: 200 MALA steps then 200 ULA steps from seed 7.
@@ -48,4 +74,70 @@ pub fn reference_run() -> (u64, usize) {
         }
     }
     (fingerprint(&w), accepted)
+}
+
+/// The trainer of the MCU figures for `net`: 16 walkers from N(0, I)
+/// (seed 7), ULA h = 0.02, K = 10 steps per update, Adam (lr 5e-3, gradient
+/// norm clipped at 10), PCD mode, batches of 16. The negative phase is an
+/// `Ensemble` (walkers and kernel only): a `Sampler` would also record
+/// diagnostics, whose f64 accumulators are soft-float on a Cortex-M4F (an
+/// update then costs 45 % more, unless recording is switched off).
+pub fn trainer(net: &Net) -> Option<Trainer> {
+    let walkers = Walkers::<WALKERS, 2>::gaussian(net, WALKERS, 7, &[0.0, 0.0], 1.0).ok()?;
+    let sampler = Ensemble::new(Ula::new(0.02).ok()?, walkers);
+    let adam = Adam::<P>::new(net.num_params(), 5e-3)
+        .ok()?
+        .with_clip_norm(10.0)
+        .ok()?;
+    let cfg = PcdConfig {
+        batch_size: 16,
+        steps: STEPS_PER_UPDATE,
+        seed: 3,
+        ..PcdConfig::new(Mode::Pcd)
+    };
+    Pcd::new(net, sampler, adam, cfg).ok()
+}
+
+/// The data stream: four Gaussians (sd 0.3) at (±1, ±1), 16 points per call
+/// (walker-major pairs).
+pub fn data_batch(s: &mut Stream, out: &mut [f32; 32]) {
+    for p in out.chunks_exact_mut(2) {
+        let k = s.below(4);
+        let (z0, z1) = s.normal_pair();
+        p[0] = if k & 1 == 0 { 1.0 } else { -1.0 } + 0.3 * z0;
+        p[1] = if k & 2 == 0 { 1.0 } else { -1.0 } + 0.3 * z1;
+    }
+}
+
+/// Updates of the reference training run.
+pub const TRAIN_UPDATES: usize = 40;
+
+/// A fixed PCD training run: [`TRAIN_UPDATES`] updates of [`trainer`] on
+/// [`data_batch`] (data seed 11). Returns the fingerprints of the trained
+/// parameters' bits and of the walkers, the updates done and the last
+/// data−walker energy gap; zeros and NaN on any error.
+pub fn training_run() -> (u64, u64, u64, f32) {
+    let fail = (0, 0, 0, f32::NAN);
+    let Some(mut net) = net() else { return fail };
+    let Some(mut t) = trainer(&net) else {
+        return fail;
+    };
+    let mut data = Stream::new(11, 0);
+    let mut xs = [0f32; 32];
+    let mut gap = f32::NAN;
+    for _ in 0..TRAIN_UPDATES {
+        data_batch(&mut data, &mut xs);
+        match t.push_batch(&mut net, &xs) {
+            Ok(Some(m)) => gap = m.gap,
+            _ => return fail,
+        }
+    }
+    let mut theta = [0f32; P];
+    if net.params(&mut theta).is_err() {
+        return fail;
+    }
+    let mut h = Fnv::default();
+    theta.iter().for_each(|&v| h.eat(v));
+    let walkers = fingerprint(tinyebm::NegativePhase::samples(t.sampler()));
+    (h.0, walkers, t.updates(), gap)
 }
