@@ -147,7 +147,9 @@ typedef enum TebmStatus {
    */
   TEBM_STATUS_BAD_PARAMETERS = 8,
   /*
-   Serialised data is malformed (reserved for the weight format).
+   A weight file is malformed: bad magic, unsupported format version,
+   another model kind than expected, an inconsistent header field, bytes
+   after the checksum (the detailed reason: `tebm_weights_check`).
    */
   TEBM_STATUS_CORRUPT_DATA = 9,
   /*
@@ -172,6 +174,15 @@ typedef enum TebmStatus {
    sampler's last error for its text.
    */
   TEBM_STATUS_UNKNOWN = 14,
+  /*
+   A weight file ends before the data its header describes (an input
+   that is too short; `BUFFER_TOO_SMALL` is for output buffers).
+   */
+  TEBM_STATUS_TRUNCATED = 15,
+  /*
+   A weight file's CRC-32 does not match its contents (damaged bytes).
+   */
+  TEBM_STATUS_CHECKSUM = 16,
 } TebmStatus;
 
 /*
@@ -407,6 +418,57 @@ typedef struct TebmSamplerStats {
    */
   double max_rhat;
 } TebmSamplerStats;
+
+/*
+ What `tebm_weights_peek` reads from the start of a weight file.
+ */
+typedef struct TebmWeightsHeader {
+  /*
+   The model, as a `TebmEnergyKind` value.
+   */
+  uint32_t kind;
+  /*
+   The format version.
+   */
+  uint32_t version;
+  /*
+   Dimension d of x.
+   */
+  size_t dim;
+  /*
+   MLP: hidden width h (else 0).
+   */
+  size_t hidden;
+  /*
+   MLP: activation, a `TebmActivation` value (else 0).
+   */
+  uint32_t activation;
+  /*
+   Gaussian: 1 when the precision is stored as a diagonal (else 0).
+   */
+  uint32_t diagonal;
+  /*
+   Polynomial: total degree (else 0).
+   */
+  size_t degree;
+  /*
+   Mixture: number of components (else 0).
+   */
+  size_t components;
+  /*
+   Number of parameters.
+   */
+  size_t num_params;
+  /*
+   Length of the whole file in bytes, checksum included.
+   */
+  size_t encoded_len;
+  /*
+   1 when the model fits this build's capacities (`TEBM_MAX_*`), so
+   `tebm_energy_init_from_weights` can hold it; else 0.
+   */
+  uint32_t fits;
+} TebmWeightsHeader;
 
 #ifdef __cplusplus
 extern "C" {
@@ -792,6 +854,96 @@ enum TebmStatus tebm_sampler_last_error(const struct TebmSampler *sampler, char 
  `buf` must be NULL or point to `len` writable bytes.
  */
 enum TebmStatus tebm_status_message(int32_t status, char *buf, size_t len);
+
+/*
+ Writes into `*len` the number of bytes `tebm_weights_save` writes for
+ this energy. A callback energy has no saveable model: `BAD_CONFIG`.
+
+ # Safety
+ `energy` NULL or a `TebmEnergy`'s storage; `len` NULL or writable.
+ */
+enum TebmStatus tebm_weights_size(const struct TebmEnergy *energy, size_t *len);
+
+/*
+ Saves the energy's model (kind, sizes, parameters, CRC-32) into
+ `buf[0..len]` in the portable weight format, and the byte count into
+ `*written` (when not NULL). `len` below `tebm_weights_size`:
+ `BUFFER_TOO_SMALL` and nothing is written. The same bytes load with
+ `tebm_weights_load`, `tebm_energy_init_from_weights` and the Rust API's
+ `Persist::decode`, on any target.
+
+ # Safety
+ `energy` NULL or a `TebmEnergy`'s storage; `buf` NULL or `len` writable
+ bytes not overlapping the energy; `written` NULL or writable.
+ */
+enum TebmStatus tebm_weights_save(const struct TebmEnergy *energy,
+                                  uint8_t *buf,
+                                  size_t len,
+                                  size_t *written);
+
+/*
+ Loads a weight file (`nbytes` bytes, exactly one file) into an existing
+ energy of the same built-in kind. Its sizes may differ from the energy's
+ (within the capacities). All or nothing: on any error the energy is
+ unchanged. Statuses: `CORRUPT_DATA` (bad magic, version, another model
+ kind, bad field, trailing bytes), `TRUNCATED`, `CHECKSUM`,
+ `CAPACITY_EXCEEDED`, `BAD_PARAMETERS`; a callback energy is
+ `BAD_CONFIG`. `tebm_weights_check` gives the detailed reason.
+
+ Samplers and trainers cache energies at their walkers: after loading
+ into an energy they use, call `tebm_sampler_invalidate` /
+ `tebm_trainer_invalidate`. Needs stack for one model of the kind (an
+ MLP at full capacity: 12.4 KB): the file is decoded aside first.
+
+ # Safety
+ `energy` NULL or a `TebmEnergy`'s storage used by no one else during the
+ call; `bytes` NULL or `nbytes` readable bytes.
+ */
+enum TebmStatus tebm_weights_load(struct TebmEnergy *energy, const uint8_t *bytes, size_t nbytes);
+
+/*
+ Reads the kind, sizes and total length of a weight file from its first
+ bytes (the first 20 always suffice; the whole file is fine too) into
+ `*out`, without decoding it. A file that peeks well may still fail to
+ load (checksum, parameters).
+
+ # Safety
+ `bytes` NULL or `nbytes` readable bytes; `out` NULL or writable.
+ */
+enum TebmStatus tebm_weights_peek(const uint8_t *bytes,
+                                  size_t nbytes,
+                                  struct TebmWeightsHeader *out);
+
+/*
+ Creates an energy in `mem` (`mem_len` bytes, as for the
+ `tebm_energy_init_*` functions; `tebm_energy_size_for(header.kind)`
+ suffices) from a weight file of `nbytes` bytes: the model kind, sizes
+ and parameters all come from the file. On failure nothing is written.
+ Statuses as for `tebm_weights_load`, then the memory's
+ (`BUFFER_TOO_SMALL`, `MISALIGNED`). Needs stack for the decoded model
+ (an MLP at full capacity: 12.4 KB, decoded aside before it is written).
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes not in use by another call;
+ `bytes` NULL or `nbytes` readable bytes.
+ */
+enum TebmStatus tebm_energy_init_from_weights(void *mem,
+                                              size_t mem_len,
+                                              const uint8_t *bytes,
+                                              size_t nbytes);
+
+/*
+ Validates a whole weight file (`nbytes` bytes) as `tebm_energy_init_from_weights`
+ would, without creating anything, and writes the detailed reason of a
+ failure ("" when valid) into `msg` (`msg_len` bytes, NUL-terminated,
+ truncated) when `msg` is not NULL. Returns the file's status (not the
+ message's): `OK`, `CORRUPT_DATA`, `TRUNCATED`, `CHECKSUM`, ….
+
+ # Safety
+ `bytes` NULL or `nbytes` readable bytes; `msg` NULL or `msg_len`
+ writable bytes.
+ */
+enum TebmStatus tebm_weights_check(const uint8_t *bytes, size_t nbytes, char *msg, size_t msg_len);
 
 #ifdef __cplusplus
 }  // extern "C"

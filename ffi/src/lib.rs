@@ -97,12 +97,14 @@ mod energy;
 mod handle;
 mod sampler;
 mod status;
+mod weights;
 #[cfg(test)]
 mod tests;
 
 pub use energy::*;
 pub use sampler::*;
 pub use status::*;
+pub use weights::*;
 
 /// Largest dimension d of an energy or sampler.
 pub const TEBM_MAX_DIM: usize = 16;
