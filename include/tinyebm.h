@@ -102,6 +102,24 @@
 #define TEBM_ERROR_MESSAGE_CAPACITY 120
 
 /*
+ Largest number of walkers of a trainer (smaller than a sampler's
+ `TEBM_MAX_WALKERS`: a trainer also holds parameter-sized buffers).
+ */
+#define TEBM_MAX_TRAIN_WALKERS 32
+
+/*
+ Largest number of parameters a trainer trains: an MLP at full capacity,
+ h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`.
+ */
+#define TEBM_MAX_PARAMS 1633
+
+/*
+ Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
+ every supported target, with a little room for later versions.
+ */
+#define TEBM_TRAINER_SIZE 83968
+
+/*
  What a call did. `TEBM_STATUS_OK` (0) is success; every other value is a
  failure that left the objects involved unchanged.
  */
@@ -418,6 +436,201 @@ typedef struct TebmSamplerStats {
    */
   double max_rhat;
 } TebmSamplerStats;
+
+/*
+ How to build a trainer. Start from `tebm_trainer_config_default`.
+ */
+typedef struct TebmTrainerConfig {
+  /*
+   Kernel of the negative phase, a `TebmKernel` value (ULA, MALA, MH,
+   HMC). Jarzynski mode needs ULA.
+   */
+  uint32_t kernel;
+  /*
+   Number of walkers, 1..=`TEBM_MAX_TRAIN_WALKERS`.
+   */
+  size_t n_walkers;
+  /*
+   Seed of the walkers' random streams.
+   */
+  uint64_t seed;
+  /*
+   Kernel step size (> 0).
+   */
+  float step_size;
+  /*
+   Inverse temperature β of the kernel (> 0).
+   */
+  float beta;
+  /*
+   HMC: leapfrog steps per proposal (≥ 1).
+   */
+  uint32_t leapfrog_steps;
+  /*
+   HMC: diagonal mass (dim positive floats) or NULL for the identity.
+   */
+  const float *hmc_mass;
+  /*
+   Initial walker positions (n_walkers × dim, walker-major) or NULL to
+   draw them from N(`init_center`, `init_sd`²·I).
+   */
+  const float *init_positions;
+  /*
+   Centre of the initial Gaussian (dim floats) or NULL for the origin.
+   */
+  const float *init_center;
+  /*
+   Standard deviation of the initial Gaussian (≥ 0).
+   */
+  float init_sd;
+  /*
+   A `TebmTrainMode` value.
+   */
+  uint32_t mode;
+  /*
+   Jarzynski: resampling threshold in [0, 1].
+   */
+  float ess_threshold;
+  /*
+   Data points per update (≥ 1).
+   */
+  size_t batch_size;
+  /*
+   Kernel steps K per update (≥ 1).
+   */
+  size_t steps;
+  /*
+   λ of the energy regulariser λ·(E_data[U²] + E_walkers[U²]) (≥ 0).
+   */
+  float energy_l2;
+  /*
+   A `TebmReinit` value (PCD mode only).
+   */
+  uint32_t reinit;
+  /*
+   Per-walker re-initialisation probability per update, in [0, 1].
+   */
+  float reinit_prob;
+  /*
+   Standard deviation of Gaussian re-initialisation (> 0).
+   */
+  float reinit_sd;
+  /*
+   Seed of the trainer's own stream (Jarzynski resampling).
+   */
+  uint64_t trainer_seed;
+  /*
+   A `TebmOptimizer` value.
+   */
+  uint32_t optimizer;
+  /*
+   Learning rate η (≥ 0).
+   */
+  float learning_rate;
+  /*
+   SGD momentum μ in [0, 1).
+   */
+  float momentum;
+  /*
+   Adam β₁ in [0, 1).
+   */
+  float adam_beta1;
+  /*
+   Adam β₂ in [0, 1).
+   */
+  float adam_beta2;
+  /*
+   Adam ε (> 0).
+   */
+  float adam_eps;
+  /*
+   Clip the gradient to this global norm; 0 (or ∞) for no clipping.
+   */
+  float clip_norm;
+  /*
+   L2 weight decay coefficient (≥ 0).
+   */
+  float weight_decay;
+} TebmTrainerConfig;
+
+/*
+ Storage for a trainer; see [`TebmEnergy`]. Initialise it with
+ [`tebm_trainer_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmTrainer {
+  uint8_t opaque[TEBM_TRAINER_SIZE];
+} TebmTrainer;
+
+/*
+ What the last update measured, and the trainer's counters
+ (`tebm_trainer_metrics`). Values are NaN before the first update.
+ */
+typedef struct TebmTrainerMetrics {
+  /*
+   Mean U over the last update's batch.
+   */
+  float data_energy;
+  /*
+   (Weighted) mean U over the walkers at that update.
+   */
+  float walker_energy;
+  /*
+   walker_energy − data_energy (positive while data sit below samples).
+   */
+  float gap;
+  /*
+   Mean acceptance probability of the update's kernel steps.
+   */
+  float acceptance;
+  /*
+   Effective sample size of the walker weights (n when unweighted).
+   */
+  float ess;
+  /*
+   Jarzynski: log Z_θ − log Z_θ₀ estimate (NaN otherwise).
+   */
+  float log_z;
+  /*
+   Jarzynski: cross-entropy estimate up to a constant (NaN otherwise).
+   */
+  float cross_entropy;
+  /*
+   Norm of the gradient handed to the optimiser (before clipping).
+   */
+  float grad_norm;
+  /*
+   1 when the walkers were resampled at the last update.
+   */
+  uint32_t resampled;
+  /*
+   Updates done.
+   */
+  uint64_t updates;
+  /*
+   Updates refused (non-finite values; θ and the optimiser kept).
+   */
+  uint64_t rejected;
+  /*
+   Data points collected toward the next update.
+   */
+  size_t batch_len;
+  /*
+   Number of walkers.
+   */
+  size_t n_walkers;
+  /*
+   Dimension.
+   */
+  size_t dim;
+  /*
+   Number of parameters trained.
+   */
+  size_t num_params;
+  /*
+   Current learning rate.
+   */
+  float learning_rate;
+} TebmTrainerMetrics;
 
 /*
  What `tebm_weights_peek` reads from the start of a weight file.
@@ -854,6 +1067,158 @@ enum TebmStatus tebm_sampler_last_error(const struct TebmSampler *sampler, char 
  `buf` must be NULL or point to `len` writable bytes.
  */
 enum TebmStatus tebm_status_message(int32_t status, char *buf, size_t len);
+
+/*
+ Bytes a trainer object needs (≤ `TEBM_TRAINER_SIZE`).
+ */
+size_t tebm_trainer_size(void);
+
+/*
+ Alignment a trainer object needs (≤ `TEBM_OBJECT_ALIGN`).
+ */
+size_t tebm_trainer_align(void);
+
+/*
+ Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
+ β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
+ batches of 16, one kernel step per update, no regulariser, no
+ re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;
+ Adam (η = 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8; SGD momentum 0.9 when
+ chosen), no clipping, no weight decay.
+
+ # Safety
+ `cfg` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_config_default(struct TebmTrainerConfig *cfg);
+
+/*
+ Initialises a trainer in `mem` (`mem_len` bytes: a `TebmTrainer`, or
+ `tebm_trainer_size()` bytes aligned to `tebm_trainer_align()`) for
+ `energy`, which must be a trainable built-in model (Gaussian,
+ polynomial, mixture, MLP; a callback energy is `BAD_CONFIG`). The
+ walkers are initialised as `cfg` says and must have finite energies.
+ On failure nothing is written (an existing trainer in `mem` is
+ unchanged). The trainer is assembled on the stack and written once:
+ see the README for the stack this takes on a Cortex-M4F.
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes not in use by another call;
+ `energy` NULL or a `TebmEnergy`'s storage (not written by the call);
+ `cfg` NULL or a readable config whose non-NULL arrays have the
+ documented lengths.
+ */
+enum TebmStatus tebm_trainer_init(void *mem,
+                                  size_t mem_len,
+                                  struct TebmEnergy *energy,
+                                  const struct TebmTrainerConfig *cfg);
+
+/*
+ Adds one data point `x` (`dim` floats, the energy's dimension) to the
+ batch; when the batch is full, runs an update (`*updated` = 1, else 0;
+ `updated` may be NULL). Refused before anything changes: a NULL
+ pointer, a wrong dimension, another energy kind or size, a non-finite
+ point (`NON_FINITE`) or a point where U or ∂θU is not finite. A refused
+ *update* (`NON_FINITE`: a non-finite gradient, parameter or walker
+ energy) leaves θ, the optimiser and the batch as they were (the point
+ stays in the batch and the next push or update tries again), counts in
+ `rejected`, and keeps the walkers' kernel steps. Passing another energy
+ object than the last one re-evaluates the walkers' caches.
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage and `energy` NULL or a
+ `TebmEnergy`'s storage, each used by no one else during the call; `x`
+ NULL or `dim` readable floats; `updated` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_push(struct TebmTrainer *trainer,
+                                  struct TebmEnergy *energy,
+                                  const float *x,
+                                  size_t dim,
+                                  int *updated);
+
+/*
+ Pushes `n` points (`n × dim` floats, point-major) as `tebm_trainer_push`
+ does, one after the other; `*updated` (when not NULL) is the number of
+ updates that ran. Sizes and finiteness of all points are checked first
+ (refused: nothing changes); a later failure stops at that point, with
+ the points before it pushed (and their updates done).
+
+ # Safety
+ As for [`tebm_trainer_push`]; `x` holds `n × dim` floats.
+ */
+enum TebmStatus tebm_trainer_push_batch(struct TebmTrainer *trainer,
+                                        struct TebmEnergy *energy,
+                                        const float *x,
+                                        size_t n,
+                                        size_t dim,
+                                        int *updated);
+
+/*
+ Runs an update on the points collected so far (at least one, else
+ `BAD_DIMENSION`), as a full batch would. A refused update is as for
+ `tebm_trainer_push`.
+
+ # Safety
+ As for [`tebm_trainer_push`].
+ */
+enum TebmStatus tebm_trainer_update(struct TebmTrainer *trainer, struct TebmEnergy *energy);
+
+/*
+ Marks the walkers' cached energies stale: call it after changing the
+ energy's parameters by other means than training (e.g.
+ `tebm_weights_load`). Also drops the batch collected so far (its
+ gradients were taken at the old parameters).
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage used by no one else.
+ */
+enum TebmStatus tebm_trainer_invalidate(struct TebmTrainer *trainer);
+
+/*
+ Sets the optimiser's learning rate (finite, ≥ 0; 0 freezes θ), e.g.
+ for a schedule.
+
+ # Safety
+ As for [`tebm_trainer_invalidate`].
+ */
+enum TebmStatus tebm_trainer_set_learning_rate(struct TebmTrainer *trainer, float lr);
+
+/*
+ Writes the last update's metrics and the trainer's counters.
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_metrics(const struct TebmTrainer *trainer,
+                                     struct TebmTrainerMetrics *out);
+
+/*
+ Copies the walkers' positions (n_walkers × dim floats, walker-major)
+ into `out` (`len` ≥ n_walkers·dim floats).
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or `len`
+ writable floats.
+ */
+enum TebmStatus tebm_trainer_positions(const struct TebmTrainer *trainer, float *out, size_t len);
+
+/*
+ Copies each walker's cached energy into `out` (`len` ≥ n_walkers
+ floats); NaN for a walker whose cache is stale.
+
+ # Safety
+ As for [`tebm_trainer_positions`].
+ */
+enum TebmStatus tebm_trainer_energies(const struct TebmTrainer *trainer, float *out, size_t len);
+
+/*
+ Writes the text of the trainer's last error ("" if none) into `buf`
+ (NUL-terminated, truncated to `len` bytes).
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage; `buf` NULL or `len`
+ writable bytes.
+ */
+enum TebmStatus tebm_trainer_last_error(const struct TebmTrainer *trainer, char *buf, size_t len);
 
 /*
  Writes into `*len` the number of bytes `tebm_weights_save` writes for

@@ -97,6 +97,7 @@ mod energy;
 mod handle;
 mod sampler;
 mod status;
+mod trainer;
 mod weights;
 #[cfg(test)]
 mod tests;
@@ -104,6 +105,7 @@ mod tests;
 pub use energy::*;
 pub use sampler::*;
 pub use status::*;
+pub use trainer::*;
 pub use weights::*;
 
 /// Largest dimension d of an energy or sampler.
@@ -149,8 +151,19 @@ pub struct TebmSampler {
     opaque: [u8; TEBM_SAMPLER_SIZE],
 }
 
-// Reserved for the second round of the C API (training and the weight
-// format): `tebm_trainer_*` objects (a trainer over a TebmEnergy and a
-// TebmSampler, in caller memory like these) and `tebm_weights_*` functions
-// (read/write a model's parameters from/to a caller byte buffer). Their
-// statuses (e.g. TEBM_STATUS_CORRUPT_DATA) are already in TebmStatus.
+/// Largest number of walkers of a trainer (smaller than a sampler's
+/// `TEBM_MAX_WALKERS`: a trainer also holds parameter-sized buffers).
+pub const TEBM_MAX_TRAIN_WALKERS: usize = 32;
+/// Largest number of parameters a trainer trains: an MLP at full capacity,
+/// h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`.
+pub const TEBM_MAX_PARAMS: usize = 1633;
+/// Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
+/// every supported target, with a little room for later versions.
+pub const TEBM_TRAINER_SIZE: usize = 83_968;
+
+/// Storage for a trainer; see [`TebmEnergy`]. Initialise it with
+/// [`tebm_trainer_init`].
+#[repr(C, align(16))]
+pub struct TebmTrainer {
+    opaque: [u8; TEBM_TRAINER_SIZE],
+}

@@ -100,9 +100,9 @@ pub struct TebmSamplerStats {
     pub max_rhat: f64,
 }
 
-/// The kernels behind one type.
+/// The kernels behind one type (also the trainer's).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum FfiKernel {
+pub(crate) enum FfiKernel {
     Basic(AnyKernel),
     Hmc(Hmc<TEBM_MAX_DIM>),
 }
@@ -130,6 +130,12 @@ impl Kernel for FfiKernel {
         match self {
             FfiKernel::Basic(k) => k.needs_grad(),
             FfiKernel::Hmc(k) => k.needs_grad(),
+        }
+    }
+    fn unadjusted_langevin(&self) -> bool {
+        match self {
+            FfiKernel::Basic(k) => k.unadjusted_langevin(),
+            FfiKernel::Hmc(k) => k.unadjusted_langevin(),
         }
     }
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
