@@ -3,9 +3,9 @@
  * Link: libtinyebm.a (host: -lm -lpthread -ldl; bare metal: nothing else).
  *
  * Memory: no allocation. Objects live in caller memory: declare a TebmEnergy /
- * TebmSampler (static, local or member; 16-byte aligned by type), or give an
- * init function tebm_energy_size_for(kind) / tebm_sampler_size() bytes aligned
- * to tebm_*_align(). Objects hold no pointers into themselves: they may be
+ * TebmSampler / TebmTrainer (static, local or member; 16-byte aligned by
+ * type), or give an init function tebm_energy_size_for(kind) /
+ * tebm_sampler_size() / tebm_trainer_size() bytes aligned to tebm_*_align(). Objects hold no pointers into themselves: they may be
  * copied with memcpy and need no destructor.
  *
  * Errors: every function returns a TebmStatus. Pointers are checked for NULL
@@ -295,6 +295,59 @@ typedef enum TebmEnergyKind {
    */
   TEBM_ENERGY_KIND_CALLBACK = 4,
 } TebmEnergyKind;
+
+/*
+ How a trainer produces its negative phase (`TebmTrainerConfig::mode`).
+ */
+typedef enum TebmTrainMode {
+  /*
+   Persistent contrastive divergence: walkers carry over between updates.
+   */
+  TEBM_TRAIN_MODE_PCD = 0,
+  /*
+   Contrastive divergence: each update restarts the walkers from the
+   most recent data points.
+   */
+  TEBM_TRAIN_MODE_CD = 1,
+  /*
+   PCD with Jarzynski importance weights (ULA kernel only): resamples
+   when the weights' ESS falls below `ess_threshold`·n.
+   */
+  TEBM_TRAIN_MODE_JARZYNSKI = 2,
+} TebmTrainMode;
+
+/*
+ Walker re-initialisation in PCD mode (`TebmTrainerConfig::reinit`).
+ */
+typedef enum TebmReinit {
+  /*
+   Never.
+   */
+  TEBM_REINIT_NEVER = 0,
+  /*
+   From one of the most recent data points, with probability
+   `reinit_prob` per walker and update.
+   */
+  TEBM_REINIT_DATA = 1,
+  /*
+   From N(0, `reinit_sd`²·I), with probability `reinit_prob`.
+   */
+  TEBM_REINIT_GAUSSIAN = 2,
+} TebmReinit;
+
+/*
+ Optimiser of a trainer (`TebmTrainerConfig::optimizer`).
+ */
+typedef enum TebmOptimizer {
+  /*
+   SGD with heavy-ball momentum `momentum`.
+   */
+  TEBM_OPTIMIZER_SGD = 0,
+  /*
+   Adam with `adam_beta1`, `adam_beta2`, `adam_eps`.
+   */
+  TEBM_OPTIMIZER_ADAM = 1,
+} TebmOptimizer;
 
 /*
  A user energy: computes U(x) into `*energy` and, when `grad` is not
