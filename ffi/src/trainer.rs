@@ -14,9 +14,7 @@ use ebm::{
 };
 
 use crate::energy::{TrainableMut, trainable_mut, with_trainable};
-use crate::handle::{
-    TRAINER_TAG, check_null, check_object, floats, object_memory, out_slice, tri,
-};
+use crate::handle::{TRAINER_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
 use crate::sampler::FfiKernel;
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 use crate::{
@@ -163,7 +161,13 @@ pub struct TebmTrainerMetrics {
 }
 
 type TrainSampler = Sampler<FfiKernel, TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
-type Inner = Pcd<TrainSampler, AnyOptimizer<TEBM_MAX_PARAMS>, TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM, TEBM_MAX_PARAMS>;
+type Inner = Pcd<
+    TrainSampler,
+    AnyOptimizer<TEBM_MAX_PARAMS>,
+    TEBM_MAX_TRAIN_WALKERS,
+    TEBM_MAX_DIM,
+    TEBM_MAX_PARAMS,
+>;
 
 /// A trainer object in caller memory: tag and last-error record (the first
 /// `TEBM_SAMPLER_HEADER_SIZE` bytes, as for samplers), then the state.
@@ -186,7 +190,8 @@ const _: () = assert!(offset_of!(TrainerObj, state) == TEBM_SAMPLER_HEADER_SIZE)
 const _: () = assert!(size_of::<TrainerObj>() <= TEBM_TRAINER_SIZE);
 const _: () = assert!(align_of::<TrainerObj>() <= TEBM_OBJECT_ALIGN);
 const _: () = assert!(size_of::<TebmTrainer>() == TEBM_TRAINER_SIZE);
-const _: () = assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, crate::TEBM_MAX_HIDDEN));
+const _: () =
+    assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, crate::TEBM_MAX_HIDDEN));
 
 impl TrainerObj {
     fn fail(&mut self, what: &str, e: Error) -> TebmStatus {

@@ -8,8 +8,8 @@ use core::ffi::{c_char, c_void};
 use ebm::{Error, ModelConfig, ModelKind, Persist, peek};
 
 use crate::energy::{
-    GaussianM, MixtureM, MlpM, Model, PolynomialM, TebmEnergyKind, energy_ref, init,
-    trainable_mut, with_trainable,
+    GaussianM, MixtureM, MlpM, Model, PolynomialM, TebmEnergyKind, energy_ref, init, trainable_mut,
+    with_trainable,
 };
 use crate::handle::{check_null, tri};
 use crate::status::{ErrorText, TebmStatus, write_c_str};
@@ -203,7 +203,9 @@ pub unsafe extern "C" fn tebm_weights_peek(
             r.components = k;
             d_ok && k <= crate::TEBM_MAX_COMPONENTS
         }
-        ModelConfig::Mlp { h: hid, activation, .. } => {
+        ModelConfig::Mlp {
+            h: hid, activation, ..
+        } => {
             r.hidden = hid;
             r.activation = activation as u32;
             d_ok && hid <= crate::TEBM_MAX_HIDDEN
@@ -219,18 +221,21 @@ pub unsafe extern "C" fn tebm_weights_peek(
 /// to `f`. Out of line: the decoded model (up to 12.4 KB) lives in this
 /// frame only.
 #[inline(never)]
-fn decode_any<R>(
-    b: &[u8],
-    f: impl FnOnce(TebmEnergyKind, Decoded) -> R,
-) -> Result<R, Error> {
+fn decode_any<R>(b: &[u8], f: impl FnOnce(TebmEnergyKind, Decoded) -> R) -> Result<R, Error> {
     let h = peek(b)?;
     Ok(match h.kind() {
-        ModelKind::Gaussian => f(TebmEnergyKind::Gaussian, Decoded::Gaussian(GaussianM::decode(b)?)),
+        ModelKind::Gaussian => f(
+            TebmEnergyKind::Gaussian,
+            Decoded::Gaussian(GaussianM::decode(b)?),
+        ),
         ModelKind::Polynomial => f(
             TebmEnergyKind::Polynomial,
             Decoded::Polynomial(PolynomialM::decode(b)?),
         ),
-        ModelKind::Mixture => f(TebmEnergyKind::Mixture, Decoded::Mixture(MixtureM::decode(b)?)),
+        ModelKind::Mixture => f(
+            TebmEnergyKind::Mixture,
+            Decoded::Mixture(MixtureM::decode(b)?),
+        ),
         _ => f(TebmEnergyKind::Mlp, Decoded::Mlp(MlpM::decode(b)?)),
     })
 }
