@@ -120,6 +120,21 @@
 #define TEBM_TRAINER_SIZE 83968
 
 /*
+ Largest number of replicas (temperatures) of a `TebmTempering`.
+ */
+#define TEBM_MAX_REPLICAS 8
+
+/*
+ Largest number of walkers per replica of a `TebmTempering`.
+ */
+#define TEBM_MAX_TEMPERING_WALKERS 16
+
+/*
+ Bytes reserved for [`TebmTempering`]: at least [`tebm_tempering_size`].
+ */
+#define TEBM_TEMPERING_SIZE 45056
+
+/*
  What a call did. `TEBM_STATUS_OK` (0) is success; every other value is a
  failure that left the objects involved unchanged.
  */
@@ -489,6 +504,85 @@ typedef struct TebmSamplerStats {
    */
   double max_rhat;
 } TebmSamplerStats;
+
+/*
+ How to build a replica-exchange sampler. Start from
+ `tebm_tempering_config_default`.
+ */
+typedef struct TebmTemperingConfig {
+  /*
+   Kernel of every replica, a `TebmKernel` value.
+   */
+  uint32_t kernel;
+  /*
+   Walkers per replica, 1..=`TEBM_MAX_TEMPERING_WALKERS`.
+   */
+  size_t n_walkers;
+  /*
+   Number of replicas (temperatures), 1..=`TEBM_MAX_REPLICAS`.
+   */
+  size_t replicas;
+  /*
+   Smallest inverse temperature, in (0, 1) (ignored for one replica):
+   the ladder is βₖ = beta_min^(k/(R−1)).
+   */
+  float beta_min;
+  /*
+   Seed of the walkers' streams and of the swap decisions.
+   */
+  uint64_t seed;
+  /*
+   Kernel step size (> 0), the same at every temperature.
+   */
+  float step_size;
+  /*
+   HMC: leapfrog steps per proposal (≥ 1).
+   */
+  uint32_t leapfrog_steps;
+  /*
+   HMC: diagonal mass (dim positive floats), or NULL for the identity.
+   */
+  const float *hmc_mass;
+  /*
+   Initial positions (n_walkers × dim, walker-major; every replica
+   starts there), or NULL to draw them from N(`init_center`, `init_sd`²·I).
+   */
+  const float *init_positions;
+  /*
+   Centre of the initial Gaussian (dim floats) or NULL for the origin.
+   */
+  const float *init_center;
+  /*
+   Standard deviation of the initial Gaussian (≥ 0).
+   */
+  float init_sd;
+} TebmTemperingConfig;
+
+/*
+ Storage for a replica-exchange sampler; see [`TebmEnergy`]. Initialise
+ it with [`tebm_tempering_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmTempering {
+  uint8_t opaque[TEBM_TEMPERING_SIZE];
+} TebmTempering;
+
+/*
+ Swap statistics of one pair of neighbouring temperatures (k, k+1).
+ */
+typedef struct TebmSwapStats {
+  /*
+   Swaps proposed.
+   */
+  uint64_t attempted;
+  /*
+   Swaps taken.
+   */
+  uint64_t accepted;
+  /*
+   accepted / attempted (NaN before any proposal).
+   */
+  float rate;
+} TebmSwapStats;
 
 /*
  How to build a trainer. Start from `tebm_trainer_config_default`.
@@ -1120,6 +1214,115 @@ enum TebmStatus tebm_sampler_last_error(const struct TebmSampler *sampler, char 
  `buf` must be NULL or point to `len` writable bytes.
  */
 enum TebmStatus tebm_status_message(int32_t status, char *buf, size_t len);
+
+/*
+ Bytes a replica-exchange object needs (≤ `TEBM_TEMPERING_SIZE`).
+ */
+size_t tebm_tempering_size(void);
+
+/*
+ Alignment a replica-exchange object needs (≤ `TEBM_OBJECT_ALIGN`).
+ */
+size_t tebm_tempering_align(void);
+
+/*
+ Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas down to
+ β = 0.1, seed 1, step size 0.1, 10 leapfrog steps, identity mass,
+ walkers from N(0, 1).
+
+ # Safety
+ `cfg` NULL or writable.
+ */
+enum TebmStatus tebm_tempering_config_default(struct TebmTemperingConfig *cfg);
+
+/*
+ Initialises a replica-exchange sampler in `mem` (`mem_len` bytes: a
+ `TebmTempering`, or `tebm_tempering_size()` bytes aligned to
+ `tebm_tempering_align()`) for `energy` (any kind, callbacks included).
+ Every replica starts from the same walkers; replica 0 (β = 1) keeps
+ their streams, the others get fresh streams from the seed. On failure
+ nothing is written. The object is assembled on the stack and written
+ once (see the README for the stack this takes on a Cortex-M4F).
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes not in use by another call;
+ `energy` NULL or a `TebmEnergy`'s storage; `cfg` NULL or a readable
+ config whose non-NULL arrays have the documented lengths.
+ */
+enum TebmStatus tebm_tempering_init(void *mem,
+                                    size_t mem_len,
+                                    const struct TebmEnergy *energy,
+                                    const struct TebmTemperingConfig *cfg);
+
+/*
+ Runs `steps` steps: a kernel step of every replica at its temperature,
+ then a swap sweep between neighbours (alternating even and odd pairs).
+ Each step is all-or-nothing; the run stops at the first failing step
+ and `*steps_done` (when not NULL) tells how many were taken. Another
+ energy object than the last one (by address) re-evaluates the caches
+ first; after changing what the same object computes call
+ `tebm_tempering_invalidate`.
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage used by no one else during the
+ call (the energy callback must not touch it); `energy` NULL or a
+ `TebmEnergy`'s storage; `steps_done` NULL or writable.
+ */
+enum TebmStatus tebm_tempering_run(struct TebmTempering *t,
+                                   const struct TebmEnergy *energy,
+                                   size_t steps,
+                                   size_t *steps_done);
+
+/*
+ Marks every replica's cached energies stale (after changing what the
+ energy computes).
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage used by no one else.
+ */
+enum TebmStatus tebm_tempering_invalidate(struct TebmTempering *t);
+
+/*
+ Copies the positions of the β = 1 replica (n_walkers × dim floats,
+ walker-major) into `out` (`len` ≥ n_walkers·dim floats).
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage; `out` NULL or `len` writable floats.
+ */
+enum TebmStatus tebm_tempering_positions(const struct TebmTempering *t, float *out, size_t len);
+
+/*
+ Copies the cached energies U of the β = 1 replica's walkers into `out`
+ (`len` ≥ n_walkers floats).
+
+ # Safety
+ As for [`tebm_tempering_positions`].
+ */
+enum TebmStatus tebm_tempering_energies(const struct TebmTempering *t, float *out, size_t len);
+
+/*
+ Copies the ladder β₀ = 1 > β₁ > … (R floats, `len` ≥ R) into `out` and
+ the swap statistics of the R − 1 neighbouring pairs into `swaps`
+ (when not NULL; `len` ≥ R − 1 entries). `*sweeps` (when not NULL) gets
+ the number of steps taken.
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage; `betas` NULL or `len` writable
+ floats; `swaps` NULL or `len` writable entries; `sweeps` NULL or writable.
+ */
+enum TebmStatus tebm_tempering_ladder(const struct TebmTempering *t,
+                                      float *betas,
+                                      struct TebmSwapStats *swaps,
+                                      size_t len,
+                                      uint64_t *sweeps);
+
+/*
+ Writes the text of the object's last error ("" if none) into `buf`.
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage; `buf` NULL or `len` writable bytes.
+ */
+enum TebmStatus tebm_tempering_last_error(const struct TebmTempering *t, char *buf, size_t len);
 
 /*
  Bytes a trainer object needs (≤ `TEBM_TRAINER_SIZE`).

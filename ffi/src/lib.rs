@@ -97,6 +97,7 @@ mod energy;
 mod handle;
 mod sampler;
 mod status;
+mod tempering;
 #[cfg(test)]
 mod tests;
 mod trainer;
@@ -105,6 +106,7 @@ mod weights;
 pub use energy::*;
 pub use sampler::*;
 pub use status::*;
+pub use tempering::*;
 pub use trainer::*;
 pub use weights::*;
 
@@ -160,6 +162,20 @@ pub const TEBM_MAX_PARAMS: usize = 1633;
 /// Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
 /// every supported target, with a little room for later versions.
 pub const TEBM_TRAINER_SIZE: usize = 83_968;
+
+/// Largest number of replicas (temperatures) of a `TebmTempering`.
+pub const TEBM_MAX_REPLICAS: usize = 8;
+/// Largest number of walkers per replica of a `TebmTempering`.
+pub const TEBM_MAX_TEMPERING_WALKERS: usize = 16;
+/// Bytes reserved for [`TebmTempering`]: at least [`tebm_tempering_size`].
+pub const TEBM_TEMPERING_SIZE: usize = 45_056;
+
+/// Storage for a replica-exchange sampler; see [`TebmEnergy`]. Initialise
+/// it with [`tebm_tempering_init`].
+#[repr(C, align(16))]
+pub struct TebmTempering {
+    opaque: [u8; TEBM_TEMPERING_SIZE],
+}
 
 /// Storage for a trainer; see [`TebmEnergy`]. Initialise it with
 /// [`tebm_trainer_init`].
