@@ -63,6 +63,7 @@ static int cb(void *user, const float *x, size_t dim, float *energy, float *grad
 static TebmEnergy e_mlp, e_mlp_small, e_gauss, e_cb, e_tmp, e_copy, e_copy2;
 static TebmSampler s_any;
 static TebmTrainer tr, tr_copy, tr_zero;
+static TebmTempering rx, rx_copy;
 static union {
     TebmTrainer t;
     unsigned char bytes[sizeof(TebmTrainer) + 16];
@@ -236,9 +237,9 @@ static void test_weights(void) {
     EXPECT(tebm_energy_init_from_weights(&e_tmp, sizeof e_tmp, damaged, nfile), TEBM_STATUS_CHECKSUM);
     CHECK(energy_same(&e_tmp, &e_copy));
     memset(e_raw.bytes, 0x33, sizeof e_raw.bytes);
-    EXPECT(tebm_energy_init_from_weights(e_raw.bytes + 4, sizeof e_raw.bytes - 4, file, nfile),
+    EXPECT(tebm_energy_init_from_weights(e_raw.bytes + 1, sizeof e_raw.bytes - 1, file, nfile),
            TEBM_STATUS_MISALIGNED);
-    CHECK(e_raw.bytes[4] == 0x33 && e_raw.bytes[100] == 0x33);
+    CHECK(e_raw.bytes[1] == 0x33 && e_raw.bytes[100] == 0x33);
     EXPECT(tebm_energy_init_from_weights(&e_tmp, tebm_energy_size_for(TEBM_ENERGY_KIND_MLP), file, nfile),
            TEBM_STATUS_OK);
     EXPECT(tebm_energy_init_from_weights(&e_copy2, tebm_energy_size_for(TEBM_ENERGY_KIND_GAUSSIAN), gfile, ngfile),
@@ -333,7 +334,7 @@ static void test_trainer_init(void) {
     /* Memory: too small, misaligned; nothing written. */
     memset(tr_raw.bytes, 0x44, sizeof tr_raw.bytes);
     EXPECT(tebm_trainer_init(tr_raw.bytes, tebm_trainer_size() - 1, &e_mlp, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT(tebm_trainer_init(tr_raw.bytes + 4, sizeof tr_raw.bytes - 4, &e_mlp, &c), TEBM_STATUS_MISALIGNED);
+    EXPECT(tebm_trainer_init(tr_raw.bytes + 1, sizeof tr_raw.bytes - 1, &e_mlp, &c), TEBM_STATUS_MISALIGNED);
     CHECK(tr_raw.bytes[0] == 0x44 && tr_raw.bytes[4] == 0x44 && tr_raw.bytes[1000] == 0x44);
     /* Every kernel, mode, optimiser, and the capacity itself. */
     TebmTrainerConfig ok = c;
@@ -476,6 +477,116 @@ static void test_trainer_use(void) {
     CHECK(upd == 1);
 }
 
+static int rx_same(const TebmTempering *a, const TebmTempering *b, size_t from) {
+    DEFINED(a, sizeof *a);
+    DEFINED(b, sizeof *b);
+    return memcmp((const unsigned char *)a + from, (const unsigned char *)b + from, sizeof *a - from) == 0;
+}
+
+#define RX_INIT_FAILS(energy, cfgp, want)                                                  \
+    do {                                                                                   \
+        memcpy(&rx_copy, &rx, sizeof rx);                                                  \
+        EXPECT(tebm_tempering_init(&rx, sizeof rx, (energy), (cfgp)), (want));             \
+        CHECK(rx_same(&rx, &rx_copy, 0));                                                  \
+    } while (0)
+#define RX_FAILS(call, want, from)                                                         \
+    do {                                                                                   \
+        memcpy(&rx_copy, &rx, sizeof rx);                                                  \
+        EXPECT(call, want);                                                                \
+        CHECK(rx_same(&rx, &rx_copy, (from)));                                             \
+    } while (0)
+
+static void test_tempering(void) {
+    TebmTemperingConfig c, bad;
+    EXPECT(tebm_tempering_config_default(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_tempering_config_default(&c), TEBM_STATUS_OK);
+    CHECK(tebm_tempering_size() <= TEBM_TEMPERING_SIZE && tebm_tempering_align() <= TEBM_OBJECT_ALIGN);
+    EXPECT(tebm_tempering_init(&rx, sizeof rx, &e_cb, &c), TEBM_STATUS_OK); /* callbacks are fine */
+    RX_INIT_FAILS(NULL, &c, TEBM_STATUS_NULL_POINTER);
+    RX_INIT_FAILS(&e_gauss, NULL, TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_tempering_init(NULL, sizeof rx, &e_gauss, &c), TEBM_STATUS_NULL_POINTER);
+    RX_INIT_FAILS((const TebmEnergy *)&s_any, &c, TEBM_STATUS_WRONG_OBJECT);
+    RX_INIT_FAILS((const TebmEnergy *)&tr_zero, &c, TEBM_STATUS_NOT_INITIALISED);
+#define RXBAD(field, value, want)                                                          \
+    do {                                                                                   \
+        bad = c;                                                                           \
+        bad.field = (value);                                                               \
+        RX_INIT_FAILS(&e_gauss, &bad, (want));                                             \
+    } while (0)
+    RXBAD(n_walkers, 0, TEBM_STATUS_BAD_DIMENSION);
+    RXBAD(n_walkers, TEBM_MAX_TEMPERING_WALKERS + 1, TEBM_STATUS_CAPACITY_EXCEEDED);
+    RXBAD(replicas, 0, TEBM_STATUS_BAD_DIMENSION);
+    RXBAD(replicas, TEBM_MAX_REPLICAS + 1, TEBM_STATUS_CAPACITY_EXCEEDED);
+    RXBAD(beta_min, 1.0f, TEBM_STATUS_BAD_CONFIG);
+    RXBAD(beta_min, 0.0f, TEBM_STATUS_BAD_CONFIG);
+    RXBAD(beta_min, NAN, TEBM_STATUS_BAD_CONFIG);
+    RXBAD(kernel, 4, TEBM_STATUS_BAD_CONFIG);
+    RXBAD(step_size, -1.0f, TEBM_STATUS_BAD_CONFIG);
+    RXBAD(init_sd, -1.0f, TEBM_STATUS_BAD_CONFIG);
+    static float pos[16 * 2];
+    pos[3] = NAN;
+    bad = c;
+    bad.n_walkers = 16;
+    bad.init_positions = pos;
+    RX_INIT_FAILS(&e_gauss, &bad, TEBM_STATUS_NON_FINITE);
+    static union {
+        TebmTempering t;
+        unsigned char b[sizeof(TebmTempering) + 16];
+    } raw;
+    memset(raw.b, 0x55, sizeof raw.b);
+    EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size() - 1, &e_gauss, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT(tebm_tempering_init(raw.b + 1, sizeof raw.b - 1, &e_gauss, &c), TEBM_STATUS_MISALIGNED);
+    CHECK(raw.b[0] == 0x55 && raw.b[4] == 0x55 && raw.b[500] == 0x55);
+    bad = c;
+    bad.replicas = 1; /* one replica: beta_min ignored */
+    bad.beta_min = 7.0f;
+    EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);
+    bad = c;
+    bad.kernel = TEBM_KERNEL_HMC;
+    bad.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
+    bad.replicas = TEBM_MAX_REPLICAS;
+    EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_run(&raw.t, &e_gauss, 3, NULL), TEBM_STATUS_OK);
+
+    EXPECT(tebm_tempering_init(&rx, sizeof rx, &e_gauss, &c), TEBM_STATUS_OK);
+    size_t done = 99;
+    RX_FAILS(tebm_tempering_run(NULL, &e_gauss, 1, &done), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_run(&rx, NULL, 1, &done), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_run((TebmTempering *)&tr, &e_gauss, 1, &done), TEBM_STATUS_WRONG_OBJECT, 0);
+    CHECK(done == 99);
+    EXPECT(tebm_tempering_run(&rx, &e_gauss, 5, &done), TEBM_STATUS_OK);
+    CHECK(done == 5);
+    static float out[TEBM_MAX_TEMPERING_WALKERS * TEBM_MAX_DIM];
+    float betas[TEBM_MAX_REPLICAS];
+    TebmSwapStats sw[TEBM_MAX_REPLICAS];
+    uint64_t sweeps = 0;
+    RX_FAILS(tebm_tempering_positions(NULL, out, 32), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_positions(&rx, NULL, 32), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_positions(&rx, out, 31), TEBM_STATUS_BUFFER_TOO_SMALL, 0);
+    RX_FAILS(tebm_tempering_energies(&rx, out, 15), TEBM_STATUS_BUFFER_TOO_SMALL, 0);
+    RX_FAILS(tebm_tempering_energies(NULL, out, 16), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_ladder(&rx, NULL, sw, 4, &sweeps), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_ladder(&rx, betas, sw, 3, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL, 0);
+    RX_FAILS(tebm_tempering_last_error(&rx, NULL, 8), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_invalidate(NULL), TEBM_STATUS_NULL_POINTER, 0);
+    EXPECT(tebm_tempering_positions(&rx, out, 32), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_energies(&rx, out, 16), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_ladder(&rx, betas, sw, TEBM_MAX_REPLICAS, &sweeps), TEBM_STATUS_OK);
+    CHECK(betas[0] == 1.0f && betas[3] == 0.1f && betas[1] < 1.0f && betas[2] < betas[1] && sweeps == 5);
+    CHECK(sw[0].attempted + sw[1].attempted + sw[2].attempted > 0);
+    EXPECT(tebm_tempering_ladder(&rx, betas, NULL, 4, NULL), TEBM_STATUS_OK);
+    /* A 3-D energy: refused, recorded, state unchanged. */
+    static const float z3[3] = {0.0f, 0.0f, 0.0f}, o3[3] = {1.0f, 1.0f, 1.0f};
+    EXPECT(tebm_energy_init_gaussian_diag(&e_tmp, sizeof e_tmp, 3, z3, o3), TEBM_STATUS_OK);
+    RX_FAILS(tebm_tempering_run(&rx, &e_tmp, 1, &done), TEBM_STATUS_BAD_DIMENSION, TEBM_SAMPLER_HEADER_SIZE);
+    CHECK(done == 0);
+    char msg[TEBM_ERROR_MESSAGE_CAPACITY];
+    EXPECT(tebm_tempering_last_error(&rx, msg, sizeof msg), TEBM_STATUS_OK);
+    CHECK(strstr(msg, "dimension mismatch") != NULL);
+    EXPECT(tebm_tempering_invalidate(&rx), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_run(&rx, &e_gauss, 1, NULL), TEBM_STATUS_OK);
+}
+
 int main(void) {
     size_t np = tebm_mlp_num_params(2, 8);
     for (size_t i = 0; i < np; i++) theta[i] = 0.02f * (float)(int)(i % 11) - 0.1f;
@@ -496,9 +607,13 @@ int main(void) {
     test_weights();
     test_trainer_init();
     test_trainer_use();
+    test_tempering();
     printf("trainer object: %lu bytes (align %lu), reserved TEBM_TRAINER_SIZE %d; %d walkers, %d parameters max\n",
            (unsigned long)tebm_trainer_size(), (unsigned long)tebm_trainer_align(), TEBM_TRAINER_SIZE,
            TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_PARAMS);
+    printf("tempering object: %lu bytes (align %lu), reserved TEBM_TEMPERING_SIZE %d; %d replicas of %d walkers max\n",
+           (unsigned long)tebm_tempering_size(), (unsigned long)tebm_tempering_align(), TEBM_TEMPERING_SIZE,
+           TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS);
     printf("status_train: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }

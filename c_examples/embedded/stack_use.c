@@ -14,6 +14,7 @@
 static TebmEnergy energy, mlp;
 static TebmSampler sampler;
 static TebmTrainer trainer;
+static TebmTempering tempering;
 static TebmEnergy reloaded;
 static uint8_t weights[8192];
 
@@ -99,6 +100,14 @@ int main(void) {
     MEASURE("tebm_weights_load (MLP)", tebm_weights_load(&mlp, weights, n));
     MEASURE("tebm_energy_init_from_weights (MLP)",
             tebm_energy_init_from_weights(&reloaded, sizeof reloaded, weights, n));
+    TebmTemperingConfig rc;
+    tebm_tempering_config_default(&rc);
+    rc.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
+    rc.replicas = TEBM_MAX_REPLICAS;
+    printf("replica exchange (%d replicas of %d walkers; object %lu bytes)\n", (int)TEBM_MAX_REPLICAS,
+           (int)TEBM_MAX_TEMPERING_WALKERS, (unsigned long)tebm_tempering_size());
+    MEASURE("tebm_tempering_init (MALA, MLP)", tebm_tempering_init(&tempering, sizeof tempering, &mlp, &rc));
+    MEASURE("tebm_tempering_run, 1 step (MLP)", tebm_tempering_run(&tempering, &mlp, 1, NULL));
     puts("stack_use: OK");
     return 0;
 }
