@@ -217,34 +217,29 @@ pub unsafe extern "C" fn tebm_weights_peek(
     TebmStatus::Ok
 }
 
-/// Decodes a whole file into the model type its header names and hands it
-/// to `f`. Out of line: the decoded model (up to 12.4 KB) lives in this
-/// frame only.
+/// Decodes a whole file as model type `M` and hands the model to `f`. Out
+/// of line: the decoded model (up to 12.4 KB) lives in this frame only.
 #[inline(never)]
-fn decode_any<R>(b: &[u8], f: impl FnOnce(TebmEnergyKind, Decoded) -> R) -> Result<R, Error> {
-    let h = peek(b)?;
-    Ok(match h.kind() {
-        ModelKind::Gaussian => f(
-            TebmEnergyKind::Gaussian,
-            Decoded::Gaussian(GaussianM::decode(b)?),
-        ),
-        ModelKind::Polynomial => f(
-            TebmEnergyKind::Polynomial,
-            Decoded::Polynomial(PolynomialM::decode(b)?),
-        ),
-        ModelKind::Mixture => f(
-            TebmEnergyKind::Mixture,
-            Decoded::Mixture(MixtureM::decode(b)?),
-        ),
-        _ => f(TebmEnergyKind::Mlp, Decoded::Mlp(MlpM::decode(b)?)),
-    })
+fn decode_as<M: Persist, R>(b: &[u8], f: impl FnOnce(M) -> R) -> Result<R, Error> {
+    Ok(f(M::decode(b)?))
 }
 
-enum Decoded {
-    Gaussian(GaussianM),
-    Polynomial(PolynomialM),
-    Mixture(MixtureM),
-    Mlp(MlpM),
+/// Decodes a whole file as the model type its header names and, when `mem`
+/// is given, writes it there as a new energy object.
+fn decode_any(b: &[u8], mem: Option<(*mut c_void, usize)>) -> Result<TebmStatus, Error> {
+    fn put<M>(mem: Option<(*mut c_void, usize)>, kind: TebmEnergyKind, m: M) -> TebmStatus {
+        match mem {
+            Some((p, len)) => init(p, len, kind, m),
+            None => TebmStatus::Ok,
+        }
+    }
+    let kind = energy_kind(peek(b)?.kind());
+    match kind {
+        TebmEnergyKind::Gaussian => decode_as(b, |m: GaussianM| put(mem, kind, m)),
+        TebmEnergyKind::Polynomial => decode_as(b, |m: PolynomialM| put(mem, kind, m)),
+        TebmEnergyKind::Mixture => decode_as(b, |m: MixtureM| put(mem, kind, m)),
+        _ => decode_as(b, |m: MlpM| put(mem, kind, m)),
+    }
 }
 
 /// Creates an energy in `mem` (`mem_len` bytes, as for the
@@ -268,13 +263,7 @@ pub unsafe extern "C" fn tebm_energy_init_from_weights(
     check_null!(mem, bytes);
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let b = unsafe { byte_slice(bytes, nbytes) };
-    let r = decode_any(b, |kind, m| match m {
-        Decoded::Gaussian(m) => init(mem, mem_len, kind, m),
-        Decoded::Polynomial(m) => init(mem, mem_len, kind, m),
-        Decoded::Mixture(m) => init(mem, mem_len, kind, m),
-        Decoded::Mlp(m) => init(mem, mem_len, kind, m),
-    });
-    match r {
+    match decode_any(b, Some((mem, mem_len))) {
         Ok(s) => s,
         Err(e) => TebmStatus::from(e),
     }
@@ -300,8 +289,8 @@ pub unsafe extern "C" fn tebm_weights_check(
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let b = unsafe { byte_slice(bytes, nbytes) };
     let mut text = ErrorText::<TEBM_ERROR_MESSAGE_CAPACITY>::new();
-    let status = match decode_any(b, |_, _| ()) {
-        Ok(()) => TebmStatus::Ok,
+    let status = match decode_any(b, None) {
+        Ok(s) => s,
         Err(e) => {
             text.set("weight file", &e);
             TebmStatus::from(e)
