@@ -1359,13 +1359,13 @@ enum TebmStatus tebm_trainer_config_default(struct TebmTrainerConfig *cfg);
 
  # Safety
  `mem` NULL or `mem_len` writable bytes not in use by another call;
- `energy` NULL or a `TebmEnergy`'s storage (not written by the call);
+ `energy` NULL or a `TebmEnergy`'s storage (only read);
  `cfg` NULL or a readable config whose non-NULL arrays have the
  documented lengths.
  */
 enum TebmStatus tebm_trainer_init(void *mem,
                                   size_t mem_len,
-                                  struct TebmEnergy *energy,
+                                  const struct TebmEnergy *energy,
                                   const struct TebmTrainerConfig *cfg);
 
 /*

@@ -248,6 +248,48 @@ mod tests {
     }
 
     #[test]
+    fn weight_format_and_trainer_errors_map_to_precise_statuses() {
+        use TebmStatus as S;
+        let cases = [
+            (Error::BadMagic, S::CorruptData),
+            (Error::UnsupportedVersion(9), S::CorruptData),
+            (
+                Error::WrongModelKind {
+                    expected: 4,
+                    found: 1,
+                },
+                S::CorruptData,
+            ),
+            (
+                Error::TrailingBytes {
+                    expected: 8,
+                    found: 9,
+                },
+                S::CorruptData,
+            ),
+            (Error::CorruptData("x"), S::CorruptData),
+            (
+                Error::Truncated {
+                    needed: 8,
+                    found: 3,
+                },
+                S::Truncated,
+            ),
+            (
+                Error::Checksum {
+                    stored: 1,
+                    computed: 2,
+                },
+                S::Checksum,
+            ),
+            (Error::NotFinite("gradient"), S::NonFinite),
+        ];
+        for (e, want) in cases {
+            assert_eq!(TebmStatus::from(e), want, "{e}");
+        }
+    }
+
+    #[test]
     fn truncation_keeps_whole_characters() {
         let mut buf = [0x55 as c_char; 8];
         // "ab≥cd": '≥' is 3 bytes at 2..5.

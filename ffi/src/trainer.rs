@@ -13,7 +13,7 @@ use ebm::{
     Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula, Walkers,
 };
 
-use crate::energy::{TrainableMut, trainable_mut, with_trainable};
+use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
 use crate::handle::{TRAINER_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
 use crate::sampler::FfiKernel;
 use crate::status::{ErrorText, TebmStatus, write_c_str};
@@ -432,23 +432,30 @@ fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
 ///
 /// # Safety
 /// `mem` NULL or `mem_len` writable bytes not in use by another call;
-/// `energy` NULL or a `TebmEnergy`'s storage (not written by the call);
+/// `energy` NULL or a `TebmEnergy`'s storage (only read);
 /// `cfg` NULL or a readable config whose non-NULL arrays have the
 /// documented lengths.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tebm_trainer_init(
     mem: *mut c_void,
     mem_len: usize,
-    energy: *mut TebmEnergy,
+    energy: *const TebmEnergy,
     cfg: *const TebmTrainerConfig,
 ) -> TebmStatus {
     check_null!(mem, energy, cfg);
     // SAFETY: non-null and readable per contract.
     let c = unsafe { cfg.read() };
     // SAFETY: non-null; storage per contract; only read here.
-    let (t, addr) = tri!(unsafe { trainable_mut(energy) });
-    let kind = trainable_kind(&t);
-    let d = with_trainable!(&t, m => m.dim());
+    let e = tri!(unsafe { energy_ref(energy) });
+    use crate::energy::TebmEnergyKind as K;
+    let kind = match e.model {
+        Model::Gaussian(_) => K::Gaussian,
+        Model::Polynomial(_) => K::Polynomial,
+        Model::Mixture(_) => K::Mixture,
+        Model::Mlp(_) => K::Mlp,
+        Model::Callback(_) => return TebmStatus::BadConfig,
+    } as u32;
+    let (addr, d) = (e.addr, e.model.dim());
     // SAFETY: (each) non-null; the caller provides the documented lengths
     // (d ≤ TEBM_MAX_DIM; n_walkers is checked by `plan` before use).
     let mass = (!c.hmc_mass.is_null()).then(|| unsafe { floats(c.hmc_mass, d) });
@@ -466,7 +473,15 @@ pub unsafe extern "C" fn tebm_trainer_init(
     let p = tri!(object_memory::<TrainerObj>(mem, mem_len));
     // SAFETY: `p` checked (non-null, size, alignment), writable and unused
     // by anyone else per contract; `build` writes only on success.
-    let r = with_trainable!(t, m => unsafe { build(p, &*m, plan, &c, start, addr, kind) });
+    let r = unsafe {
+        match e.model {
+            Model::Gaussian(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Polynomial(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Mixture(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Mlp(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Callback(_) => return TebmStatus::BadConfig,
+        }
+    };
     match r {
         Ok(()) => TebmStatus::Ok,
         Err(e) => TebmStatus::from(e),
