@@ -7,7 +7,8 @@
 //! ## Memory
 //!
 //! Objects live in caller memory. Each kind has an opaque, 16-byte aligned
-//! C type of a published size ([`TebmEnergy`], [`TebmSampler`]) that can be
+//! C type of a published size ([`TebmEnergy`], [`TebmSampler`],
+//! [`TebmTrainer`], [`TebmTempering`]) that can be
 //! declared `static`, on the stack or as a member; or the caller asks for
 //! the exact size and alignment ([`tebm_energy_size_for`] per model kind,
 //! [`tebm_sampler_size`], `tebm_*_align`) and hands any suitably aligned
@@ -41,6 +42,17 @@
 //! sampler may have been written by a failed `tebm_sampler_init` (it still
 //! holds no sampler). `c_examples/status_test.c` checks all of this byte
 //! for byte.
+//!
+//! ## Training, weights, tempering
+//!
+//! [`TebmTrainer`] wraps the core's online contrastive-divergence trainer
+//! (`ebm::Pcd`) with a run-time choice of kernel, optimiser and mode; the
+//! trainable energy is passed to each call and holds θ. The `tebm_weights_*`
+//! functions save and load models in the core's portable weight format
+//! (`ebm::Persist`: the same bytes in Rust, in C and on the MCU).
+//! [`TebmTempering`] is replica exchange over the sampler kernels. Trainers
+//! and tempering objects keep a last-error record in their first
+//! [`TEBM_SAMPLER_HEADER_SIZE`] bytes, as samplers do.
 //!
 //! ## Panics
 //!

@@ -158,7 +158,8 @@ pub unsafe extern "C" fn tebm_weights_load(
     let (t, _) = tri!(unsafe { trainable_mut(energy) });
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let b = unsafe { byte_slice(bytes, nbytes) };
-    match with_trainable!(t, m => m.decode_into(b)) {
+    // Decoded aside, then moved over the old model only on success.
+    match with_trainable!(t, m => decode_as(b, |new| *m = new)) {
         Ok(()) => TebmStatus::Ok,
         Err(e) => TebmStatus::from(e),
     }
