@@ -10,9 +10,11 @@
  *
  * Errors: every function returns a TebmStatus. Pointers are checked for NULL
  * first, then sizes, capacities and values; a failing call leaves its objects'
- * state as it was (a sampler may update its last-error record, the first
- * TEBM_SAMPLER_HEADER_SIZE bytes, and, when the energy failed, its scratch
- * space: see tebm_sampler_run and tebm_sampler_init).
+ * state as it was (a sampler, trainer or tempering object may update its
+ * last-error record, the first TEBM_SAMPLER_HEADER_SIZE bytes, and, when the
+ * energy failed, a sampler its scratch space: see tebm_sampler_run and
+ * tebm_sampler_init; a refused training update keeps the walkers' kernel
+ * steps: see tebm_trainer_push).
  *
  * Alignment: TEBM_ALIGNED needs GCC, Clang or MSVC; elsewhere align the
  * storage yourself (an init call on misaligned memory returns
