@@ -21,8 +21,10 @@
  * TEBM_STATUS_MISALIGNED).
  *
  * Threads: an object may be used by one thread at a time. Energies are
- * read-only after init: several samplers (in several threads) may share one
- * if its callback is thread-safe.
+ * read-only after init except for training (tebm_trainer_push, _push_batch,
+ * _update) and tebm_weights_load, which write their parameters: otherwise
+ * several samplers (in several threads) may share one if its callback is
+ * thread-safe.
  *
  * Callbacks must not unwind (C++ exceptions, longjmp) and must not call tinyebm
  * functions on the sampler that is stepping.
