@@ -34,6 +34,25 @@ static int quartic(void *user, const float *x, size_t dim, float *energy, float 
 static TebmEnergy energy;
 static TebmSampler sampler;
 
+/* Prints a weight file as the Rust reference does: a title, then hex. */
+static void print_hex(const char *name, const uint8_t *b, size_t n) {
+    printf("%s: %lu bytes\n", name, (unsigned long)n);
+    for (size_t i = 0; i < n; i++) printf("%02x%s", b[i], (i % 32 == 31 || i + 1 == n) ? "\n" : "");
+}
+
+/* An MLP 2 -> 5 -> 5 -> 1 (SiLU, alpha 0.75) saved by the Rust API
+ * (Persist::encode of Mlp::init(2, 5, Silu, 0.75, 21), as in
+ * bits_reference.rs): the same bytes load here. */
+static const char rust_weights_hex[] =
+    "5445424d010004000200000005000000010000000000403f33000000fd77a5be"
+    "f14473be0d6425be6961533fb19ee03ec1d2053f2673803f7a37f4bef49cbe3b"
+    "a733783e00000000000000000000000000000000000000009b0ebd3d2849ca3e"
+    "ffd0a23ecc3b2bbe6ca8113d3f67923f3ef9a23d86f38fbe0053473f7abb7ebe"
+    "fce3fbbe72870e3fde85173fd0c587bd4083fbbd296802be97f9fd3ec88ba53e"
+    "32e4ebbe6a4039be76ece03d92cb903db6119cbea4fdda3dae55503d00000000"
+    "00000000000000000000000000000000b534073c99e9953ed2811dbef83ec53e"
+    "ca78753e0000000045884331";
+
 static int check(TebmStatus s, const char *what) {
     if (s != TEBM_STATUS_OK) {
         char msg[TEBM_ERROR_MESSAGE_CAPACITY];
@@ -142,5 +161,41 @@ int main(void) {
     cfg.step_size = 0.05f;
     cfg.init_positions = init_e;
     bad |= run("E double well/MALA", &cfg, 0, 200);
+
+    /* F: the weight format: MLP B saved through the C API; the Rust
+     * reference prints what Persist::encode writes for it. */
+    static uint8_t buf[8192];
+    size_t need = 0, written = 0;
+    if (check(tebm_energy_init_mlp(&energy, sizeof energy, 3, 8, TEBM_ACTIVATION_TANH, 0.5f, theta, np),
+              "mlp")) return 1;
+    if (check(tebm_weights_size(&energy, &need), "weights size")) return 1;
+    if (check(tebm_weights_save(&energy, buf, sizeof buf, &written), "weights save")) return 1;
+    if (written != need) { printf("FAILED: wrote %lu of %lu\n", (unsigned long)written, (unsigned long)need); return 1; }
+    print_hex("weights B", buf, written);
+
+    /* G: bytes written by Rust load in C, evaluate to the same bits, and
+     * save to the same bytes. */
+    static uint8_t rust_bytes[sizeof rust_weights_hex / 2];
+    size_t nb = (sizeof rust_weights_hex - 1) / 2;
+    for (size_t i = 0; i < nb; i++) {
+        unsigned v;
+        sscanf(rust_weights_hex + 2 * i, "%2x", &v);
+        rust_bytes[i] = (uint8_t)v;
+    }
+    if (check(tebm_energy_init_from_weights(&energy, sizeof energy, rust_bytes, nb), "init from weights"))
+        return 1;
+    if (check(tebm_weights_save(&energy, buf, sizeof buf, &written), "weights save")) return 1;
+    print_hex("weights G", buf, written);
+    static const float pts[3][2] = {{0.0f, 0.0f}, {0.5f, -1.0f}, {-1.25f, 2.0f}};
+    for (int k = 0; k < 3; k++) {
+        float u, g[2];
+        if (check(tebm_energy_eval(&energy, pts[k], 2, &u, g), "eval")) return 1;
+        printf("G u %08lx grad %08lx %08lx\n", (unsigned long)bits(u), (unsigned long)bits(g[0]),
+               (unsigned long)bits(g[1]));
+    }
+    if (written != nb || memcmp(buf, rust_bytes, nb) != 0) {
+        printf("FAILED: the Rust bytes do not save back identically\n");
+        bad = 1;
+    }
     return bad;
 }

@@ -3,24 +3,28 @@
  * Link: libtinyebm.a (host: -lm -lpthread -ldl; bare metal: nothing else).
  *
  * Memory: no allocation. Objects live in caller memory: declare a TebmEnergy /
- * TebmSampler (static, local or member; 16-byte aligned by type), or give an
- * init function tebm_energy_size_for(kind) / tebm_sampler_size() bytes aligned
- * to tebm_*_align(). Objects hold no pointers into themselves: they may be
+ * TebmSampler / TebmTrainer (static, local or member; 16-byte aligned by
+ * type), or give an init function tebm_energy_size_for(kind) /
+ * tebm_sampler_size() / tebm_trainer_size() bytes aligned to tebm_*_align(). Objects hold no pointers into themselves: they may be
  * copied with memcpy and need no destructor.
  *
  * Errors: every function returns a TebmStatus. Pointers are checked for NULL
  * first, then sizes, capacities and values; a failing call leaves its objects'
- * state as it was (a sampler may update its last-error record, the first
- * TEBM_SAMPLER_HEADER_SIZE bytes, and, when the energy failed, its scratch
- * space: see tebm_sampler_run and tebm_sampler_init).
+ * state as it was (a sampler, trainer or tempering object may update its
+ * last-error record, the first TEBM_SAMPLER_HEADER_SIZE bytes, and, when the
+ * energy failed, a sampler its scratch space: see tebm_sampler_run and
+ * tebm_sampler_init; a refused training update keeps the walkers' kernel
+ * steps: see tebm_trainer_push).
  *
  * Alignment: TEBM_ALIGNED needs GCC, Clang or MSVC; elsewhere align the
  * storage yourself (an init call on misaligned memory returns
  * TEBM_STATUS_MISALIGNED).
  *
  * Threads: an object may be used by one thread at a time. Energies are
- * read-only after init: several samplers (in several threads) may share one
- * if its callback is thread-safe.
+ * read-only after init except for training (tebm_trainer_push, _push_batch,
+ * _update) and tebm_weights_load, which write their parameters: otherwise
+ * several samplers (in several threads) may share one if its callback is
+ * thread-safe.
  *
  * Callbacks must not unwind (C++ exceptions, longjmp) and must not call tinyebm
  * functions on the sampler that is stepping.
@@ -102,6 +106,39 @@
 #define TEBM_ERROR_MESSAGE_CAPACITY 120
 
 /*
+ Largest number of walkers of a trainer (smaller than a sampler's
+ `TEBM_MAX_WALKERS`: a trainer also holds parameter-sized buffers).
+ */
+#define TEBM_MAX_TRAIN_WALKERS 32
+
+/*
+ Largest number of parameters a trainer trains: an MLP at full capacity,
+ h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`.
+ */
+#define TEBM_MAX_PARAMS 1633
+
+/*
+ Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
+ every supported target, with a little room for later versions.
+ */
+#define TEBM_TRAINER_SIZE 83968
+
+/*
+ Largest number of replicas (temperatures) of a `TebmTempering`.
+ */
+#define TEBM_MAX_REPLICAS 8
+
+/*
+ Largest number of walkers per replica of a `TebmTempering`.
+ */
+#define TEBM_MAX_TEMPERING_WALKERS 16
+
+/*
+ Bytes reserved for [`TebmTempering`]: at least [`tebm_tempering_size`].
+ */
+#define TEBM_TEMPERING_SIZE 45056
+
+/*
  What a call did. `TEBM_STATUS_OK` (0) is success; every other value is a
  failure that left the objects involved unchanged.
  */
@@ -147,7 +184,9 @@ typedef enum TebmStatus {
    */
   TEBM_STATUS_BAD_PARAMETERS = 8,
   /*
-   Serialised data is malformed (reserved for the weight format).
+   A weight file is malformed: bad magic, unsupported format version,
+   another model kind than expected, an inconsistent header field, bytes
+   after the checksum (the detailed reason: `tebm_weights_check`).
    */
   TEBM_STATUS_CORRUPT_DATA = 9,
   /*
@@ -172,6 +211,15 @@ typedef enum TebmStatus {
    sampler's last error for its text.
    */
   TEBM_STATUS_UNKNOWN = 14,
+  /*
+   A weight file ends before the data its header describes (an input
+   that is too short; `BUFFER_TOO_SMALL` is for output buffers).
+   */
+  TEBM_STATUS_TRUNCATED = 15,
+  /*
+   A weight file's CRC-32 does not match its contents (damaged bytes).
+   */
+  TEBM_STATUS_CHECKSUM = 16,
 } TebmStatus;
 
 /*
@@ -266,6 +314,59 @@ typedef enum TebmEnergyKind {
    */
   TEBM_ENERGY_KIND_CALLBACK = 4,
 } TebmEnergyKind;
+
+/*
+ How a trainer produces its negative phase (`TebmTrainerConfig::mode`).
+ */
+typedef enum TebmTrainMode {
+  /*
+   Persistent contrastive divergence: walkers carry over between updates.
+   */
+  TEBM_TRAIN_MODE_PCD = 0,
+  /*
+   Contrastive divergence: each update restarts the walkers from the
+   most recent data points.
+   */
+  TEBM_TRAIN_MODE_CD = 1,
+  /*
+   PCD with Jarzynski importance weights (ULA kernel only): resamples
+   when the weights' ESS falls below `ess_threshold`·n.
+   */
+  TEBM_TRAIN_MODE_JARZYNSKI = 2,
+} TebmTrainMode;
+
+/*
+ Walker re-initialisation in PCD mode (`TebmTrainerConfig::reinit`).
+ */
+typedef enum TebmReinit {
+  /*
+   Never.
+   */
+  TEBM_REINIT_NEVER = 0,
+  /*
+   From one of the most recent data points, with probability
+   `reinit_prob` per walker and update.
+   */
+  TEBM_REINIT_DATA = 1,
+  /*
+   From N(0, `reinit_sd`²·I), with probability `reinit_prob`.
+   */
+  TEBM_REINIT_GAUSSIAN = 2,
+} TebmReinit;
+
+/*
+ Optimiser of a trainer (`TebmTrainerConfig::optimizer`).
+ */
+typedef enum TebmOptimizer {
+  /*
+   SGD with heavy-ball momentum `momentum`.
+   */
+  TEBM_OPTIMIZER_SGD = 0,
+  /*
+   Adam with `adam_beta1`, `adam_beta2`, `adam_eps`.
+   */
+  TEBM_OPTIMIZER_ADAM = 1,
+} TebmOptimizer;
 
 /*
  A user energy: computes U(x) into `*energy` and, when `grad` is not
@@ -407,6 +508,331 @@ typedef struct TebmSamplerStats {
    */
   double max_rhat;
 } TebmSamplerStats;
+
+/*
+ How to build a replica-exchange sampler. Start from
+ `tebm_tempering_config_default`.
+ */
+typedef struct TebmTemperingConfig {
+  /*
+   Kernel of every replica, a `TebmKernel` value.
+   */
+  uint32_t kernel;
+  /*
+   Walkers per replica, 1..=`TEBM_MAX_TEMPERING_WALKERS`.
+   */
+  size_t n_walkers;
+  /*
+   Number of replicas (temperatures), 1..=`TEBM_MAX_REPLICAS`.
+   */
+  size_t replicas;
+  /*
+   Smallest inverse temperature, in (0, 1) (ignored for one replica):
+   the ladder is βₖ = beta_min^(k/(R−1)).
+   */
+  float beta_min;
+  /*
+   Seed of the walkers' streams and of the swap decisions.
+   */
+  uint64_t seed;
+  /*
+   Kernel step size (> 0), the same at every temperature.
+   */
+  float step_size;
+  /*
+   HMC: leapfrog steps per proposal (≥ 1).
+   */
+  uint32_t leapfrog_steps;
+  /*
+   HMC: diagonal mass (dim positive floats), or NULL for the identity.
+   */
+  const float *hmc_mass;
+  /*
+   Initial positions (n_walkers × dim, walker-major; every replica
+   starts there), or NULL to draw them from N(`init_center`, `init_sd`²·I).
+   */
+  const float *init_positions;
+  /*
+   Centre of the initial Gaussian (dim floats) or NULL for the origin.
+   */
+  const float *init_center;
+  /*
+   Standard deviation of the initial Gaussian (≥ 0).
+   */
+  float init_sd;
+} TebmTemperingConfig;
+
+/*
+ Storage for a replica-exchange sampler; see [`TebmEnergy`]. Initialise
+ it with [`tebm_tempering_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmTempering {
+  uint8_t opaque[TEBM_TEMPERING_SIZE];
+} TebmTempering;
+
+/*
+ Swap statistics of one pair of neighbouring temperatures (k, k+1).
+ */
+typedef struct TebmSwapStats {
+  /*
+   Swaps proposed.
+   */
+  uint64_t attempted;
+  /*
+   Swaps taken.
+   */
+  uint64_t accepted;
+  /*
+   accepted / attempted (NaN before any proposal).
+   */
+  float rate;
+} TebmSwapStats;
+
+/*
+ How to build a trainer. Start from `tebm_trainer_config_default`.
+ */
+typedef struct TebmTrainerConfig {
+  /*
+   Kernel of the negative phase, a `TebmKernel` value (ULA, MALA, MH,
+   HMC). Jarzynski mode needs ULA.
+   */
+  uint32_t kernel;
+  /*
+   Number of walkers, 1..=`TEBM_MAX_TRAIN_WALKERS`.
+   */
+  size_t n_walkers;
+  /*
+   Seed of the walkers' random streams.
+   */
+  uint64_t seed;
+  /*
+   Kernel step size (> 0).
+   */
+  float step_size;
+  /*
+   Inverse temperature β of the kernel (> 0).
+   */
+  float beta;
+  /*
+   HMC: leapfrog steps per proposal (≥ 1).
+   */
+  uint32_t leapfrog_steps;
+  /*
+   HMC: diagonal mass (dim positive floats) or NULL for the identity.
+   */
+  const float *hmc_mass;
+  /*
+   Initial walker positions (n_walkers × dim, walker-major) or NULL to
+   draw them from N(`init_center`, `init_sd`²·I).
+   */
+  const float *init_positions;
+  /*
+   Centre of the initial Gaussian (dim floats) or NULL for the origin.
+   */
+  const float *init_center;
+  /*
+   Standard deviation of the initial Gaussian (≥ 0).
+   */
+  float init_sd;
+  /*
+   A `TebmTrainMode` value.
+   */
+  uint32_t mode;
+  /*
+   Jarzynski: resampling threshold in [0, 1].
+   */
+  float ess_threshold;
+  /*
+   Data points per update (≥ 1).
+   */
+  size_t batch_size;
+  /*
+   Kernel steps K per update (≥ 1).
+   */
+  size_t steps;
+  /*
+   λ of the energy regulariser λ·(E_data[U²] + E_walkers[U²]) (≥ 0).
+   */
+  float energy_l2;
+  /*
+   A `TebmReinit` value (PCD mode only).
+   */
+  uint32_t reinit;
+  /*
+   Per-walker re-initialisation probability per update, in [0, 1].
+   */
+  float reinit_prob;
+  /*
+   Standard deviation of Gaussian re-initialisation (> 0).
+   */
+  float reinit_sd;
+  /*
+   Seed of the trainer's own stream (Jarzynski resampling).
+   */
+  uint64_t trainer_seed;
+  /*
+   A `TebmOptimizer` value.
+   */
+  uint32_t optimizer;
+  /*
+   Learning rate η (≥ 0).
+   */
+  float learning_rate;
+  /*
+   SGD momentum μ in [0, 1).
+   */
+  float momentum;
+  /*
+   Adam β₁ in [0, 1).
+   */
+  float adam_beta1;
+  /*
+   Adam β₂ in [0, 1).
+   */
+  float adam_beta2;
+  /*
+   Adam ε (> 0).
+   */
+  float adam_eps;
+  /*
+   Clip the gradient to this global norm; 0 (or ∞) for no clipping.
+   */
+  float clip_norm;
+  /*
+   L2 weight decay coefficient (≥ 0).
+   */
+  float weight_decay;
+} TebmTrainerConfig;
+
+/*
+ Storage for a trainer; see [`TebmEnergy`]. Initialise it with
+ [`tebm_trainer_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmTrainer {
+  uint8_t opaque[TEBM_TRAINER_SIZE];
+} TebmTrainer;
+
+/*
+ What the last update measured, and the trainer's counters
+ (`tebm_trainer_metrics`). Values are NaN before the first update.
+ */
+typedef struct TebmTrainerMetrics {
+  /*
+   Mean U over the last update's batch.
+   */
+  float data_energy;
+  /*
+   (Weighted) mean U over the walkers at that update.
+   */
+  float walker_energy;
+  /*
+   walker_energy − data_energy (positive while data sit below samples).
+   */
+  float gap;
+  /*
+   Mean acceptance probability of the update's kernel steps.
+   */
+  float acceptance;
+  /*
+   Effective sample size of the walker weights (n when unweighted).
+   */
+  float ess;
+  /*
+   Jarzynski: log Z_θ − log Z_θ₀ estimate (NaN otherwise).
+   */
+  float log_z;
+  /*
+   Jarzynski: cross-entropy estimate up to a constant (NaN otherwise).
+   */
+  float cross_entropy;
+  /*
+   Norm of the gradient handed to the optimiser (before clipping).
+   */
+  float grad_norm;
+  /*
+   1 when the walkers were resampled at the last update.
+   */
+  uint32_t resampled;
+  /*
+   Updates done.
+   */
+  uint64_t updates;
+  /*
+   Updates refused (non-finite values; θ and the optimiser kept).
+   */
+  uint64_t rejected;
+  /*
+   Data points collected toward the next update.
+   */
+  size_t batch_len;
+  /*
+   Number of walkers.
+   */
+  size_t n_walkers;
+  /*
+   Dimension.
+   */
+  size_t dim;
+  /*
+   Number of parameters trained.
+   */
+  size_t num_params;
+  /*
+   Current learning rate.
+   */
+  float learning_rate;
+} TebmTrainerMetrics;
+
+/*
+ What `tebm_weights_peek` reads from the start of a weight file.
+ */
+typedef struct TebmWeightsHeader {
+  /*
+   The model, as a `TebmEnergyKind` value.
+   */
+  uint32_t kind;
+  /*
+   The format version.
+   */
+  uint32_t version;
+  /*
+   Dimension d of x.
+   */
+  size_t dim;
+  /*
+   MLP: hidden width h (else 0).
+   */
+  size_t hidden;
+  /*
+   MLP: activation, a `TebmActivation` value (else 0).
+   */
+  uint32_t activation;
+  /*
+   Gaussian: 1 when the precision is stored as a diagonal (else 0).
+   */
+  uint32_t diagonal;
+  /*
+   Polynomial: total degree (else 0).
+   */
+  size_t degree;
+  /*
+   Mixture: number of components (else 0).
+   */
+  size_t components;
+  /*
+   Number of parameters.
+   */
+  size_t num_params;
+  /*
+   Length of the whole file in bytes, checksum included.
+   */
+  size_t encoded_len;
+  /*
+   1 when the model fits this build's capacities (`TEBM_MAX_*`), so
+   `tebm_energy_init_from_weights` can hold it; else 0.
+   */
+  uint32_t fits;
+} TebmWeightsHeader;
 
 #ifdef __cplusplus
 extern "C" {
@@ -791,6 +1217,357 @@ enum TebmStatus tebm_sampler_last_error(const struct TebmSampler *sampler, char 
  `buf` must be NULL or point to `len` writable bytes.
  */
 enum TebmStatus tebm_status_message(int32_t status, char *buf, size_t len);
+
+/*
+ Bytes a replica-exchange object needs (≤ `TEBM_TEMPERING_SIZE`).
+ */
+size_t tebm_tempering_size(void);
+
+/*
+ Alignment a replica-exchange object needs (≤ `TEBM_OBJECT_ALIGN`).
+ */
+size_t tebm_tempering_align(void);
+
+/*
+ Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas down to
+ β = 0.1, seed 1, step size 0.1, 10 leapfrog steps, identity mass,
+ walkers from N(0, 1).
+
+ # Safety
+ `cfg` NULL or writable.
+ */
+enum TebmStatus tebm_tempering_config_default(struct TebmTemperingConfig *cfg);
+
+/*
+ Initialises a replica-exchange sampler in `mem` (`mem_len` bytes: a
+ `TebmTempering`, or `tebm_tempering_size()` bytes aligned to
+ `tebm_tempering_align()`) for `energy` (any kind, callbacks included).
+ Every replica starts from the same walkers; replica 0 (β = 1) keeps
+ their streams, the others get fresh streams from the seed. On failure
+ nothing is written. The object is assembled on the stack and written
+ once (see the README for the stack this takes on a Cortex-M4F).
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes not in use by another call;
+ `energy` NULL or a `TebmEnergy`'s storage; `cfg` NULL or a readable
+ config whose non-NULL arrays have the documented lengths.
+ */
+enum TebmStatus tebm_tempering_init(void *mem,
+                                    size_t mem_len,
+                                    const struct TebmEnergy *energy,
+                                    const struct TebmTemperingConfig *cfg);
+
+/*
+ Runs `steps` steps: a kernel step of every replica at its temperature,
+ then a swap sweep between neighbours (alternating even and odd pairs).
+ Each step is all-or-nothing; the run stops at the first failing step
+ and `*steps_done` (when not NULL) tells how many were taken. Another
+ energy object than the last one (by address) re-evaluates the caches
+ first; after changing what the same object computes call
+ `tebm_tempering_invalidate`.
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage used by no one else during the
+ call (the energy callback must not touch it); `energy` NULL or a
+ `TebmEnergy`'s storage; `steps_done` NULL or writable.
+ */
+enum TebmStatus tebm_tempering_run(struct TebmTempering *t,
+                                   const struct TebmEnergy *energy,
+                                   size_t steps,
+                                   size_t *steps_done);
+
+/*
+ Marks every replica's cached energies stale (after changing what the
+ energy computes).
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage used by no one else.
+ */
+enum TebmStatus tebm_tempering_invalidate(struct TebmTempering *t);
+
+/*
+ Copies the positions of the β = 1 replica (n_walkers × dim floats,
+ walker-major) into `out` (`len` ≥ n_walkers·dim floats).
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage; `out` NULL or `len` writable floats.
+ */
+enum TebmStatus tebm_tempering_positions(const struct TebmTempering *t, float *out, size_t len);
+
+/*
+ Copies the cached energies U of the β = 1 replica's walkers into `out`
+ (`len` ≥ n_walkers floats).
+
+ # Safety
+ As for [`tebm_tempering_positions`].
+ */
+enum TebmStatus tebm_tempering_energies(const struct TebmTempering *t, float *out, size_t len);
+
+/*
+ Copies the ladder β₀ = 1 > β₁ > … (R floats, `len` ≥ R) into `out` and
+ the swap statistics of the R − 1 neighbouring pairs into `swaps`
+ (when not NULL; `len` ≥ R − 1 entries). `*sweeps` (when not NULL) gets
+ the number of steps taken.
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage; `betas` NULL or `len` writable
+ floats; `swaps` NULL or `len` writable entries; `sweeps` NULL or writable.
+ */
+enum TebmStatus tebm_tempering_ladder(const struct TebmTempering *t,
+                                      float *betas,
+                                      struct TebmSwapStats *swaps,
+                                      size_t len,
+                                      uint64_t *sweeps);
+
+/*
+ Writes the text of the object's last error ("" if none) into `buf`.
+
+ # Safety
+ `t` NULL or a `TebmTempering`'s storage; `buf` NULL or `len` writable bytes.
+ */
+enum TebmStatus tebm_tempering_last_error(const struct TebmTempering *t, char *buf, size_t len);
+
+/*
+ Bytes a trainer object needs (≤ `TEBM_TRAINER_SIZE`).
+ */
+size_t tebm_trainer_size(void);
+
+/*
+ Alignment a trainer object needs (≤ `TEBM_OBJECT_ALIGN`).
+ */
+size_t tebm_trainer_align(void);
+
+/*
+ Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
+ β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
+ batches of 16, one kernel step per update, no regulariser, no
+ re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;
+ Adam (η = 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8; SGD momentum 0.9 when
+ chosen), no clipping, no weight decay.
+
+ # Safety
+ `cfg` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_config_default(struct TebmTrainerConfig *cfg);
+
+/*
+ Initialises a trainer in `mem` (`mem_len` bytes: a `TebmTrainer`, or
+ `tebm_trainer_size()` bytes aligned to `tebm_trainer_align()`) for
+ `energy`, which must be a trainable built-in model (Gaussian,
+ polynomial, mixture, MLP; a callback energy is `BAD_CONFIG`). The
+ walkers are initialised as `cfg` says and must have finite energies.
+ On failure nothing is written (an existing trainer in `mem` is
+ unchanged). The trainer is assembled on the stack and written once:
+ see the README for the stack this takes on a Cortex-M4F.
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes not in use by another call;
+ `energy` NULL or a `TebmEnergy`'s storage (only read);
+ `cfg` NULL or a readable config whose non-NULL arrays have the
+ documented lengths.
+ */
+enum TebmStatus tebm_trainer_init(void *mem,
+                                  size_t mem_len,
+                                  const struct TebmEnergy *energy,
+                                  const struct TebmTrainerConfig *cfg);
+
+/*
+ Adds one data point `x` (`dim` floats, the energy's dimension) to the
+ batch; when the batch is full, runs an update (`*updated` = 1, else 0;
+ `updated` may be NULL). Refused before anything changes: a NULL
+ pointer, a wrong dimension, another energy kind or size, a non-finite
+ point (`NON_FINITE`) or a point where U or ∂θU is not finite. A refused
+ *update* (`NON_FINITE`: a non-finite gradient, parameter or walker
+ energy) leaves θ, the optimiser and the batch as they were (the point
+ stays in the batch and the next push or update tries again), counts in
+ `rejected`, and keeps the walkers' kernel steps. Passing another energy
+ object than the last one re-evaluates the walkers' caches.
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage and `energy` NULL or a
+ `TebmEnergy`'s storage, each used by no one else during the call; `x`
+ NULL or `dim` readable floats; `updated` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_push(struct TebmTrainer *trainer,
+                                  struct TebmEnergy *energy,
+                                  const float *x,
+                                  size_t dim,
+                                  int *updated);
+
+/*
+ Pushes `n` points (`n × dim` floats, point-major) as `tebm_trainer_push`
+ does, one after the other; `*updated` (when not NULL) is the number of
+ updates that ran. Sizes and finiteness of all points are checked first
+ (refused: nothing changes); a later failure stops at that point, with
+ the points before it pushed (and their updates done).
+
+ # Safety
+ As for [`tebm_trainer_push`]; `x` holds `n × dim` floats.
+ */
+enum TebmStatus tebm_trainer_push_batch(struct TebmTrainer *trainer,
+                                        struct TebmEnergy *energy,
+                                        const float *x,
+                                        size_t n,
+                                        size_t dim,
+                                        int *updated);
+
+/*
+ Runs an update on the points collected so far (at least one, else
+ `BAD_DIMENSION`), as a full batch would. A refused update is as for
+ `tebm_trainer_push`.
+
+ # Safety
+ As for [`tebm_trainer_push`].
+ */
+enum TebmStatus tebm_trainer_update(struct TebmTrainer *trainer, struct TebmEnergy *energy);
+
+/*
+ Marks the walkers' cached energies stale: call it after changing the
+ energy's parameters by other means than training (e.g.
+ `tebm_weights_load`). Also drops the batch collected so far (its
+ gradients were taken at the old parameters).
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage used by no one else.
+ */
+enum TebmStatus tebm_trainer_invalidate(struct TebmTrainer *trainer);
+
+/*
+ Sets the optimiser's learning rate (finite, ≥ 0; 0 freezes θ), e.g.
+ for a schedule.
+
+ # Safety
+ As for [`tebm_trainer_invalidate`].
+ */
+enum TebmStatus tebm_trainer_set_learning_rate(struct TebmTrainer *trainer, float lr);
+
+/*
+ Writes the last update's metrics and the trainer's counters.
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_metrics(const struct TebmTrainer *trainer,
+                                     struct TebmTrainerMetrics *out);
+
+/*
+ Copies the walkers' positions (n_walkers × dim floats, walker-major)
+ into `out` (`len` ≥ n_walkers·dim floats).
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or `len`
+ writable floats.
+ */
+enum TebmStatus tebm_trainer_positions(const struct TebmTrainer *trainer, float *out, size_t len);
+
+/*
+ Copies each walker's cached energy into `out` (`len` ≥ n_walkers
+ floats); NaN for a walker whose cache is stale.
+
+ # Safety
+ As for [`tebm_trainer_positions`].
+ */
+enum TebmStatus tebm_trainer_energies(const struct TebmTrainer *trainer, float *out, size_t len);
+
+/*
+ Writes the text of the trainer's last error ("" if none) into `buf`
+ (NUL-terminated, truncated to `len` bytes).
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage; `buf` NULL or `len`
+ writable bytes.
+ */
+enum TebmStatus tebm_trainer_last_error(const struct TebmTrainer *trainer, char *buf, size_t len);
+
+/*
+ Writes into `*len` the number of bytes `tebm_weights_save` writes for
+ this energy. A callback energy has no saveable model: `BAD_CONFIG`.
+
+ # Safety
+ `energy` NULL or a `TebmEnergy`'s storage; `len` NULL or writable.
+ */
+enum TebmStatus tebm_weights_size(const struct TebmEnergy *energy, size_t *len);
+
+/*
+ Saves the energy's model (kind, sizes, parameters, CRC-32) into
+ `buf[0..len]` in the portable weight format, and the byte count into
+ `*written` (when not NULL). `len` below `tebm_weights_size`:
+ `BUFFER_TOO_SMALL` and nothing is written. The same bytes load with
+ `tebm_weights_load`, `tebm_energy_init_from_weights` and the Rust API's
+ `Persist::decode`, on any target.
+
+ # Safety
+ `energy` NULL or a `TebmEnergy`'s storage; `buf` NULL or `len` writable
+ bytes not overlapping the energy; `written` NULL or writable.
+ */
+enum TebmStatus tebm_weights_save(const struct TebmEnergy *energy,
+                                  uint8_t *buf,
+                                  size_t len,
+                                  size_t *written);
+
+/*
+ Loads a weight file (`nbytes` bytes, exactly one file) into an existing
+ energy of the same built-in kind. Its sizes may differ from the energy's
+ (within the capacities). All or nothing: on any error the energy is
+ unchanged. Statuses: `CORRUPT_DATA` (bad magic, version, another model
+ kind, bad field, trailing bytes), `TRUNCATED`, `CHECKSUM`,
+ `CAPACITY_EXCEEDED`, `BAD_PARAMETERS`; a callback energy is
+ `BAD_CONFIG`. `tebm_weights_check` gives the detailed reason.
+
+ Samplers and trainers cache energies at their walkers: after loading
+ into an energy they use, call `tebm_sampler_invalidate` /
+ `tebm_trainer_invalidate`. Needs stack for one model of the kind (an
+ MLP at full capacity: 12.4 KB): the file is decoded aside first.
+
+ # Safety
+ `energy` NULL or a `TebmEnergy`'s storage used by no one else during the
+ call; `bytes` NULL or `nbytes` readable bytes.
+ */
+enum TebmStatus tebm_weights_load(struct TebmEnergy *energy, const uint8_t *bytes, size_t nbytes);
+
+/*
+ Reads the kind, sizes and total length of a weight file from its first
+ bytes (the first 20 always suffice; the whole file is fine too) into
+ `*out`, without decoding it. A file that peeks well may still fail to
+ load (checksum, parameters).
+
+ # Safety
+ `bytes` NULL or `nbytes` readable bytes; `out` NULL or writable.
+ */
+enum TebmStatus tebm_weights_peek(const uint8_t *bytes,
+                                  size_t nbytes,
+                                  struct TebmWeightsHeader *out);
+
+/*
+ Creates an energy in `mem` (`mem_len` bytes, as for the
+ `tebm_energy_init_*` functions; `tebm_energy_size_for(header.kind)`
+ suffices) from a weight file of `nbytes` bytes: the model kind, sizes
+ and parameters all come from the file. On failure nothing is written.
+ Statuses as for `tebm_weights_load`, then the memory's
+ (`BUFFER_TOO_SMALL`, `MISALIGNED`). Needs stack for the decoded model
+ (an MLP at full capacity: 12.4 KB, decoded aside before it is written).
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes not in use by another call;
+ `bytes` NULL or `nbytes` readable bytes.
+ */
+enum TebmStatus tebm_energy_init_from_weights(void *mem,
+                                              size_t mem_len,
+                                              const uint8_t *bytes,
+                                              size_t nbytes);
+
+/*
+ Validates a whole weight file (`nbytes` bytes) as `tebm_energy_init_from_weights`
+ would, without creating anything, and writes the detailed reason of a
+ failure ("" when valid) into `msg` (`msg_len` bytes, NUL-terminated,
+ truncated) when `msg` is not NULL. Returns the file's status (not the
+ message's): `OK`, `CORRUPT_DATA`, `TRUNCATED`, `CHECKSUM`, ….
+
+ # Safety
+ `bytes` NULL or `nbytes` readable bytes; `msg` NULL or `msg_len`
+ writable bytes.
+ */
+enum TebmStatus tebm_weights_check(const uint8_t *bytes, size_t nbytes, char *msg, size_t msg_len);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -7,12 +7,12 @@
 #   3. bit-exactness: c_examples/bits.c (through the C API) prints the same bits
 #      as ffi/examples/bits_reference.rs (the Rust API);
 #   4. the dev-profile library (overflow checks, debug assertions) passes
-#      status_test and prints the same bits; the CMake build of the
+#      status_test and status_train and prints the same bits; the CMake build of the
 #      examples, when cmake is available;
 #   5. bare metal: the library builds for thumbv7em-none-eabihf and
 #      thumbv6m-none-eabi without std, the Cortex-M4F archive holds no
 #      std/alloc/unwinding symbols, and the C programs run under QEMU
-#      (mps2-an386), bits.c printing the same bits as on the host.
+#      (mps2-an386), bits.c and train_mcu.c printing the same bits as on the host.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -44,12 +44,13 @@ echo "identical: $(wc -l < "$out/bits-c.txt") lines, $(grep -c '^run' "$out/bits
 
 step "dev profile (debug assertions, overflow checks): status_test and bits"
 cargo build -q -p tinyebm-ffi
-for p in status_test bits; do
+for p in status_test status_train bits; do
     cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fsanitize=address,undefined \
         -fno-sanitize-recover=all -Iinclude "c_examples/$p.c" target/debug/libtinyebm.a \
         -lm -lpthread -ldl -o "$out/$p-dev"
 done
 "$out/status_test-dev" | tail -n 1
+"$out/status_train-dev" | tail -n 1
 "$out/bits-dev" > "$out/bits-dev.txt"
 diff -u "$out/bits-c.txt" "$out/bits-dev.txt"
 echo "bits.c against the dev-profile library: identical to release"
@@ -96,5 +97,9 @@ make -s -C c_examples embedded
 make -s -C c_examples run-qemu
 diff -u "$out/bits-c.txt" c_examples/build/m4f/bits.elf.out
 echo "bits.c on the Cortex-M4F: identical to the host"
+# Training on the MCU: sampling, 1000 PCD updates, saved weights and reloads
+# print the same bits on the host (gcc) and the Cortex-M4F.
+diff -u c_examples/build/plain/train_mcu.out c_examples/build/m4f/train_mcu.elf.out
+echo "train_mcu.c on the Cortex-M4F: identical to the host ($(wc -l < c_examples/build/m4f/train_mcu.elf.out) lines)"
 
 step "ci-ffi passed in $(( $(date +%s) - start )) s"

@@ -8,11 +8,15 @@
 
 #include "tinyebm.h"
 
-#define PAINT_BYTES (600u * 1024u)
+#define PAINT_BYTES (1000u * 1024u)
 #define PATTERN 0xA5C3A5C3u
 
 static TebmEnergy energy, mlp;
 static TebmSampler sampler;
+static TebmTrainer trainer;
+static TebmTempering tempering;
+static TebmEnergy reloaded;
+static uint8_t weights[8192];
 
 static int quadratic(void *user, const float *x, size_t dim, float *u, float *grad) {
     (void)user;
@@ -76,6 +80,34 @@ int main(void) {
     cfg.leapfrog_steps = 4;
     MEASURE("tebm_sampler_init (HMC, MLP)", tebm_sampler_init(&sampler, sizeof sampler, &mlp, &cfg));
     MEASURE("tebm_sampler_run, 1 HMC step (MLP)", tebm_sampler_run(&sampler, &mlp, 1, NULL));
+
+    printf("trainer (MLP 16 -> 32 -> 32 -> 1, %lu parameters, %d walkers; object %lu bytes)\n",
+           (unsigned long)tebm_mlp_num_params(16, 32), (int)TEBM_MAX_TRAIN_WALKERS,
+           (unsigned long)tebm_trainer_size());
+    TebmTrainerConfig tc;
+    tebm_trainer_config_default(&tc);
+    tc.kernel = TEBM_KERNEL_MALA;
+    tc.n_walkers = TEBM_MAX_TRAIN_WALKERS;
+    tc.batch_size = 4;
+    tc.steps = 1;
+    static float x[16];
+    int updated = 0;
+    MEASURE("tebm_trainer_init (MALA, Adam, MLP)", tebm_trainer_init(&trainer, sizeof trainer, &mlp, &tc));
+    MEASURE("tebm_trainer_push, no update", tebm_trainer_push(&trainer, &mlp, x, 16, &updated));
+    MEASURE("tebm_trainer_update (1 MALA step)", tebm_trainer_update(&trainer, &mlp));
+    size_t n = 0;
+    MEASURE("tebm_weights_save (MLP)", tebm_weights_save(&mlp, weights, sizeof weights, &n));
+    MEASURE("tebm_weights_load (MLP)", tebm_weights_load(&mlp, weights, n));
+    MEASURE("tebm_energy_init_from_weights (MLP)",
+            tebm_energy_init_from_weights(&reloaded, sizeof reloaded, weights, n));
+    TebmTemperingConfig rc;
+    tebm_tempering_config_default(&rc);
+    rc.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
+    rc.replicas = TEBM_MAX_REPLICAS;
+    printf("replica exchange (%d replicas of %d walkers; object %lu bytes)\n", (int)TEBM_MAX_REPLICAS,
+           (int)TEBM_MAX_TEMPERING_WALKERS, (unsigned long)tebm_tempering_size());
+    MEASURE("tebm_tempering_init (MALA, MLP)", tebm_tempering_init(&tempering, sizeof tempering, &mlp, &rc));
+    MEASURE("tebm_tempering_run, 1 step (MLP)", tebm_tempering_run(&tempering, &mlp, 1, NULL));
     puts("stack_use: OK");
     return 0;
 }

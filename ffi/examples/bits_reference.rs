@@ -8,8 +8,8 @@
 
 use ebm::adapt::{MALA_TARGET, RWMH_TARGET};
 use ebm::{
-    Activation, AnyKernel, Energy, FnEnergy, Gaussian, Hmc, Kernel, Mala, Mixture, Mlp, Polynomial,
-    Rwmh, Sampler, Ula, Walkers,
+    Activation, AnyKernel, Energy, FnEnergy, Gaussian, Hmc, Kernel, Mala, Mixture, Mlp, Persist,
+    Polynomial, Rwmh, Sampler, Ula, Walkers,
 };
 
 const N: usize = 64;
@@ -78,6 +78,7 @@ fn main() {
         .with_diagonal_mass(&[1.0, 2.0, 0.5])
         .unwrap();
     run("B MLP/HMC", Sampler::new(hmc, w), &mlp, None, 0, 60);
+    let mlp_b = mlp;
 
     // C: full-precision Gaussian, ULA at beta = 2.
     let g = Gaussian::<D>::full(&[1.0, -1.0], &[2.0, 0.6, 0.6, 1.0]).unwrap();
@@ -99,4 +100,42 @@ fn main() {
     let w = Walkers::<N, D>::from_positions(&dw, 10, 99, &init).unwrap();
     let s = Sampler::new(AnyKernel::Mala(Mala::new(0.05).unwrap()), w);
     run("E double well/MALA", s, &dw, None, 0, 200);
+
+    // F: the weight format. The C program saves MLP B through the C API;
+    // these are the bytes Persist::encode writes for it.
+    print_hex("weights B", &encode(&mlp_b));
+    // G: bytes written by Persist::encode (hard-coded in bits.c) load in C:
+    // the model they hold evaluates to the same bits, and saves to the
+    // same bytes.
+    let g = Mlp::<D, 32>::init(2, 5, Activation::Silu, 0.75, 21).unwrap();
+    let bytes = encode(&g);
+    print_hex("weights G", &bytes);
+    let back = Mlp::<D, 32>::decode(&bytes).unwrap();
+    for x in [[0.0f32, 0.0], [0.5, -1.0], [-1.25, 2.0]] {
+        let mut gr = [0f32; 2];
+        let u = back.value_grad(&x, &mut gr).unwrap();
+        println!(
+            "G u {:08x} grad {:08x} {:08x}",
+            u.to_bits(),
+            gr[0].to_bits(),
+            gr[1].to_bits()
+        );
+    }
+}
+
+fn encode<M: Persist>(m: &M) -> Vec<u8> {
+    let mut b = vec![0u8; m.encoded_len()];
+    let n = m.encode(&mut b).unwrap();
+    b.truncate(n);
+    b
+}
+
+fn print_hex(name: &str, b: &[u8]) {
+    println!("{name}: {} bytes", b.len());
+    for line in b.chunks(32) {
+        for v in line {
+            print!("{v:02x}");
+        }
+        println!();
+    }
 }

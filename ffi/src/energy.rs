@@ -89,10 +89,10 @@ impl Callback {
     }
 }
 
-type GaussianM = Gaussian<TEBM_MAX_DIM>;
-type PolynomialM = Polynomial<TEBM_MAX_DIM, TEBM_MAX_MONOMIALS>;
-type MixtureM = Mixture<TEBM_MAX_COMPONENTS, TEBM_MAX_DIM>;
-type MlpM = Mlp<TEBM_MAX_DIM, TEBM_MAX_HIDDEN>;
+pub(crate) type GaussianM = Gaussian<TEBM_MAX_DIM>;
+pub(crate) type PolynomialM = Polynomial<TEBM_MAX_DIM, TEBM_MAX_MONOMIALS>;
+pub(crate) type MixtureM = Mixture<TEBM_MAX_COMPONENTS, TEBM_MAX_DIM>;
+pub(crate) type MlpM = Mlp<TEBM_MAX_DIM, TEBM_MAX_HIDDEN>;
 
 /// Which model an energy object holds (`tebm_energy_size_for`). Each kind
 /// has its own object size: a callback energy needs a few dozen bytes, an
@@ -320,7 +320,7 @@ fn energy_memory<M>(mem: *mut c_void, len: usize) -> Result<*mut Obj<M>, TebmSta
 /// Writes a new energy object of kind `kind` into checked caller memory:
 /// `len` must be at least `size_of::<Obj<M>>()`, the address aligned to
 /// `ENERGY_ALIGN`.
-fn init<M>(mem: *mut c_void, len: usize, kind: TebmEnergyKind, model: M) -> TebmStatus {
+pub(crate) fn init<M>(mem: *mut c_void, len: usize, kind: TebmEnergyKind, model: M) -> TebmStatus {
     let p = tri!(energy_memory::<M>(mem, len));
     // SAFETY: `p` is non-null, aligned to ENERGY_ALIGN ≥ align_of::<Obj<M>>()
     // and points to at least `size_of::<Obj<M>>()` bytes, writable by the
@@ -337,7 +337,7 @@ fn init<M>(mem: *mut c_void, len: usize, kind: TebmEnergyKind, model: M) -> Tebm
 }
 
 /// Checks a dimension against `TEBM_MAX_DIM` (and zero).
-fn check_dim(dim: usize) -> Result<(), TebmStatus> {
+pub(crate) fn check_dim(dim: usize) -> Result<(), TebmStatus> {
     if dim == 0 {
         Err(TebmStatus::BadDimension)
     } else if dim > TEBM_MAX_DIM {
@@ -701,4 +701,56 @@ pub unsafe extern "C" fn tebm_energy_eval(
     } else {
         TebmStatus::NonFinite
     }
+}
+
+/// A trainable model held by an energy object, borrowed mutably.
+pub(crate) enum TrainableMut<'a> {
+    Gaussian(&'a mut GaussianM),
+    Polynomial(&'a mut PolynomialM),
+    Mixture(&'a mut MixtureM),
+    Mlp(&'a mut MlpM),
+}
+
+/// Runs `$body` with `$e` bound to the concrete model of a [`TrainableMut`].
+macro_rules! with_trainable {
+    ($t:expr, $e:ident => $body:expr) => {
+        match $t {
+            $crate::energy::TrainableMut::Gaussian($e) => $body,
+            $crate::energy::TrainableMut::Polynomial($e) => $body,
+            $crate::energy::TrainableMut::Mixture($e) => $body,
+            $crate::energy::TrainableMut::Mlp($e) => $body,
+        }
+    };
+}
+pub(crate) use with_trainable;
+
+/// The trainable model behind a handle, for writing, and the object's
+/// address. A callback energy is `TEBM_STATUS_BAD_CONFIG` (it has no
+/// parameters tinyebm can see).
+///
+/// # Safety
+/// As for [`energy_ref`], and nothing else reads or writes the object
+/// during `'a` (no other argument of the call).
+pub(crate) unsafe fn trainable_mut<'a>(
+    p: *mut TebmEnergy,
+) -> Result<(TrainableMut<'a>, usize), TebmStatus> {
+    // SAFETY: forwarded contract.
+    let r = unsafe { energy_ref(p.cast_const())? };
+    let h = r.addr as *mut Header;
+    // SAFETY: `energy_ref` checked the tag and kind at this aligned
+    // address: a whole valid `Obj<M>` of the kind's model type lives there
+    // (see `energy_ref`). The shared borrow `r` is not used again, and the
+    // caller guarantees exclusive access for `'a`.
+    let t = unsafe {
+        match r.model {
+            Model::Gaussian(_) => TrainableMut::Gaussian(&mut (*h.cast::<Obj<GaussianM>>()).model),
+            Model::Polynomial(_) => {
+                TrainableMut::Polynomial(&mut (*h.cast::<Obj<PolynomialM>>()).model)
+            }
+            Model::Mixture(_) => TrainableMut::Mixture(&mut (*h.cast::<Obj<MixtureM>>()).model),
+            Model::Mlp(_) => TrainableMut::Mlp(&mut (*h.cast::<Obj<MlpM>>()).model),
+            Model::Callback(_) => return Err(TebmStatus::BadConfig),
+        }
+    };
+    Ok((t, r.addr))
 }

@@ -10,8 +10,12 @@ use crate::status::TebmStatus;
 pub(crate) const ENERGY_TAG: u32 = 0x7445_4e31;
 /// Type tag of a sampler (“tSM1”).
 pub(crate) const SAMPLER_TAG: u32 = 0x7453_4d31;
+/// Type tag of a trainer (“tTR1”).
+pub(crate) const TRAINER_TAG: u32 = 0x7454_5231;
+/// Type tag of a replica-exchange sampler (“tRX1”).
+pub(crate) const TEMPERING_TAG: u32 = 0x7452_5831;
 /// Every tag, to tell "another tinyebm object" from "not initialised".
-const TAGS: [u32; 2] = [ENERGY_TAG, SAMPLER_TAG];
+const TAGS: [u32; 4] = [ENERGY_TAG, SAMPLER_TAG, TRAINER_TAG, TEMPERING_TAG];
 
 /// Returns `TEBM_STATUS_NULL_POINTER` from the enclosing function when any
 /// of the pointers is NULL; checked in argument order before anything else.

@@ -7,7 +7,8 @@
 //! ## Memory
 //!
 //! Objects live in caller memory. Each kind has an opaque, 16-byte aligned
-//! C type of a published size ([`TebmEnergy`], [`TebmSampler`]) that can be
+//! C type of a published size ([`TebmEnergy`], [`TebmSampler`],
+//! [`TebmTrainer`], [`TebmTempering`]) that can be
 //! declared `static`, on the stack or as a member; or the caller asks for
 //! the exact size and alignment ([`tebm_energy_size_for`] per model kind,
 //! [`tebm_sampler_size`], `tebm_*_align`) and hands any suitably aligned
@@ -41,6 +42,17 @@
 //! sampler may have been written by a failed `tebm_sampler_init` (it still
 //! holds no sampler). `c_examples/status_test.c` checks all of this byte
 //! for byte.
+//!
+//! ## Training, weights, tempering
+//!
+//! [`TebmTrainer`] wraps the core's online contrastive-divergence trainer
+//! (`ebm::Pcd`) with a run-time choice of kernel, optimiser and mode; the
+//! trainable energy is passed to each call and holds θ. The `tebm_weights_*`
+//! functions save and load models in the core's portable weight format
+//! (`ebm::Persist`: the same bytes in Rust, in C and on the MCU).
+//! [`TebmTempering`] is replica exchange over the sampler kernels. Trainers
+//! and tempering objects keep a last-error record in their first
+//! [`TEBM_SAMPLER_HEADER_SIZE`] bytes, as samplers do.
 //!
 //! ## Panics
 //!
@@ -97,12 +109,18 @@ mod energy;
 mod handle;
 mod sampler;
 mod status;
+mod tempering;
 #[cfg(test)]
 mod tests;
+mod trainer;
+mod weights;
 
 pub use energy::*;
 pub use sampler::*;
 pub use status::*;
+pub use tempering::*;
+pub use trainer::*;
+pub use weights::*;
 
 /// Largest dimension d of an energy or sampler.
 pub const TEBM_MAX_DIM: usize = 16;
@@ -147,8 +165,33 @@ pub struct TebmSampler {
     opaque: [u8; TEBM_SAMPLER_SIZE],
 }
 
-// Reserved for the second round of the C API (training and the weight
-// format): `tebm_trainer_*` objects (a trainer over a TebmEnergy and a
-// TebmSampler, in caller memory like these) and `tebm_weights_*` functions
-// (read/write a model's parameters from/to a caller byte buffer). Their
-// statuses (e.g. TEBM_STATUS_CORRUPT_DATA) are already in TebmStatus.
+/// Largest number of walkers of a trainer (smaller than a sampler's
+/// `TEBM_MAX_WALKERS`: a trainer also holds parameter-sized buffers).
+pub const TEBM_MAX_TRAIN_WALKERS: usize = 32;
+/// Largest number of parameters a trainer trains: an MLP at full capacity,
+/// h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`.
+pub const TEBM_MAX_PARAMS: usize = 1633;
+/// Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
+/// every supported target, with a little room for later versions.
+pub const TEBM_TRAINER_SIZE: usize = 83_968;
+
+/// Largest number of replicas (temperatures) of a `TebmTempering`.
+pub const TEBM_MAX_REPLICAS: usize = 8;
+/// Largest number of walkers per replica of a `TebmTempering`.
+pub const TEBM_MAX_TEMPERING_WALKERS: usize = 16;
+/// Bytes reserved for [`TebmTempering`]: at least [`tebm_tempering_size`].
+pub const TEBM_TEMPERING_SIZE: usize = 45_056;
+
+/// Storage for a replica-exchange sampler; see [`TebmEnergy`]. Initialise
+/// it with [`tebm_tempering_init`].
+#[repr(C, align(16))]
+pub struct TebmTempering {
+    opaque: [u8; TEBM_TEMPERING_SIZE],
+}
+
+/// Storage for a trainer; see [`TebmEnergy`]. Initialise it with
+/// [`tebm_trainer_init`].
+#[repr(C, align(16))]
+pub struct TebmTrainer {
+    opaque: [u8; TEBM_TRAINER_SIZE],
+}

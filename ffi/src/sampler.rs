@@ -99,11 +99,12 @@ pub struct TebmSamplerStats {
     pub max_rhat: f64,
 }
 
-/// The kernels behind one type. `repr(u8)`: all-zero bytes are a valid
-/// value (`Basic(Ula)` with h = 0), which `write_blank` relies on.
+/// The kernels behind one type (also the trainer's). `repr(u8)`: all-zero
+/// bytes are a valid value (`Basic(Ula)` with h = 0), which `write_blank`
+/// relies on.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(u8)]
-enum FfiKernel {
+pub(crate) enum FfiKernel {
     Basic(AnyKernel),
     Hmc(Hmc<TEBM_MAX_DIM>),
 }
@@ -131,6 +132,12 @@ impl Kernel for FfiKernel {
         match self {
             FfiKernel::Basic(k) => k.needs_grad(),
             FfiKernel::Hmc(k) => k.needs_grad(),
+        }
+    }
+    fn unadjusted_langevin(&self) -> bool {
+        match self {
+            FfiKernel::Basic(k) => k.unadjusted_langevin(),
+            FfiKernel::Hmc(k) => k.unadjusted_langevin(),
         }
     }
     fn check_dim(&self, dim: usize) -> Result<(), Error> {

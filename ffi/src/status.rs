@@ -32,7 +32,9 @@ pub enum TebmStatus {
     BadConfig = 7,
     /// Model parameters are not finite or violate the model's constraints.
     BadParameters = 8,
-    /// Serialised data is malformed (reserved for the weight format).
+    /// A weight file is malformed: bad magic, unsupported format version,
+    /// another model kind than expected, an inconsistent header field, bytes
+    /// after the checksum (the detailed reason: `tebm_weights_check`).
     CorruptData = 9,
     /// The energy callback returned a non-zero code.
     CallbackError = 10,
@@ -46,6 +48,11 @@ pub enum TebmStatus {
     /// An error the C API does not know yet (a newer core); see the
     /// sampler's last error for its text.
     Unknown = 14,
+    /// A weight file ends before the data its header describes (an input
+    /// that is too short; `BUFFER_TOO_SMALL` is for output buffers).
+    Truncated = 15,
+    /// A weight file's CRC-32 does not match its contents (damaged bytes).
+    Checksum = 16,
 }
 
 impl From<Error> for TebmStatus {
@@ -57,6 +64,14 @@ impl From<Error> for TebmStatus {
             Error::NonFinite { .. } => TebmStatus::NonFinite,
             Error::EnergyDeclined { .. } => TebmStatus::CallbackError,
             Error::InvalidParameters(_) => TebmStatus::BadParameters,
+            Error::NotFinite(_) => TebmStatus::NonFinite,
+            Error::BadMagic
+            | Error::UnsupportedVersion(_)
+            | Error::WrongModelKind { .. }
+            | Error::TrailingBytes { .. }
+            | Error::CorruptData(_) => TebmStatus::CorruptData,
+            Error::Truncated { .. } => TebmStatus::Truncated,
+            Error::Checksum { .. } => TebmStatus::Checksum,
             // `Error` is #[non_exhaustive]: variants added later land here.
             _ => TebmStatus::Unknown,
         }
@@ -73,21 +88,23 @@ impl TebmStatus {
             TebmStatus::CapacityExceeded => "size exceeds a compile-time capacity",
             TebmStatus::BufferTooSmall => "buffer too small",
             TebmStatus::Misaligned => "object memory is misaligned",
-            TebmStatus::NonFinite => "non-finite energy or gradient",
+            TebmStatus::NonFinite => "non-finite value (energy, gradient, data point or update)",
             TebmStatus::BadConfig => "invalid configuration value",
             TebmStatus::BadParameters => "invalid model parameters",
-            TebmStatus::CorruptData => "corrupt data",
+            TebmStatus::CorruptData => "corrupt weight data (bad magic, version, kind or field)",
             TebmStatus::CallbackError => "the energy callback returned an error",
             TebmStatus::NotInitialised => "handle does not point to an initialised object",
             TebmStatus::WrongObject => "handle points to an object of another type",
             TebmStatus::OutOfRange => "index out of range",
             TebmStatus::Unknown => "unknown error",
+            TebmStatus::Truncated => "input data truncated",
+            TebmStatus::Checksum => "checksum mismatch",
         }
     }
 
     fn from_code(code: i32) -> Option<Self> {
         use TebmStatus::*;
-        const ALL: [TebmStatus; 15] = [
+        const ALL: [TebmStatus; 17] = [
             Ok,
             NullPointer,
             BadDimension,
@@ -103,6 +120,8 @@ impl TebmStatus {
             WrongObject,
             OutOfRange,
             Unknown,
+            Truncated,
+            Checksum,
         ];
         usize::try_from(code).ok().and_then(|i| ALL.get(i).copied())
     }
@@ -219,13 +238,55 @@ mod tests {
 
     #[test]
     fn every_code_has_a_message_and_round_trips() {
-        for c in 0..15 {
+        for c in 0..17 {
             let s = TebmStatus::from_code(c).unwrap();
             assert_eq!(s as i32, c);
             assert!(!s.message().is_empty());
         }
-        assert_eq!(TebmStatus::from_code(15), None);
+        assert_eq!(TebmStatus::from_code(17), None);
         assert_eq!(TebmStatus::from_code(-1), None);
+    }
+
+    #[test]
+    fn weight_format_and_trainer_errors_map_to_precise_statuses() {
+        use TebmStatus as S;
+        let cases = [
+            (Error::BadMagic, S::CorruptData),
+            (Error::UnsupportedVersion(9), S::CorruptData),
+            (
+                Error::WrongModelKind {
+                    expected: 4,
+                    found: 1,
+                },
+                S::CorruptData,
+            ),
+            (
+                Error::TrailingBytes {
+                    expected: 8,
+                    found: 9,
+                },
+                S::CorruptData,
+            ),
+            (Error::CorruptData("x"), S::CorruptData),
+            (
+                Error::Truncated {
+                    needed: 8,
+                    found: 3,
+                },
+                S::Truncated,
+            ),
+            (
+                Error::Checksum {
+                    stored: 1,
+                    computed: 2,
+                },
+                S::Checksum,
+            ),
+            (Error::NotFinite("gradient"), S::NonFinite),
+        ];
+        for (e, want) in cases {
+            assert_eq!(TebmStatus::from(e), want, "{e}");
+        }
     }
 
     #[test]

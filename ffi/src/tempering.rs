@@ -1,0 +1,438 @@
+//! Replica exchange (parallel tempering) from C: a [`TebmTempering`] holds
+//! R copies of an ensemble of walkers on a geometric ladder of inverse
+//! temperatures 1 = β₀ > … > β_{R−1} = `beta_min`, each stepped by its own
+//! copy of the kernel, with swaps between neighbouring temperatures after
+//! every step. Samples are read from the β = 1 replica.
+
+use core::ffi::{c_char, c_void};
+use core::mem::{align_of, offset_of, size_of};
+use core::ptr::addr_of_mut;
+
+use ebm::{AnyKernel, Error, Hmc, Mala, NegativePhase, ReplicaExchange, Rwmh, Ula, Walkers};
+
+use crate::energy::energy_ref;
+use crate::handle::{
+    TEMPERING_TAG, check_null, check_object, floats, object_memory, out_slice, tri,
+};
+use crate::sampler::FfiKernel;
+use crate::status::{ErrorText, TebmStatus, write_c_str};
+use crate::{
+    TEBM_ERROR_MESSAGE_CAPACITY, TEBM_MAX_DIM, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS,
+    TEBM_OBJECT_ALIGN, TEBM_SAMPLER_HEADER_SIZE, TEBM_TEMPERING_SIZE, TebmEnergy, TebmTempering,
+};
+
+/// How to build a replica-exchange sampler. Start from
+/// `tebm_tempering_config_default`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct TebmTemperingConfig {
+    /// Kernel of every replica, a `TebmKernel` value.
+    pub kernel: u32,
+    /// Walkers per replica, 1..=`TEBM_MAX_TEMPERING_WALKERS`.
+    pub n_walkers: usize,
+    /// Number of replicas (temperatures), 1..=`TEBM_MAX_REPLICAS`.
+    pub replicas: usize,
+    /// Smallest inverse temperature, in (0, 1) (ignored for one replica):
+    /// the ladder is βₖ = beta_min^(k/(R−1)).
+    pub beta_min: f32,
+    /// Seed of the walkers' streams and of the swap decisions.
+    pub seed: u64,
+    /// Kernel step size (> 0), the same at every temperature.
+    pub step_size: f32,
+    /// HMC: leapfrog steps per proposal (≥ 1).
+    pub leapfrog_steps: u32,
+    /// HMC: diagonal mass (dim positive floats), or NULL for the identity.
+    pub hmc_mass: *const f32,
+    /// Initial positions (n_walkers × dim, walker-major; every replica
+    /// starts there), or NULL to draw them from N(`init_center`, `init_sd`²·I).
+    pub init_positions: *const f32,
+    /// Centre of the initial Gaussian (dim floats) or NULL for the origin.
+    pub init_center: *const f32,
+    /// Standard deviation of the initial Gaussian (≥ 0).
+    pub init_sd: f32,
+}
+
+/// Swap statistics of one pair of neighbouring temperatures (k, k+1).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TebmSwapStats {
+    /// Swaps proposed.
+    pub attempted: u64,
+    /// Swaps taken.
+    pub accepted: u64,
+    /// accepted / attempted (NaN before any proposal).
+    pub rate: f32,
+}
+
+type Inner =
+    ReplicaExchange<FfiKernel, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>;
+
+#[repr(C)]
+struct TemperingObj {
+    tag: u32,
+    error: ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
+    state: State,
+}
+
+struct State {
+    rx: Inner,
+    energy_addr: usize,
+}
+
+const _: () = assert!(offset_of!(TemperingObj, state) == TEBM_SAMPLER_HEADER_SIZE);
+const _: () = assert!(size_of::<TemperingObj>() <= TEBM_TEMPERING_SIZE);
+const _: () = assert!(align_of::<TemperingObj>() <= TEBM_OBJECT_ALIGN);
+const _: () = assert!(size_of::<TebmTempering>() == TEBM_TEMPERING_SIZE);
+
+/// # Safety
+/// `p` NULL or `TEBM_TEMPERING_SIZE` readable bytes not written during `'a`.
+unsafe fn tempering_ref<'a>(p: *const TebmTempering) -> Result<&'a TemperingObj, TebmStatus> {
+    // SAFETY: forwarded contract; the storage holds a `TemperingObj`.
+    let p = unsafe { check_object::<TemperingObj>(p.cast(), TEMPERING_TAG)? };
+    // SAFETY: the tag is only written by `tebm_tempering_init` together
+    // with a whole valid object (or copied with one: no self-references).
+    Ok(unsafe { &*p })
+}
+
+/// # Safety
+/// `p` NULL or `TEBM_TEMPERING_SIZE` bytes used by no one else during `'a`.
+unsafe fn tempering_mut<'a>(p: *mut TebmTempering) -> Result<&'a mut TemperingObj, TebmStatus> {
+    // SAFETY: as in `tempering_ref`.
+    let p = unsafe { check_object::<TemperingObj>(p.cast_const().cast(), TEMPERING_TAG)? };
+    // SAFETY: as in `tempering_ref`; exclusive for the call per contract.
+    Ok(unsafe { &mut *p.cast_mut() })
+}
+
+/// Bytes a replica-exchange object needs (≤ `TEBM_TEMPERING_SIZE`).
+#[unsafe(no_mangle)]
+pub extern "C" fn tebm_tempering_size() -> usize {
+    size_of::<TemperingObj>()
+}
+
+/// Alignment a replica-exchange object needs (≤ `TEBM_OBJECT_ALIGN`).
+#[unsafe(no_mangle)]
+pub extern "C" fn tebm_tempering_align() -> usize {
+    align_of::<TemperingObj>()
+}
+
+/// Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas down to
+/// β = 0.1, seed 1, step size 0.1, 10 leapfrog steps, identity mass,
+/// walkers from N(0, 1).
+///
+/// # Safety
+/// `cfg` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_config_default(
+    cfg: *mut TebmTemperingConfig,
+) -> TebmStatus {
+    check_null!(cfg);
+    let c = TebmTemperingConfig {
+        kernel: 1,
+        n_walkers: 16,
+        replicas: 4,
+        beta_min: 0.1,
+        seed: 1,
+        step_size: 0.1,
+        leapfrog_steps: 10,
+        hmc_mass: core::ptr::null(),
+        init_positions: core::ptr::null(),
+        init_center: core::ptr::null(),
+        init_sd: 1.0,
+    };
+    // SAFETY: non-null and writable per contract.
+    unsafe { cfg.write(c) };
+    TebmStatus::Ok
+}
+
+fn kernel(c: &TebmTemperingConfig, mass: Option<&[f32]>) -> Result<FfiKernel, Error> {
+    let h = c.step_size;
+    Ok(match c.kernel {
+        0 => FfiKernel::Basic(AnyKernel::Ula(Ula::new(h)?)),
+        1 => FfiKernel::Basic(AnyKernel::Mala(Mala::new(h)?)),
+        2 => FfiKernel::Basic(AnyKernel::Rwmh(Rwmh::new(h)?)),
+        3 => {
+            let steps = usize::try_from(c.leapfrog_steps).unwrap_or(usize::MAX);
+            let k = Hmc::new(h, steps)?;
+            FfiKernel::Hmc(match mass {
+                Some(m) => k.with_diagonal_mass(m)?,
+                None => k,
+            })
+        }
+        _ => return Err(Error::InvalidConfig("unknown kernel")),
+    })
+}
+
+/// Builds the whole object and writes it at `p` (out of line: assembled in
+/// this frame only).
+///
+/// # Safety
+/// `p` non-null, aligned, `size_of::<TemperingObj>()` writable bytes used
+/// by no one else.
+#[inline(never)]
+unsafe fn build(
+    p: *mut TemperingObj,
+    e: &crate::energy::EnergyRef<'_>,
+    k: FfiKernel,
+    c: &TebmTemperingConfig,
+    positions: Option<&[f32]>,
+    center: Option<&[f32]>,
+) -> Result<(), Error> {
+    use ebm::Energy;
+    let m = &e.model;
+    let mut w = Walkers::<TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>::empty();
+    match positions {
+        Some(x) => w.init_positions(m, c.n_walkers, c.seed, x)?,
+        None => {
+            let zeros = [0f32; TEBM_MAX_DIM];
+            let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
+            w.init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
+        }
+    }
+    let rx = Inner::geometric(k, w, c.replicas, c.beta_min, c.seed)?;
+    // SAFETY: per this function's contract; every field is written without
+    // reading the old contents.
+    unsafe {
+        addr_of_mut!((*p).state).write(State {
+            rx,
+            energy_addr: e.addr,
+        });
+        addr_of_mut!((*p).error).write(ErrorText::new());
+        addr_of_mut!((*p).tag).write(TEMPERING_TAG);
+    }
+    Ok(())
+}
+
+/// Initialises a replica-exchange sampler in `mem` (`mem_len` bytes: a
+/// `TebmTempering`, or `tebm_tempering_size()` bytes aligned to
+/// `tebm_tempering_align()`) for `energy` (any kind, callbacks included).
+/// Every replica starts from the same walkers; replica 0 (β = 1) keeps
+/// their streams, the others get fresh streams from the seed. On failure
+/// nothing is written. The object is assembled on the stack and written
+/// once (see the README for the stack this takes on a Cortex-M4F).
+///
+/// # Safety
+/// `mem` NULL or `mem_len` writable bytes not in use by another call;
+/// `energy` NULL or a `TebmEnergy`'s storage; `cfg` NULL or a readable
+/// config whose non-NULL arrays have the documented lengths.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_init(
+    mem: *mut c_void,
+    mem_len: usize,
+    energy: *const TebmEnergy,
+    cfg: *const TebmTemperingConfig,
+) -> TebmStatus {
+    check_null!(mem, energy, cfg);
+    // SAFETY: non-null and readable per contract.
+    let c = unsafe { cfg.read() };
+    // SAFETY: non-null; storage per contract.
+    let e = tri!(unsafe { energy_ref(energy) });
+    let d = ebm::Energy::dim(&e.model);
+    // SAFETY: non-null; `d` floats per contract (d ≤ TEBM_MAX_DIM).
+    let mass = (!c.hmc_mass.is_null()).then(|| unsafe { floats(c.hmc_mass, d) });
+    let k = match kernel(&c, mass) {
+        Ok(k) => k,
+        Err(err) => return TebmStatus::from(err),
+    };
+    if c.n_walkers == 0 || c.replicas == 0 {
+        return TebmStatus::BadDimension;
+    }
+    if c.n_walkers > TEBM_MAX_TEMPERING_WALKERS || c.replicas > TEBM_MAX_REPLICAS {
+        return TebmStatus::CapacityExceeded;
+    }
+    if !(c.init_sd.is_finite() && c.init_sd >= 0.0) {
+        return TebmStatus::BadConfig;
+    }
+    // SAFETY: (each) non-null; n_walkers·d (≤ 16·16) and d floats per contract.
+    let positions =
+        (!c.init_positions.is_null()).then(|| unsafe { floats(c.init_positions, c.n_walkers * d) });
+    // SAFETY: as above.
+    let center = (!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) });
+    let p = tri!(object_memory::<TemperingObj>(mem, mem_len));
+    // SAFETY: `p` checked (non-null, size, alignment), writable and unused
+    // by anyone else per contract; `build` writes only on success.
+    match unsafe { build(p, &e, k, &c, positions, center) } {
+        Ok(()) => TebmStatus::Ok,
+        Err(err) => TebmStatus::from(err),
+    }
+}
+
+/// Runs `steps` steps: a kernel step of every replica at its temperature,
+/// then a swap sweep between neighbours (alternating even and odd pairs).
+/// Each step is all-or-nothing; the run stops at the first failing step
+/// and `*steps_done` (when not NULL) tells how many were taken. Another
+/// energy object than the last one (by address) re-evaluates the caches
+/// first; after changing what the same object computes call
+/// `tebm_tempering_invalidate`.
+///
+/// # Safety
+/// `t` NULL or a `TebmTempering`'s storage used by no one else during the
+/// call (the energy callback must not touch it); `energy` NULL or a
+/// `TebmEnergy`'s storage; `steps_done` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_run(
+    t: *mut TebmTempering,
+    energy: *const TebmEnergy,
+    steps: usize,
+    steps_done: *mut usize,
+) -> TebmStatus {
+    check_null!(t, energy);
+    // SAFETY: non-null; storage per contract (checked before the object is
+    // borrowed mutably; equal handles fail one of the tag checks).
+    let e = tri!(unsafe { energy_ref(energy) });
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { tempering_mut(t) });
+    let mut done = 0;
+    let mut status = TebmStatus::Ok;
+    let d = s.state.rx.samples().dim();
+    if ebm::Energy::dim(&e.model) != d {
+        let err = Error::DimensionMismatch {
+            expected: d,
+            found: ebm::Energy::dim(&e.model),
+        };
+        s.error.set("tebm_tempering_run", &err);
+        status = TebmStatus::from(err);
+    } else {
+        if steps > 0 && e.addr != s.state.energy_addr {
+            s.state.rx.invalidate();
+            s.state.energy_addr = e.addr;
+        }
+        while done < steps {
+            match s.state.rx.step(&e.model) {
+                Ok(_) => done += 1,
+                Err(err) => {
+                    s.error.set("tebm_tempering_run", &err);
+                    status = TebmStatus::from(err);
+                    break;
+                }
+            }
+        }
+    }
+    if !steps_done.is_null() {
+        // SAFETY: non-null and writable per contract.
+        unsafe { steps_done.write(done) };
+    }
+    status
+}
+
+/// Marks every replica's cached energies stale (after changing what the
+/// energy computes).
+///
+/// # Safety
+/// `t` NULL or a `TebmTempering`'s storage used by no one else.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_invalidate(t: *mut TebmTempering) -> TebmStatus {
+    check_null!(t);
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { tempering_mut(t) });
+    s.state.rx.invalidate();
+    TebmStatus::Ok
+}
+
+/// Copies the positions of the β = 1 replica (n_walkers × dim floats,
+/// walker-major) into `out` (`len` ≥ n_walkers·dim floats).
+///
+/// # Safety
+/// `t` NULL or a `TebmTempering`'s storage; `out` NULL or `len` writable floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_positions(
+    t: *const TebmTempering,
+    out: *mut f32,
+    len: usize,
+) -> TebmStatus {
+    check_null!(t, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { tempering_ref(t) });
+    let w = s.state.rx.samples();
+    let need = w.len() * w.dim();
+    if len < need {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `need` writable floats.
+    tri!(w.positions(unsafe { out_slice(out, need) }));
+    TebmStatus::Ok
+}
+
+/// Copies the cached energies U of the β = 1 replica's walkers into `out`
+/// (`len` ≥ n_walkers floats).
+///
+/// # Safety
+/// As for [`tebm_tempering_positions`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_energies(
+    t: *const TebmTempering,
+    out: *mut f32,
+    len: usize,
+) -> TebmStatus {
+    check_null!(t, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { tempering_ref(t) });
+    let u = s.state.rx.samples().energies();
+    if len < u.len() {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `u.len()` writable floats.
+    unsafe { out_slice(out, u.len()) }.copy_from_slice(u);
+    TebmStatus::Ok
+}
+
+/// Copies the ladder β₀ = 1 > β₁ > … (R floats, `len` ≥ R) into `out` and
+/// the swap statistics of the R − 1 neighbouring pairs into `swaps`
+/// (when not NULL; `len` ≥ R − 1 entries). `*sweeps` (when not NULL) gets
+/// the number of steps taken.
+///
+/// # Safety
+/// `t` NULL or a `TebmTempering`'s storage; `betas` NULL or `len` writable
+/// floats; `swaps` NULL or `len` writable entries; `sweeps` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_ladder(
+    t: *const TebmTempering,
+    betas: *mut f32,
+    swaps: *mut TebmSwapStats,
+    len: usize,
+    sweeps: *mut u64,
+) -> TebmStatus {
+    check_null!(t, betas);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { tempering_ref(t) });
+    let rx = &s.state.rx;
+    let r = rx.replicas();
+    if len < r {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `r` writable floats.
+    unsafe { out_slice(betas, r) }.copy_from_slice(rx.betas());
+    if !swaps.is_null() {
+        // SAFETY: non-null; at least `r - 1` writable entries.
+        let out = unsafe { out_slice(swaps, r - 1) };
+        for (k, o) in out.iter_mut().enumerate() {
+            let st = rx.swap_stats(k).unwrap_or_default();
+            *o = TebmSwapStats {
+                attempted: st.attempted,
+                accepted: st.accepted,
+                rate: st.rate(),
+            };
+        }
+    }
+    if !sweeps.is_null() {
+        // SAFETY: non-null and writable per contract.
+        unsafe { sweeps.write(rx.sweeps()) };
+    }
+    TebmStatus::Ok
+}
+
+/// Writes the text of the object's last error ("" if none) into `buf`.
+///
+/// # Safety
+/// `t` NULL or a `TebmTempering`'s storage; `buf` NULL or `len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_tempering_last_error(
+    t: *const TebmTempering,
+    buf: *mut c_char,
+    len: usize,
+) -> TebmStatus {
+    check_null!(t, buf);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { tempering_ref(t) });
+    // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
+    unsafe { write_c_str(buf, len, s.error.as_str()) }
+}

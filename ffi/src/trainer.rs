@@ -1,0 +1,798 @@
+//! Training from C: a [`TebmTrainer`] wraps the core's online contrastive
+//! divergence trainer (`ebm::Pcd`) with a run-time choice of kernel,
+//! optimiser and mode. The energy (a trainable built-in model) is passed to
+//! every call and holds the parameters θ; the trainer holds the walkers,
+//! the optimiser state and the batch being collected.
+
+use core::ffi::{c_char, c_int, c_void};
+use core::mem::{align_of, offset_of, size_of};
+use core::ptr::addr_of_mut;
+
+use ebm::{
+    Adam, AnyKernel, AnyOptimizer, Energy, Error, Hmc, Mala, Metrics, Mode, NegativePhase,
+    Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula, Walkers,
+};
+
+use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
+use crate::handle::{TRAINER_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
+use crate::sampler::FfiKernel;
+use crate::status::{ErrorText, TebmStatus, write_c_str};
+use crate::{
+    TEBM_ERROR_MESSAGE_CAPACITY, TEBM_MAX_DIM, TEBM_MAX_PARAMS, TEBM_MAX_TRAIN_WALKERS,
+    TEBM_OBJECT_ALIGN, TEBM_SAMPLER_HEADER_SIZE, TEBM_TRAINER_SIZE, TebmEnergy, TebmTrainer,
+};
+
+/// How a trainer produces its negative phase (`TebmTrainerConfig::mode`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TebmTrainMode {
+    /// Persistent contrastive divergence: walkers carry over between updates.
+    Pcd = 0,
+    /// Contrastive divergence: each update restarts the walkers from the
+    /// most recent data points.
+    Cd = 1,
+    /// PCD with Jarzynski importance weights (ULA kernel only): resamples
+    /// when the weights' ESS falls below `ess_threshold`·n.
+    Jarzynski = 2,
+}
+
+/// Walker re-initialisation in PCD mode (`TebmTrainerConfig::reinit`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TebmReinit {
+    /// Never.
+    Never = 0,
+    /// From one of the most recent data points, with probability
+    /// `reinit_prob` per walker and update.
+    Data = 1,
+    /// From N(0, `reinit_sd`²·I), with probability `reinit_prob`.
+    Gaussian = 2,
+}
+
+/// Optimiser of a trainer (`TebmTrainerConfig::optimizer`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TebmOptimizer {
+    /// SGD with heavy-ball momentum `momentum`.
+    Sgd = 0,
+    /// Adam with `adam_beta1`, `adam_beta2`, `adam_eps`.
+    Adam = 1,
+}
+
+/// How to build a trainer. Start from `tebm_trainer_config_default`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct TebmTrainerConfig {
+    /// Kernel of the negative phase, a `TebmKernel` value (ULA, MALA, MH,
+    /// HMC). Jarzynski mode needs ULA.
+    pub kernel: u32,
+    /// Number of walkers, 1..=`TEBM_MAX_TRAIN_WALKERS`.
+    pub n_walkers: usize,
+    /// Seed of the walkers' random streams.
+    pub seed: u64,
+    /// Kernel step size (> 0).
+    pub step_size: f32,
+    /// Inverse temperature β of the kernel (> 0).
+    pub beta: f32,
+    /// HMC: leapfrog steps per proposal (≥ 1).
+    pub leapfrog_steps: u32,
+    /// HMC: diagonal mass (dim positive floats) or NULL for the identity.
+    pub hmc_mass: *const f32,
+    /// Initial walker positions (n_walkers × dim, walker-major) or NULL to
+    /// draw them from N(`init_center`, `init_sd`²·I).
+    pub init_positions: *const f32,
+    /// Centre of the initial Gaussian (dim floats) or NULL for the origin.
+    pub init_center: *const f32,
+    /// Standard deviation of the initial Gaussian (≥ 0).
+    pub init_sd: f32,
+    /// A `TebmTrainMode` value.
+    pub mode: u32,
+    /// Jarzynski: resampling threshold in [0, 1].
+    pub ess_threshold: f32,
+    /// Data points per update (≥ 1).
+    pub batch_size: usize,
+    /// Kernel steps K per update (≥ 1).
+    pub steps: usize,
+    /// λ of the energy regulariser λ·(E_data[U²] + E_walkers[U²]) (≥ 0).
+    pub energy_l2: f32,
+    /// A `TebmReinit` value (PCD mode only).
+    pub reinit: u32,
+    /// Per-walker re-initialisation probability per update, in [0, 1].
+    pub reinit_prob: f32,
+    /// Standard deviation of Gaussian re-initialisation (> 0).
+    pub reinit_sd: f32,
+    /// Seed of the trainer's own stream (Jarzynski resampling).
+    pub trainer_seed: u64,
+    /// A `TebmOptimizer` value.
+    pub optimizer: u32,
+    /// Learning rate η (≥ 0).
+    pub learning_rate: f32,
+    /// SGD momentum μ in [0, 1).
+    pub momentum: f32,
+    /// Adam β₁ in [0, 1).
+    pub adam_beta1: f32,
+    /// Adam β₂ in [0, 1).
+    pub adam_beta2: f32,
+    /// Adam ε (> 0).
+    pub adam_eps: f32,
+    /// Clip the gradient to this global norm; 0 (or ∞) for no clipping.
+    pub clip_norm: f32,
+    /// L2 weight decay coefficient (≥ 0).
+    pub weight_decay: f32,
+}
+
+/// What the last update measured, and the trainer's counters
+/// (`tebm_trainer_metrics`). Values are NaN before the first update.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TebmTrainerMetrics {
+    /// Mean U over the last update's batch.
+    pub data_energy: f32,
+    /// (Weighted) mean U over the walkers at that update.
+    pub walker_energy: f32,
+    /// walker_energy − data_energy (positive while data sit below samples).
+    pub gap: f32,
+    /// Mean acceptance probability of the update's kernel steps.
+    pub acceptance: f32,
+    /// Effective sample size of the walker weights (n when unweighted).
+    pub ess: f32,
+    /// Jarzynski: log Z_θ − log Z_θ₀ estimate (NaN otherwise).
+    pub log_z: f32,
+    /// Jarzynski: cross-entropy estimate up to a constant (NaN otherwise).
+    pub cross_entropy: f32,
+    /// Norm of the gradient handed to the optimiser (before clipping).
+    pub grad_norm: f32,
+    /// 1 when the walkers were resampled at the last update.
+    pub resampled: u32,
+    /// Updates done.
+    pub updates: u64,
+    /// Updates refused (non-finite values; θ and the optimiser kept).
+    pub rejected: u64,
+    /// Data points collected toward the next update.
+    pub batch_len: usize,
+    /// Number of walkers.
+    pub n_walkers: usize,
+    /// Dimension.
+    pub dim: usize,
+    /// Number of parameters trained.
+    pub num_params: usize,
+    /// Current learning rate.
+    pub learning_rate: f32,
+}
+
+type TrainSampler = Sampler<FfiKernel, TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
+type Inner = Pcd<
+    TrainSampler,
+    AnyOptimizer<TEBM_MAX_PARAMS>,
+    TEBM_MAX_TRAIN_WALKERS,
+    TEBM_MAX_DIM,
+    TEBM_MAX_PARAMS,
+>;
+
+/// A trainer object in caller memory: tag and last-error record (the first
+/// `TEBM_SAMPLER_HEADER_SIZE` bytes, as for samplers), then the state.
+#[repr(C)]
+struct TrainerObj {
+    tag: u32,
+    error: ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
+    state: State,
+}
+
+struct State {
+    pcd: Inner,
+    /// Address of the energy the walkers' cached values belong to.
+    energy_addr: usize,
+    /// `TebmEnergyKind` of the energy it was built for.
+    kind: u32,
+}
+
+const _: () = assert!(offset_of!(TrainerObj, state) == TEBM_SAMPLER_HEADER_SIZE);
+const _: () = assert!(size_of::<TrainerObj>() <= TEBM_TRAINER_SIZE);
+const _: () = assert!(align_of::<TrainerObj>() <= TEBM_OBJECT_ALIGN);
+const _: () = assert!(size_of::<TebmTrainer>() == TEBM_TRAINER_SIZE);
+const _: () =
+    assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, crate::TEBM_MAX_HIDDEN));
+
+impl TrainerObj {
+    fn fail(&mut self, what: &str, e: Error) -> TebmStatus {
+        self.error.set(what, &e);
+        TebmStatus::from(e)
+    }
+}
+
+/// # Safety
+/// `p` NULL or `TEBM_TRAINER_SIZE` readable bytes not written during `'a`.
+unsafe fn trainer_ref<'a>(p: *const TebmTrainer) -> Result<&'a TrainerObj, TebmStatus> {
+    // SAFETY: forwarded contract; the storage holds a `TrainerObj`.
+    let p = unsafe { check_object::<TrainerObj>(p.cast(), TRAINER_TAG)? };
+    // SAFETY: the tag is only written by `tebm_trainer_init` together with a
+    // whole valid `TrainerObj` (or copied with one: no self-references).
+    Ok(unsafe { &*p })
+}
+
+/// # Safety
+/// `p` NULL or `TEBM_TRAINER_SIZE` bytes used by no one else during `'a`.
+unsafe fn trainer_mut<'a>(p: *mut TebmTrainer) -> Result<&'a mut TrainerObj, TebmStatus> {
+    // SAFETY: as in `trainer_ref`.
+    let p = unsafe { check_object::<TrainerObj>(p.cast_const().cast(), TRAINER_TAG)? };
+    // SAFETY: as in `trainer_ref`; exclusive for the call per contract.
+    Ok(unsafe { &mut *p.cast_mut() })
+}
+
+/// Bytes a trainer object needs (≤ `TEBM_TRAINER_SIZE`).
+#[unsafe(no_mangle)]
+pub extern "C" fn tebm_trainer_size() -> usize {
+    size_of::<TrainerObj>()
+}
+
+/// Alignment a trainer object needs (≤ `TEBM_OBJECT_ALIGN`).
+#[unsafe(no_mangle)]
+pub extern "C" fn tebm_trainer_align() -> usize {
+    align_of::<TrainerObj>()
+}
+
+/// Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
+/// β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
+/// batches of 16, one kernel step per update, no regulariser, no
+/// re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;
+/// Adam (η = 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8; SGD momentum 0.9 when
+/// chosen), no clipping, no weight decay.
+///
+/// # Safety
+/// `cfg` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_config_default(cfg: *mut TebmTrainerConfig) -> TebmStatus {
+    check_null!(cfg);
+    let c = TebmTrainerConfig {
+        kernel: 0,
+        n_walkers: 16,
+        seed: 1,
+        step_size: 0.01,
+        beta: 1.0,
+        leapfrog_steps: 10,
+        hmc_mass: core::ptr::null(),
+        init_positions: core::ptr::null(),
+        init_center: core::ptr::null(),
+        init_sd: 1.0,
+        mode: TebmTrainMode::Pcd as u32,
+        ess_threshold: 0.5,
+        batch_size: 16,
+        steps: 1,
+        energy_l2: 0.0,
+        reinit: TebmReinit::Never as u32,
+        reinit_prob: 0.05,
+        reinit_sd: 1.0,
+        trainer_seed: 0,
+        optimizer: TebmOptimizer::Adam as u32,
+        learning_rate: 1e-3,
+        momentum: 0.9,
+        adam_beta1: 0.9,
+        adam_beta2: 0.999,
+        adam_eps: 1e-8,
+        clip_norm: 0.0,
+        weight_decay: 0.0,
+    };
+    // SAFETY: non-null and writable per contract.
+    unsafe { cfg.write(c) };
+    TebmStatus::Ok
+}
+
+/// Everything of a configuration that does not need the energy.
+struct Plan {
+    kernel: FfiKernel,
+    pcfg: PcdConfig,
+}
+
+fn plan(c: &TebmTrainerConfig, mass: Option<&[f32]>) -> Result<Plan, Error> {
+    let h = c.step_size;
+    let kernel = match c.kernel {
+        0 => FfiKernel::Basic(AnyKernel::Ula(Ula::new(h)?)),
+        1 => FfiKernel::Basic(AnyKernel::Mala(Mala::new(h)?)),
+        2 => FfiKernel::Basic(AnyKernel::Rwmh(Rwmh::new(h)?)),
+        3 => {
+            let steps = usize::try_from(c.leapfrog_steps).unwrap_or(usize::MAX);
+            let k = Hmc::new(h, steps)?;
+            FfiKernel::Hmc(match mass {
+                Some(m) => k.with_diagonal_mass(m)?,
+                None => k,
+            })
+        }
+        _ => return Err(Error::InvalidConfig("unknown kernel")),
+    };
+    if !(c.beta.is_finite() && c.beta > 0.0) {
+        return Err(Error::InvalidConfig("inverse temperature beta must be > 0"));
+    }
+    let mode = match c.mode {
+        0 => Mode::Pcd,
+        1 => Mode::Cd,
+        2 => Mode::Jarzynski {
+            ess_threshold: c.ess_threshold,
+        },
+        _ => return Err(Error::InvalidConfig("unknown training mode")),
+    };
+    let reinit = match c.reinit {
+        0 => Reinit::Never,
+        1 => Reinit::Data {
+            prob: c.reinit_prob,
+        },
+        2 => Reinit::Gaussian {
+            prob: c.reinit_prob,
+            sd: c.reinit_sd,
+        },
+        _ => return Err(Error::InvalidConfig("unknown re-initialisation policy")),
+    };
+    if c.n_walkers == 0 || c.batch_size == 0 || c.steps == 0 {
+        return Err(Error::Empty);
+    }
+    if c.n_walkers > TEBM_MAX_TRAIN_WALKERS {
+        return Err(Error::CapacityExceeded {
+            requested: c.n_walkers,
+            capacity: TEBM_MAX_TRAIN_WALKERS,
+        });
+    }
+    if !(c.init_sd.is_finite() && c.init_sd >= 0.0) {
+        return Err(Error::InvalidConfig("initial sd must be finite and ≥ 0"));
+    }
+    let mut pcfg = PcdConfig::new(mode);
+    pcfg.batch_size = c.batch_size;
+    pcfg.steps = c.steps;
+    pcfg.energy_l2 = c.energy_l2;
+    pcfg.reinit = reinit;
+    pcfg.seed = c.trainer_seed;
+    Ok(Plan { kernel, pcfg })
+}
+
+fn optimizer(c: &TebmTrainerConfig, p: usize) -> Result<AnyOptimizer<TEBM_MAX_PARAMS>, Error> {
+    let clip = if c.clip_norm == 0.0 {
+        f32::INFINITY
+    } else {
+        c.clip_norm
+    };
+    Ok(match c.optimizer {
+        0 => AnyOptimizer::Sgd(
+            Sgd::new(p, c.learning_rate, c.momentum)?
+                .with_clip_norm(clip)?
+                .with_weight_decay(c.weight_decay)?,
+        ),
+        1 => AnyOptimizer::Adam(
+            Adam::with_moments(p, c.learning_rate, c.adam_beta1, c.adam_beta2, c.adam_eps)?
+                .with_clip_norm(clip)?
+                .with_weight_decay(c.weight_decay)?,
+        ),
+        _ => return Err(Error::InvalidConfig("unknown optimizer")),
+    })
+}
+
+enum Start<'a> {
+    Positions(&'a [f32]),
+    Gaussian(Option<&'a [f32]>),
+}
+
+/// Builds the whole trainer (walkers initialised) and writes it at `p`.
+/// Out of line: the trainer is assembled in this frame only.
+///
+/// # Safety
+/// `p` non-null, aligned for `TrainerObj`, `size_of::<TrainerObj>()`
+/// writable bytes used by no one else.
+#[inline(never)]
+unsafe fn build<M: Trainable>(
+    p: *mut TrainerObj,
+    m: &M,
+    plan: Plan,
+    c: &TebmTrainerConfig,
+    start: Start<'_>,
+    addr: usize,
+    kind: u32,
+) -> Result<(), Error> {
+    let opt = optimizer(c, m.num_params())?;
+    let mut sampler = TrainSampler::new(plan.kernel, Walkers::empty());
+    sampler.set_beta(c.beta)?;
+    let w = sampler.walkers_mut();
+    match start {
+        Start::Positions(x) => w.init_positions(m, c.n_walkers, c.seed, x)?,
+        Start::Gaussian(center) => {
+            let zeros = [0f32; TEBM_MAX_DIM];
+            let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
+            w.init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
+        }
+    }
+    let pcd = Inner::new(m, sampler, opt, plan.pcfg)?;
+    // SAFETY: per this function's contract; the writes initialise every
+    // field of the `repr(C)` object without reading the old contents.
+    unsafe {
+        addr_of_mut!((*p).state).write(State {
+            pcd,
+            energy_addr: addr,
+            kind,
+        });
+        addr_of_mut!((*p).error).write(ErrorText::new());
+        addr_of_mut!((*p).tag).write(TRAINER_TAG);
+    }
+    Ok(())
+}
+
+fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
+    use crate::energy::TebmEnergyKind as K;
+    (match t {
+        TrainableMut::Gaussian(_) => K::Gaussian,
+        TrainableMut::Polynomial(_) => K::Polynomial,
+        TrainableMut::Mixture(_) => K::Mixture,
+        TrainableMut::Mlp(_) => K::Mlp,
+    }) as u32
+}
+
+/// Initialises a trainer in `mem` (`mem_len` bytes: a `TebmTrainer`, or
+/// `tebm_trainer_size()` bytes aligned to `tebm_trainer_align()`) for
+/// `energy`, which must be a trainable built-in model (Gaussian,
+/// polynomial, mixture, MLP; a callback energy is `BAD_CONFIG`). The
+/// walkers are initialised as `cfg` says and must have finite energies.
+/// On failure nothing is written (an existing trainer in `mem` is
+/// unchanged). The trainer is assembled on the stack and written once:
+/// see the README for the stack this takes on a Cortex-M4F.
+///
+/// # Safety
+/// `mem` NULL or `mem_len` writable bytes not in use by another call;
+/// `energy` NULL or a `TebmEnergy`'s storage (only read);
+/// `cfg` NULL or a readable config whose non-NULL arrays have the
+/// documented lengths.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_init(
+    mem: *mut c_void,
+    mem_len: usize,
+    energy: *const TebmEnergy,
+    cfg: *const TebmTrainerConfig,
+) -> TebmStatus {
+    check_null!(mem, energy, cfg);
+    // SAFETY: non-null and readable per contract.
+    let c = unsafe { cfg.read() };
+    // SAFETY: non-null; storage per contract; only read here.
+    let e = tri!(unsafe { energy_ref(energy) });
+    use crate::energy::TebmEnergyKind as K;
+    let kind = match e.model {
+        Model::Gaussian(_) => K::Gaussian,
+        Model::Polynomial(_) => K::Polynomial,
+        Model::Mixture(_) => K::Mixture,
+        Model::Mlp(_) => K::Mlp,
+        Model::Callback(_) => return TebmStatus::BadConfig,
+    } as u32;
+    let (addr, d) = (e.addr, e.model.dim());
+    // SAFETY: (each) non-null; the caller provides the documented lengths
+    // (d ≤ TEBM_MAX_DIM; n_walkers is checked by `plan` before use).
+    let mass = (!c.hmc_mass.is_null()).then(|| unsafe { floats(c.hmc_mass, d) });
+    let plan = match plan(&c, mass) {
+        Ok(p) => p,
+        Err(e) => return TebmStatus::from(e),
+    };
+    let start = if !c.init_positions.is_null() {
+        // SAFETY: non-null; n_walkers·dim floats per contract (n ≤ 32, d ≤ 16).
+        Start::Positions(unsafe { floats(c.init_positions, c.n_walkers * d) })
+    } else {
+        // SAFETY: non-null; `d` floats per contract.
+        Start::Gaussian((!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) }))
+    };
+    let p = tri!(object_memory::<TrainerObj>(mem, mem_len));
+    // SAFETY: `p` checked (non-null, size, alignment), writable and unused
+    // by anyone else per contract; `build` writes only on success.
+    let r = unsafe {
+        match e.model {
+            Model::Gaussian(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Polynomial(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Mixture(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Mlp(m) => build(p, m, plan, &c, start, addr, kind),
+            Model::Callback(_) => return TebmStatus::BadConfig,
+        }
+    };
+    match r {
+        Ok(()) => TebmStatus::Ok,
+        Err(e) => TebmStatus::from(e),
+    }
+}
+
+/// Checks and borrows the trainer and the energy of a training call.
+///
+/// # Safety
+/// As for the public functions calling it.
+unsafe fn args<'a>(
+    trainer: *mut TebmTrainer,
+    energy: *mut TebmEnergy,
+) -> Result<(&'a mut TrainerObj, TrainableMut<'a>, usize), TebmStatus> {
+    // SAFETY: non-null (checked by the caller); exclusive storage per
+    // contract. The energy is checked first: if both handles were the same
+    // memory, one of the two tag checks fails.
+    let (t, addr) = unsafe { trainable_mut(energy)? };
+    // SAFETY: as above.
+    let s = unsafe { trainer_mut(trainer)? };
+    Ok((s, t, addr))
+}
+
+/// Pre-checks shared by push and update: the energy is the kind the trainer
+/// was built for; a different energy object invalidates the walkers' caches.
+fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), Error> {
+    if trainable_kind(t) != s.state.kind {
+        return Err(Error::InvalidConfig(
+            "energy kind differs from the trainer's",
+        ));
+    }
+    let (p, d) = with_trainable!(t, m => (m.num_params(), m.dim()));
+    let w = s.state.pcd.sampler().samples();
+    if d != w.dim() {
+        return Err(Error::DimensionMismatch {
+            expected: w.dim(),
+            found: d,
+        });
+    }
+    if p != s.state.pcd.optimizer().len() {
+        return Err(Error::DimensionMismatch {
+            expected: s.state.pcd.optimizer().len(),
+            found: p,
+        });
+    }
+    if addr != s.state.energy_addr {
+        s.state.pcd.sampler_mut().invalidate();
+        s.state.energy_addr = addr;
+    }
+    Ok(())
+}
+
+/// Checks `n` points of `dim` floats at `x` and returns them as a slice.
+///
+/// # Safety
+/// `x` non-null and `n·dim` readable floats when `dim`, `n` pass the checks.
+unsafe fn points<'a>(
+    s: &TrainerObj,
+    x: *const f32,
+    n: usize,
+    dim: usize,
+) -> Result<&'a [f32], TebmStatus> {
+    if dim == 0 || n == 0 {
+        return Err(TebmStatus::BadDimension);
+    }
+    if dim > TEBM_MAX_DIM {
+        return Err(TebmStatus::CapacityExceeded);
+    }
+    if dim != s.state.pcd.sampler().samples().dim() {
+        return Err(TebmStatus::BadDimension);
+    }
+    let Some(len) = n.checked_mul(dim) else {
+        return Err(TebmStatus::CapacityExceeded);
+    };
+    // SAFETY: forwarded contract.
+    Ok(unsafe { floats(x, len) })
+}
+
+/// Adds one data point `x` (`dim` floats, the energy's dimension) to the
+/// batch; when the batch is full, runs an update (`*updated` = 1, else 0;
+/// `updated` may be NULL). Refused before anything changes: a NULL
+/// pointer, a wrong dimension, another energy kind or size, a non-finite
+/// point (`NON_FINITE`) or a point where U or ∂θU is not finite. A refused
+/// *update* (`NON_FINITE`: a non-finite gradient, parameter or walker
+/// energy) leaves θ, the optimiser and the batch as they were (the point
+/// stays in the batch and the next push or update tries again), counts in
+/// `rejected`, and keeps the walkers' kernel steps. Passing another energy
+/// object than the last one re-evaluates the walkers' caches.
+///
+/// # Safety
+/// `trainer` NULL or a `TebmTrainer`'s storage and `energy` NULL or a
+/// `TebmEnergy`'s storage, each used by no one else during the call; `x`
+/// NULL or `dim` readable floats; `updated` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_push(
+    trainer: *mut TebmTrainer,
+    energy: *mut TebmEnergy,
+    x: *const f32,
+    dim: usize,
+    updated: *mut c_int,
+) -> TebmStatus {
+    // SAFETY: as documented; `tebm_trainer_push_batch` with one point.
+    unsafe { tebm_trainer_push_batch(trainer, energy, x, 1, dim, updated) }
+}
+
+/// Pushes `n` points (`n × dim` floats, point-major) as `tebm_trainer_push`
+/// does, one after the other; `*updated` (when not NULL) is the number of
+/// updates that ran. Sizes and finiteness of all points are checked first
+/// (refused: nothing changes); a later failure stops at that point, with
+/// the points before it pushed (and their updates done).
+///
+/// # Safety
+/// As for [`tebm_trainer_push`]; `x` holds `n × dim` floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_push_batch(
+    trainer: *mut TebmTrainer,
+    energy: *mut TebmEnergy,
+    x: *const f32,
+    n: usize,
+    dim: usize,
+    updated: *mut c_int,
+) -> TebmStatus {
+    check_null!(trainer, energy, x);
+    // SAFETY: non-null; per contract.
+    let (s, t, addr) = tri!(unsafe { args(trainer, energy) });
+    // SAFETY: non-null; n·dim floats per contract.
+    let xs = tri!(unsafe { points(s, x, n, dim) });
+    if !xs.iter().all(|v| v.is_finite()) {
+        return s.fail("tebm_trainer_push", Error::NotFinite("data point"));
+    }
+    if let Err(e) = prepare(s, &t, addr) {
+        return s.fail("tebm_trainer_push", e);
+    }
+    let before = s.state.pcd.updates();
+    let r = with_trainable!(t, m => s.state.pcd.push_batch(m, xs));
+    let done = s.state.pcd.updates() - before;
+    match r {
+        Ok(_) => {
+            if !updated.is_null() {
+                // SAFETY: non-null and writable per contract.
+                unsafe { updated.write(c_int::try_from(done).unwrap_or(c_int::MAX)) };
+            }
+            TebmStatus::Ok
+        }
+        Err(e) => s.fail("tebm_trainer_push", e),
+    }
+}
+
+/// Runs an update on the points collected so far (at least one, else
+/// `BAD_DIMENSION`), as a full batch would. A refused update is as for
+/// `tebm_trainer_push`.
+///
+/// # Safety
+/// As for [`tebm_trainer_push`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_update(
+    trainer: *mut TebmTrainer,
+    energy: *mut TebmEnergy,
+) -> TebmStatus {
+    check_null!(trainer, energy);
+    // SAFETY: non-null; per contract.
+    let (s, t, addr) = tri!(unsafe { args(trainer, energy) });
+    if s.state.pcd.batch_len() == 0 {
+        return s.fail("tebm_trainer_update", Error::Empty);
+    }
+    if let Err(e) = prepare(s, &t, addr) {
+        return s.fail("tebm_trainer_update", e);
+    }
+    match with_trainable!(t, m => s.state.pcd.update(m)) {
+        Ok(_) => TebmStatus::Ok,
+        Err(e) => s.fail("tebm_trainer_update", e),
+    }
+}
+
+/// Marks the walkers' cached energies stale: call it after changing the
+/// energy's parameters by other means than training (e.g.
+/// `tebm_weights_load`). Also drops the batch collected so far (its
+/// gradients were taken at the old parameters).
+///
+/// # Safety
+/// `trainer` NULL or a `TebmTrainer`'s storage used by no one else.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_invalidate(trainer: *mut TebmTrainer) -> TebmStatus {
+    check_null!(trainer);
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { trainer_mut(trainer) });
+    s.state.pcd.sampler_mut().invalidate();
+    s.state.pcd.clear_batch();
+    TebmStatus::Ok
+}
+
+/// Sets the optimiser's learning rate (finite, ≥ 0; 0 freezes θ), e.g.
+/// for a schedule.
+///
+/// # Safety
+/// As for [`tebm_trainer_invalidate`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_set_learning_rate(
+    trainer: *mut TebmTrainer,
+    lr: f32,
+) -> TebmStatus {
+    check_null!(trainer);
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { trainer_mut(trainer) });
+    match s.state.pcd.optimizer_mut().set_learning_rate(lr) {
+        Ok(()) => TebmStatus::Ok,
+        Err(e) => s.fail("tebm_trainer_set_learning_rate", e),
+    }
+}
+
+/// Writes the last update's metrics and the trainer's counters.
+///
+/// # Safety
+/// `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_metrics(
+    trainer: *const TebmTrainer,
+    out: *mut TebmTrainerMetrics,
+) -> TebmStatus {
+    check_null!(trainer, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { trainer_ref(trainer) });
+    let pcd = &s.state.pcd;
+    let m: Metrics = pcd.metrics();
+    let w = pcd.sampler().samples();
+    let r = TebmTrainerMetrics {
+        data_energy: m.data_energy,
+        walker_energy: m.walker_energy,
+        gap: m.gap,
+        acceptance: m.acceptance,
+        ess: m.ess,
+        log_z: m.log_z,
+        cross_entropy: m.cross_entropy,
+        grad_norm: m.grad_norm,
+        resampled: u32::from(m.resampled),
+        updates: pcd.updates(),
+        rejected: pcd.rejected(),
+        batch_len: pcd.batch_len(),
+        n_walkers: w.len(),
+        dim: w.dim(),
+        num_params: pcd.optimizer().len(),
+        learning_rate: pcd.optimizer().learning_rate(),
+    };
+    // SAFETY: non-null and writable per contract.
+    unsafe { out.write(r) };
+    TebmStatus::Ok
+}
+
+/// Copies the walkers' positions (n_walkers × dim floats, walker-major)
+/// into `out` (`len` ≥ n_walkers·dim floats).
+///
+/// # Safety
+/// `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or `len`
+/// writable floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_positions(
+    trainer: *const TebmTrainer,
+    out: *mut f32,
+    len: usize,
+) -> TebmStatus {
+    check_null!(trainer, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { trainer_ref(trainer) });
+    let w = s.state.pcd.sampler().samples();
+    let need = w.len() * w.dim();
+    if len < need {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `need` writable floats.
+    tri!(w.positions(unsafe { out_slice(out, need) }));
+    TebmStatus::Ok
+}
+
+/// Copies each walker's cached energy into `out` (`len` ≥ n_walkers
+/// floats); NaN for a walker whose cache is stale.
+///
+/// # Safety
+/// As for [`tebm_trainer_positions`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_energies(
+    trainer: *const TebmTrainer,
+    out: *mut f32,
+    len: usize,
+) -> TebmStatus {
+    check_null!(trainer, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { trainer_ref(trainer) });
+    let u = s.state.pcd.sampler().samples().energies();
+    if len < u.len() {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `u.len()` writable floats.
+    unsafe { out_slice(out, u.len()) }.copy_from_slice(u);
+    TebmStatus::Ok
+}
+
+/// Writes the text of the trainer's last error ("" if none) into `buf`
+/// (NUL-terminated, truncated to `len` bytes).
+///
+/// # Safety
+/// `trainer` NULL or a `TebmTrainer`'s storage; `buf` NULL or `len`
+/// writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_last_error(
+    trainer: *const TebmTrainer,
+    buf: *mut c_char,
+    len: usize,
+) -> TebmStatus {
+    check_null!(trainer, buf);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { trainer_ref(trainer) });
+    // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
+    unsafe { write_c_str(buf, len, s.error.as_str()) }
+}
