@@ -36,6 +36,11 @@ pub const fn mlp_param_count(d: usize, h: usize) -> usize {
 ///
 /// Weights are stored in both orientations so each pass can pick the loop
 /// order that vectorises without reassociating any sum (see `matvec`).
+///
+/// Every field is an integer, a float, an array of floats or the
+/// `repr(u8)` [`Activation`] (0 = tanh), so all-zero bytes are a valid
+/// (empty, d = h = 0) value; [`crate::Persist::decode_into`] fills such
+/// storage in place.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Mlp<const D: usize, const H: usize> {
     d: usize,
@@ -227,6 +232,35 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
             w3: [0.0; H],
             b3: 0.0,
         })
+    }
+
+    /// Makes this model equal to `Mlp::zeros(d, h, act, alpha)` in place,
+    /// without a model-sized temporary; on error nothing changes.
+    pub(crate) fn reinit_zeros(
+        &mut self,
+        d: usize,
+        h: usize,
+        act: Activation,
+        alpha: f32,
+    ) -> Result<(), Error> {
+        check_size(d, D)?;
+        check_size(h, H)?;
+        check_positive(alpha, "confinement alpha must be > 0")?;
+        (self.d, self.h, self.act, self.alpha) = (d, h, act, alpha);
+        for row in self.w1.iter_mut() {
+            row.fill(0.0);
+        }
+        for row in self.w1t.iter_mut() {
+            row.fill(0.0);
+        }
+        for row in self.w2.iter_mut().chain(self.w2t.iter_mut()) {
+            row.fill(0.0);
+        }
+        self.b1.fill(0.0);
+        self.b2.fill(0.0);
+        self.w3.fill(0.0);
+        self.b3 = 0.0;
+        Ok(())
     }
 
     /// Weights drawn N(0, 1/fan_in) from `seed`, biases zero.

@@ -205,6 +205,20 @@ macro_rules! conditioning_builders {
                 Ok(self)
             }
 
+            /// In-place [`Self::with_clip_norm`]; on error nothing changes.
+            pub fn set_clip_norm(&mut self, max_norm: f32) -> Result<(), Error> {
+                check_clip(max_norm)?;
+                self.cond.clip_norm = max_norm;
+                Ok(())
+            }
+
+            /// In-place [`Self::with_weight_decay`]; on error nothing changes.
+            pub fn set_weight_decay(&mut self, coef: f32) -> Result<(), Error> {
+                check_decay(coef)?;
+                self.cond.weight_decay = coef;
+                Ok(())
+            }
+
             /// The clip norm (∞ when off).
             pub fn clip_norm(&self) -> f32 {
                 self.cond.clip_norm
@@ -256,11 +270,7 @@ impl<const P: usize> Sgd<P> {
     /// SGD on `n ≤ P` parameters with learning rate η (≥ 0) and momentum
     /// μ ∈ [0, 1).
     pub fn new(n: usize, lr: f32, momentum: f32) -> Result<Self, Error> {
-        check_size(n, P)?;
-        check_lr(lr)?;
-        if !(0.0..1.0).contains(&momentum) {
-            return Err(Error::InvalidConfig("momentum must be in [0, 1)"));
-        }
+        Self::check(n, lr, momentum)?;
         Ok(Sgd {
             n,
             lr,
@@ -270,13 +280,36 @@ impl<const P: usize> Sgd<P> {
         })
     }
 
+    fn check(n: usize, lr: f32, momentum: f32) -> Result<(), Error> {
+        check_size(n, P)?;
+        check_lr(lr)?;
+        if !(0.0..1.0).contains(&momentum) {
+            return Err(Error::InvalidConfig("momentum must be in [0, 1)"));
+        }
+        Ok(())
+    }
+
+    /// Makes this optimiser equal to `Sgd::new(n, lr, momentum)` in place,
+    /// without an optimiser-sized temporary (any previous value, including
+    /// all-zero bytes, is fine). Checked as `new` checks; on error nothing
+    /// changes.
+    pub fn reinit(&mut self, n: usize, lr: f32, momentum: f32) -> Result<(), Error> {
+        Self::check(n, lr, momentum)?;
+        self.n = n;
+        self.lr = lr;
+        self.momentum = momentum;
+        self.cond = Conditioning::NONE;
+        self.velocity.fill(0.0);
+        Ok(())
+    }
+
     /// The momentum μ.
     pub fn momentum(&self) -> f32 {
         self.momentum
     }
 
     fn reset_state(&mut self) {
-        self.velocity = [0.0; P];
+        self.velocity.fill(0.0);
     }
 }
 
@@ -343,14 +376,7 @@ impl<const P: usize> Adam<P> {
         beta2: f32,
         eps: f32,
     ) -> Result<Self, Error> {
-        check_size(n, P)?;
-        check_lr(lr)?;
-        if !(0.0..1.0).contains(&beta1) || !(0.0..1.0).contains(&beta2) {
-            return Err(Error::InvalidConfig("Adam betas must be in [0, 1)"));
-        }
-        if !(eps.is_finite() && eps > 0.0) {
-            return Err(Error::InvalidConfig("Adam epsilon must be > 0"));
-        }
+        Self::check(n, lr, beta1, beta2, eps)?;
         Ok(Adam {
             n,
             lr,
@@ -367,6 +393,42 @@ impl<const P: usize> Adam<P> {
         })
     }
 
+    fn check(n: usize, lr: f32, beta1: f32, beta2: f32, eps: f32) -> Result<(), Error> {
+        check_size(n, P)?;
+        check_lr(lr)?;
+        if !(0.0..1.0).contains(&beta1) || !(0.0..1.0).contains(&beta2) {
+            return Err(Error::InvalidConfig("Adam betas must be in [0, 1)"));
+        }
+        if !(eps.is_finite() && eps > 0.0) {
+            return Err(Error::InvalidConfig("Adam epsilon must be > 0"));
+        }
+        Ok(())
+    }
+
+    /// Makes this optimiser equal to `Adam::with_moments(n, lr, beta1,
+    /// beta2, eps)` in place, without an optimiser-sized temporary (any
+    /// previous value, including all-zero bytes, is fine). Checked as
+    /// `with_moments` checks; on error nothing changes.
+    pub fn reinit_with_moments(
+        &mut self,
+        n: usize,
+        lr: f32,
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+    ) -> Result<(), Error> {
+        Self::check(n, lr, beta1, beta2, eps)?;
+        self.n = n;
+        self.lr = lr;
+        self.beta1 = beta1;
+        self.beta2 = beta2;
+        self.eps = eps;
+        self.bias_correction = true;
+        self.cond = Conditioning::NONE;
+        self.reset_state();
+        Ok(())
+    }
+
     /// Turns the bias correction of the moment estimates on or off.
     pub fn with_bias_correction(mut self, on: bool) -> Self {
         self.bias_correction = on;
@@ -379,8 +441,8 @@ impl<const P: usize> Adam<P> {
     }
 
     fn reset_state(&mut self) {
-        self.m = [0.0; P];
-        self.v = [0.0; P];
+        self.m.fill(0.0);
+        self.v.fill(0.0);
         self.beta1_t = 1.0;
         self.beta2_t = 1.0;
         self.steps = 0;
@@ -426,7 +488,17 @@ impl<const P: usize> Rule for Adam<P> {
 conditioning_builders!(Adam);
 
 /// Which optimiser, chosen at run time (e.g. through the C API).
+///
+/// Layout note for code that places optimisers in raw memory (the C API):
+/// `repr(u8)`, so the tag is the first byte (0 = `Sgd`, 1 = `Adam`) and each
+/// variant's payload follows as in a `repr(C)` struct; every field of
+/// [`Sgd`] and [`Adam`] is an integer, a float, a bool or an array or plain
+/// struct of these, so all-zero bytes are a valid value (an `Sgd` on 0
+/// parameters), and so is tag 1 followed by zero bytes (an `Adam` on 0
+/// parameters). Make either ready in place with [`Sgd::reinit`] or
+/// [`Adam::reinit_with_moments`].
 #[derive(Clone, Debug, PartialEq)]
+#[repr(u8)]
 pub enum AnyOptimizer<const P: usize> {
     /// SGD with momentum.
     Sgd(Sgd<P>),

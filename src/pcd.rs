@@ -59,8 +59,10 @@ use crate::rng::Stream;
 use crate::sampler::{Langevin, NegativePhase, merge_summary};
 use crate::walkers::eval_error;
 
-/// How the negative phase is produced.
+/// How the negative phase is produced. `repr(u8)` (tag first, 0 = `Pcd`):
+/// all-zero bytes are a valid value, see [`Pcd`].
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u8)]
 pub enum Mode {
     /// Persistent contrastive divergence (review, Algorithm 2): the walkers
     /// carry over between updates.
@@ -132,7 +134,10 @@ impl Config {
         }
     }
 
-    fn validate(&self) -> Result<(), Error> {
+    /// The checks [`Pcd::new`] and [`Pcd::reinit`] apply to a configuration
+    /// (sizes and the Jarzynski mode's need for a ULA sampler aside), e.g.
+    /// to validate everything before changing anything.
+    pub fn validate(&self) -> Result<(), Error> {
         if self.batch_size == 0 || self.steps == 0 {
             return Err(Error::Empty);
         }
@@ -254,6 +259,17 @@ impl<const N: usize, const D: usize> Recent<N, D> {
 /// [`crate::ReplicaExchange`]) and stepping with optimiser `O`.
 ///
 /// Everything is fixed-size: its footprint is `size_of::<Pcd<…>>()`.
+///
+/// Layout note for code that places trainers in raw memory (the C API):
+/// besides `S` and `O`, every field is an integer, a float, a bool, a
+/// random stream, a `repr(u8)` enum whose variant 0 has no fields
+/// ([`Mode`], [`Reinit`]), or an array or plain struct of these, so all-zero
+/// bytes are a valid (not yet usable) value whenever they are one for `S`
+/// and `O` (e.g. [`crate::Sampler`] with a zero-valid kernel, and
+/// [`crate::AnyOptimizer`]). Such storage is made ready in place with
+/// [`crate::Sampler::reinit`] through [`Pcd::sampler_mut`], an `init_*` of
+/// the walkers, an in-place optimiser constructor through
+/// [`Pcd::optimizer_mut`] and [`Pcd::reinit`]: no trainer-sized temporary.
 #[derive(Clone, Debug)]
 pub struct Pcd<S, O, const N: usize, const D: usize, const P: usize> {
     sampler: S,

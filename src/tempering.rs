@@ -30,7 +30,9 @@
 //! generics, the number of replicas in use (the ladder's length) is chosen at
 //! run time. A step keeps R decisions (N flags and probabilities each) on the
 //! stack; [`ReplicaExchange::new`] builds the replicas on the stack too, so
-//! large ensembles want a thread (or target) with stack to match.
+//! large ensembles want a thread (or target) with stack to match, or the
+//! in-place [`ReplicaExchange::reinit`], which needs no replica-sized
+//! temporary.
 
 use crate::adapt::DualAveraging;
 use crate::energy::Energy;
@@ -143,13 +145,23 @@ fn exchange_walker<const N: usize, const D: usize>(
 
 /// Up to `R` replicas of `n ≤ N` walkers in dimension `d ≤ D` on a ladder of
 /// inverse temperatures, each stepped by its own kernel `K`.
+///
+/// Layout note for code that places replica-exchange samplers in raw memory
+/// (the C API): besides the kernels `K`, every field is an integer, a float,
+/// a bool, a random stream, or an array or plain struct of these (no
+/// references, no enums), so all-zero bytes are a valid — empty, not yet
+/// usable — value whenever they are one for `K`. Such storage is made ready
+/// in place: an `init_*` of [`ReplicaExchange::base_mut`], then
+/// [`ReplicaExchange::reinit`].
 #[derive(Clone, Debug)]
 pub struct ReplicaExchange<K, const R: usize, const N: usize, const D: usize> {
     replicas: [Walkers<N, D>; R],
     kernels: [K; R],
     betas: [f32; R],
     count: usize,
-    adapt: [Option<DualAveraging>; R],
+    /// Dual-averaging state of replica k; meaningful only while `adapting[k]`.
+    adapt: [DualAveraging; R],
+    adapting: [bool; R],
     swap_rng: Stream,
     sweeps: u64,
     /// `swaps[k]`: pair (k, k+1).
@@ -191,7 +203,8 @@ impl<K: Kernel + Clone, const R: usize, const N: usize, const D: usize>
             kernels: core::array::from_fn(|_| kernel.clone()),
             betas: ladder,
             count,
-            adapt: [None; R],
+            adapt: [DualAveraging::idle(); R],
+            adapting: [false; R],
             swap_rng: Stream::new(seed, SWAP_STREAM),
             sweeps: 0,
             swaps: [SwapStats::default(); R],
@@ -212,6 +225,106 @@ impl<K: Kernel + Clone, const R: usize, const N: usize, const D: usize>
         let mut ladder = [0f32; R];
         geometric_ladder(beta_min, &mut ladder[..replicas])?;
         Self::new(kernel, walkers, &ladder[..replicas], seed)
+    }
+
+    /// Makes this sampler equal to `ReplicaExchange::new(kernel, walkers,
+    /// betas, seed)` in place, where `walkers` is its current β = 1
+    /// ensemble ([`ReplicaExchange::base_mut`]): no replica-sized temporary,
+    /// for objects kept in static or caller-provided memory on small
+    /// stacks. Adaptation, swap statistics, step summaries and sweeps start
+    /// afresh. Checked as [`ReplicaExchange::new`] checks; on error nothing
+    /// changes.
+    pub fn reinit(&mut self, kernel: K, betas: &[f32], seed: u64) -> Result<(), Error> {
+        check_ladder(betas, R)?;
+        if self.replicas[0].is_empty() {
+            return Err(Error::Empty);
+        }
+        let count = betas.len();
+        let (base, rest) = self.replicas.split_at_mut(1);
+        let base = &base[0];
+        for (i, copy) in rest.iter_mut().enumerate() {
+            let r = i + 1;
+            if r >= count {
+                copy.reset();
+                continue;
+            }
+            copy_walkers(copy, base);
+            for w in 0..copy.c.n {
+                copy.c.rng[w] = replica_stream(seed, r, w);
+            }
+        }
+        for k in self.kernels.iter_mut() {
+            k.clone_from(&kernel);
+        }
+        self.betas.fill(0.0);
+        self.betas[..count].copy_from_slice(betas);
+        self.count = count;
+        self.adapt = [DualAveraging::idle(); R];
+        self.adapting = [false; R];
+        self.swap_rng = Stream::new(seed, SWAP_STREAM);
+        self.sweeps = 0;
+        self.swaps = [SwapStats::default(); R];
+        self.last = [StepSummary::default(); R];
+        Ok(())
+    }
+
+    /// [`ReplicaExchange::reinit`] with the geometric ladder of `replicas`
+    /// temperatures from 1 down to `beta_min`, as
+    /// [`ReplicaExchange::geometric`]; on error nothing changes.
+    pub fn reinit_geometric(
+        &mut self,
+        kernel: K,
+        replicas: usize,
+        beta_min: f32,
+        seed: u64,
+    ) -> Result<(), Error> {
+        check_size(replicas, R)?;
+        let mut ladder = [0f32; R];
+        geometric_ladder(beta_min, &mut ladder[..replicas])?;
+        self.reinit(kernel, &ladder[..replicas], seed)
+    }
+}
+
+/// `dst` ← `src`, field by field (no walkers-sized temporary).
+fn copy_walkers<const N: usize, const D: usize>(dst: &mut Walkers<N, D>, src: &Walkers<N, D>) {
+    let (c, s) = (&mut dst.c, &src.c);
+    c.n = s.n;
+    c.d = s.d;
+    c.x = s.x;
+    c.u = s.u;
+    c.g = s.g;
+    c.u_fresh = s.u_fresh;
+    c.g_fresh = s.g_fresh;
+    c.rng.clone_from_slice(&s.rng);
+    c.info = s.info;
+    c.steps = s.steps;
+    let (c, s) = (&mut dst.s, &src.s);
+    c.y = s.y;
+    c.ev.u = s.ev.u;
+    c.ev.grad = s.ev.grad;
+    c.ev.code = s.ev.code;
+    c.log_q = s.log_q;
+    c.rng.clone_from_slice(&s.rng);
+}
+
+impl<K: PartialEq, const R: usize, const N: usize, const D: usize> PartialEq
+    for ReplicaExchange<K, R, N, D>
+{
+    /// Compares the state: replicas (walkers' persistent state), kernels,
+    /// ladder, adaptation of the replicas in use, swap stream, statistics
+    /// and step summaries (not the replicas' scratch space).
+    fn eq(&self, o: &Self) -> bool {
+        let r = self.count;
+        self.count == o.count
+            && self.replicas == o.replicas
+            && self.kernels == o.kernels
+            && self.betas == o.betas
+            && self.adapting == o.adapting
+            && (0..r).all(|k| !self.adapting[k] || self.adapt[k] == o.adapt[k])
+            && self.swap_rng == o.swap_rng
+            && self.sweeps == o.sweeps
+            && self.swaps == o.swaps
+            && self.last == o.last
     }
 }
 
@@ -239,6 +352,13 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
     /// Replica `k`'s walkers (k = 0 is β = 1).
     pub fn replica(&self, k: usize) -> Option<&Walkers<N, D>> {
         self.replicas[..self.count].get(k)
+    }
+
+    /// The β = 1 replica's walkers, mutably, whatever the number of replicas
+    /// in use (none in all-zero storage): initialise them, then call
+    /// [`ReplicaExchange::reinit`] to copy them to every temperature.
+    pub fn base_mut(&mut self) -> &mut Walkers<N, D> {
+        &mut self.replicas[0]
     }
 
     /// Replica `k`'s walkers, mutably (e.g. to start each temperature from
@@ -281,19 +401,28 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
     /// Starts adapting every replica's step size toward acceptance `target`
     /// by dual averaging, each from its kernel's current step size.
     pub fn start_adaptation(&mut self, target: f32) -> Result<(), Error> {
-        let mut adapt = [None; R];
+        let mut adapt = [DualAveraging::idle(); R];
         for (a, k) in adapt.iter_mut().zip(&self.kernels[..self.count]) {
-            *a = Some(DualAveraging::new(k.step_size(), target)?);
+            *a = DualAveraging::new(k.step_size(), target)?;
         }
         self.adapt = adapt;
+        for (k, on) in self.adapting.iter_mut().enumerate() {
+            *on = k < self.count;
+        }
         Ok(())
     }
 
     /// Stops adapting and freezes each step size at its averaged iterate.
     pub fn freeze_step_sizes(&mut self) -> Result<(), Error> {
-        for (a, k) in self.adapt.iter_mut().zip(self.kernels.iter_mut()) {
-            if let Some(da) = a.take() {
-                k.set_step_size(da.averaged())?;
+        for ((on, a), k) in self
+            .adapting
+            .iter_mut()
+            .zip(&self.adapt)
+            .zip(self.kernels.iter_mut())
+        {
+            if *on {
+                *on = false;
+                k.set_step_size(a.averaged())?;
             }
         }
         Ok(())
@@ -301,7 +430,7 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
 
     /// True while step sizes are being adapted.
     pub fn is_adapting(&self) -> bool {
-        self.adapt.iter().any(Option::is_some)
+        self.adapting.iter().any(|&on| on)
     }
 
     /// One kernel step of every replica at its temperature, then one swap
@@ -320,9 +449,10 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
         }
         for k in 0..self.count {
             self.last[k] = commit(&mut self.replicas[k], &decisions[k]);
-            if let Some(da) = self.adapt[k].as_mut() {
+            if self.adapting[k] {
+                let h = self.adapt[k].update(self.last[k].mean_accept_prob);
                 // Finite and > 0 by construction of the update.
-                self.kernels[k].set_step_size(da.update(self.last[k].mean_accept_prob))?;
+                self.kernels[k].set_step_size(h)?;
             }
         }
         self.sweep();

@@ -72,7 +72,7 @@
 use crate::activation::Activation;
 use crate::crc32::crc32;
 use crate::energy::{Energy, Trainable};
-use crate::error::{Error, check_size};
+use crate::error::{Error, check_positive, check_size};
 use crate::gaussian::Gaussian;
 use crate::mixture::Mixture;
 use crate::mlp::Mlp;
@@ -303,10 +303,21 @@ pub trait Persist: Trainable + Sized {
     fn decode(bytes: &[u8]) -> Result<Self, Error>;
 
     /// Replaces `self` with the model in `bytes`; on any error `self` is
-    /// unchanged.
+    /// unchanged. The MLP validates the whole file first (structure,
+    /// checksum, α and every parameter), then writes `self` in place, with
+    /// no model-sized temporary; the other models (at most a few KB) are
+    /// decoded aside and moved in, because the Gaussian's positive
+    /// definiteness needs its factorisation built before it can be accepted.
     fn decode_into(&mut self, bytes: &[u8]) -> Result<(), Error> {
         *self = Self::decode(bytes)?;
         Ok(())
+    }
+
+    /// Checks `bytes` exactly as [`Persist::decode`] does and returns the
+    /// same error, without keeping a model (the MLP's check streams over
+    /// the parameters and builds none).
+    fn validate(bytes: &[u8]) -> Result<(), Error> {
+        Self::decode(bytes).map(|_| ())
     }
 
     /// Writes the model to a file (host only).
@@ -459,22 +470,54 @@ impl<const D: usize, const H: usize> Persist for Mlp<D, H> {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let f = open(bytes, Self::KIND, |c| match *c {
-            ModelConfig::Mlp { d, h, .. } => {
-                check_size(d, D)?;
-                check_size(h, H)
-            }
-            _ => Err(INCONSISTENT),
-        })?;
-        let ModelConfig::Mlp { d, h, activation } = f.config else {
-            return Err(INCONSISTENT);
-        };
-        let mut alpha = [0f32; 1];
-        fill(&mut alpha, f.values);
-        let mut m = Mlp::zeros(d, h, activation, alpha[0])?;
-        m.load_params(f32s(f.params))?;
+        let (d, h, activation, alpha, params) = mlp_frame::<D, H>(bytes)?;
+        let mut m = Mlp::zeros(d, h, activation, alpha)?;
+        m.load_params(f32s(params))?;
         Ok(m)
     }
+
+    fn decode_into(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let (d, h, activation, alpha, params) = mlp_frame::<D, H>(bytes)?;
+        // Everything was checked: neither call can fail now, so `self` is
+        // never left half-written.
+        self.reinit_zeros(d, h, activation, alpha)?;
+        self.load_params(f32s(params))
+    }
+
+    fn validate(bytes: &[u8]) -> Result<(), Error> {
+        mlp_frame::<D, H>(bytes).map(|_| ())
+    }
+}
+
+/// Validation steps 1–9 of an MLP file for `Mlp<D, H>`, without building
+/// the model: d, h, activation, α and the parameter bytes (all finite,
+/// exactly `num_params` of them).
+fn mlp_frame<const D: usize, const H: usize>(
+    bytes: &[u8],
+) -> Result<(usize, usize, Activation, f32, &[u8]), Error> {
+    let f = open(bytes, ModelKind::Mlp, |c| match *c {
+        ModelConfig::Mlp { d, h, .. } => {
+            check_size(d, D)?;
+            check_size(h, H)
+        }
+        _ => Err(INCONSISTENT),
+    })?;
+    let ModelConfig::Mlp { d, h, activation } = f.config else {
+        return Err(INCONSISTENT);
+    };
+    let mut alpha = [0f32; 1];
+    fill(&mut alpha, f.values);
+    let alpha = alpha[0];
+    // The checks of `Mlp::zeros` (sizes passed `open`) and `load_params`.
+    check_positive(alpha, "confinement alpha must be > 0")?;
+    let p = crate::mlp::mlp_param_count(d, h);
+    if f32s(f.params).count() != p {
+        return Err(INCONSISTENT);
+    }
+    if !f32s(f.params).all(f32::is_finite) {
+        return Err(Error::InvalidParameters("MLP weights"));
+    }
+    Ok((d, h, activation, alpha, f.params))
 }
 
 /// Never returned: `open` only hands back a configuration of the kind asked

@@ -317,6 +317,35 @@ fn energy_memory<M>(mem: *mut c_void, len: usize) -> Result<*mut Obj<M>, TebmSta
     Ok(mem.cast::<Obj<M>>())
 }
 
+/// Writes a new MLP energy object from the weight file `b` into caller
+/// memory, in place (no model-sized temporary). `b` must have passed
+/// `MlpM::validate`: then nothing can fail after the memory checks, and
+/// on any failure the object is left untagged.
+#[inline(never)]
+pub(crate) fn init_mlp_from_weights(mem: *mut c_void, len: usize, b: &[u8]) -> TebmStatus {
+    let p = tri!(energy_memory::<MlpM>(mem, len));
+    // SAFETY: `p` is non-null, aligned to ENERGY_ALIGN and has room for an
+    // `Obj<MlpM>` (checked by `energy_memory`), writable and unused by
+    // anyone else per the init functions' contract. All-zero bytes are a
+    // valid `Obj<MlpM>`: two integers and an `Mlp`, whose fields are
+    // integers, floats, float arrays and the `repr(u8)` `Activation`
+    // (0 = tanh), as documented on `Mlp`. The tag stays 0 ("no energy")
+    // until the model is complete.
+    let obj = unsafe {
+        p.write_bytes(0, 1);
+        &mut *p
+    };
+    match ebm::Persist::decode_into(&mut obj.model, b) {
+        Ok(()) => {
+            obj.kind = TebmEnergyKind::Mlp as u32;
+            obj.tag = ENERGY_TAG;
+            TebmStatus::Ok
+        }
+        // Unreachable (validated by the caller); never leave an energy behind.
+        Err(e) => TebmStatus::from(e),
+    }
+}
+
 /// Writes a new energy object of kind `kind` into checked caller memory:
 /// `len` must be at least `size_of::<Obj<M>>()`, the address aligned to
 /// `ENERGY_ALIGN`.

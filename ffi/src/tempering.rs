@@ -6,9 +6,8 @@
 
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, offset_of, size_of};
-use core::ptr::addr_of_mut;
 
-use ebm::{AnyKernel, Error, Hmc, Mala, NegativePhase, ReplicaExchange, Rwmh, Ula, Walkers};
+use ebm::{AnyKernel, Error, Hmc, Mala, NegativePhase, ReplicaExchange, Rwmh, Ula};
 
 use crate::energy::energy_ref;
 use crate::handle::{
@@ -162,24 +161,47 @@ fn kernel(c: &TebmTemperingConfig, mass: Option<&[f32]>) -> Result<FfiKernel, Er
     })
 }
 
-/// Builds the whole object and writes it at `p` (out of line: assembled in
-/// this frame only).
+/// Writes a valid, empty replica-exchange object (no walkers; not tagged)
+/// at `p` in place by zeroing it.
 ///
 /// # Safety
 /// `p` non-null, aligned, `size_of::<TemperingObj>()` writable bytes used
-/// by no one else.
+/// by no one else during `'a`.
+unsafe fn write_blank<'a>(p: *mut TemperingObj) -> &'a mut TemperingObj {
+    // SAFETY: per this function's contract `p` is valid for writing one
+    // `TemperingObj`. All-zero bytes are a valid `TemperingObj`: the tag
+    // and `ErrorText` are integers and byte arrays, `State` an integer and
+    // the core `ReplicaExchange`, whose fields besides the kernels are
+    // integers, floats, bools, random streams and arrays or plain structs of
+    // these (documented on `ReplicaExchange`; its walkers are documented
+    // zero-valid on `Walkers`), and the kernels are `FfiKernel`s, zero-valid
+    // (`repr(u8)`, 0 = `Basic`, whose `AnyKernel` is `repr(u8)`, 0 = `Ula`
+    // with h = 0). So after `write_bytes` the reference points to a valid,
+    // exclusively owned object (its tag, 0, says "no tempering object").
+    unsafe {
+        p.write_bytes(0, 1);
+        &mut *p
+    }
+}
+
+/// Initialises the valid object `obj` in place (no replica-sized
+/// temporary): the β = 1 walkers first, all or nothing for their state
+/// (their scratch space may be written on failure), then the core's
+/// in-place `ReplicaExchange::reinit` with a ladder checked beforehand.
 #[inline(never)]
-unsafe fn build(
-    p: *mut TemperingObj,
+fn init_in_place(
+    obj: &mut TemperingObj,
     e: &crate::energy::EnergyRef<'_>,
     k: FfiKernel,
     c: &TebmTemperingConfig,
+    ladder: &[f32],
     positions: Option<&[f32]>,
     center: Option<&[f32]>,
 ) -> Result<(), Error> {
     use ebm::Energy;
     let m = &e.model;
-    let mut w = Walkers::<TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>::empty();
+    let rx = &mut obj.state.rx;
+    let w = rx.base_mut();
     match positions {
         Some(x) => w.init_positions(m, c.n_walkers, c.seed, x)?,
         None => {
@@ -188,17 +210,10 @@ unsafe fn build(
             w.init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
         }
     }
-    let rx = Inner::geometric(k, w, c.replicas, c.beta_min, c.seed)?;
-    // SAFETY: per this function's contract; every field is written without
-    // reading the old contents.
-    unsafe {
-        addr_of_mut!((*p).state).write(State {
-            rx,
-            energy_addr: e.addr,
-        });
-        addr_of_mut!((*p).error).write(ErrorText::new());
-        addr_of_mut!((*p).tag).write(TEMPERING_TAG);
-    }
+    // Cannot fail: the ladder was checked and the walkers are not empty.
+    rx.reinit(k, ladder, c.seed)?;
+    obj.state.energy_addr = e.addr;
+    obj.error = ErrorText::new();
     Ok(())
 }
 
@@ -206,9 +221,13 @@ unsafe fn build(
 /// `TebmTempering`, or `tebm_tempering_size()` bytes aligned to
 /// `tebm_tempering_align()`) for `energy` (any kind, callbacks included).
 /// Every replica starts from the same walkers; replica 0 (β = 1) keeps
-/// their streams, the others get fresh streams from the seed. On failure
-/// nothing is written. The object is assembled on the stack and written
-/// once (see the README for the stack this takes on a Cortex-M4F).
+/// their streams, the others get fresh streams from the seed. The object
+/// is built in place, on fresh memory as on an existing one (a few KB of
+/// stack on a Cortex-M4F, see the README). On failure: if `mem` held a
+/// replica-exchange sampler, its state is unchanged (only scratch space
+/// may differ); otherwise `mem` still holds none (it may have been written
+/// to when the failure came from evaluating the energy at the initial
+/// positions; argument, configuration and memory errors write nothing).
 ///
 /// # Safety
 /// `mem` NULL or `mem_len` writable bytes not in use by another call;
@@ -242,17 +261,40 @@ pub unsafe extern "C" fn tebm_tempering_init(
     if !(c.init_sd.is_finite() && c.init_sd >= 0.0) {
         return TebmStatus::BadConfig;
     }
+    let mut ladder = [0f32; TEBM_MAX_REPLICAS];
+    let ladder = &mut ladder[..c.replicas];
+    tri!(ebm::tempering::geometric_ladder(c.beta_min, ladder));
     // SAFETY: (each) non-null; n_walkers·d (≤ 16·16) and d floats per contract.
     let positions =
         (!c.init_positions.is_null()).then(|| unsafe { floats(c.init_positions, c.n_walkers * d) });
     // SAFETY: as above.
     let center = (!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) });
     let p = tri!(object_memory::<TemperingObj>(mem, mem_len));
-    // SAFETY: `p` checked (non-null, size, alignment), writable and unused
-    // by anyone else per contract; `build` writes only on success.
-    match unsafe { build(p, &e, k, &c, positions, center) } {
-        Ok(()) => TebmStatus::Ok,
-        Err(err) => TebmStatus::from(err),
+    // SAFETY: `p` is non-null, aligned for `TemperingObj` and has room for
+    // one (checked by `object_memory`); `check_object` reads its first 4 bytes.
+    let existing =
+        unsafe { check_object::<TemperingObj>(p.cast_const().cast(), TEMPERING_TAG) }.is_ok();
+    let obj = if existing {
+        // SAFETY: tagged, so a valid `TemperingObj`; used by no one else per
+        // contract.
+        unsafe { &mut *p }
+    } else {
+        // SAFETY: as above, and the memory is writable and not in use by
+        // anyone else per contract.
+        unsafe { write_blank(p) }
+    };
+    match init_in_place(obj, &e, k, &c, ladder, positions, center) {
+        Ok(()) => {
+            obj.tag = TEMPERING_TAG;
+            TebmStatus::Ok
+        }
+        Err(err) => {
+            if !existing {
+                // Not a tempering object before the call: not one after a failure.
+                obj.tag = 0;
+            }
+            TebmStatus::from(err)
+        }
     }
 }
 

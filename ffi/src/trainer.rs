@@ -6,11 +6,10 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use core::mem::{align_of, offset_of, size_of};
-use core::ptr::addr_of_mut;
 
 use ebm::{
     Adam, AnyKernel, AnyOptimizer, Energy, Error, Hmc, Mala, Metrics, Mode, NegativePhase,
-    Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula, Walkers,
+    Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula,
 };
 
 use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
@@ -342,25 +341,74 @@ fn plan(c: &TebmTrainerConfig, mass: Option<&[f32]>) -> Result<Plan, Error> {
     Ok(Plan { kernel, pcfg })
 }
 
-fn optimizer(c: &TebmTrainerConfig, p: usize) -> Result<AnyOptimizer<TEBM_MAX_PARAMS>, Error> {
-    let clip = if c.clip_norm == 0.0 {
-        f32::INFINITY
-    } else {
-        c.clip_norm
-    };
+/// The optimiser `c` asks for, on `p ≤ P` parameters. With `P = 1` (and
+/// `p = 1`) a few bytes: how the settings are validated before anything is
+/// written.
+fn optimizer<const P: usize>(c: &TebmTrainerConfig, p: usize) -> Result<AnyOptimizer<P>, Error> {
     Ok(match c.optimizer {
         0 => AnyOptimizer::Sgd(
             Sgd::new(p, c.learning_rate, c.momentum)?
-                .with_clip_norm(clip)?
+                .with_clip_norm(clip(c))?
                 .with_weight_decay(c.weight_decay)?,
         ),
         1 => AnyOptimizer::Adam(
             Adam::with_moments(p, c.learning_rate, c.adam_beta1, c.adam_beta2, c.adam_eps)?
-                .with_clip_norm(clip)?
+                .with_clip_norm(clip(c))?
                 .with_weight_decay(c.weight_decay)?,
         ),
         _ => return Err(Error::InvalidConfig("unknown optimizer")),
     })
+}
+
+fn clip(c: &TebmTrainerConfig) -> f32 {
+    if c.clip_norm == 0.0 {
+        f32::INFINITY
+    } else {
+        c.clip_norm
+    }
+}
+
+/// Makes `o` equal to `optimizer(c, p)` in place (no optimiser-sized
+/// temporary). Checked beforehand (`optimizer::<1>` and `p ≤ P`), so it
+/// cannot fail; an error is still returned rather than a panic.
+fn optimizer_in_place(
+    o: &mut AnyOptimizer<TEBM_MAX_PARAMS>,
+    c: &TebmTrainerConfig,
+    p: usize,
+) -> Result<(), Error> {
+    let want_adam = match c.optimizer {
+        0 => false,
+        1 => true,
+        _ => return Err(Error::InvalidConfig("unknown optimizer")),
+    };
+    if matches!(o, AnyOptimizer::Adam(_)) != want_adam {
+        let q: *mut AnyOptimizer<TEBM_MAX_PARAMS> = o;
+        // SAFETY: `q` comes from an exclusive reference, so it is valid for
+        // writing one `AnyOptimizer`, which has no destructor (plain data).
+        // `AnyOptimizer` is `repr(u8)` (see its docs): its first byte is
+        // the tag (0 = Sgd, 1 = Adam) and all-zero bytes are a valid `Sgd`,
+        // as are tag 1 and zero bytes a valid `Adam` (integers, floats, a
+        // bool). So after these writes `*q` (and `o`) is a valid value of
+        // the wanted variant.
+        unsafe {
+            q.write_bytes(0, 1);
+            if want_adam {
+                q.cast::<u8>().write(1);
+            }
+        }
+    }
+    match o {
+        AnyOptimizer::Sgd(s) => {
+            s.reinit(p, c.learning_rate, c.momentum)?;
+            s.set_clip_norm(clip(c))?;
+            s.set_weight_decay(c.weight_decay)
+        }
+        AnyOptimizer::Adam(a) => {
+            a.reinit_with_moments(p, c.learning_rate, c.adam_beta1, c.adam_beta2, c.adam_eps)?;
+            a.set_clip_norm(clip(c))?;
+            a.set_weight_decay(c.weight_decay)
+        }
+    }
 }
 
 enum Start<'a> {
@@ -368,26 +416,44 @@ enum Start<'a> {
     Gaussian(Option<&'a [f32]>),
 }
 
-/// Builds the whole trainer (walkers initialised) and writes it at `p`.
-/// Out of line: the trainer is assembled in this frame only.
-///
-/// # Safety
-/// `p` non-null, aligned for `TrainerObj`, `size_of::<TrainerObj>()`
-/// writable bytes used by no one else.
+/// Everything `Pcd::new` and the optimiser would refuse, checked before
+/// anything is written.
+fn precheck<M: Trainable>(m: &M, plan: &Plan, c: &TebmTrainerConfig) -> Result<(), Error> {
+    optimizer::<1>(c, 1)?;
+    for (n, cap) in [(m.num_params(), TEBM_MAX_PARAMS), (m.dim(), TEBM_MAX_DIM)] {
+        if n > cap {
+            return Err(Error::CapacityExceeded {
+                requested: n,
+                capacity: cap,
+            });
+        }
+    }
+    plan.pcfg.validate()?;
+    let ula = ebm::Kernel::unadjusted_langevin(&plan.kernel);
+    if matches!(plan.pcfg.mode, Mode::Jarzynski { .. }) && !ula {
+        return Err(Error::InvalidConfig(
+            "Jarzynski mode needs a sampler whose step is one ULA move",
+        ));
+    }
+    Ok(())
+}
+
+/// Initialises the trainer in the valid object `obj` in place (no
+/// trainer-sized temporary): the walkers first, all or nothing for their
+/// state (their scratch space may be written on failure); everything after
+/// them was checked by `precheck` and cannot fail.
 #[inline(never)]
-unsafe fn build<M: Trainable>(
-    p: *mut TrainerObj,
+fn init_in_place<M: Trainable>(
+    obj: &mut TrainerObj,
     m: &M,
-    plan: Plan,
+    plan: &Plan,
     c: &TebmTrainerConfig,
     start: Start<'_>,
     addr: usize,
     kind: u32,
 ) -> Result<(), Error> {
-    let opt = optimizer(c, m.num_params())?;
-    let mut sampler = TrainSampler::new(plan.kernel, Walkers::empty());
-    sampler.set_beta(c.beta)?;
-    let w = sampler.walkers_mut();
+    let pcd = &mut obj.state.pcd;
+    let w = pcd.sampler_mut().walkers_mut();
     match start {
         Start::Positions(x) => w.init_positions(m, c.n_walkers, c.seed, x)?,
         Start::Gaussian(center) => {
@@ -396,19 +462,50 @@ unsafe fn build<M: Trainable>(
             w.init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
         }
     }
-    let pcd = Inner::new(m, sampler, opt, plan.pcfg)?;
-    // SAFETY: per this function's contract; the writes initialise every
-    // field of the `repr(C)` object without reading the old contents.
-    unsafe {
-        addr_of_mut!((*p).state).write(State {
-            pcd,
-            energy_addr: addr,
-            kind,
-        });
-        addr_of_mut!((*p).error).write(ErrorText::new());
-        addr_of_mut!((*p).tag).write(TRAINER_TAG);
-    }
+    // As `TrainSampler::new(kernel, walkers)` then `set_beta` (trainers
+    // never adapt the step size; drop any adaptation anyway).
+    let sm = pcd.sampler_mut();
+    let _ = sm.freeze_step_size();
+    *sm.kernel_mut() = plan.kernel;
+    sm.set_beta(c.beta)?;
+    sm.set_recording(true);
+    sm.reset_diagnostics();
+    optimizer_in_place(pcd.optimizer_mut(), c, m.num_params())?;
+    pcd.reinit(m, plan.pcfg)?;
+    obj.state.energy_addr = addr;
+    obj.state.kind = kind;
+    obj.error = ErrorText::new();
     Ok(())
+}
+
+/// Writes a valid, empty trainer object (no walkers; not tagged) at `p`
+/// in place: the memory is zeroed (a valid `TrainerObj`, see below), then
+/// the sampler is made ready by the core's in-place `Sampler::reinit`.
+///
+/// # Safety
+/// `p` non-null, aligned for `TrainerObj`, `size_of::<TrainerObj>()`
+/// writable bytes used by no one else during `'a`.
+#[inline(never)]
+unsafe fn write_blank<'a>(p: *mut TrainerObj, plan: &Plan) -> &'a mut TrainerObj {
+    // SAFETY: per this function's contract `p` is valid for writing one
+    // `TrainerObj`. All-zero bytes are a valid `TrainerObj`: the tag and
+    // `ErrorText` are integers and byte arrays; `State` holds two integers
+    // and the core `Pcd`, whose fields besides the sampler and optimiser
+    // are integers, floats, bools, random streams, `repr(u8)` enums with
+    // field-less variant 0 (`Mode`, `Reinit`) and arrays or plain structs of
+    // these (documented on `Pcd`); the `Sampler` is zero-valid when its
+    // kernel is (documented on `Sampler`), and `FfiKernel` is (`repr(u8)`,
+    // 0 = `Basic`, whose `AnyKernel` is `repr(u8)`, 0 = `Ula` with h = 0);
+    // `AnyOptimizer` is `repr(u8)` with 0 = `Sgd`, all of whose fields are
+    // integers and floats (documented on `AnyOptimizer`). So after
+    // `write_bytes` the reference points to a valid, exclusively owned
+    // object (its tag, 0, says "no trainer").
+    let obj = unsafe {
+        p.write_bytes(0, 1);
+        &mut *p
+    };
+    obj.state.pcd.sampler_mut().reinit(plan.kernel);
+    obj
 }
 
 fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
@@ -426,9 +523,13 @@ fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
 /// `energy`, which must be a trainable built-in model (Gaussian,
 /// polynomial, mixture, MLP; a callback energy is `BAD_CONFIG`). The
 /// walkers are initialised as `cfg` says and must have finite energies.
-/// On failure nothing is written (an existing trainer in `mem` is
-/// unchanged). The trainer is assembled on the stack and written once:
-/// see the README for the stack this takes on a Cortex-M4F.
+/// The object is built in place, on fresh memory as on an existing trainer
+/// (a few KB of stack on a Cortex-M4F, see the README). On failure: if
+/// `mem` held a trainer, its state is unchanged (only scratch space may
+/// differ); otherwise `mem` still holds no trainer (it may have been
+/// written to when the failure came from evaluating the energy at the
+/// initial walker positions; argument, configuration and memory errors
+/// write nothing).
 ///
 /// # Safety
 /// `mem` NULL or `mem_len` writable bytes not in use by another call;
@@ -471,20 +572,45 @@ pub unsafe extern "C" fn tebm_trainer_init(
         Start::Gaussian((!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) }))
     };
     let p = tri!(object_memory::<TrainerObj>(mem, mem_len));
-    // SAFETY: `p` checked (non-null, size, alignment), writable and unused
-    // by anyone else per contract; `build` writes only on success.
-    let r = unsafe {
-        match e.model {
-            Model::Gaussian(m) => build(p, m, plan, &c, start, addr, kind),
-            Model::Polynomial(m) => build(p, m, plan, &c, start, addr, kind),
-            Model::Mixture(m) => build(p, m, plan, &c, start, addr, kind),
-            Model::Mlp(m) => build(p, m, plan, &c, start, addr, kind),
-            Model::Callback(_) => return TebmStatus::BadConfig,
-        }
+    let checked = match e.model {
+        Model::Gaussian(m) => precheck(m, &plan, &c),
+        Model::Polynomial(m) => precheck(m, &plan, &c),
+        Model::Mixture(m) => precheck(m, &plan, &c),
+        Model::Mlp(m) => precheck(m, &plan, &c),
+        Model::Callback(_) => return TebmStatus::BadConfig,
+    };
+    tri!(checked);
+    // SAFETY: `p` is non-null, aligned for `TrainerObj` and has room for
+    // one (checked by `object_memory`); `check_object` reads its first 4 bytes.
+    let existing =
+        unsafe { check_object::<TrainerObj>(p.cast_const().cast(), TRAINER_TAG) }.is_ok();
+    let obj = if existing {
+        // SAFETY: tagged, so a valid `TrainerObj`; used by no one else per contract.
+        unsafe { &mut *p }
+    } else {
+        // SAFETY: as above, and the memory is writable and not in use by
+        // anyone else per contract.
+        unsafe { write_blank(p, &plan) }
+    };
+    let r = match e.model {
+        Model::Gaussian(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Polynomial(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Mixture(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Mlp(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Callback(_) => return TebmStatus::BadConfig,
     };
     match r {
-        Ok(()) => TebmStatus::Ok,
-        Err(e) => TebmStatus::from(e),
+        Ok(()) => {
+            obj.tag = TRAINER_TAG;
+            TebmStatus::Ok
+        }
+        Err(err) => {
+            if !existing {
+                // Not a trainer before the call: not one after a failure.
+                obj.tag = 0;
+            }
+            TebmStatus::from(err)
+        }
     }
 }
 

@@ -8,8 +8,8 @@ use core::ffi::{c_char, c_void};
 use ebm::{Error, ModelConfig, ModelKind, Persist, peek};
 
 use crate::energy::{
-    GaussianM, MixtureM, MlpM, Model, PolynomialM, TebmEnergyKind, energy_ref, init, trainable_mut,
-    with_trainable,
+    GaussianM, MixtureM, MlpM, Model, PolynomialM, TebmEnergyKind, energy_ref, init,
+    init_mlp_from_weights, trainable_mut, with_trainable,
 };
 use crate::handle::{check_null, tri};
 use crate::status::{ErrorText, TebmStatus, write_c_str};
@@ -141,8 +141,9 @@ pub unsafe extern "C" fn tebm_weights_save(
 ///
 /// Samplers and trainers cache energies at their walkers: after loading
 /// into an energy they use, call `tebm_sampler_invalidate` /
-/// `tebm_trainer_invalidate`. Needs stack for one model of the kind (an
-/// MLP at full capacity: 12.4 KB): the file is decoded aside first.
+/// `tebm_trainer_invalidate`. An MLP is checked whole (checksum and every
+/// parameter) and then written in place, in little stack; the other
+/// models (a few KB at most) are decoded aside first.
 ///
 /// # Safety
 /// `energy` NULL or a `TebmEnergy`'s storage used by no one else during the
@@ -158,8 +159,10 @@ pub unsafe extern "C" fn tebm_weights_load(
     let (t, _) = tri!(unsafe { trainable_mut(energy) });
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let b = unsafe { byte_slice(bytes, nbytes) };
-    // Decoded aside, then moved over the old model only on success.
-    match with_trainable!(t, m => decode_as(b, |new| *m = new)) {
+    // The core's `decode_into`: an MLP is validated whole, then written in
+    // place; the smaller models are decoded aside and moved in. Either way
+    // the energy changes only on success.
+    match with_trainable!(t, m => decode_into(m, b)) {
         Ok(()) => TebmStatus::Ok,
         Err(e) => TebmStatus::from(e),
     }
@@ -218,8 +221,15 @@ pub unsafe extern "C" fn tebm_weights_peek(
     TebmStatus::Ok
 }
 
+/// `M::decode_into` out of line (its temporaries live in this frame only).
+#[inline(never)]
+fn decode_into<M: Persist>(m: &mut M, b: &[u8]) -> Result<(), Error> {
+    m.decode_into(b)
+}
+
 /// Decodes a whole file as model type `M` and hands the model to `f`. Out
-/// of line: the decoded model (up to 12.4 KB) lives in this frame only.
+/// of line: the decoded model (a few KB; not used for the MLP) lives in
+/// this frame only.
 #[inline(never)]
 fn decode_as<M: Persist, R>(b: &[u8], f: impl FnOnce(M) -> R) -> Result<R, Error> {
     Ok(f(M::decode(b)?))
@@ -239,7 +249,14 @@ fn decode_any(b: &[u8], mem: Option<(*mut c_void, usize)>) -> Result<TebmStatus,
         TebmEnergyKind::Gaussian => decode_as(b, |m: GaussianM| put(mem, kind, m)),
         TebmEnergyKind::Polynomial => decode_as(b, |m: PolynomialM| put(mem, kind, m)),
         TebmEnergyKind::Mixture => decode_as(b, |m: MixtureM| put(mem, kind, m)),
-        _ => decode_as(b, |m: MlpM| put(mem, kind, m)),
+        // Validated whole without building it, then written in place.
+        _ => {
+            MlpM::validate(b)?;
+            Ok(match mem {
+                Some((p, len)) => init_mlp_from_weights(p, len, b),
+                None => TebmStatus::Ok,
+            })
+        }
     }
 }
 
@@ -248,8 +265,9 @@ fn decode_any(b: &[u8], mem: Option<(*mut c_void, usize)>) -> Result<TebmStatus,
 /// suffices) from a weight file of `nbytes` bytes: the model kind, sizes
 /// and parameters all come from the file. On failure nothing is written.
 /// Statuses as for `tebm_weights_load`, then the memory's
-/// (`BUFFER_TOO_SMALL`, `MISALIGNED`). Needs stack for the decoded model
-/// (an MLP at full capacity: 12.4 KB, decoded aside before it is written).
+/// (`BUFFER_TOO_SMALL`, `MISALIGNED`). An MLP is checked whole, then
+/// written in place, in little stack; the other models (a few KB at most)
+/// are decoded aside first.
 ///
 /// # Safety
 /// `mem` NULL or `mem_len` writable bytes not in use by another call;
