@@ -1243,9 +1243,14 @@ enum TebmStatus tebm_tempering_config_default(struct TebmTemperingConfig *cfg);
  `TebmTempering`, or `tebm_tempering_size()` bytes aligned to
  `tebm_tempering_align()`) for `energy` (any kind, callbacks included).
  Every replica starts from the same walkers; replica 0 (β = 1) keeps
- their streams, the others get fresh streams from the seed. On failure
- nothing is written. The object is assembled on the stack and written
- once (see the README for the stack this takes on a Cortex-M4F).
+ their streams, the others get fresh streams from the seed. The object
+ is built in place, on fresh memory as on an existing one (a few KB of
+ stack on a Cortex-M4F, see the README). On failure: if `mem` held a
+ replica-exchange sampler, it is unchanged (the initial positions are
+ evaluated aside first, so a callback energy is called twice for them);
+ otherwise `mem` still holds none (it may have been written
+ to when the failure came from evaluating the energy at the initial
+ positions; argument, configuration and memory errors write nothing).
 
  # Safety
  `mem` NULL or `mem_len` writable bytes not in use by another call;
@@ -1356,9 +1361,14 @@ enum TebmStatus tebm_trainer_config_default(struct TebmTrainerConfig *cfg);
  `energy`, which must be a trainable built-in model (Gaussian,
  polynomial, mixture, MLP; a callback energy is `BAD_CONFIG`). The
  walkers are initialised as `cfg` says and must have finite energies.
- On failure nothing is written (an existing trainer in `mem` is
- unchanged). The trainer is assembled on the stack and written once:
- see the README for the stack this takes on a Cortex-M4F.
+ The object is built in place, on fresh memory as on an existing trainer
+ (a few KB of stack on a Cortex-M4F, see the README). On failure: if
+ `mem` held a trainer, it is unchanged (the initial positions are
+ evaluated aside first, so a callback energy is called twice for them);
+ otherwise `mem` still holds no trainer (it may have been
+ written to when the failure came from evaluating the energy at the
+ initial walker positions; argument, configuration and memory errors
+ write nothing).
 
  # Safety
  `mem` NULL or `mem_len` writable bytes not in use by another call;
@@ -1516,8 +1526,9 @@ enum TebmStatus tebm_weights_save(const struct TebmEnergy *energy,
 
  Samplers and trainers cache energies at their walkers: after loading
  into an energy they use, call `tebm_sampler_invalidate` /
- `tebm_trainer_invalidate`. Needs stack for one model of the kind (an
- MLP at full capacity: 12.4 KB): the file is decoded aside first.
+ `tebm_trainer_invalidate`. An MLP is checked whole (checksum and every
+ parameter) and then written in place, in little stack; the other
+ models (a few KB at most) are decoded aside first.
 
  # Safety
  `energy` NULL or a `TebmEnergy`'s storage used by no one else during the
@@ -1544,8 +1555,9 @@ enum TebmStatus tebm_weights_peek(const uint8_t *bytes,
  suffices) from a weight file of `nbytes` bytes: the model kind, sizes
  and parameters all come from the file. On failure nothing is written.
  Statuses as for `tebm_weights_load`, then the memory's
- (`BUFFER_TOO_SMALL`, `MISALIGNED`). Needs stack for the decoded model
- (an MLP at full capacity: 12.4 KB, decoded aside before it is written).
+ (`BUFFER_TOO_SMALL`, `MISALIGNED`). An MLP is checked whole, then
+ written in place, in little stack; the other models (a few KB at most)
+ are decoded aside first.
 
  # Safety
  `mem` NULL or `mem_len` writable bytes not in use by another call;

@@ -187,6 +187,23 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         center: &[f32],
         sd: f32,
     ) -> Result<(), Error> {
+        let d = Self::check_gaussian_args(energy, n, center, sd)?;
+        let mut xi = [0f32; D];
+        for w in 0..n {
+            self.s.rng[w] = gaussian_start(seed, w, center, sd, &mut xi[..d]);
+            for i in 0..d {
+                self.s.y[i][w] = xi[i];
+            }
+        }
+        self.commit_init(energy, n, d)
+    }
+
+    fn check_gaussian_args<E: Energy>(
+        energy: &E,
+        n: usize,
+        center: &[f32],
+        sd: f32,
+    ) -> Result<usize, Error> {
         let d = energy.dim();
         check_size(n, N)?;
         check_size(d, D)?;
@@ -196,16 +213,41 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
                 "initial centre and sd must be finite, sd ≥ 0",
             ));
         }
-        let mut xi = [0f32; D];
-        for w in 0..n {
-            let mut s = Stream::new(seed, w as u64);
-            s.fill_normal(&mut xi[..d]);
-            for i in 0..d {
-                self.s.y[i][w] = center[i] + sd * xi[i];
-            }
-            self.s.rng[w] = s;
-        }
-        self.commit_init(energy, n, d)
+        Ok(d)
+    }
+
+    /// Returns what [`Walkers::init_positions`] with these arguments would
+    /// return, without changing anything (scratch included): the positions
+    /// are evaluated a few walkers at a time in a small buffer on the stack,
+    /// for callers that must leave an existing ensemble byte for byte as it
+    /// was on failure. The energy is evaluated again by the init itself.
+    pub fn check_init_positions<E: Energy>(
+        energy: &E,
+        n: usize,
+        positions: &[f32],
+    ) -> Result<(), Error> {
+        let d = energy.dim();
+        check_size(n, N)?;
+        check_size(d, D)?;
+        check_dim(n * d, positions.len())?;
+        check_starts::<E, D>(energy, n, d, |w, x| {
+            x.copy_from_slice(&positions[w * d..(w + 1) * d])
+        })
+    }
+
+    /// Returns what [`Walkers::init_gaussian`] with these arguments would
+    /// return, without changing anything, as [`Walkers::check_init_positions`].
+    pub fn check_init_gaussian<E: Energy>(
+        energy: &E,
+        n: usize,
+        seed: u64,
+        center: &[f32],
+        sd: f32,
+    ) -> Result<(), Error> {
+        let d = Self::check_gaussian_args(energy, n, center, sd)?;
+        check_starts::<E, D>(energy, n, d, |w, x| {
+            gaussian_start(seed, w, center, sd, x);
+        })
     }
 
     /// Evaluates the staged positions `s.y` and, if all are valid, makes them
@@ -440,6 +482,56 @@ pub(crate) fn eval_error(w: usize, e: crate::energy::EvalError, d: usize) -> Err
             found: 0,
         },
     }
+}
+
+/// Walker `w`'s start drawn from N(center, sd²·I) into `x` (d values), and
+/// its stream after the draw.
+fn gaussian_start(seed: u64, w: usize, center: &[f32], sd: f32, x: &mut [f32]) -> Stream {
+    let mut s = Stream::new(seed, w as u64);
+    s.fill_normal(x);
+    for (xi, c) in x.iter_mut().zip(center) {
+        *xi = c + sd * *xi;
+    }
+    s
+}
+
+/// Walkers evaluated at a time by [`check_starts`].
+const CHECK_LANES: usize = 4;
+
+/// Evaluates the starts `start(w, x)` of walkers `0..n` (d ≤ D values each)
+/// as `commit_init` does, `CHECK_LANES` at a time, and returns its error.
+fn check_starts<E: Energy, const D: usize>(
+    energy: &E,
+    n: usize,
+    d: usize,
+    mut start: impl FnMut(usize, &mut [f32]),
+) -> Result<(), Error> {
+    let mut y: Soa<CHECK_LANES, D> = [[0.0; CHECK_LANES]; D];
+    let mut ev = Evals::<CHECK_LANES, D>::new();
+    let mut x = [0f32; D];
+    let mut w0 = 0;
+    while w0 < n {
+        let m = (n - w0).min(CHECK_LANES);
+        for l in 0..m {
+            start(w0 + l, &mut x[..d]);
+            for i in 0..d {
+                y[i][l] = x[i];
+            }
+        }
+        energy.eval_batch(&y, m, true, &mut ev);
+        first_invalid(&ev, m, d, true).map_err(|e| match e {
+            Error::NonFinite { walker } => Error::NonFinite {
+                walker: walker + w0,
+            },
+            Error::EnergyDeclined { walker, code } => Error::EnergyDeclined {
+                walker: walker + w0,
+                code,
+            },
+            e => e,
+        })?;
+        w0 += m;
+    }
+    Ok(())
 }
 
 /// The first walker whose evaluation is unusable, as an error.

@@ -95,11 +95,14 @@ int main(void) {
     MEASURE("tebm_trainer_init (MALA, Adam, MLP)", tebm_trainer_init(&trainer, sizeof trainer, &mlp, &tc));
     MEASURE("tebm_trainer_push, no update", tebm_trainer_push(&trainer, &mlp, x, 16, &updated));
     MEASURE("tebm_trainer_update (1 MALA step)", tebm_trainer_update(&trainer, &mlp));
+    MEASURE("tebm_trainer_init, over an existing trainer",
+            tebm_trainer_init(&trainer, sizeof trainer, &mlp, &tc));
     size_t n = 0;
     MEASURE("tebm_weights_save (MLP)", tebm_weights_save(&mlp, weights, sizeof weights, &n));
     MEASURE("tebm_weights_load (MLP)", tebm_weights_load(&mlp, weights, n));
     MEASURE("tebm_energy_init_from_weights (MLP)",
             tebm_energy_init_from_weights(&reloaded, sizeof reloaded, weights, n));
+    MEASURE("tebm_weights_check (MLP)", tebm_weights_check(weights, n, NULL, 0));
     TebmTemperingConfig rc;
     tebm_tempering_config_default(&rc);
     rc.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
@@ -108,6 +111,8 @@ int main(void) {
            (int)TEBM_MAX_TEMPERING_WALKERS, (unsigned long)tebm_tempering_size());
     MEASURE("tebm_tempering_init (MALA, MLP)", tebm_tempering_init(&tempering, sizeof tempering, &mlp, &rc));
     MEASURE("tebm_tempering_run, 1 step (MLP)", tebm_tempering_run(&tempering, &mlp, 1, NULL));
+    MEASURE("tebm_tempering_init, over an existing one",
+            tebm_tempering_init(&tempering, sizeof tempering, &mlp, &rc));
     puts("stack_use: OK");
     return 0;
 }

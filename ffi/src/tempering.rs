@@ -7,7 +7,7 @@
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, offset_of, size_of};
 
-use ebm::{AnyKernel, Error, Hmc, Mala, NegativePhase, ReplicaExchange, Rwmh, Ula};
+use ebm::{AnyKernel, Error, Hmc, Mala, NegativePhase, ReplicaExchange, Rwmh, Ula, Walkers};
 
 use crate::energy::energy_ref;
 use crate::handle::{
@@ -186,9 +186,12 @@ unsafe fn write_blank<'a>(p: *mut TemperingObj) -> &'a mut TemperingObj {
 
 /// Initialises the valid object `obj` in place (no replica-sized
 /// temporary): the β = 1 walkers first, all or nothing for their state
-/// (their scratch space may be written on failure), then the core's
-/// in-place `ReplicaExchange::reinit` with a ladder checked beforehand.
+/// (an `existing` object's starts are checked aside first, so on failure
+/// it is unchanged byte for byte; fresh memory may have scratch space
+/// written), then the core's in-place `ReplicaExchange::reinit` with a
+/// ladder checked beforehand.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn init_in_place(
     obj: &mut TemperingObj,
     e: &crate::energy::EnergyRef<'_>,
@@ -197,15 +200,28 @@ fn init_in_place(
     ladder: &[f32],
     positions: Option<&[f32]>,
     center: Option<&[f32]>,
+    existing: bool,
 ) -> Result<(), Error> {
     use ebm::Energy;
     let m = &e.model;
+    let zeros = [0f32; TEBM_MAX_DIM];
+    if existing {
+        // An existing object must stay byte for byte as it was on failure:
+        // check the starts without staging them in its scratch space.
+        type W = Walkers<TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>;
+        match positions {
+            Some(x) => W::check_init_positions(m, c.n_walkers, x)?,
+            None => {
+                let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
+                W::check_init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
+            }
+        }
+    }
     let rx = &mut obj.state.rx;
     let w = rx.base_mut();
     match positions {
         Some(x) => w.init_positions(m, c.n_walkers, c.seed, x)?,
         None => {
-            let zeros = [0f32; TEBM_MAX_DIM];
             let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
             w.init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
         }
@@ -224,8 +240,9 @@ fn init_in_place(
 /// their streams, the others get fresh streams from the seed. The object
 /// is built in place, on fresh memory as on an existing one (a few KB of
 /// stack on a Cortex-M4F, see the README). On failure: if `mem` held a
-/// replica-exchange sampler, its state is unchanged (only scratch space
-/// may differ); otherwise `mem` still holds none (it may have been written
+/// replica-exchange sampler, it is unchanged (the initial positions are
+/// evaluated aside first, so a callback energy is called twice for them);
+/// otherwise `mem` still holds none (it may have been written
 /// to when the failure came from evaluating the energy at the initial
 /// positions; argument, configuration and memory errors write nothing).
 ///
@@ -283,7 +300,7 @@ pub unsafe extern "C" fn tebm_tempering_init(
         // anyone else per contract.
         unsafe { write_blank(p) }
     };
-    match init_in_place(obj, &e, k, &c, ladder, positions, center) {
+    match init_in_place(obj, &e, k, &c, ladder, positions, center, existing) {
         Ok(()) => {
             obj.tag = TEMPERING_TAG;
             TebmStatus::Ok

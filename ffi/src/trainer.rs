@@ -9,7 +9,7 @@ use core::mem::{align_of, offset_of, size_of};
 
 use ebm::{
     Adam, AnyKernel, AnyOptimizer, Energy, Error, Hmc, Mala, Metrics, Mode, NegativePhase,
-    Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula,
+    Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula, Walkers,
 };
 
 use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
@@ -440,9 +440,12 @@ fn precheck<M: Trainable>(m: &M, plan: &Plan, c: &TebmTrainerConfig) -> Result<(
 
 /// Initialises the trainer in the valid object `obj` in place (no
 /// trainer-sized temporary): the walkers first, all or nothing for their
-/// state (their scratch space may be written on failure); everything after
-/// them was checked by `precheck` and cannot fail.
+/// state (an `existing` trainer's starts are checked aside first, so on
+/// failure it is unchanged byte for byte; fresh memory may have scratch
+/// space written); everything after them was checked by `precheck` and
+/// cannot fail.
 #[inline(never)]
+#[allow(clippy::too_many_arguments)]
 fn init_in_place<M: Trainable>(
     obj: &mut TrainerObj,
     m: &M,
@@ -451,7 +454,21 @@ fn init_in_place<M: Trainable>(
     start: Start<'_>,
     addr: usize,
     kind: u32,
+    existing: bool,
 ) -> Result<(), Error> {
+    if existing {
+        // An existing trainer must stay byte for byte as it was on failure:
+        // check the starts without staging them in its scratch space.
+        type W = Walkers<TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
+        match start {
+            Start::Positions(x) => W::check_init_positions(m, c.n_walkers, x)?,
+            Start::Gaussian(center) => {
+                let zeros = [0f32; TEBM_MAX_DIM];
+                let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
+                W::check_init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
+            }
+        }
+    }
     let pcd = &mut obj.state.pcd;
     let w = pcd.sampler_mut().walkers_mut();
     match start {
@@ -525,8 +542,9 @@ fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
 /// walkers are initialised as `cfg` says and must have finite energies.
 /// The object is built in place, on fresh memory as on an existing trainer
 /// (a few KB of stack on a Cortex-M4F, see the README). On failure: if
-/// `mem` held a trainer, its state is unchanged (only scratch space may
-/// differ); otherwise `mem` still holds no trainer (it may have been
+/// `mem` held a trainer, it is unchanged (the initial positions are
+/// evaluated aside first, so a callback energy is called twice for them);
+/// otherwise `mem` still holds no trainer (it may have been
 /// written to when the failure came from evaluating the energy at the
 /// initial walker positions; argument, configuration and memory errors
 /// write nothing).
@@ -593,10 +611,10 @@ pub unsafe extern "C" fn tebm_trainer_init(
         unsafe { write_blank(p, &plan) }
     };
     let r = match e.model {
-        Model::Gaussian(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Polynomial(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Mixture(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Mlp(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Gaussian(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
+        Model::Polynomial(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
+        Model::Mixture(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
+        Model::Mlp(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
         Model::Callback(_) => return TebmStatus::BadConfig,
     };
     match r {
