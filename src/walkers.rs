@@ -271,6 +271,18 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
                 energy: c.u[w],
             };
         }
+        // Unused slots (walkers n.., coordinates d..) as in `Walkers::empty`,
+        // so an ensemble re-initialised in place equals one built by value.
+        for (i, (xi, gi)) in c.x.iter_mut().zip(c.g.iter_mut()).enumerate() {
+            let from = if i < d { n } else { 0 };
+            xi[from..].fill(0.0);
+            gi[from..].fill(0.0);
+        }
+        c.u[n..].fill(0.0);
+        c.info[n..].fill(StepInfo::default());
+        for w in n..N {
+            c.rng[w] = Stream::new(0, w as u64);
+        }
         c.u_fresh = true;
         c.g_fresh = true;
         c.steps = 0;

@@ -495,3 +495,92 @@ pub unsafe extern "C" fn tebm_tempering_last_error(
     // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
     unsafe { write_c_str(buf, len, s.error.as_str()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::energy::tebm_energy_init_callback;
+    use core::ffi::c_int;
+    use std::boxed::Box;
+
+    unsafe extern "C" fn bowl(
+        _user: *mut c_void,
+        x: *const f32,
+        dim: usize,
+        u: *mut f32,
+        grad: *mut f32,
+    ) -> c_int {
+        // SAFETY: the library passes `dim` readable floats, a writable `u`
+        // and `dim` writable floats or NULL in `grad`.
+        unsafe {
+            let mut s = 0.0;
+            for i in 0..dim {
+                let xi = *x.add(i);
+                s += 0.5 * xi * xi;
+                if !grad.is_null() {
+                    *grad.add(i) = xi;
+                }
+            }
+            *u = s;
+        }
+        0
+    }
+
+    /// In fresh memory and over used objects of other sizes and kernels, the
+    /// in-place init builds what `ReplicaExchange::geometric` builds.
+    #[test]
+    fn in_place_init_equals_by_value_construction() {
+        let mut e = Box::new(TebmEnergy {
+            opaque: [0; crate::TEBM_ENERGY_SIZE],
+        });
+        let mut t = Box::new(TebmTempering {
+            opaque: [0; TEBM_TEMPERING_SIZE],
+        });
+        let ep: *mut TebmEnergy = &mut *e;
+        let tp: *mut TebmTempering = &mut *t;
+        // SAFETY: every pointer is valid for what the header documents.
+        unsafe {
+            let st = tebm_energy_init_callback(
+                ep.cast(),
+                size_of::<TebmEnergy>(),
+                3,
+                Some(bowl),
+                core::ptr::null_mut(),
+            );
+            assert_eq!(st, TebmStatus::Ok);
+            let er = energy_ref(ep).unwrap();
+            let mut c = core::mem::zeroed::<TebmTemperingConfig>();
+            tebm_tempering_config_default(&mut c);
+            let mut configs = std::vec![c];
+            let mut more = c;
+            more.kernel = 3;
+            more.replicas = TEBM_MAX_REPLICAS;
+            more.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
+            more.seed = 9;
+            configs.push(more);
+            let mut fewer = c;
+            fewer.kernel = 1;
+            fewer.replicas = 2;
+            fewer.n_walkers = 3;
+            fewer.init_sd = 0.5;
+            configs.push(fewer);
+            for c in &configs {
+                let st = tebm_tempering_init(tp.cast(), size_of::<TebmTempering>(), ep, c);
+                assert_eq!(st, TebmStatus::Ok);
+                let got = &tempering_ref(tp).unwrap().state.rx;
+                let mut w = Walkers::empty();
+                w.init_gaussian(&er.model, c.n_walkers, c.seed, &[0.0; 3], c.init_sd)
+                    .unwrap();
+                let k = kernel(c, None).unwrap();
+                let want =
+                    Box::new(Inner::geometric(k, w, c.replicas, c.beta_min, c.seed).unwrap());
+                assert!(*got == *want);
+                // Run a little so the next init starts from a used object.
+                assert_eq!(
+                    tebm_tempering_run(tp, ep, 3, core::ptr::null_mut()),
+                    TebmStatus::Ok
+                );
+            }
+        }
+    }
+}

@@ -940,3 +940,102 @@ pub unsafe extern "C" fn tebm_trainer_last_error(
     // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
     unsafe { write_c_str(buf, len, s.error.as_str()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::energy::tebm_energy_init_mlp;
+    use std::boxed::Box;
+
+    /// The trainer the old by-value path built: sampler, optimiser and
+    /// `Pcd::new` on the stack.
+    fn by_value(m: &crate::energy::MlpM, c: &TebmTrainerConfig) -> Box<Inner> {
+        let plan = plan(c, None).unwrap();
+        let opt = optimizer::<TEBM_MAX_PARAMS>(c, m.num_params()).unwrap();
+        let mut sampler = TrainSampler::new(plan.kernel, Walkers::empty());
+        sampler.set_beta(c.beta).unwrap();
+        let zeros = [0f32; TEBM_MAX_DIM];
+        sampler
+            .walkers_mut()
+            .init_gaussian(m, c.n_walkers, c.seed, &zeros[..m.dim()], c.init_sd)
+            .unwrap();
+        Box::new(Inner::new(m, sampler, opt, plan.pcfg).unwrap())
+    }
+
+    /// In fresh memory and over existing trainers of another optimiser,
+    /// mode and kernel, the in-place init builds what `Pcd::new` builds.
+    #[test]
+    fn in_place_init_equals_by_value_construction() {
+        let mut e = Box::new(TebmEnergy {
+            opaque: [0; crate::TEBM_ENERGY_SIZE],
+        });
+        let mut t = Box::new(TebmTrainer {
+            opaque: [0; TEBM_TRAINER_SIZE],
+        });
+        let ep: *mut TebmEnergy = &mut *e;
+        let tp: *mut TebmTrainer = &mut *t;
+        let theta: std::vec::Vec<f32> = (0..ebm::mlp_param_count(3, 5))
+            .map(|i| 0.05 * (i % 7) as f32 - 0.1)
+            .collect();
+        // SAFETY: every pointer is valid for what the header documents.
+        unsafe {
+            let st = tebm_energy_init_mlp(
+                ep.cast(),
+                size_of::<TebmEnergy>(),
+                3,
+                5,
+                0,
+                0.5,
+                theta.as_ptr(),
+                theta.len(),
+            );
+            assert_eq!(st, TebmStatus::Ok);
+            let Model::Mlp(m) = energy_ref(ep).unwrap().model else {
+                panic!("not an MLP")
+            };
+            let mut c = core::mem::zeroed::<TebmTrainerConfig>();
+            tebm_trainer_config_default(&mut c);
+            c.n_walkers = 12;
+            c.seed = 5;
+            let mut configs = std::vec::Vec::new();
+            configs.push(c);
+            let mut sgd = c;
+            sgd.optimizer = TebmOptimizer::Sgd as u32;
+            sgd.mode = TebmTrainMode::Jarzynski as u32;
+            sgd.clip_norm = 2.0;
+            sgd.weight_decay = 0.01;
+            configs.push(sgd);
+            let mut adam = c;
+            adam.kernel = 3;
+            adam.mode = TebmTrainMode::Cd as u32;
+            adam.n_walkers = 32;
+            adam.adam_beta1 = 0.8;
+            adam.reinit = TebmReinit::Never as u32;
+            configs.push(adam);
+            let mut mala = sgd;
+            mala.kernel = 1;
+            mala.mode = TebmTrainMode::Pcd as u32;
+            mala.reinit = TebmReinit::Gaussian as u32;
+            configs.push(mala);
+            for c in &configs {
+                let st = tebm_trainer_init(tp.cast(), size_of::<TebmTrainer>(), ep, c);
+                assert_eq!(st, TebmStatus::Ok);
+                let got = &trainer_ref(tp).unwrap().state.pcd;
+                let want = by_value(m, c);
+                assert!(*got == *want);
+                assert_eq!(got.sampler().kernel(), want.sampler().kernel());
+                assert_eq!(
+                    got.sampler().beta().to_bits(),
+                    want.sampler().beta().to_bits()
+                );
+                // Train a little so the next init starts from a used trainer.
+                let x = [0.1f32, -0.2, 0.3];
+                for _ in 0..c.batch_size {
+                    let mut updated = 0;
+                    let st = tebm_trainer_push(tp, ep, x.as_ptr(), 3, &mut updated);
+                    assert_eq!(st, TebmStatus::Ok);
+                }
+            }
+        }
+    }
+}
