@@ -1243,14 +1243,13 @@ enum TebmStatus tebm_tempering_config_default(struct TebmTemperingConfig *cfg);
  `TebmTempering`, or `tebm_tempering_size()` bytes aligned to
  `tebm_tempering_align()`) for `energy` (any kind, callbacks included).
  Every replica starts from the same walkers; replica 0 (β = 1) keeps
- their streams, the others get fresh streams from the seed. The object
- is built in place, on fresh memory as on an existing one (a few KB of
- stack on a Cortex-M4F, see the README). On failure: if `mem` held a
- replica-exchange sampler, it is unchanged (the initial positions are
- evaluated aside first, so a callback energy is called twice for them);
- otherwise `mem` still holds none (it may have been written
- to when the failure came from evaluating the energy at the initial
- positions; argument, configuration and memory errors write nothing).
+ their streams, the others get fresh streams from the seed. On failure
+ nothing is written (an existing object in `mem` is unchanged):
+ everything, the energy at the initial positions included (evaluated
+ aside, a few walkers at a time, so a callback is called twice for
+ them), is checked before the first write. The object is then built in
+ place, on fresh memory as on an existing one: a few KB of stack on a
+ Cortex-M4F (see the README).
 
  # Safety
  `mem` NULL or `mem_len` writable bytes not in use by another call;
@@ -1361,14 +1360,12 @@ enum TebmStatus tebm_trainer_config_default(struct TebmTrainerConfig *cfg);
  `energy`, which must be a trainable built-in model (Gaussian,
  polynomial, mixture, MLP; a callback energy is `BAD_CONFIG`). The
  walkers are initialised as `cfg` says and must have finite energies.
- The object is built in place, on fresh memory as on an existing trainer
- (a few KB of stack on a Cortex-M4F, see the README). On failure: if
- `mem` held a trainer, it is unchanged (the initial positions are
- evaluated aside first, so a callback energy is called twice for them);
- otherwise `mem` still holds no trainer (it may have been
- written to when the failure came from evaluating the energy at the
- initial walker positions; argument, configuration and memory errors
- write nothing).
+ On failure nothing is written (an existing trainer in `mem` is
+ unchanged): everything, the energy at the initial walker positions
+ included (evaluated aside, a few walkers at a time), is checked before
+ the first write. The object is then built in place, on fresh memory as
+ on an existing trainer: a few KB of stack on a Cortex-M4F (see the
+ README).
 
  # Safety
  `mem` NULL or `mem_len` writable bytes not in use by another call;

@@ -185,11 +185,10 @@ unsafe fn write_blank<'a>(p: *mut TemperingObj) -> &'a mut TemperingObj {
 }
 
 /// Initialises the valid object `obj` in place (no replica-sized
-/// temporary): the β = 1 walkers first, all or nothing for their state
-/// (an `existing` object's starts are checked aside first, so on failure
-/// it is unchanged byte for byte; fresh memory may have scratch space
-/// written), then the core's in-place `ReplicaExchange::reinit` with a
-/// ladder checked beforehand.
+/// temporary): the β = 1 walkers, then the core's in-place
+/// `ReplicaExchange::reinit`. Everything (the starts and the ladder) was
+/// checked beforehand: this cannot fail unless a callback energy answers
+/// differently the second time it is asked (an error is returned then).
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn init_in_place(
@@ -200,23 +199,10 @@ fn init_in_place(
     ladder: &[f32],
     positions: Option<&[f32]>,
     center: Option<&[f32]>,
-    existing: bool,
 ) -> Result<(), Error> {
     use ebm::Energy;
     let m = &e.model;
     let zeros = [0f32; TEBM_MAX_DIM];
-    if existing {
-        // An existing object must stay byte for byte as it was on failure:
-        // check the starts without staging them in its scratch space.
-        type W = Walkers<TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>;
-        match positions {
-            Some(x) => W::check_init_positions(m, c.n_walkers, x)?,
-            None => {
-                let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
-                W::check_init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
-            }
-        }
-    }
     let rx = &mut obj.state.rx;
     let w = rx.base_mut();
     match positions {
@@ -237,14 +223,13 @@ fn init_in_place(
 /// `TebmTempering`, or `tebm_tempering_size()` bytes aligned to
 /// `tebm_tempering_align()`) for `energy` (any kind, callbacks included).
 /// Every replica starts from the same walkers; replica 0 (β = 1) keeps
-/// their streams, the others get fresh streams from the seed. The object
-/// is built in place, on fresh memory as on an existing one (a few KB of
-/// stack on a Cortex-M4F, see the README). On failure: if `mem` held a
-/// replica-exchange sampler, it is unchanged (the initial positions are
-/// evaluated aside first, so a callback energy is called twice for them);
-/// otherwise `mem` still holds none (it may have been written
-/// to when the failure came from evaluating the energy at the initial
-/// positions; argument, configuration and memory errors write nothing).
+/// their streams, the others get fresh streams from the seed. On failure
+/// nothing is written (an existing object in `mem` is unchanged):
+/// everything, the energy at the initial positions included (evaluated
+/// aside, a few walkers at a time, so a callback is called twice for
+/// them), is checked before the first write. The object is then built in
+/// place, on fresh memory as on an existing one: a few KB of stack on a
+/// Cortex-M4F (see the README).
 ///
 /// # Safety
 /// `mem` NULL or `mem_len` writable bytes not in use by another call;
@@ -287,6 +272,17 @@ pub unsafe extern "C" fn tebm_tempering_init(
     // SAFETY: as above.
     let center = (!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) });
     let p = tri!(object_memory::<TemperingObj>(mem, mem_len));
+    // The starts, evaluated aside a few walkers at a time (not staged in
+    // the object's scratch space): a failure writes nothing.
+    type W = Walkers<TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>;
+    let zeros = [0f32; TEBM_MAX_DIM];
+    tri!(match positions {
+        Some(x) => W::check_init_positions(&e.model, c.n_walkers, x),
+        None => {
+            let ctr = center.unwrap_or(&zeros[..d.min(TEBM_MAX_DIM)]);
+            W::check_init_gaussian(&e.model, c.n_walkers, c.seed, ctr, c.init_sd)
+        }
+    });
     // SAFETY: `p` is non-null, aligned for `TemperingObj` and has room for
     // one (checked by `object_memory`); `check_object` reads its first 4 bytes.
     let existing =
@@ -300,7 +296,7 @@ pub unsafe extern "C" fn tebm_tempering_init(
         // anyone else per contract.
         unsafe { write_blank(p) }
     };
-    match init_in_place(obj, &e, k, &c, ladder, positions, center, existing) {
+    match init_in_place(obj, &e, k, &c, ladder, positions, center) {
         Ok(()) => {
             obj.tag = TEMPERING_TAG;
             TebmStatus::Ok

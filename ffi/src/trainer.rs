@@ -411,14 +411,22 @@ fn optimizer_in_place(
     }
 }
 
+#[derive(Clone, Copy)]
 enum Start<'a> {
     Positions(&'a [f32]),
     Gaussian(Option<&'a [f32]>),
 }
 
-/// Everything `Pcd::new` and the optimiser would refuse, checked before
-/// anything is written.
-fn precheck<M: Trainable>(m: &M, plan: &Plan, c: &TebmTrainerConfig) -> Result<(), Error> {
+/// Everything `Pcd::new`, the optimiser and the walkers' init would refuse,
+/// checked before anything is written. The starts are evaluated aside, a
+/// few at a time (not staged in the object's scratch space), so that a
+/// failure leaves the caller's memory byte for byte as it was.
+fn precheck<M: Trainable>(
+    m: &M,
+    plan: &Plan,
+    c: &TebmTrainerConfig,
+    start: Start<'_>,
+) -> Result<(), Error> {
     optimizer::<1>(c, 1)?;
     for (n, cap) in [(m.num_params(), TEBM_MAX_PARAMS), (m.dim(), TEBM_MAX_DIM)] {
         if n > cap {
@@ -435,15 +443,21 @@ fn precheck<M: Trainable>(m: &M, plan: &Plan, c: &TebmTrainerConfig) -> Result<(
             "Jarzynski mode needs a sampler whose step is one ULA move",
         ));
     }
-    Ok(())
+    type W = Walkers<TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
+    match start {
+        Start::Positions(x) => W::check_init_positions(m, c.n_walkers, x),
+        Start::Gaussian(center) => {
+            let zeros = [0f32; TEBM_MAX_DIM];
+            let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
+            W::check_init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)
+        }
+    }
 }
 
 /// Initialises the trainer in the valid object `obj` in place (no
-/// trainer-sized temporary): the walkers first, all or nothing for their
-/// state (an `existing` trainer's starts are checked aside first, so on
-/// failure it is unchanged byte for byte; fresh memory may have scratch
-/// space written); everything after them was checked by `precheck` and
-/// cannot fail.
+/// trainer-sized temporary). Everything, the walkers' starts included, was
+/// checked by `precheck`: this cannot fail (an error is still returned
+/// rather than a panic).
 #[inline(never)]
 #[allow(clippy::too_many_arguments)]
 fn init_in_place<M: Trainable>(
@@ -454,21 +468,7 @@ fn init_in_place<M: Trainable>(
     start: Start<'_>,
     addr: usize,
     kind: u32,
-    existing: bool,
 ) -> Result<(), Error> {
-    if existing {
-        // An existing trainer must stay byte for byte as it was on failure:
-        // check the starts without staging them in its scratch space.
-        type W = Walkers<TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
-        match start {
-            Start::Positions(x) => W::check_init_positions(m, c.n_walkers, x)?,
-            Start::Gaussian(center) => {
-                let zeros = [0f32; TEBM_MAX_DIM];
-                let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
-                W::check_init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
-            }
-        }
-    }
     let pcd = &mut obj.state.pcd;
     let w = pcd.sampler_mut().walkers_mut();
     match start {
@@ -540,14 +540,12 @@ fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
 /// `energy`, which must be a trainable built-in model (Gaussian,
 /// polynomial, mixture, MLP; a callback energy is `BAD_CONFIG`). The
 /// walkers are initialised as `cfg` says and must have finite energies.
-/// The object is built in place, on fresh memory as on an existing trainer
-/// (a few KB of stack on a Cortex-M4F, see the README). On failure: if
-/// `mem` held a trainer, it is unchanged (the initial positions are
-/// evaluated aside first, so a callback energy is called twice for them);
-/// otherwise `mem` still holds no trainer (it may have been
-/// written to when the failure came from evaluating the energy at the
-/// initial walker positions; argument, configuration and memory errors
-/// write nothing).
+/// On failure nothing is written (an existing trainer in `mem` is
+/// unchanged): everything, the energy at the initial walker positions
+/// included (evaluated aside, a few walkers at a time), is checked before
+/// the first write. The object is then built in place, on fresh memory as
+/// on an existing trainer: a few KB of stack on a Cortex-M4F (see the
+/// README).
 ///
 /// # Safety
 /// `mem` NULL or `mem_len` writable bytes not in use by another call;
@@ -591,10 +589,10 @@ pub unsafe extern "C" fn tebm_trainer_init(
     };
     let p = tri!(object_memory::<TrainerObj>(mem, mem_len));
     let checked = match e.model {
-        Model::Gaussian(m) => precheck(m, &plan, &c),
-        Model::Polynomial(m) => precheck(m, &plan, &c),
-        Model::Mixture(m) => precheck(m, &plan, &c),
-        Model::Mlp(m) => precheck(m, &plan, &c),
+        Model::Gaussian(m) => precheck(m, &plan, &c, start),
+        Model::Polynomial(m) => precheck(m, &plan, &c, start),
+        Model::Mixture(m) => precheck(m, &plan, &c, start),
+        Model::Mlp(m) => precheck(m, &plan, &c, start),
         Model::Callback(_) => return TebmStatus::BadConfig,
     };
     tri!(checked);
@@ -611,10 +609,10 @@ pub unsafe extern "C" fn tebm_trainer_init(
         unsafe { write_blank(p, &plan) }
     };
     let r = match e.model {
-        Model::Gaussian(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
-        Model::Polynomial(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
-        Model::Mixture(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
-        Model::Mlp(m) => init_in_place(obj, m, &plan, &c, start, addr, kind, existing),
+        Model::Gaussian(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Polynomial(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Mixture(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
+        Model::Mlp(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
         Model::Callback(_) => return TebmStatus::BadConfig,
     };
     match r {
