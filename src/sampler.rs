@@ -105,12 +105,20 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
         self.adapt = Some(da);
     }
 
-    /// Stops adapting and freezes the step size at the averaged iterate.
+    /// Stops adapting and freezes the step size at the averaged iterate. On
+    /// error (the averaged step size is not a valid one, e.g. adaptation
+    /// started from a huge step) nothing changes: adaptation continues.
     pub fn freeze_step_size(&mut self) -> Result<(), Error> {
-        if let Some(da) = self.adapt.take() {
+        if let Some(da) = self.adapt {
             self.kernel.set_step_size(da.averaged())?;
+            self.adapt = None;
         }
         Ok(())
+    }
+
+    /// Stops adapting, keeping the current step size.
+    pub fn stop_adaptation(&mut self) {
+        self.adapt = None;
     }
 
     /// True while the step size is being adapted.
