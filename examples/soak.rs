@@ -15,6 +15,8 @@
 //! `scripts/soak.sh` runs it at low priority and keeps the log. Exit status 1
 //! when a check fails.
 
+#![allow(clippy::needless_range_loop)] // parallel arrays indexed by quantity
+
 use std::time::Instant;
 
 use tinyebm::{Activation, Kernel, Mala, Mlp, Sampler, Walkers, adapt::MALA_TARGET};

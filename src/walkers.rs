@@ -384,7 +384,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         check_dim(n, ancestor.len())?;
         if let Some(&a) = ancestor.iter().find(|&&a| a >= n) {
             return Err(Error::CapacityExceeded {
-                requested: a + 1,
+                requested: a.saturating_add(1),
                 capacity: n,
             });
         }
