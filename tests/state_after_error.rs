@@ -419,3 +419,45 @@ fn decode_into_is_all_or_nothing_for_every_model() {
     assert!(small.decode_into(&buf[..n]).is_err());
     assert_eq!(small, mix);
 }
+
+/// A proposal at ±∞ or NaN is invalid even where the energy is finite (here
+/// a constant): adjusted kernels reject it, ULA reports it with nothing
+/// changed (found by fuzz/capi: walkers reached ±∞, then NaN).
+#[test]
+fn non_finite_proposals_are_invalid_even_where_the_energy_is_finite() {
+    let e = constant();
+    let start = [f32::MAX, -f32::MAX, 1.0, 0.0, -f32::MAX, 3e38, 0.0, 0.0];
+    let kernels: [AnyKernel; 2] = [
+        AnyKernel::Mala(Mala::new(f32::MAX).unwrap()),
+        AnyKernel::Rwmh(Rwmh::new(f32::MAX).unwrap()),
+    ];
+    fn run<K: Kernel + core::fmt::Debug>(k: K, e: &impl Energy, start: &[f32]) {
+        let w = Walkers::<8, 2>::from_positions(e, 4, 1, start).unwrap();
+        let mut s = Sampler::new(k, w);
+        let mut invalid = 0;
+        for _ in 0..50 {
+            invalid += s.step(e).unwrap().invalid;
+            for w in 0..4 {
+                for i in 0..2 {
+                    assert!(s.walkers().coord(w, i).is_finite(), "{:?}", s.kernel());
+                }
+            }
+        }
+        assert!(
+            invalid > 0,
+            "{:?}: never proposed a non-finite point",
+            s.kernel()
+        );
+    }
+    for k in kernels {
+        run(k, &e, &start);
+    }
+    run(Hmc::<2>::new(f32::MAX, 2).unwrap(), &e, &start);
+    let mut w = Walkers::<8, 2>::from_positions(&e, 4, 1, &start).unwrap();
+    let before = w.clone();
+    assert!(matches!(
+        Ula::new(f32::MAX).unwrap().step(&e, 1.0, &mut w),
+        Err(Error::NonFinite { .. })
+    ));
+    assert!(w == before);
+}
