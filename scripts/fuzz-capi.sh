@@ -43,5 +43,5 @@ printf '\n==> replaying the corpus under valgrind\n'
 cargo build -q --release -p tinyebm-ffi
 cc -std=c99 -O1 -g -Iinclude fuzz/capi/capi_fuzz.c fuzz/capi/replay.c target/release/libtinyebm.a \
     -lm -lpthread -ldl -o "$out/bin/replay"
-find "$out/corpus" fuzz/capi/seeds -type f -print0 | sort -z | head -z -n "${REPLAY_MAX:-2000}" |
+find "$out/corpus" fuzz/capi/seeds -type f -print0 | sort -z | head -z -n "${REPLAY_MAX:-100000}" |
     xargs -0 valgrind -q --error-exitcode=1 "$out/bin/replay"
