@@ -34,7 +34,7 @@
 
 use crate::adapt::DualAveraging;
 use crate::energy::Energy;
-use crate::error::{Error, check_dim, check_size};
+use crate::error::{Error, check_dim, check_positive, check_size};
 use crate::kernel::{Decision, Kernel, StepSummary, commit, decide, metropolis};
 use crate::math;
 use crate::rng::Stream;
@@ -290,7 +290,12 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
     }
 
     /// Stops adapting and freezes each step size at its averaged iterate.
+    /// All or nothing: if an averaged step size is not usable (not finite
+    /// and > 0, e.g. adaptation started from a huge step), nothing changes.
     pub fn freeze_step_sizes(&mut self) -> Result<(), Error> {
+        for da in self.adapt.iter().flatten() {
+            check_positive(da.averaged(), "averaged step size must be finite and > 0")?;
+        }
         for (a, k) in self.adapt.iter_mut().zip(self.kernels.iter_mut()) {
             if let Some(da) = a.take() {
                 k.set_step_size(da.averaged())?;

@@ -211,6 +211,13 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     /// Evaluates the staged positions `s.y` and, if all are valid, makes them
     /// the state with fresh caches and the staged streams.
     fn commit_init<E: Energy>(&mut self, energy: &E, n: usize, d: usize) -> Result<(), Error> {
+        // A non-finite position is refused even where the energy is finite
+        // there (found by fuzz/capi: a constant callback accepted NaN).
+        for w in 0..n {
+            if !(0..d).all(|i| self.s.y[i][w].is_finite()) {
+                return Err(Error::NonFinite { walker: w });
+            }
+        }
         energy.eval_batch(&self.s.y, n, true, &mut self.s.ev);
         first_invalid(&self.s.ev, n, d, true)?;
         let c = &mut self.c;
@@ -363,6 +370,9 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         check_walker(w, self.c.n)?;
         check_dim(self.c.d, energy.dim())?;
         check_dim(self.c.d, position.len())?;
+        if !position.iter().all(|v| v.is_finite()) {
+            return Err(Error::NonFinite { walker: w });
+        }
         let d = self.c.d;
         let mut g = [0f32; D];
         let u = energy
@@ -407,7 +417,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         check_dim(n, ancestor.len())?;
         if let Some(&a) = ancestor.iter().find(|&&a| a >= n) {
             return Err(Error::CapacityExceeded {
-                requested: a + 1,
+                requested: a.saturating_add(1),
                 capacity: n,
             });
         }
