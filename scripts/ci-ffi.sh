@@ -28,6 +28,7 @@ diff -u include/tinyebm.h "$out/tinyebm.h" || {
     exit 1
 }
 
+step "every function of the header has edge tests (c_examples/api_edges.c)"; scripts/check-api-edges.sh
 step "C/C++ programs: build (plain and ASan+UBSan) and run"
 make -s -C c_examples -j2 all
 make -s -C c_examples run

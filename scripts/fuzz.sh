@@ -3,6 +3,8 @@
 # the committed seeds (fuzz/seeds/<target>) plus a local, uncommitted corpus
 # (fuzz/corpus/<target>). Installs nightly and cargo-fuzz if missing.
 # A crash stops the script; the input is left in fuzz/artifacts/<target>/.
+# Then fuzzes the C API for SECONDS (scripts/fuzz-capi.sh: clang libFuzzer +
+# ASan/UBSan on a sequence-of-calls harness, corpus replayed under valgrind).
 # Usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,3 +22,4 @@ for target in $(cargo +nightly fuzz list); do
     cargo +nightly fuzz run "$target" "${dirs[@]}" -- \
         -max_total_time="$secs" -print_final_stats=1
 done
+cd .. && scripts/fuzz-capi.sh "$secs"

@@ -21,6 +21,8 @@ time cargo +nightly miri test --target "$target" --lib -- \
     --skip math::tests::micromath_bounds --skip math::tests::tanh_bound \
     --skip rng::tests::ks_test_detects_wrong_scale --skip rng::tests::normals_are_standard \
     --skip rng::tests::uniform_is_open_and_centred "$@"
-# The weight tests read the committed fuzz seeds and write a temporary file.
+# The weight tests read the committed fuzz seeds and write a temporary file;
+# then the state-after-error tests.
 export MIRIFLAGS="${MIRIFLAGS:-} -Zmiri-disable-isolation"
 time cargo +nightly miri test --target "$target" --features std --test weights -- "$@"
+time cargo +nightly miri test --target "$target" --features std --test state_after_error -- "$@"

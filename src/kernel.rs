@@ -156,6 +156,14 @@ pub(crate) fn decide<K: Kernel, E: Energy, const N: usize, const D: usize>(
     let (n, d) = (c.n, c.d);
     s.rng[..n].clone_from_slice(&c.rng[..n]);
     kernel.propose(energy, beta, c, s);
+    // A proposal that is not a finite point is invalid even where the
+    // energy is finite there (a constant energy, a user callback): found by
+    // fuzz/capi, where such walkers went to ±∞ and then NaN.
+    for w in 0..n {
+        if !(0..d).all(|i| s.y[i][w].is_finite()) {
+            s.ev.u[w] = f32::NAN;
+        }
+    }
 
     let adjusted = kernel.adjusted();
     if !adjusted {

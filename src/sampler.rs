@@ -133,13 +133,20 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
         self.adapting = true;
     }
 
-    /// Stops adapting and freezes the step size at the averaged iterate.
+    /// Stops adapting and freezes the step size at the averaged iterate. On
+    /// error (the averaged step size is not a valid one, e.g. adaptation
+    /// started from a huge step) nothing changes: adaptation continues.
     pub fn freeze_step_size(&mut self) -> Result<(), Error> {
         if self.adapting {
-            self.adapting = false;
             self.kernel.set_step_size(self.adapt.averaged())?;
+            self.adapting = false;
         }
         Ok(())
+    }
+
+    /// Stops adapting, keeping the current step size.
+    pub fn stop_adaptation(&mut self) {
+        self.adapting = false;
     }
 
     /// True while the step size is being adapted.

@@ -36,7 +36,7 @@
 
 use crate::adapt::DualAveraging;
 use crate::energy::Energy;
-use crate::error::{Error, check_dim, check_size};
+use crate::error::{Error, check_dim, check_positive, check_size};
 use crate::kernel::{Decision, Kernel, StepSummary, commit, decide, metropolis};
 use crate::math;
 use crate::rng::Stream;
@@ -413,7 +413,14 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
     }
 
     /// Stops adapting and freezes each step size at its averaged iterate.
+    /// All or nothing: if an averaged step size is not usable (not finite
+    /// and > 0, e.g. adaptation started from a huge step), nothing changes.
     pub fn freeze_step_sizes(&mut self) -> Result<(), Error> {
+        for (on, a) in self.adapting.iter().zip(&self.adapt) {
+            if *on {
+                check_positive(a.averaged(), "averaged step size must be finite and > 0")?;
+            }
+        }
         for ((on, a), k) in self
             .adapting
             .iter_mut()
@@ -421,8 +428,8 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
             .zip(self.kernels.iter_mut())
         {
             if *on {
-                *on = false;
                 k.set_step_size(a.averaged())?;
+                *on = false;
             }
         }
         Ok(())

@@ -253,6 +253,13 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     /// Evaluates the staged positions `s.y` and, if all are valid, makes them
     /// the state with fresh caches and the staged streams.
     fn commit_init<E: Energy>(&mut self, energy: &E, n: usize, d: usize) -> Result<(), Error> {
+        // A non-finite position is refused even where the energy is finite
+        // there (found by fuzz/capi: a constant callback accepted NaN).
+        for w in 0..n {
+            if !(0..d).all(|i| self.s.y[i][w].is_finite()) {
+                return Err(Error::NonFinite { walker: w });
+            }
+        }
         energy.eval_batch(&self.s.y, n, true, &mut self.s.ev);
         first_invalid(&self.s.ev, n, d, true)?;
         let c = &mut self.c;
@@ -417,6 +424,9 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         check_walker(w, self.c.n)?;
         check_dim(self.c.d, energy.dim())?;
         check_dim(self.c.d, position.len())?;
+        if !position.iter().all(|v| v.is_finite()) {
+            return Err(Error::NonFinite { walker: w });
+        }
         let d = self.c.d;
         let mut g = [0f32; D];
         let u = energy
@@ -461,7 +471,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         check_dim(n, ancestor.len())?;
         if let Some(&a) = ancestor.iter().find(|&&a| a >= n) {
             return Err(Error::CapacityExceeded {
-                requested: a + 1,
+                requested: a.saturating_add(1),
                 capacity: n,
             });
         }
@@ -510,8 +520,9 @@ fn gaussian_start(seed: u64, w: usize, center: &[f32], sd: f32, x: &mut [f32]) -
 /// Walkers evaluated at a time by [`check_starts`].
 const CHECK_LANES: usize = 4;
 
-/// Evaluates the starts `start(w, x)` of walkers `0..n` (d ≤ D values each)
-/// as `commit_init` does, `CHECK_LANES` at a time, and returns its error.
+/// Checks the starts `start(w, x)` of walkers `0..n` (d ≤ D values each)
+/// as `commit_init` does (finite, then evaluated, `CHECK_LANES` at a time)
+/// and returns its error. `start` must give the same values each call.
 fn check_starts<E: Energy, const D: usize>(
     energy: &E,
     n: usize,
@@ -521,6 +532,13 @@ fn check_starts<E: Energy, const D: usize>(
     let mut y: Soa<CHECK_LANES, D> = [[0.0; CHECK_LANES]; D];
     let mut ev = Evals::<CHECK_LANES, D>::new();
     let mut x = [0f32; D];
+    // As `commit_init`: every position must be finite before any is evaluated.
+    for w in 0..n {
+        start(w, &mut x[..d]);
+        if !x[..d].iter().all(|v| v.is_finite()) {
+            return Err(Error::NonFinite { walker: w });
+        }
+    }
     let mut w0 = 0;
     while w0 < n {
         let m = (n - w0).min(CHECK_LANES);

@@ -210,7 +210,11 @@ fn walker_start_checks_agree_with_init() {
                 a[2 * bad] = -3.0;
                 let mut b = pos.clone();
                 b[2 * bad] = 5.0;
-                [a, b]
+                // Finiteness is checked before any evaluation.
+                let mut c = pos.clone();
+                c[0] = -3.0;
+                c[2 * bad + 1] = f32::NAN;
+                [a, b, c]
             })
             .chain([pos.clone()])
             .map(|p| {

@@ -406,7 +406,7 @@ fn init_in_place(
         }
     }
     // Drop any adaptation in progress (its result is overwritten next).
-    let _ = sm.freeze_step_size();
+    sm.stop_adaptation();
     *sm.kernel_mut() = plan.kernel;
     // Validated by `plan`: cannot fail.
     sm.set_beta(plan.beta)?;
@@ -476,6 +476,15 @@ pub unsafe extern "C" fn tebm_sampler_init(
         Init::Gaussian(None)
     };
     let plan = tri!(plan(&cfg, mass));
+    // Checked here too (the walkers check it again) so that a bad centre or
+    // sd writes nothing into fresh memory (found by fuzz/capi).
+    if let Init::Gaussian(c) = &init {
+        if !(cfg.init_sd.is_finite() && cfg.init_sd >= 0.0)
+            || c.is_some_and(|c| c.iter().any(|v| !v.is_finite()))
+        {
+            return TebmStatus::BadConfig;
+        }
+    }
     // SAFETY: `p` is non-null, aligned for `SamplerObj` and has room for one
     // (checked by `object_memory`); `check_object` reads its first 4 bytes.
     let existing =

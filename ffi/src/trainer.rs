@@ -482,7 +482,7 @@ fn init_in_place<M: Trainable>(
     // As `TrainSampler::new(kernel, walkers)` then `set_beta` (trainers
     // never adapt the step size; drop any adaptation anyway).
     let sm = pcd.sampler_mut();
-    let _ = sm.freeze_step_size();
+    sm.stop_adaptation();
     *sm.kernel_mut() = plan.kernel;
     sm.set_beta(c.beta)?;
     sm.set_recording(true);
