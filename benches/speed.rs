@@ -305,8 +305,27 @@ fn pcd_updates<E: Trainable + Clone>(model: &E, data: &[f32], budget: Duration) 
     (r, t.rejected())
 }
 
+fn profile(which: &str) {
+    let net = Net::init(2, 32, Activation::Tanh, 0.5, 42).unwrap();
+    let (mala, ula) = (Mala::new(0.05).unwrap(), Ula::new(0.05).unwrap());
+    let budget = Duration::from_secs(10);
+    let v = match which {
+        "mala1" => chain_steps::<_, _, 1>(mala, &net, &net, budget),
+        "mala64" => chain_steps::<_, _, WALKERS>(mala, &net, &net, budget),
+        "ula64" => chain_steps::<_, _, WALKERS>(ula, &net, &net, budget),
+        _ => pcd_updates(&net, &ring_data(4096), budget).0,
+    };
+    println!("{which}: {v:.0} per second");
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // `--profile WORKLOAD` (mala1, mala64, ula64, pcd): run only tinyebm on
+    // that workload for 10 s, for `perf record`.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        return profile(args.get(i + 1).map_or("pcd", |s| s.as_str()));
+    }
     let budget = Duration::from_millis(if quick { 300 } else { 2000 });
     let net = Net::init(2, 32, Activation::Tanh, 0.5, 42).unwrap();
     let fl = flops_per_eval(2.0, 32.0);

@@ -50,7 +50,7 @@
 //! updates, with an empty batch: points pushed before the change were
 //! differentiated at the old θ.
 
-use crate::energy::Trainable;
+use crate::energy::{Trainable, all_finite};
 use crate::error::{Error, check_dim, check_positive, check_size};
 use crate::jarzynski::Weights;
 use crate::kernel::StepSummary;
@@ -266,8 +266,8 @@ fn commit_point<const N: usize, const D: usize, const P: usize>(
 ) -> Result<(), Error> {
     let c = 1.0 + 2.0 * energy_l2 * u;
     let sum = &mut batch.grad[..g.len()];
-    let fits = |(s, gj): (&f32, &f32)| (s + c * gj).is_finite();
-    if !(u.is_finite() && (batch.u_sum + u).is_finite() && sum.iter().zip(g).all(fits)) {
+    let fits = all_finite(sum.iter().zip(g).map(|(s, gj)| s + c * gj));
+    if !(u.is_finite() && (batch.u_sum + u).is_finite() && fits) {
         return Err(Error::NotFinite("data energy or its parameter gradient"));
     }
     for (s, gj) in sum.iter_mut().zip(g) {
@@ -571,7 +571,7 @@ where
         energy
             .accumulate_param_grad_batch(walkers.positions_soa(), n, &coef, g)
             .map_err(|(w, e)| eval_error(w, e, self.d))?;
-        if !g.iter().all(|v| v.is_finite()) {
+        if !all_finite(g.iter().copied()) {
             return Err(Error::NotFinite("gradient"));
         }
         let grad_norm = global_norm(g);
