@@ -266,7 +266,12 @@ fn batched_param_grad_equals_per_point_bits() {
         let reference = PerPoint(&m);
         for _ in 0..4 {
             let n = 1 + s.below(N as u32) as usize;
-            let n = if n % tinyebm::mlp::LANES == 0 { n - 1 } else { n }.max(1);
+            let n = if n % tinyebm::mlp::LANES == 0 {
+                n - 1
+            } else {
+                n
+            }
+            .max(1);
             let pos = random_vec(&mut s, N * 2, 1.5);
             let w = Walkers::<N, 2>::from_positions(&m, N, 0, &pos).unwrap();
             let x = w.positions_soa();
@@ -274,7 +279,8 @@ fn batched_param_grad_equals_per_point_bits() {
             let p = m.num_params();
             let (mut a, mut b) = (random_vec(&mut s, p, 1.0), vec![0f32; p]);
             b.copy_from_slice(&a);
-            m.accumulate_param_grad_batch(x, n, &weights, &mut a).unwrap();
+            m.accumulate_param_grad_batch(x, n, &weights, &mut a)
+                .unwrap();
             reference
                 .accumulate_param_grad_batch(x, n, &weights, &mut b)
                 .unwrap();
