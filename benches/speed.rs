@@ -4,6 +4,12 @@
 //!     cargo bench --bench speed                # or, to use this CPU's vector units:
 //!     RUSTFLAGS="-C target-cpu=native" cargo bench --bench speed
 //!
+//! On AVX-512 CPUs LLVM prefers 256-bit vectors; adding
+//! `-C target-feature=-prefer-256-bit` (an LLVM tuning flag that rustc
+//! passes through with a warning) lets the batched passes use 512-bit ones.
+//! `-- --quick` shortens the timing windows; `-- --profile WORKLOAD` (mala1,
+//! mala64, ula64, pcd) runs one tinyebm workload for 10 s under `perf record`.
+//!
 //! Reference model (issue 6): 2-D input, MLP 2→32→32→1 tanh + ½·0.5·|x|².
 //! Baselines, measured in the same run:
 //! - *textbook*: the same kernels and trainer driving a textbook
@@ -285,7 +291,9 @@ fn ring_data(n: usize) -> Vec<f32> {
 fn pcd_updates<E: Trainable + Clone>(model: &E, data: &[f32], budget: Duration) -> (f64, u64) {
     let mut e = model.clone();
     let w = Walkers::<WALKERS, 2>::gaussian(&e, WALKERS, 2, &[0.0, 0.0], 1.0).unwrap();
-    let sampler = Sampler::new(Ula::new(0.05).unwrap(), w);
+    let mut sampler = Sampler::new(Ula::new(0.05).unwrap(), w);
+    // The peers keep no running diagnostics; tinyebm's cost about 5% here.
+    sampler.set_recording(false);
     let cfg = PcdConfig {
         batch_size: PCD_BATCH,
         steps: PCD_K,

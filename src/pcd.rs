@@ -432,6 +432,11 @@ where
     /// values), returning the metrics of the last update that ran. Lengths and
     /// finiteness of all points are checked first (refused: nothing changes);
     /// a later error stops at that point, with the points before it pushed.
+    ///
+    /// Same result, bit for bit, as pushing the points one at a time, but
+    /// faster: up to [`PUSH_CHUNK`] points at a time (never across the end of
+    /// a batch) go through the energy's batched θ-gradient
+    /// ([`Trainable::param_grad_each`]).
     pub fn push_batch<E: Trainable>(
         &mut self,
         energy: &mut E,
