@@ -392,7 +392,11 @@ fn main() {
     row("PCD K=10 + Adam", "pcd_updates_per_s", v, p, b, fl_pcd);
     println!("(rates: chain-steps/s, PCD updates/s; refused PCD updates: {rv}, {rp}, {rb})");
     std::fs::create_dir_all("target/peers").unwrap();
-    let body = format!("{{\"framework\": \"tinyebm\", {}}}\n", json.join(", "));
+    let body = format!(
+        "{{\"framework\": \"tinyebm\", \"version\": \"{}\", {}}}\n",
+        env!("CARGO_PKG_VERSION"),
+        json.join(", ")
+    );
     std::fs::write("target/peers/tinyebm.json", &body).unwrap();
     println!("wrote target/peers/tinyebm.json");
 }
