@@ -4,17 +4,40 @@
 //!     cargo bench --bench speed                # or, to use this CPU's vector units:
 //!     RUSTFLAGS="-C target-cpu=native" cargo bench --bench speed
 //!
+//! On AVX-512 CPUs LLVM prefers 256-bit vectors; adding
+//! `-C target-feature=-prefer-256-bit` (an LLVM tuning flag that rustc
+//! passes through with a warning) lets the batched passes use 512-bit ones.
+//! `-- --quick` shortens the timing windows; `-- --profile WORKLOAD` (mala1,
+//! mala64, ula64, pcd) runs one tinyebm workload for 10 s under `perf record`.
+//!
 //! Reference model (issue 6): 2-D input, MLP 2→32→32→1 tanh + ½·0.5·|x|².
-//! Baseline, measured in the same run: the same kernels driving a textbook
-//! implementation of the same network with the same weights (row-major dot
-//! products, libm's `tanhf`, one walker at a time) — what a straightforward
-//! port would run.
+//! Baselines, measured in the same run:
+//! - *textbook*: the same kernels and trainer driving a textbook
+//!   implementation of the same network with the same weights (row-major dot
+//!   products, libm's `tanhf`, `Vec`s, one walker at a time) — what a
+//!   straightforward port would run;
+//! - *per-walker*: tinyebm's own `Mlp` behind the trait's default
+//!   (one-walker-at-a-time) `eval_batch` and θ-gradient bodies, i.e. without
+//!   the LANES-wide batched passes.
+//!
+//! Workloads: MALA (h = 0.05) on 1 chain and on 64 walkers, ULA on 64
+//! walkers, and PCD (`pcd_updates_per_s`): 64 persistent walkers, K = 10 ULA
+//! steps (h = 0.05), a batch of 64 data points (8 Gaussians on a ring of
+//! radius 2, sd 0.1, as the peers in `benches/peers/`) pushed with
+//! `Pcd::push_batch`, Adam at lr 1e-3.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use tinyebm::{Activation, Energy, EvalError, Kernel, Mala, Mlp, Ula, Walkers};
+use tinyebm::{
+    Activation, Adam, Energy, Error, EvalError, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler,
+    Stream, Trainable, Ula, Walkers, mlp_param_count,
+};
 
 type Net = Mlp<2, 32>;
+const P: usize = mlp_param_count(2, 32);
+const WALKERS: usize = 64;
+const PCD_K: usize = 10;
+const PCD_BATCH: usize = 64;
 
 /// Forward + backward (∇ₓU) flops of a d→h→h→1 MLP, counting a multiply-add
 /// as 2 and each activation as 1 (plus its derivative 1 − t²: 2).
@@ -24,7 +47,27 @@ fn flops_per_eval(d: f64, h: f64) -> f64 {
     forward + backward
 }
 
+/// Flops of one point's θ-gradient pass as the trainer runs it: forward,
+/// backward without ∇ₓU, and the outer products into ∂θU (scaled deltas,
+/// W₁ and W₂ products, biases, w₃).
+fn flops_per_param_grad(d: f64, h: f64) -> f64 {
+    let forward = 2.0 * h * d + 2.0 * h * h + 2.0 * h + 3.0 * d + 3.0 * 2.0 * h;
+    let backward = h + (2.0 * h * h + h);
+    let theta = 2.0 * h * h + 2.0 * h * d + 6.0 * h + 1.0;
+    forward + backward + theta
+}
+
+/// Flops of one PCD update: K ULA steps of n walkers and the walkers'
+/// evaluation at θ_{k+1} (energy + ∇ₓU each), plus the θ-gradient passes of
+/// the batch and the walkers. Adam (≈ 10 flops per parameter) is left out.
+fn flops_per_pcd_update(d: f64, h: f64) -> f64 {
+    let evals = (PCD_K + 1) * WALKERS;
+    let grads = PCD_BATCH + WALKERS;
+    evals as f64 * flops_per_eval(d, h) + grads as f64 * flops_per_param_grad(d, h)
+}
+
 /// The textbook network: `W₁`, `W₂` row-major, dot products, libm tanh.
+#[derive(Clone)]
 struct NaiveMlp {
     w1: Vec<[f32; 2]>,
     b1: Vec<f32>,
@@ -61,15 +104,9 @@ impl NaiveMlp {
     }
 }
 
-impl Energy for NaiveMlp {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        let mut g = [0f32; 2];
-        self.value_grad(x, &mut g)
-    }
-    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
+impl NaiveMlp {
+    /// Forward pass: (z₁, z₂, U).
+    fn forward(&self, x: &[f32]) -> (Vec<f32>, Vec<f32>, f32) {
         let h = self.b1.len();
         let z1: Vec<f32> = (0..h)
             .map(|j| libm::tanhf(self.b1[j] + self.w1[j][0] * x[0] + self.w1[j][1] * x[1]))
@@ -80,10 +117,119 @@ impl Energy for NaiveMlp {
         let u = self.b3
             + (0..h).map(|k| self.w3[k] * z2[k]).sum::<f32>()
             + 0.5 * self.alpha * (x[0] * x[0] + x[1] * x[1]);
+        (z1, z2, u)
+    }
+
+    /// Backward pass: (δ₁, δ₂) = (∂U/∂a₁, ∂U/∂a₂).
+    fn backward(&self, z1: &[f32], z2: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let h = self.b1.len();
         let d2: Vec<f32> = (0..h).map(|k| self.w3[k] * (1.0 - z2[k] * z2[k])).collect();
         let d1: Vec<f32> = (0..h)
             .map(|j| (1.0 - z1[j] * z1[j]) * (0..h).map(|k| self.w2[k][j] * d2[k]).sum::<f32>())
             .collect();
+        (d1, d2)
+    }
+}
+
+impl Trainable for NaiveMlp {
+    fn num_params(&self) -> usize {
+        P
+    }
+    fn params(&self, out: &mut [f32]) -> Result<(), Error> {
+        let mut v = Vec::with_capacity(P);
+        self.w1.iter().for_each(|r| v.extend_from_slice(r));
+        v.extend_from_slice(&self.b1);
+        self.w2.iter().for_each(|r| v.extend_from_slice(r));
+        v.extend_from_slice(&self.b2);
+        v.extend_from_slice(&self.w3);
+        v.push(self.b3);
+        out[..P].copy_from_slice(&v);
+        Ok(())
+    }
+    fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
+        let net = Net::from_params(2, 32, Activation::Tanh, self.alpha, theta)?;
+        *self = NaiveMlp::from(&net);
+        Ok(())
+    }
+    fn accumulate_param_grad(
+        &self,
+        x: &[f32],
+        scale: f32,
+        grad: &mut [f32],
+    ) -> Result<f32, EvalError> {
+        let h = self.b1.len();
+        let (z1, z2, u) = self.forward(x);
+        let (d1, d2) = self.backward(&z1, &z2);
+        let (gw1, rest) = grad.split_at_mut(2 * h);
+        let (gb1, rest) = rest.split_at_mut(h);
+        let (gw2, rest) = rest.split_at_mut(h * h);
+        let (gb2, rest) = rest.split_at_mut(h);
+        let (gw3, gb3) = rest.split_at_mut(h);
+        for j in 0..h {
+            gw1[2 * j] += scale * d1[j] * x[0];
+            gw1[2 * j + 1] += scale * d1[j] * x[1];
+            gb1[j] += scale * d1[j];
+        }
+        for k in 0..h {
+            for j in 0..h {
+                gw2[k * h + j] += scale * d2[k] * z1[j];
+            }
+            gb2[k] += scale * d2[k];
+            gw3[k] += scale * z2[k];
+        }
+        gb3[0] += scale;
+        Ok(u)
+    }
+}
+
+/// tinyebm's `Mlp` through the traits' default per-walker bodies only.
+#[derive(Clone)]
+struct PerWalker(Net);
+
+impl Energy for PerWalker {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
+        self.0.value(x)
+    }
+    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
+        self.0.value_grad(x, g)
+    }
+}
+
+impl Trainable for PerWalker {
+    fn num_params(&self) -> usize {
+        self.0.num_params()
+    }
+    fn params(&self, out: &mut [f32]) -> Result<(), Error> {
+        self.0.params(out)
+    }
+    fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
+        self.0.set_params(theta)
+    }
+    fn accumulate_param_grad(
+        &self,
+        x: &[f32],
+        scale: f32,
+        grad: &mut [f32],
+    ) -> Result<f32, EvalError> {
+        self.0.accumulate_param_grad(x, scale, grad)
+    }
+}
+
+impl Energy for NaiveMlp {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
+        let mut g = [0f32; 2];
+        self.value_grad(x, &mut g)
+    }
+    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
+        let h = self.b1.len();
+        let (z1, z2, u) = self.forward(x);
+        let (d1, _) = self.backward(&z1, &z2);
         for i in 0..2 {
             g[i] = self.alpha * x[i] + (0..h).map(|j| self.w1[j][i] * d1[j]).sum::<f32>();
         }
@@ -125,22 +271,92 @@ fn chain_steps<K: Kernel + Copy, E: Energy, const N: usize>(
         })
 }
 
+/// 8 Gaussians on a ring of radius 2, sd 0.1 (the peers' data set, drawn
+/// with tinyebm's own stream), walker-major.
+fn ring_data(n: usize) -> Vec<f32> {
+    let mut s = Stream::new(1, 0);
+    let mut out = Vec::with_capacity(2 * n);
+    for _ in 0..n {
+        let a = core::f32::consts::TAU * s.below(8) as f32 / 8.0;
+        let mut e = [0f32; 2];
+        s.fill_normal(&mut e);
+        out.push(2.0 * a.cos() + 0.1 * e[0]);
+        out.push(2.0 * a.sin() + 0.1 * e[1]);
+    }
+    out
+}
+
+/// PCD updates per second on `model` (a fresh copy of the reference
+/// weights), and the number of refused updates.
+fn pcd_updates<E: Trainable + Clone>(model: &E, data: &[f32], budget: Duration) -> (f64, u64) {
+    let mut e = model.clone();
+    let w = Walkers::<WALKERS, 2>::gaussian(&e, WALKERS, 2, &[0.0, 0.0], 1.0).unwrap();
+    let mut sampler = Sampler::new(Ula::new(0.05).unwrap(), w);
+    // The peers keep no running diagnostics; tinyebm's cost about 5% here.
+    sampler.set_recording(false);
+    let cfg = PcdConfig {
+        batch_size: PCD_BATCH,
+        steps: PCD_K,
+        ..PcdConfig::new(Mode::Pcd)
+    };
+    let opt = Adam::<P>::new(P, 1e-3).unwrap();
+    let mut t = Pcd::<_, _, WALKERS, 2, P>::new(&e, sampler, opt, cfg).unwrap();
+    let batches = data.len() / (2 * PCD_BATCH);
+    let mut next = 0;
+    let r = rate(budget, || {
+        let b = &data[next * 2 * PCD_BATCH..(next + 1) * 2 * PCD_BATCH];
+        next = (next + 1) % batches;
+        // A refused update (non-finite θ) is counted by the trainer; the
+        // setting diverges slowly (benches/peers/README.md), not to NaN.
+        black_box(t.push_batch(&mut e, b).ok());
+    });
+    (r, t.rejected())
+}
+
+fn profile(which: &str) {
+    let net = Net::init(2, 32, Activation::Tanh, 0.5, 42).unwrap();
+    let (mala, ula) = (Mala::new(0.05).unwrap(), Ula::new(0.05).unwrap());
+    let budget = Duration::from_secs(10);
+    let v = match which {
+        "mala1" => chain_steps::<_, _, 1>(mala, &net, &net, budget),
+        "mala64" => chain_steps::<_, _, WALKERS>(mala, &net, &net, budget),
+        "ula64" => chain_steps::<_, _, WALKERS>(ula, &net, &net, budget),
+        _ => pcd_updates(&net, &ring_data(4096), budget).0,
+    };
+    println!("{which}: {v:.0} per second");
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // `--profile WORKLOAD` (mala1, mala64, ula64, pcd): run only tinyebm on
+    // that workload for 10 s, for `perf record`.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        return profile(args.get(i + 1).map_or("pcd", |s| s.as_str()));
+    }
     let budget = Duration::from_millis(if quick { 300 } else { 2000 });
     let net = Net::init(2, 32, Activation::Tanh, 0.5, 42).unwrap();
     let fl = flops_per_eval(2.0, 32.0);
     let mala = Mala::new(0.05).unwrap();
     let ula = Ula::new(0.05).unwrap();
     println!("reference model: MLP 2→32→32→1 tanh + ½·0.5|x|²; {fl:.0} flops per energy+gradient");
+    let fl_pcd = flops_per_pcd_update(2.0, 32.0);
     println!(
-        "{:<28} {:>14} {:>14} {:>9} {:>9}",
-        "workload", "chain-steps/s", "textbook", "ratio", "GFLOP/s"
+        "PCD update: {:.2} Mflop ({} evaluations with ∇ₓU, {} θ-gradient passes of {:.0} flops)",
+        fl_pcd / 1e6,
+        (PCD_K + 1) * WALKERS,
+        PCD_BATCH + WALKERS,
+        flops_per_param_grad(2.0, 32.0)
+    );
+    println!(
+        "{:<22} {:>12} {:>11} {:>11} {:>8} {:>8} {:>8}",
+        "workload", "rate", "per-walker", "textbook", "x p-w", "x text", "GFLOP/s"
     );
     let mut json = Vec::new();
-    let mut row = |name: &str, key: &str, v: f64, base: f64| {
+    let mut row = |name: &str, key: &str, v: f64, pw: f64, base: f64, fl: f64| {
         println!(
-            "{name:<28} {v:>14.0} {base:>14.0} {:>8.2}x {:>9.2}",
+            "{name:<22} {v:>12.0} {pw:>11.0} {base:>11.0} {:>7.2}x {:>7.2}x {:>8.2}",
+            v / pw,
             v / base,
             v * fl / 1e9
         );
@@ -156,17 +372,31 @@ fn main() {
         (u_t - u_n).abs() < 1e-5,
         "baseline computes a different model: {u_t} vs {u_n}"
     );
+    let per_walker = PerWalker(net.clone());
     let v = chain_steps::<_, _, 1>(mala, &net, &net, budget);
+    let p = chain_steps::<_, _, 1>(mala, &per_walker, &net, budget);
     let b = chain_steps::<_, _, 1>(mala, &naive, &net, budget);
-    row("MALA, 1 chain", "mala_1chain_steps_per_s", v, b);
-    let v = chain_steps::<_, _, 64>(mala, &net, &net, budget);
-    let b = chain_steps::<_, _, 64>(mala, &naive, &net, budget);
-    row("MALA, 64 walkers", "mala_64_chain_steps_per_s", v, b);
-    let v = chain_steps::<_, _, 64>(ula, &net, &net, budget);
-    let b = chain_steps::<_, _, 64>(ula, &naive, &net, budget);
-    row("ULA, 64 walkers", "ula_64_chain_steps_per_s", v, b);
+    row("MALA, 1 chain", "mala_1chain_steps_per_s", v, p, b, fl);
+    let v = chain_steps::<_, _, WALKERS>(mala, &net, &net, budget);
+    let p = chain_steps::<_, _, WALKERS>(mala, &per_walker, &net, budget);
+    let b = chain_steps::<_, _, WALKERS>(mala, &naive, &net, budget);
+    row("MALA, 64 walkers", "mala_64_chain_steps_per_s", v, p, b, fl);
+    let v = chain_steps::<_, _, WALKERS>(ula, &net, &net, budget);
+    let p = chain_steps::<_, _, WALKERS>(ula, &per_walker, &net, budget);
+    let b = chain_steps::<_, _, WALKERS>(ula, &naive, &net, budget);
+    row("ULA, 64 walkers", "ula_64_chain_steps_per_s", v, p, b, fl);
+    let data = ring_data(4096);
+    let (v, rv) = pcd_updates(&net, &data, budget);
+    let (p, rp) = pcd_updates(&PerWalker(net.clone()), &data, budget);
+    let (b, rb) = pcd_updates(&NaiveMlp::from(&net), &data, budget);
+    row("PCD K=10 + Adam", "pcd_updates_per_s", v, p, b, fl_pcd);
+    println!("(rates: chain-steps/s, PCD updates/s; refused PCD updates: {rv}, {rp}, {rb})");
     std::fs::create_dir_all("target/peers").unwrap();
-    let body = format!("{{\"framework\": \"tinyebm\", {}}}\n", json.join(", "));
+    let body = format!(
+        "{{\"framework\": \"tinyebm\", \"version\": \"{}\", {}}}\n",
+        env!("CARGO_PKG_VERSION"),
+        json.join(", ")
+    );
     std::fs::write("target/peers/tinyebm.json", &body).unwrap();
     println!("wrote target/peers/tinyebm.json");
 }

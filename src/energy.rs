@@ -173,6 +173,44 @@ pub trait Trainable: Energy {
         }
         Ok(())
     }
+
+    /// For each point `w < n` of `x` in order: zeroes `scratch[..num_params()]`,
+    /// adds ∂θU(x_w) to it (scale 1) and calls `f(w, U(x_w), scratch)`, which
+    /// returns whether to go on. Stops at the first point where the energy
+    /// fails (returned) or where `f` returns `false` (`Ok`).
+    ///
+    /// Each call of `f` sees the same bits as [`Trainable::accumulate_param_grad`]
+    /// with scale 1 into a zeroed buffer; models with a batched body
+    /// ([`crate::Mlp`]) run the forward and backward passes of several points
+    /// together (so the energy is evaluated a few points ahead of `f`). The
+    /// trainer's positive phase ([`crate::Pcd::push_batch`]) uses it.
+    fn param_grad_each<const N: usize, const D: usize>(
+        &self,
+        x: &Soa<N, D>,
+        n: usize,
+        scratch: &mut [f32],
+        mut f: impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> Result<(), (usize, EvalError)> {
+        let (d, p) = (self.dim().min(D), self.num_params());
+        if scratch.len() < p {
+            return Err((0, EvalError::WrongLength));
+        }
+        let g = &mut scratch[..p];
+        let mut xi = [0f32; D];
+        for w in 0..n.min(N) {
+            for i in 0..d {
+                xi[i] = x[i][w];
+            }
+            g.fill(0.0);
+            let u = self
+                .accumulate_param_grad(&xi[..d], 1.0, g)
+                .map_err(|e| (w, e))?;
+            if !f(w, u, g) {
+                break;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// An energy from a closure `f(x, grad) -> U` that writes ∇U into `grad`.
@@ -225,9 +263,19 @@ impl<F: Fn(&[f32], &mut [f32]) -> f32> Energy for FnEnergy<F> {
     }
 }
 
+/// Whether every value is finite. No early exit: a maximum over the
+/// magnitudes' bit patterns, which the compiler vectorises (an `all` with
+/// `is_finite` stays a scalar loop).
+#[inline]
+pub(crate) fn all_finite(v: impl IntoIterator<Item = f32>) -> bool {
+    v.into_iter()
+        .fold(0u32, |m, x| m.max(x.to_bits() & 0x7fff_ffff))
+        < 0x7f80_0000
+}
+
 /// Checks that a flat parameter vector is finite.
 pub(crate) fn check_finite(theta: &[f32], what: &'static str) -> Result<(), Error> {
-    if theta.iter().all(|v| v.is_finite()) {
+    if all_finite(theta.iter().copied()) {
         Ok(())
     } else {
         Err(Error::InvalidParameters(what))

@@ -385,7 +385,8 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
 
     /// Adds `Σ_l scale[l]·∂θU(x_l)` to `grad`, from a tape after a backward
     /// pass. Lanes are taken one after another, each as axpys over hidden
-    /// units, so the sums over walkers have a fixed order.
+    /// units, so the sums over walkers have a fixed order: the bits of one
+    /// point at a time.
     #[inline]
     fn param_grad<const L: usize>(
         &self,
@@ -394,36 +395,48 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         scale: &[f32; L],
         grad: &mut [f32],
     ) {
+        for (l, &c) in scale.iter().enumerate() {
+            self.param_grad_lane(x, t, l, c, grad);
+        }
+    }
+
+    /// Adds `c·∂θU(x_l)` for lane `l` to `grad`.
+    #[inline]
+    fn param_grad_lane<const L: usize>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        l: usize,
+        c: f32,
+        grad: &mut [f32],
+    ) {
         let (d, h) = (self.d, self.h);
         let (w1, rest) = grad.split_at_mut(h * d);
         let (b1, rest) = rest.split_at_mut(h);
         let (w2, rest) = rest.split_at_mut(h * h);
         let (b2, rest) = rest.split_at_mut(h);
         let (w3, b3) = rest.split_at_mut(h);
-        for l in 0..L {
-            let c = scale[l];
-            let mut sd1 = [0f32; H];
-            let mut z1 = [0f32; H];
-            for j in 0..h {
-                sd1[j] = c * t.d1[j][l];
-                z1[j] = t.z1[j][l];
-                b1[j] += sd1[j];
-            }
-            for j in 0..h {
-                for i in 0..d {
-                    w1[j * d + i] += sd1[j] * x[i][l];
-                }
-            }
-            for k in 0..h {
-                let sd2 = c * t.d2[k][l];
-                b2[k] += sd2;
-                w3[k] += c * t.z2[k][l];
-                for (g, &z) in w2[k * h..(k + 1) * h].iter_mut().zip(&z1[..h]) {
-                    *g += sd2 * z;
-                }
-            }
-            b3[0] += c;
+        let mut sd1 = [0f32; H];
+        let mut z1 = [0f32; H];
+        for j in 0..h {
+            sd1[j] = c * t.d1[j][l];
+            z1[j] = t.z1[j][l];
+            b1[j] += sd1[j];
         }
+        for j in 0..h {
+            for i in 0..d {
+                w1[j * d + i] += sd1[j] * x[i][l];
+            }
+        }
+        for k in 0..h {
+            let sd2 = c * t.d2[k][l];
+            b2[k] += sd2;
+            w3[k] += c * t.z2[k][l];
+            for (g, &z) in w2[k * h..(k + 1) * h].iter_mut().zip(&z1[..h]) {
+                *g += sd2 * z;
+            }
+        }
+        b3[0] += c;
     }
 
     fn tape<const L: usize>() -> Tape<L, H> {
@@ -486,6 +499,30 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         let mut scale = [0f32; L];
         scale.copy_from_slice(&weight[w0..w0 + L]);
         self.param_grad(&xl, &t, &scale, grad);
+    }
+
+    /// [`Trainable::param_grad_each`] for walkers `w0..w0+L`: one batched
+    /// forward/backward pass, then each lane's ∂θU into `scratch` and `f`.
+    /// Returns whether to go on.
+    #[inline]
+    fn param_grad_each_chunk<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        scratch: &mut [f32],
+        f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> bool {
+        let xl = self.gather::<N, DW, L>(x, w0);
+        let mut t = Self::tape::<L>();
+        let u = self.run(&xl, &mut t, None, true);
+        for (l, &ul) in u.iter().enumerate() {
+            scratch.fill(0.0);
+            self.param_grad_lane(&xl, &t, l, 1.0, scratch);
+            if !f(w0 + l, ul, scratch) {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -664,6 +701,35 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
         }
         for w0 in full..n {
             self.param_grad_chunk::<N, DW, 1>(x, w0, weight, grad);
+        }
+        Ok(())
+    }
+
+    /// Chunks of [`LANES`] points through one batched forward/backward pass,
+    /// then the rest one at a time; each lane's ∂θU is computed exactly as
+    /// [`Trainable::accumulate_param_grad`] computes it (same bits).
+    fn param_grad_each<const N: usize, const DW: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        n: usize,
+        scratch: &mut [f32],
+        mut f: impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> Result<(), (usize, EvalError)> {
+        let (n, p) = (n.min(N), self.num_params());
+        if self.d > DW || scratch.len() < p {
+            return Err((0, EvalError::WrongLength));
+        }
+        let g = &mut scratch[..p];
+        let full = n / LANES * LANES;
+        for w0 in (0..full).step_by(LANES) {
+            if !self.param_grad_each_chunk::<N, DW, LANES>(x, w0, g, &mut f) {
+                return Ok(());
+            }
+        }
+        for w0 in full..n {
+            if !self.param_grad_each_chunk::<N, DW, 1>(x, w0, g, &mut f) {
+                return Ok(());
+            }
         }
         Ok(())
     }

@@ -50,7 +50,7 @@
 //! updates, with an empty batch: points pushed before the change were
 //! differentiated at the old θ.
 
-use crate::energy::Trainable;
+use crate::energy::{Trainable, all_finite};
 use crate::error::{Error, check_dim, check_positive, check_size};
 use crate::jarzynski::Weights;
 use crate::kernel::StepSummary;
@@ -251,6 +251,37 @@ impl<const N: usize, const D: usize> Recent<N, D> {
     fn get(&self, k: usize) -> &[f32; D] {
         &self.points[(self.next + N - 1 - k % self.len.max(1)) % N]
     }
+}
+
+/// Data points whose ∂θU [`Pcd::push_batch`] computes together: the MLP's
+/// lane count (`tinyebm::mlp::LANES`; 1 on small targets, where points go
+/// one at a time as through [`Pcd::push`]).
+pub const PUSH_CHUNK: usize = crate::mlp::LANES;
+
+/// Adds one point's `g` = ∂θU (and U) to the batch, scaled by 1 + 2λU, and
+/// records the point; all-or-nothing (nothing changes unless every value
+/// stays finite).
+fn commit_point<const N: usize, const D: usize, const P: usize>(
+    batch: &mut Batch<P>,
+    recent: &mut Recent<N, D>,
+    energy_l2: f32,
+    u: f32,
+    g: &[f32],
+    x: &[f32],
+) -> Result<(), Error> {
+    let c = 1.0 + 2.0 * energy_l2 * u;
+    let sum = &mut batch.grad[..g.len()];
+    let fits = all_finite(sum.iter().zip(g).map(|(s, gj)| s + c * gj));
+    if !(u.is_finite() && (batch.u_sum + u).is_finite() && fits) {
+        return Err(Error::NotFinite("data energy or its parameter gradient"));
+    }
+    for (s, gj) in sum.iter_mut().zip(g) {
+        *s += c * gj;
+    }
+    batch.u_sum += u;
+    batch.count += 1;
+    recent.push(x);
+    Ok(())
 }
 
 /// A trainer for a [`Trainable`] energy with `n ≤ N` walkers in dimension
@@ -461,6 +492,11 @@ where
     /// values), returning the metrics of the last update that ran. Lengths and
     /// finiteness of all points are checked first (refused: nothing changes);
     /// a later error stops at that point, with the points before it pushed.
+    ///
+    /// Same result, bit for bit, as pushing the points one at a time, but
+    /// faster: up to [`PUSH_CHUNK`] points at a time (never across the end of
+    /// a batch) go through the energy's batched θ-gradient
+    /// ([`Trainable::param_grad_each`]).
     pub fn push_batch<E: Trainable>(
         &mut self,
         energy: &mut E,
@@ -476,10 +512,21 @@ where
         if !xs.iter().all(|v| v.is_finite()) {
             return Err(Error::NotFinite("data point"));
         }
+        // Chunks of up to PUSH_CHUNK points that end where the batch fills
+        // (the update changes θ): each chunk's ∂θU are computed together
+        // (Trainable::param_grad_each) and committed point by point, with the
+        // bits and the all-or-nothing checks of Pcd::push.
+        let d = self.d;
         let mut last = None;
-        for x in xs.chunks_exact(self.d) {
-            if let Some(m) = self.push(energy, x)? {
-                last = Some(m);
+        let mut rest = xs;
+        while !rest.is_empty() {
+            let room = self.cfg.batch_size.saturating_sub(self.batch.count).max(1);
+            let take = (rest.len() / d).min(room).min(PUSH_CHUNK);
+            let (chunk, tail) = rest.split_at(take * d);
+            self.accumulate_chunk(energy, chunk)?;
+            rest = tail;
+            if self.batch.count >= self.cfg.batch_size {
+                last = Some(self.update(energy)?);
             }
         }
         Ok(last)
@@ -496,19 +543,30 @@ where
         let u = energy
             .accumulate_param_grad(x, 1.0, g)
             .map_err(|e| eval_error(0, e, self.d))?;
-        let c = 1.0 + 2.0 * self.cfg.energy_l2 * u;
-        let sum = &mut self.batch.grad[..self.p];
-        let fits = |(s, gj): (&f32, &f32)| (s + c * gj).is_finite();
-        if !(u.is_finite() && (self.batch.u_sum + u).is_finite() && sum.iter().zip(&*g).all(fits)) {
-            return Err(Error::NotFinite("data energy or its parameter gradient"));
+        let l2 = self.cfg.energy_l2;
+        commit_point(&mut self.batch, &mut self.recent, l2, u, g, x)
+    }
+
+    /// [`Pcd::accumulate`] for each point of `xs` (walker-major, finite, at
+    /// most [`PUSH_CHUNK`] points), stopping at the first refused point.
+    fn accumulate_chunk<E: Trainable>(&mut self, energy: &E, xs: &[f32]) -> Result<(), Error> {
+        let d = self.d;
+        let mut soa = [[0f32; PUSH_CHUNK]; D];
+        for (w, x) in xs.chunks_exact(d).take(PUSH_CHUNK).enumerate() {
+            for (row, &v) in soa.iter_mut().zip(x) {
+                row[w] = v;
+            }
         }
-        for (s, gj) in sum.iter_mut().zip(&*g) {
-            *s += c * gj;
-        }
-        self.batch.u_sum += u;
-        self.batch.count += 1;
-        self.recent.push(x);
-        Ok(())
+        let m = (xs.len() / d).min(PUSH_CHUNK);
+        let (batch, recent, l2) = (&mut self.batch, &mut self.recent, self.cfg.energy_l2);
+        let mut res = Ok(());
+        energy
+            .param_grad_each(&soa, m, &mut self.grad[..self.p], |w, u, g| {
+                res = commit_point(batch, recent, l2, u, g, &xs[w * d..(w + 1) * d]);
+                res.is_ok()
+            })
+            .map_err(|(_, e)| eval_error(0, e, d))?;
+        res
     }
 
     /// Runs one update on the batch collected so far (at least one point).
@@ -578,7 +636,7 @@ where
         energy
             .accumulate_param_grad_batch(walkers.positions_soa(), n, &coef, g)
             .map_err(|(w, e)| eval_error(w, e, self.d))?;
-        if !g.iter().all(|v| v.is_finite()) {
+        if !all_finite(g.iter().copied()) {
             return Err(Error::NotFinite("gradient"));
         }
         let grad_norm = global_norm(g);
