@@ -13,6 +13,7 @@
  * called here (unless listed in c_examples/api_edges.todo). Complements
  * status_test.c (error paths of the energy, callbacks, scratch space).
  * Exit status 0 when every check passes. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -249,6 +250,13 @@ static void t_mixture(void) {
     EXPECT_E(INIT_(&et, el, 2, TEBM_MAX_DIM + 1, ones, zeros, ones), TEBM_STATUS_CAPACITY_EXCEEDED);
     EXPECT_E(INIT_(&et, el, 2, SIZE_MAX, ones, zeros, ones), TEBM_STATUS_CAPACITY_EXCEEDED);
     EXPECT_E(INIT_(&et, el, 2, 2, zeros, zeros, ones), TEBM_STATUS_BAD_PARAMETERS); /* weights 0 */
+    /* weights whose sum overflows, or one that vanishes next to the sum: a
+     * logit of -inf (the energy could not be saved and reloaded) */
+    float wbig[2] = {FLT_MAX, FLT_MAX}, wtiny[2] = {3e38f, 1e-40f};
+    EXPECT_E(INIT_(&et, el, 2, 1, wbig, zeros, ones), TEBM_STATUS_BAD_PARAMETERS);
+    EXPECT_E(INIT_(&et, el, 2, 1, wtiny, zeros, ones), TEBM_STATUS_BAD_PARAMETERS);
+    wtiny[0] = 1.0f;
+    EXPECT(INIT_(&et, el, 2, 1, wtiny, zeros, ones), TEBM_STATUS_OK); /* 1e-40: tiny, not 0 */
     EXPECT_E(INIT_(&et, el, 2, 2, ones, zeros, zeros), TEBM_STATUS_BAD_PARAMETERS); /* sds 0 */
 #undef INIT_
 }
