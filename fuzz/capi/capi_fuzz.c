@@ -961,6 +961,9 @@ static void op_trainer_push(In *in) {
     size_t d = a->ok ? a->m.dim : energy_dim_or(e, 2);
     size_t dim = u8(in) % 5 == 0 ? size_arg(in, TEBM_MAX_DIM) : d;
     size_t n = which == 1 ? (u8(in) % 4 == 0 ? size_arg(in, 8) : 1 + u8(in) % 6) : 1;
+    /* x holds n x dim floats (the contract): large n only where n x dim
+     * overflows (refused before any read) */
+    if (n > 64 && dim && dim <= TEBM_MAX_DIM && n <= SIZE_MAX / dim) n = 64;
     size_t nn = n <= 64 ? n : 1, dd = dim <= TEBM_MAX_DIM ? dim : 1;
     float *k;
     float *x = maybe_floats(in, nn * dd, &k);
