@@ -13,6 +13,7 @@
  * called here (unless listed in c_examples/api_edges.todo). Complements
  * status_test.c (error paths of the energy, callbacks, scratch space).
  * Exit status 0 when every check passes. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -249,6 +250,13 @@ static void t_mixture(void) {
     EXPECT_E(INIT_(&et, el, 2, TEBM_MAX_DIM + 1, ones, zeros, ones), TEBM_STATUS_CAPACITY_EXCEEDED);
     EXPECT_E(INIT_(&et, el, 2, SIZE_MAX, ones, zeros, ones), TEBM_STATUS_CAPACITY_EXCEEDED);
     EXPECT_E(INIT_(&et, el, 2, 2, zeros, zeros, ones), TEBM_STATUS_BAD_PARAMETERS); /* weights 0 */
+    /* weights whose sum overflows, or one that vanishes next to the sum: a
+     * logit of -inf (the energy could not be saved and reloaded) */
+    float wbig[2] = {FLT_MAX, FLT_MAX}, wtiny[2] = {3e38f, 1e-40f};
+    EXPECT_E(INIT_(&et, el, 2, 1, wbig, zeros, ones), TEBM_STATUS_BAD_PARAMETERS);
+    EXPECT_E(INIT_(&et, el, 2, 1, wtiny, zeros, ones), TEBM_STATUS_BAD_PARAMETERS);
+    wtiny[0] = 1.0f;
+    EXPECT(INIT_(&et, el, 2, 1, wtiny, zeros, ones), TEBM_STATUS_OK); /* 1e-40: tiny, not 0 */
     EXPECT_E(INIT_(&et, el, 2, 2, ones, zeros, zeros), TEBM_STATUS_BAD_PARAMETERS); /* sds 0 */
 #undef INIT_
 }
@@ -593,6 +601,732 @@ static void t_readers(void) {
     EXPECT_RO(tebm_sampler_last_error(&s2, buf, l + 1), TEBM_STATUS_OK);
 }
 
+/* ==== second round: trainer, weights, tempering ====
+ * Trainers and tempering objects: every byte unchanged for calls that
+ * cannot record an error (NULL arguments, bad handles, read-only calls) and
+ * for failing inits (nothing written); every byte after the header
+ * otherwise. Energies given to training calls: every byte. */
+static TebmEnergy eg, ecb, epoly;     /* 2-D Gaussian (trained), 2-D callback, 1-D polynomial */
+static TebmTrainer tr, trt, tr_copy;  /* tr: PCD on eg, 4 walkers, batches of 4; trt: init target */
+static TebmTempering xt, xti, xt_copy; /* xt: 3 replicas x 4 walkers on e2; xti: init target */
+static union {
+    TebmTrainer t;
+    TebmTempering x;
+    unsigned char b[sizeof(TebmTrainer) + 16];
+} rawt; /* misaligned and exactly-sized trainer/tempering memory */
+
+static int tr_state_same(const TebmTrainer *a, const TebmTrainer *b) {
+    return same((const unsigned char *)a + TEBM_SAMPLER_HEADER_SIZE,
+                (const unsigned char *)b + TEBM_SAMPLER_HEADER_SIZE, sizeof *a - TEBM_SAMPLER_HEADER_SIZE);
+}
+static int xt_state_same(const TebmTempering *a, const TebmTempering *b) {
+    return same((const unsigned char *)a + TEBM_SAMPLER_HEADER_SIZE,
+                (const unsigned char *)b + TEBM_SAMPLER_HEADER_SIZE, sizeof *a - TEBM_SAMPLER_HEADER_SIZE);
+}
+/* A call that must not write any byte of tr or eg. */
+#define EXPECT_TRO(call, want)                                                             \
+    do {                                                                                   \
+        memcpy(&tr_copy, &tr, sizeof tr);                                                  \
+        memcpy(&e_copy, &eg, sizeof eg);                                                   \
+        EXPECT(call, want);                                                                \
+        CHECK(same(&tr, &tr_copy, sizeof tr));                                             \
+        CHECK(same(&eg, &e_copy, sizeof eg));                                              \
+    } while (0)
+/* A failing call on tr that may record an error: state and eg unchanged. */
+#define EXPECT_TST(call, want)                                                             \
+    do {                                                                                   \
+        memcpy(&tr_copy, &tr, sizeof tr);                                                  \
+        memcpy(&e_copy, &eg, sizeof eg);                                                   \
+        EXPECT(call, want);                                                                \
+        CHECK(tr_state_same(&tr, &tr_copy));                                               \
+        CHECK(same(&eg, &e_copy, sizeof eg));                                              \
+    } while (0)
+/* A failing trainer init on trt: nothing written. */
+#define EXPECT_TI(call, want)                                                              \
+    do {                                                                                   \
+        memcpy(&tr_copy, &trt, sizeof trt);                                                \
+        EXPECT(call, want);                                                                \
+        CHECK(same(&trt, &tr_copy, sizeof trt));                                           \
+    } while (0)
+#define EXPECT_XRO(call, want)                                                             \
+    do {                                                                                   \
+        memcpy(&xt_copy, &xt, sizeof xt);                                                  \
+        EXPECT(call, want);                                                                \
+        CHECK(same(&xt, &xt_copy, sizeof xt));                                             \
+    } while (0)
+#define EXPECT_XST(call, want)                                                             \
+    do {                                                                                   \
+        memcpy(&xt_copy, &xt, sizeof xt);                                                  \
+        EXPECT(call, want);                                                                \
+        CHECK(xt_state_same(&xt, &xt_copy));                                               \
+    } while (0)
+#define EXPECT_XI(call, want)                                                              \
+    do {                                                                                   \
+        memcpy(&xt_copy, &xti, sizeof xti);                                                \
+        EXPECT(call, want);                                                                \
+        CHECK(same(&xti, &xt_copy, sizeof xti));                                           \
+    } while (0)
+
+static TebmTrainerConfig tcfg(size_t n) {
+    TebmTrainerConfig c;
+    tebm_trainer_config_default(&c);
+    c.kernel = TEBM_KERNEL_MALA;
+    c.n_walkers = n;
+    c.batch_size = 4;
+    c.step_size = 0.1f;
+    c.learning_rate = 0.01f;
+    return c;
+}
+
+static void t_trainer_init(void) {
+    TebmTrainerConfig c;
+    size_t tl = sizeof trt;
+    CHECK(tebm_trainer_size() > 0 && tebm_trainer_size() <= TEBM_TRAINER_SIZE);
+    CHECK(tebm_trainer_align() > 0 && tebm_trainer_align() <= TEBM_OBJECT_ALIGN);
+    EXPECT(tebm_trainer_config_default(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_trainer_config_default(&c), TEBM_STATUS_OK);
+    CHECK(c.kernel == TEBM_KERNEL_ULA && c.n_walkers == 16 && c.mode == TEBM_TRAIN_MODE_PCD &&
+          c.optimizer == TEBM_OPTIMIZER_ADAM && c.batch_size == 16 && c.steps == 1);
+    EXPECT(tebm_energy_init_gaussian_diag(&eg, sizeof eg, 2, zeros, ones), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_init_callback(&ecb, sizeof ecb, 2, cb, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_init_double_well(&epoly, sizeof epoly, 1.0f), TEBM_STATUS_OK);
+    c = tcfg(4);
+
+    /* fresh memory: pointers, memory, handles */
+    EXPECT(tebm_trainer_init(NULL, tl, &eg, &c), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TI(tebm_trainer_init(&trt, tl, NULL, &c), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TI(tebm_trainer_init(&trt, 0, &eg, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_TI(tebm_trainer_init(&trt, tebm_trainer_size() - 1, &eg, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
+    memcpy(&tr_copy, &rawt, sizeof tr_copy);
+    EXPECT(tebm_trainer_init(rawt.b + 1, tebm_trainer_size(), &eg, &c), TEBM_STATUS_MISALIGNED);
+    CHECK(same(&rawt, &tr_copy, sizeof tr_copy));
+    EXPECT_TI(tebm_trainer_init(&trt, tl, (const TebmEnergy *)&never, &c), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TI(tebm_trainer_init(&trt, tl, (const TebmEnergy *)&s2, &c), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &ecb, &c), TEBM_STATUS_BAD_CONFIG); /* not trainable */
+    /* walkers, batch size, steps: 0, capacity, capacity + 1 */
+    c.n_walkers = 0;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_DIMENSION);
+    c.n_walkers = TEBM_MAX_TRAIN_WALKERS + 1;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    c.n_walkers = SIZE_MAX;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    c = tcfg(4);
+    c.batch_size = 0;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_DIMENSION);
+    c = tcfg(4);
+    c.steps = 0;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_DIMENSION);
+    /* enumerations: last valid + 1, UINT32_MAX */
+    uint32_t *enums[4];
+    uint32_t firstbad[4] = {TEBM_KERNEL_HMC + 1, TEBM_TRAIN_MODE_JARZYNSKI + 1, TEBM_REINIT_GAUSSIAN + 1,
+                            TEBM_OPTIMIZER_ADAM + 1};
+    for (int i = 0; i < 4; i++) {
+        c = tcfg(4);
+        enums[0] = &c.kernel;
+        enums[1] = &c.mode;
+        enums[2] = &c.reinit;
+        enums[3] = &c.optimizer;
+        *enums[i] = firstbad[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        *enums[i] = UINT32_MAX;
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+    }
+    /* float values */
+    float bad[] = {0.0f, -1.0f, NAN, INFINITY};
+    for (int i = 0; i < 4; i++) {
+        c = tcfg(4);
+        c.step_size = bad[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        c = tcfg(4);
+        c.beta = bad[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        c = tcfg(4);
+        c.adam_eps = bad[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        if (i == 0) continue; /* 0 is fine below */
+        c = tcfg(4);
+        c.learning_rate = bad[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        c = tcfg(4);
+        c.weight_decay = bad[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        c = tcfg(4);
+        c.init_sd = i == 3 ? -INFINITY : bad[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+    }
+    /* [0, 1) ranges: 1 and -ε refused */
+    float bad01[] = {1.0f, -0.01f, NAN};
+    for (int i = 0; i < 3; i++) {
+        c = tcfg(4);
+        c.adam_beta1 = bad01[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        c = tcfg(4);
+        c.adam_beta2 = bad01[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+        c = tcfg(4);
+        c.optimizer = TEBM_OPTIMIZER_SGD;
+        c.momentum = bad01[i];
+        EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+    }
+    c = tcfg(4);
+    c.kernel = TEBM_KERNEL_HMC;
+    c.leapfrog_steps = 0;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+    c.leapfrog_steps = 3;
+    c.hmc_mass = zeros;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+    c = tcfg(4);
+    c.mode = TEBM_TRAIN_MODE_JARZYNSKI; /* needs ULA */
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
+    /* non-finite initial positions: refused, nothing written */
+    float pos[4 * 2] = {0, 0, 1, 1, NAN, 0, 2, 2};
+    c = tcfg(4);
+    c.init_positions = pos;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_NON_FINITE);
+    pos[4] = 3.0f;
+    TebmTrainerMetrics m;
+    EXPECT(tebm_trainer_metrics(&trt, &m), TEBM_STATUS_NOT_INITIALISED); /* still fresh */
+    /* every kernel x mode x optimiser that is allowed */
+    for (uint32_t k = 0; k <= TEBM_KERNEL_HMC; k++)
+        for (uint32_t md = 0; md <= TEBM_TRAIN_MODE_JARZYNSKI; md++)
+            for (uint32_t o = 0; o <= TEBM_OPTIMIZER_ADAM; o++) {
+                c = tcfg(4);
+                c.kernel = k;
+                c.mode = md;
+                c.optimizer = o;
+                c.reinit = md == TEBM_TRAIN_MODE_PCD ? (k + o) % 3 : TEBM_REINIT_NEVER;
+                TebmStatus want = md == TEBM_TRAIN_MODE_JARZYNSKI && k != TEBM_KERNEL_ULA
+                                      ? TEBM_STATUS_BAD_CONFIG : TEBM_STATUS_OK;
+                EXPECT(tebm_trainer_init(&trt, tl, &eg, &c), want);
+            }
+    /* capacity: 32 walkers in 16-D, exactly tebm_trainer_size() bytes */
+    memset(rawt.b, 0, sizeof rawt.b);
+    c = tcfg(TEBM_MAX_TRAIN_WALKERS);
+    EXPECT(tebm_trainer_init(rawt.b, tebm_trainer_size(), &e_full, &c), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_metrics((const TebmTrainer *)rawt.b, &m), TEBM_STATUS_OK);
+    CHECK(m.n_walkers == TEBM_MAX_TRAIN_WALKERS && m.dim == TEBM_MAX_DIM && m.updates == 0);
+    memset(rawt.b, 0, sizeof rawt.b);
+    /* one walker at given positions; then re-initialising a live trainer:
+     * failures leave every byte */
+    c = tcfg(1);
+    c.init_positions = pos;
+    EXPECT(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_OK);
+    c = tcfg(TEBM_MAX_TRAIN_WALKERS + 1);
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    c = tcfg(4);
+    c.init_positions = pos;
+    pos[1] = INFINITY;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_NON_FINITE);
+    pos[1] = 0.0f;
+    EXPECT_TI(tebm_trainer_init(&trt, tl, &ecb, &c), TEBM_STATUS_BAD_CONFIG);
+    EXPECT(tebm_trainer_metrics(&trt, &m), TEBM_STATUS_OK);
+    CHECK(m.n_walkers == 1);
+    /* the trainer used below */
+    c = tcfg(4);
+    EXPECT(tebm_trainer_init(&tr, sizeof tr, &eg, &c), TEBM_STATUS_OK);
+}
+
+static void t_trainer_train(void) {
+    float x[8 * 2 + 1];
+    for (int i = 0; i < 8 * 2 + 1; i++) x[i] = 0.25f * (float)(i % 5) - 0.5f;
+    float xn[2] = {0.5f, NAN};
+    int upd = -9;
+    TebmTrainerMetrics m;
+    TebmTrainer *nv = (TebmTrainer *)&never, *wrong = (TebmTrainer *)&s2;
+
+    /* push: pointers, handles, dim 0 / 1 / capacity / capacity + 1 */
+    EXPECT_TRO(tebm_trainer_push(NULL, &eg, x, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_push(&tr, NULL, x, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_push(&tr, &eg, NULL, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_push(nv, &eg, x, 2, &upd), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_push(wrong, &eg, x, 2, &upd), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_push(&tr, (TebmEnergy *)&never, x, 2, &upd), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_push(&tr, (TebmEnergy *)&tr, x, 2, &upd), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_push(&tr, &ecb, x, 2, &upd), TEBM_STATUS_BAD_CONFIG);
+    CHECK(upd == -9);
+    EXPECT_TST(tebm_trainer_push(&tr, &eg, x, 0, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_TST(tebm_trainer_push(&tr, &eg, x, 1, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_TST(tebm_trainer_push(&tr, &eg, x, 3, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_TST(tebm_trainer_push(&tr, &eg, x, TEBM_MAX_DIM, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_TST(tebm_trainer_push(&tr, &eg, x, TEBM_MAX_DIM + 1, &upd), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_TST(tebm_trainer_push(&tr, &eg, x, SIZE_MAX, &upd), TEBM_STATUS_CAPACITY_EXCEEDED);
+    /* another energy: other dimension, other kind; a non-finite point */
+    EXPECT_TST(tebm_trainer_push(&tr, &e_full, x, 2, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_TST(tebm_trainer_push(&tr, &epoly, x, 2, &upd), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_TST(tebm_trainer_push(&tr, &eg, xn, 2, &upd), TEBM_STATUS_NON_FINITE);
+    CHECK(upd == -9);
+    /* batch of 4: three pushes collect, the fourth updates */
+    for (int i = 0; i < 3; i++) {
+        EXPECT(tebm_trainer_push(&tr, &eg, x + 2 * i, 2, &upd), TEBM_STATUS_OK);
+        CHECK(upd == 0);
+    }
+    EXPECT(tebm_trainer_push(&tr, &eg, x + 6, 2, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
+    CHECK(m.updates == 1 && m.batch_len == 0);
+
+    /* push_batch: n 0 / 1 / batch / 2 batches; n x dim overflowing */
+    EXPECT_TRO(tebm_trainer_push_batch(NULL, &eg, x, 1, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_push_batch(&tr, NULL, x, 1, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_push_batch(&tr, &eg, NULL, 1, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_push_batch(nv, &eg, x, 1, 2, &upd), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_push_batch(wrong, &eg, x, 1, 2, &upd), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_push_batch(&tr, &ecb, x, 1, 2, &upd), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_TST(tebm_trainer_push_batch(&tr, &eg, x, 0, 2, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_TST(tebm_trainer_push_batch(&tr, &eg, x, 1, 0, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_TST(tebm_trainer_push_batch(&tr, &eg, x, 1, TEBM_MAX_DIM + 1, &upd), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_TST(tebm_trainer_push_batch(&tr, &eg, x, SIZE_MAX, 2, &upd), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_TST(tebm_trainer_push_batch(&tr, &e_full, x, 1, 2, &upd), TEBM_STATUS_BAD_DIMENSION);
+    float xb[8 * 2];
+    memcpy(xb, x, sizeof xb);
+    xb[15] = INFINITY; /* the last point: all are checked before any is pushed */
+    upd = -9;
+    EXPECT_TST(tebm_trainer_push_batch(&tr, &eg, xb, 8, 2, &upd), TEBM_STATUS_NON_FINITE);
+    CHECK(upd == -9);
+    EXPECT(tebm_trainer_push_batch(&tr, &eg, x, 1, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 0);
+    EXPECT(tebm_trainer_push_batch(&tr, &eg, x, 3, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 1);
+    EXPECT(tebm_trainer_push_batch(&tr, &eg, x, 8, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 2);
+    EXPECT(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
+    CHECK(m.updates == 4 && m.batch_len == 0);
+
+    /* update: empty batch, then one point */
+    EXPECT_TRO(tebm_trainer_update(NULL, &eg), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_update(&tr, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_update(nv, &eg), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_update(wrong, &eg), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_update(&tr, (TebmEnergy *)&never), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_update(&tr, &ecb), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_TST(tebm_trainer_update(&tr, &eg), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT(tebm_trainer_push(&tr, &eg, x, 2, &upd), TEBM_STATUS_OK);
+    EXPECT_TST(tebm_trainer_update(&tr, &epoly), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_TST(tebm_trainer_update(&tr, &e_full), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT(tebm_trainer_update(&tr, &eg), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
+    CHECK(m.updates == 5 && m.batch_len == 0);
+
+    /* invalidate: drops the batch */
+    EXPECT(tebm_trainer_invalidate(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_invalidate(nv), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_invalidate(wrong), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT(tebm_trainer_push(&tr, &eg, x, 2, &upd), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_invalidate(&tr), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
+    CHECK(m.batch_len == 0);
+    EXPECT(tebm_trainer_push_batch(&tr, &eg, x, 4, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 1);
+
+    /* set_learning_rate: 0 allowed (freezes θ), negative / non-finite not */
+    float badlr[] = {-0.0001f, -1.0f, NAN, INFINITY, -INFINITY};
+    EXPECT(tebm_trainer_set_learning_rate(NULL, 0.1f), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_set_learning_rate(nv, 0.1f), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_set_learning_rate(wrong, 0.1f), TEBM_STATUS_WRONG_OBJECT);
+    for (int i = 0; i < 5; i++) EXPECT_TST(tebm_trainer_set_learning_rate(&tr, badlr[i]), TEBM_STATUS_BAD_CONFIG);
+    EXPECT(tebm_trainer_set_learning_rate(&tr, 0.0f), TEBM_STATUS_OK);
+    memcpy(&e_copy, &eg, sizeof eg);
+    EXPECT(tebm_trainer_push_batch(&tr, &eg, x, 4, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 1);
+    EXPECT(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
+    CHECK(m.learning_rate == 0.0f);
+    EXPECT(tebm_trainer_set_learning_rate(&tr, 0.02f), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
+    CHECK(m.learning_rate == 0.02f);
+}
+
+static void t_trainer_readers(void) {
+    enum { N = 4, D = 2 };
+    float out[N * D + 8];
+    TebmTrainerMetrics m;
+    char buf[TEBM_ERROR_MESSAGE_CAPACITY + 8];
+    const TebmTrainer *nv = (const TebmTrainer *)&never, *wrong = (const TebmTrainer *)&s2;
+
+    EXPECT_TRO(tebm_trainer_metrics(NULL, &m), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_metrics(&tr, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_metrics(nv, &m), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_metrics(wrong, &m), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_metrics((const TebmTrainer *)&e2, &m), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
+    CHECK(m.n_walkers == N && m.dim == D && m.num_params == 4 && isfinite(m.data_energy));
+
+    /* positions: need N·D */
+    EXPECT_TRO(tebm_trainer_positions(NULL, out, N * D), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_positions(&tr, NULL, N * D), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_positions(nv, out, N * D), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_positions(wrong, out, N * D), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_positions(&tr, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_TRO(tebm_trainer_positions(&tr, out, N * D - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
+    EXPECT_TRO(tebm_trainer_positions(&tr, out, N * D), TEBM_STATUS_OK);
+    EXPECT_TRO(tebm_trainer_positions(&tr, out, N * D + 1), TEBM_STATUS_OK);
+    CHECK(out[N * D] == -7.0f && isfinite(out[0]) && out[0] != -7.0f);
+
+    /* energies: need N */
+    EXPECT_TRO(tebm_trainer_energies(NULL, out, N), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_energies(&tr, NULL, N), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_energies(nv, out, N), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_energies(wrong, out, N), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_TRO(tebm_trainer_energies(&tr, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_TRO(tebm_trainer_energies(&tr, out, N - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
+    EXPECT_TRO(tebm_trainer_energies(&tr, out, N + 1), TEBM_STATUS_OK);
+    CHECK(out[N] == -7.0f && out[0] != -7.0f);
+
+    /* last_error: len 0 (nothing written), 1 (""), capacity */
+    EXPECT_TST(tebm_trainer_set_learning_rate(&tr, -1.0f), TEBM_STATUS_BAD_CONFIG); /* records one */
+    EXPECT_TRO(tebm_trainer_last_error(NULL, buf, sizeof buf), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_last_error(&tr, NULL, sizeof buf), TEBM_STATUS_NULL_POINTER);
+    EXPECT_TRO(tebm_trainer_last_error(nv, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_TRO(tebm_trainer_last_error(wrong, buf, sizeof buf), TEBM_STATUS_WRONG_OBJECT);
+    memset(buf, 'x', sizeof buf);
+    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(buf[0] == 'x');
+    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(buf[0] == 0 && buf[1] == 'x');
+    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, TEBM_ERROR_MESSAGE_CAPACITY), TEBM_STATUS_OK);
+    CHECK(strlen(buf) > 0 && strlen(buf) < TEBM_ERROR_MESSAGE_CAPACITY);
+    size_t l = strlen(buf);
+    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, l), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(strlen(buf) == l - 1);
+    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, l + 1), TEBM_STATUS_OK);
+    /* a fresh trainer has no error: "" */
+    EXPECT(tebm_trainer_last_error(&trt, buf, sizeof buf), TEBM_STATUS_OK);
+    CHECK(buf[0] == 0);
+}
+
+/* ---- weights ---- */
+static uint8_t wf[512 + 8], wf2[512 + 8];
+#define EXPECT_W(call, want)                                                               \
+    do {                                                                                   \
+        memcpy(&e_copy, &eg, sizeof eg);                                                   \
+        EXPECT(call, want);                                                                \
+        CHECK(same(&eg, &e_copy, sizeof eg));                                              \
+    } while (0)
+
+static void t_weights(void) {
+    size_t n = 0, w = 12345;
+    const TebmEnergy *nv = (const TebmEnergy *)&never, *wrong = (const TebmEnergy *)&s2;
+    /* size */
+    EXPECT_W(tebm_weights_size(NULL, &n), TEBM_STATUS_NULL_POINTER);
+    EXPECT_W(tebm_weights_size(&eg, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_W(tebm_weights_size(nv, &n), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_W(tebm_weights_size(wrong, &n), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_W(tebm_weights_size(&ecb, &n), TEBM_STATUS_BAD_CONFIG);
+    CHECK(n == 0);
+    EXPECT_W(tebm_weights_size(&eg, &n), TEBM_STATUS_OK);
+    CHECK(n > 20 && n + 1 <= sizeof wf);
+    size_t nfull = 0;
+    EXPECT(tebm_weights_size(&e_full, &nfull), TEBM_STATUS_OK);
+
+    /* save: len 0, n − 1 (nothing written), n, n + 1 (guard) */
+    memset(wf, 0xA5, sizeof wf);
+    EXPECT_W(tebm_weights_save(NULL, wf, n, &w), TEBM_STATUS_NULL_POINTER);
+    EXPECT_W(tebm_weights_save(&eg, NULL, n, &w), TEBM_STATUS_NULL_POINTER);
+    EXPECT_W(tebm_weights_save(nv, wf, n, &w), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_W(tebm_weights_save(wrong, wf, n, &w), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_W(tebm_weights_save(&ecb, wf, n, &w), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_W(tebm_weights_save(&eg, wf, 0, &w), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_W(tebm_weights_save(&eg, wf, n - 1, &w), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(w == 12345 && wf[0] == 0xA5 && wf[n - 2] == 0xA5);
+    EXPECT_W(tebm_weights_save(&eg, wf, n, NULL), TEBM_STATUS_OK);
+    EXPECT_W(tebm_weights_save(&eg, wf, n + 1, &w), TEBM_STATUS_OK);
+    CHECK(w == n && wf[n] == 0xA5);
+    memcpy(wf2, wf, sizeof wf);
+
+    /* peek: 0, 1 .. 19 (TRUNCATED until the kind's fields are in), 20
+     * (always enough), whole file; out unchanged on failure */
+    TebmWeightsHeader h, h0;
+    memset(&h, 0x5A, sizeof h);
+    h0 = h;
+    EXPECT(tebm_weights_peek(NULL, n, &h), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_weights_peek(wf, n, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_weights_peek(wf, 0, &h), TEBM_STATUS_TRUNCATED);
+    CHECK(same(&h, &h0, sizeof h));
+    int was_ok = 0;
+    for (size_t k = 1; k < 20; k++) {
+        TebmStatus ps = tebm_weights_peek(wf, k, &h);
+        CHECK(ps == TEBM_STATUS_TRUNCATED || ps == TEBM_STATUS_OK);
+        CHECK(ps == TEBM_STATUS_OK || same(&h, &h0, sizeof h));
+        CHECK(!was_ok || ps == TEBM_STATUS_OK); /* monotone in the length */
+        if (ps == TEBM_STATUS_OK) CHECK(h.encoded_len == n);
+        was_ok |= ps == TEBM_STATUS_OK;
+        memcpy(&h, &h0, sizeof h);
+    }
+    wf2[0] ^= 0xFF;
+    EXPECT(tebm_weights_peek(wf2, n, &h), TEBM_STATUS_CORRUPT_DATA); /* magic */
+    CHECK(same(&h, &h0, sizeof h));
+    wf2[0] ^= 0xFF;
+    EXPECT(tebm_weights_peek(wf, 20, &h), TEBM_STATUS_OK);
+    CHECK(h.kind == TEBM_ENERGY_KIND_GAUSSIAN && h.dim == 2 && h.encoded_len == n && h.fits == 1);
+    EXPECT(tebm_weights_peek(wf, n, &h), TEBM_STATUS_OK);
+    CHECK(h.diagonal == 1 && h.num_params > 0);
+
+    /* check: message NULL / len 0 / 1 / capacity */
+    char msg[TEBM_ERROR_MESSAGE_CAPACITY + 8];
+    EXPECT(tebm_weights_check(NULL, n, msg, sizeof msg), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_weights_check(wf, n, NULL, 0), TEBM_STATUS_OK);
+    memset(msg, 'x', sizeof msg);
+    EXPECT(tebm_weights_check(wf, n, msg, sizeof msg), TEBM_STATUS_OK);
+    CHECK(msg[0] == 0);
+    EXPECT(tebm_weights_check(wf, 0, msg, sizeof msg), TEBM_STATUS_TRUNCATED);
+    EXPECT(tebm_weights_check(wf, n - 1, msg, sizeof msg), TEBM_STATUS_TRUNCATED);
+    CHECK(strlen(msg) > 0);
+    EXPECT(tebm_weights_check(wf, n + 1, msg, sizeof msg), TEBM_STATUS_CORRUPT_DATA); /* trailing byte */
+    memset(msg, 'x', sizeof msg);
+    EXPECT(tebm_weights_check(wf, n - 1, msg, 0), TEBM_STATUS_TRUNCATED); /* the file's status */
+    CHECK(msg[0] == 'x');
+    EXPECT(tebm_weights_check(wf, n - 1, msg, 1), TEBM_STATUS_TRUNCATED);
+    CHECK(msg[0] == 0 && msg[1] == 'x');
+    EXPECT(tebm_weights_check(wf, n - 1, msg, TEBM_ERROR_MESSAGE_CAPACITY), TEBM_STATUS_TRUNCATED);
+    CHECK(strlen(msg) > 0 && strlen(msg) < TEBM_ERROR_MESSAGE_CAPACITY);
+    wf2[n - 1] ^= 1;
+    EXPECT(tebm_weights_check(wf2, n, msg, sizeof msg), TEBM_STATUS_CHECKSUM);
+    wf2[n - 1] ^= 1;
+
+    /* load into eg (same kind): every failure leaves every byte */
+    EXPECT_W(tebm_weights_load(NULL, wf, n), TEBM_STATUS_NULL_POINTER);
+    EXPECT_W(tebm_weights_load(&eg, NULL, n), TEBM_STATUS_NULL_POINTER);
+    EXPECT_W(tebm_weights_load((TebmEnergy *)&never, wf, n), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_W(tebm_weights_load((TebmEnergy *)&s2, wf, n), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_W(tebm_weights_load(&ecb, wf, n), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_W(tebm_weights_load(&epoly, wf, n), TEBM_STATUS_CORRUPT_DATA); /* another kind */
+    EXPECT_W(tebm_weights_load(&eg, wf, 0), TEBM_STATUS_TRUNCATED);
+    EXPECT_W(tebm_weights_load(&eg, wf, 19), TEBM_STATUS_TRUNCATED);
+    EXPECT_W(tebm_weights_load(&eg, wf, n - 1), TEBM_STATUS_TRUNCATED);
+    EXPECT_W(tebm_weights_load(&eg, wf, n + 1), TEBM_STATUS_CORRUPT_DATA);
+    wf2[n / 2] ^= 0x10;
+    EXPECT_W(tebm_weights_load(&eg, wf2, n), TEBM_STATUS_CHECKSUM);
+    wf2[n / 2] ^= 0x10;
+    EXPECT(tebm_weights_load(&eg, wf, n), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_invalidate(&tr), TEBM_STATUS_OK);
+    /* a 16-D file into the 2-D energy: sizes may differ; it is 16-D now */
+    static uint8_t wfull[4096];
+    size_t dim = 0;
+    CHECK(nfull <= sizeof wfull);
+    EXPECT(tebm_energy_init_gaussian_diag(&et, sizeof et, 2, zeros, ones), TEBM_STATUS_OK);
+    EXPECT(tebm_weights_save(&e_full, wfull, sizeof wfull, &w), TEBM_STATUS_OK);
+    EXPECT(tebm_weights_load(&et, wfull, nfull), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_dim(&et, &dim), TEBM_STATUS_OK);
+    CHECK(dim == TEBM_MAX_DIM);
+
+    /* init_from_weights: memory NULL / 0 / kind's size − 1 / misaligned /
+     * exactly the kind's size; bytes NULL / 0 / n − 1 / n + 1 */
+    size_t need = tebm_energy_size_for(TEBM_ENERGY_KIND_GAUSSIAN), el = sizeof et;
+    EXPECT(tebm_energy_init_from_weights(NULL, el, wf, n), TEBM_STATUS_NULL_POINTER);
+    EXPECT_E(tebm_energy_init_from_weights(&et, el, NULL, n), TEBM_STATUS_NULL_POINTER);
+    EXPECT_E(tebm_energy_init_from_weights(&et, 0, wf, n), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_E(tebm_energy_init_from_weights(&et, need - 1, wf, n), TEBM_STATUS_BUFFER_TOO_SMALL);
+    memcpy(&st_copy, &raw, sizeof st_copy);
+    EXPECT(tebm_energy_init_from_weights(raw.b + 1, need, wf, n), TEBM_STATUS_MISALIGNED);
+    CHECK(same(&raw, &st_copy, sizeof st_copy));
+    EXPECT_E(tebm_energy_init_from_weights(&et, el, wf, 0), TEBM_STATUS_TRUNCATED);
+    EXPECT_E(tebm_energy_init_from_weights(&et, el, wf, n - 1), TEBM_STATUS_TRUNCATED);
+    EXPECT_E(tebm_energy_init_from_weights(&et, el, wf, n + 1), TEBM_STATUS_CORRUPT_DATA);
+    wf2[n - 2] ^= 0x80;
+    EXPECT_E(tebm_energy_init_from_weights(&et, el, wf2, n), TEBM_STATUS_CHECKSUM);
+    wf2[n - 2] ^= 0x80;
+    memset(raw.b, 0, sizeof raw.b);
+    EXPECT(tebm_energy_init_from_weights(raw.b, need, wf, n), TEBM_STATUS_OK);
+    memset(raw.b, 0, sizeof raw.b);
+    EXPECT(tebm_energy_init_from_weights(&et, el, wf, n), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_dim(&et, &dim), TEBM_STATUS_OK);
+    CHECK(dim == 2);
+}
+
+/* ---- tempering ---- */
+static TebmTemperingConfig xcfg(size_t n, size_t r) {
+    TebmTemperingConfig c;
+    tebm_tempering_config_default(&c);
+    c.n_walkers = n;
+    c.replicas = r;
+    return c;
+}
+
+static void t_tempering_init(void) {
+    TebmTemperingConfig c;
+    size_t xl = sizeof xti;
+    CHECK(tebm_tempering_size() > 0 && tebm_tempering_size() <= TEBM_TEMPERING_SIZE);
+    CHECK(tebm_tempering_align() > 0 && tebm_tempering_align() <= TEBM_OBJECT_ALIGN);
+    EXPECT(tebm_tempering_config_default(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_tempering_config_default(&c), TEBM_STATUS_OK);
+    CHECK(c.kernel == TEBM_KERNEL_MALA && c.n_walkers == 16 && c.replicas == 4 && c.beta_min == 0.1f);
+    c = xcfg(4, 3);
+    EXPECT(tebm_tempering_init(NULL, xl, &e2, &c), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, NULL, &c), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XI(tebm_tempering_init(&xti, 0, &e2, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_XI(tebm_tempering_init(&xti, tebm_tempering_size() - 1, &e2, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
+    memcpy(&tr_copy, &rawt, sizeof tr_copy);
+    EXPECT(tebm_tempering_init(rawt.b + 1, tebm_tempering_size(), &e2, &c), TEBM_STATUS_MISALIGNED);
+    CHECK(same(&rawt, &tr_copy, sizeof tr_copy));
+    EXPECT_XI(tebm_tempering_init(&xti, xl, (const TebmEnergy *)&never, &c), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, (const TebmEnergy *)&tr, &c), TEBM_STATUS_WRONG_OBJECT);
+    /* walkers and replicas: 0, capacity, capacity + 1 */
+    c = xcfg(0, 3);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_DIMENSION);
+    c = xcfg(TEBM_MAX_TEMPERING_WALKERS + 1, 3);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    c = xcfg(SIZE_MAX, 3);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    c = xcfg(4, 0);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_DIMENSION);
+    c = xcfg(4, TEBM_MAX_REPLICAS + 1);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    c = xcfg(4, SIZE_MAX);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    /* values */
+    c = xcfg(4, 3);
+    c.kernel = TEBM_KERNEL_HMC + 1;
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    c.kernel = UINT32_MAX;
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    c = xcfg(4, 3);
+    c.kernel = TEBM_KERNEL_HMC;
+    c.leapfrog_steps = 0;
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    float bad[] = {0.0f, -1.0f, NAN, INFINITY};
+    for (int i = 0; i < 4; i++) {
+        c = xcfg(4, 3);
+        c.step_size = bad[i];
+        EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+        c = xcfg(4, 3);
+        c.beta_min = bad[i];
+        EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+        if (i == 0) continue;
+        c = xcfg(4, 3);
+        c.init_sd = bad[i];
+        EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    }
+    c = xcfg(4, 3);
+    c.beta_min = 1.0f;
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    float pos[4 * 2] = {0, 0, 1, 1, 0, NAN, 2, 2};
+    c = xcfg(4, 3);
+    c.init_positions = pos;
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_NON_FINITE);
+    pos[5] = 0.5f;
+    float betas[TEBM_MAX_REPLICAS];
+    EXPECT(tebm_tempering_ladder(&xti, betas, NULL, TEBM_MAX_REPLICAS, NULL), TEBM_STATUS_NOT_INITIALISED);
+    /* one replica, one walker (beta_min ignored); callbacks are fine */
+    c = xcfg(1, 1);
+    c.beta_min = 0.0f;
+    EXPECT(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_OK);
+    c = xcfg(4, 3);
+    c.init_positions = pos;
+    EXPECT(tebm_tempering_init(&xti, xl, &ecb, &c), TEBM_STATUS_OK);
+    /* capacity: 16 walkers x 8 replicas in 16-D, exactly tebm_tempering_size() bytes */
+    memset(rawt.b, 0, sizeof rawt.b);
+    c = xcfg(TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_REPLICAS);
+    EXPECT(tebm_tempering_init(rawt.b, tebm_tempering_size(), &e_full, &c), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_run((TebmTempering *)rawt.b, &e_full, 2, NULL), TEBM_STATUS_OK);
+    memset(rawt.b, 0, sizeof rawt.b);
+    /* re-initialising a live object: failures leave every byte */
+    c = xcfg(4, TEBM_MAX_REPLICAS + 1);
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
+    c = xcfg(4, 3);
+    c.init_positions = pos;
+    pos[0] = -INFINITY;
+    EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_NON_FINITE);
+    pos[0] = 0.0f;
+    /* the object used below: 3 replicas x 4 walkers on e2 */
+    c = xcfg(4, 3);
+    EXPECT(tebm_tempering_init(&xt, sizeof xt, &e2, &c), TEBM_STATUS_OK);
+}
+
+static void t_tempering_use(void) {
+    enum { N = 4, D = 2, R = 3 };
+    TebmTempering *nv = (TebmTempering *)&never, *wrong = (TebmTempering *)&tr;
+    size_t done = 77;
+    uint64_t sweeps = 99;
+    float out[N * D + 8];
+    TebmSwapStats sw[R + 4];
+    char buf[TEBM_ERROR_MESSAGE_CAPACITY + 8];
+
+    /* run: steps 0 / 1 / several; another energy's dimension */
+    EXPECT_XRO(tebm_tempering_run(NULL, &e2, 1, &done), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_run(&xt, NULL, 1, &done), TEBM_STATUS_NULL_POINTER);
+    CHECK(done == 77);
+    EXPECT_XRO(tebm_tempering_run(nv, &e2, 1, &done), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XRO(tebm_tempering_run(wrong, &e2, 1, &done), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_XRO(tebm_tempering_run(&xt, (const TebmEnergy *)&never, 1, &done), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XRO(tebm_tempering_run(&xt, (const TebmEnergy *)&xt, 1, &done), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_XST(tebm_tempering_run(&xt, &e_full, 1, &done), TEBM_STATUS_BAD_DIMENSION);
+    CHECK(done == 0);
+    done = 77;
+    EXPECT_XST(tebm_tempering_run(&xt, &e2, 0, &done), TEBM_STATUS_OK);
+    CHECK(done == 0);
+    EXPECT(tebm_tempering_run(&xt, &e2, 1, &done), TEBM_STATUS_OK);
+    CHECK(done == 1);
+    EXPECT(tebm_tempering_run(&xt, &e2, 5, NULL), TEBM_STATUS_OK);
+
+    /* invalidate */
+    EXPECT(tebm_tempering_invalidate(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_invalidate(nv), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XRO(tebm_tempering_invalidate(wrong), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT(tebm_tempering_invalidate(&xt), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_run(&xt, &e2, 1, NULL), TEBM_STATUS_OK);
+
+    /* positions: need N·D */
+    EXPECT_XRO(tebm_tempering_positions(NULL, out, N * D), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_positions(&xt, NULL, N * D), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_positions(nv, out, N * D), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XRO(tebm_tempering_positions(wrong, out, N * D), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_XRO(tebm_tempering_positions(&xt, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_XRO(tebm_tempering_positions(&xt, out, N * D - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
+    EXPECT_XRO(tebm_tempering_positions(&xt, out, N * D), TEBM_STATUS_OK);
+    EXPECT_XRO(tebm_tempering_positions(&xt, out, N * D + 1), TEBM_STATUS_OK);
+    CHECK(out[N * D] == -7.0f && isfinite(out[0]) && out[0] != -7.0f);
+
+    /* energies: need N */
+    EXPECT_XRO(tebm_tempering_energies(NULL, out, N), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_energies(&xt, NULL, N), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_energies(nv, out, N), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XRO(tebm_tempering_energies(wrong, out, N), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_XRO(tebm_tempering_energies(&xt, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_XRO(tebm_tempering_energies(&xt, out, N - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
+    EXPECT_XRO(tebm_tempering_energies(&xt, out, N + 1), TEBM_STATUS_OK);
+    CHECK(out[N] == -7.0f && out[0] >= 0.0f);
+
+    /* ladder: need R (betas) and R − 1 (swaps); swaps and sweeps optional */
+    EXPECT_XRO(tebm_tempering_ladder(NULL, out, sw, R, &sweeps), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_ladder(&xt, NULL, sw, R, &sweeps), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_ladder(nv, out, sw, R, &sweeps), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XRO(tebm_tempering_ladder(wrong, out, sw, R, &sweeps), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_XRO(tebm_tempering_ladder(&xt, out, sw, 0, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_XRO(tebm_tempering_ladder(&xt, out, sw, R - 1, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(sweeps == 99);
+    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
+    memset(sw, 0x5A, sizeof sw);
+    EXPECT_XRO(tebm_tempering_ladder(&xt, out, NULL, R, NULL), TEBM_STATUS_OK);
+    EXPECT_XRO(tebm_tempering_ladder(&xt, out, sw, R + 1, &sweeps), TEBM_STATUS_OK);
+    CHECK(out[0] == 1.0f && out[1] < 1.0f && out[2] < out[1] && out[R] == -7.0f);
+    CHECK(sweeps == 7 && sw[0].accepted <= sw[0].attempted && sw[1].attempted > 0);
+    unsigned char pat[sizeof sw[0]];
+    memset(pat, 0x5A, sizeof pat);
+    CHECK(memcmp(&sw[R - 1], pat, sizeof pat) == 0); /* only R − 1 entries written */
+
+    /* last_error */
+    EXPECT_XST(tebm_tempering_run(&xt, &e_full, 1, NULL), TEBM_STATUS_BAD_DIMENSION); /* records one */
+    EXPECT_XRO(tebm_tempering_last_error(NULL, buf, sizeof buf), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_last_error(&xt, NULL, sizeof buf), TEBM_STATUS_NULL_POINTER);
+    EXPECT_XRO(tebm_tempering_last_error(nv, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_XRO(tebm_tempering_last_error(wrong, buf, sizeof buf), TEBM_STATUS_WRONG_OBJECT);
+    memset(buf, 'x', sizeof buf);
+    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(buf[0] == 'x');
+    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(buf[0] == 0 && buf[1] == 'x');
+    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, TEBM_ERROR_MESSAGE_CAPACITY), TEBM_STATUS_OK);
+    CHECK(strlen(buf) > 0 && strlen(buf) < TEBM_ERROR_MESSAGE_CAPACITY);
+    size_t l = strlen(buf);
+    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, l), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(strlen(buf) == l - 1);
+    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, l + 1), TEBM_STATUS_OK);
+}
+
 static void t_status_message(void) {
     char buf[80];
     EXPECT(tebm_status_message(TEBM_STATUS_OK, NULL, 10), TEBM_STATUS_NULL_POINTER);
@@ -622,6 +1356,12 @@ int main(void) {
     t_run();
     t_mutators();
     t_readers();
+    t_trainer_init();
+    t_trainer_train();
+    t_trainer_readers();
+    t_weights();
+    t_tempering_init();
+    t_tempering_use();
     t_status_message();
     printf("api_edges: %d checks, %d failures\n", checks, failures);
     return failures != 0;

@@ -44,7 +44,10 @@ impl<const K: usize, const D: usize> Mixture<K, D> {
         check_size(d, D)?;
         check_dim(k * d, sigmas.len())?;
         check_finite(means, "mixture means")?;
-        if !weights.iter().all(|&w| w.is_finite() && w > 0.0) {
+        if !weights
+            .iter()
+            .all(|&w| w > 0.0 && w / weights.iter().sum::<f32>() > 0.0)
+        {
             return Err(Error::InvalidParameters("mixture weights must be positive"));
         }
         if !sigmas.iter().all(|&s| s.is_finite() && s > 0.0) {

@@ -83,7 +83,7 @@ pub fn geometric_ladder(beta_min: f32, out: &mut [f32]) -> Result<(), Error> {
     if r == 0 {
         return Err(Error::Empty);
     }
-    if !(beta_min.is_finite() && beta_min > 0.0 && (beta_min < 1.0 || r == 1)) {
+    if r > 1 && !(beta_min.is_finite() && beta_min > 0.0 && beta_min < 1.0) {
         return Err(Error::InvalidConfig(
             "ladder: beta_min must be in (0, 1) for more than one replica",
         ));
@@ -602,6 +602,12 @@ mod tests {
         let mut one = [0f32; 1];
         geometric_ladder(1.0, &mut one).unwrap();
         assert_eq!(one, [1.0]);
+        // One replica: beta_min is ignored (the FFI documents it so).
+        for b in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+            one = [0.0];
+            geometric_ladder(b, &mut one).unwrap();
+            assert_eq!(one, [1.0]);
+        }
         assert_eq!(geometric_ladder(0.5, &mut []), Err(Error::Empty));
         assert!(check_ladder(&[1.0, 0.5, 0.5], 4).is_err());
         assert!(check_ladder(&[1.0, 0.5, 0.6], 4).is_err());

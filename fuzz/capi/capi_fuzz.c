@@ -9,7 +9,7 @@
  * gradient, error codes, infinities, failing after k calls, constant).
  *
  * Invariants (abort → libFuzzer reports a crash):
- *   - every call returns a status in 0..=TEBM_STATUS_UNKNOWN;
+ *   - every call returns a status in 0..=TEBM_STATUS_CHECKSUM (the largest);
  *   - a failing energy init leaves every byte of its memory unchanged;
  *   - read-only calls (energy_dim/eval, positions, energies, last_accepted,
  *     stats, diagnostic, last_error) change no byte of the sampler/energy;
@@ -116,7 +116,7 @@ static float pos_arg(In *in) {
     } while (0)
 
 static TebmStatus valid(TebmStatus s, const char *what) {
-    if ((int)s < 0 || (int)s > TEBM_STATUS_UNKNOWN) FAIL("%s returned %d", what, (int)s);
+    if ((int)s < 0 || (int)s > TEBM_STATUS_CHECKSUM) FAIL("%s returned %d", what, (int)s);
     return s;
 }
 #define CALL(call) valid((call), #call)
@@ -764,6 +764,662 @@ static void op_copy(In *in) {
     }
 }
 
+/* ------------------------------------------------ trainer (second round) */
+#define TR_PAD 64
+typedef union {
+    TebmTrainer t;
+    unsigned char b[sizeof(TebmTrainer) + TR_PAD];
+} TSlot;
+typedef union {
+    TebmTempering t;
+    unsigned char b[sizeof(TebmTempering) + TR_PAD];
+} XSlot;
+static TSlot tslot, tcopy;
+static XSlot xslot, xcopy;
+static size_t toff, xoff;
+static void *tptr(void) { return tslot.b + toff; }
+static void *xptr(void) { return xslot.b + xoff; }
+static size_t tbytes(void) { return sizeof(TSlot) - toff; }
+static size_t xbytes(void) { return sizeof(XSlot) - xoff; }
+static void snap_t(void) { memcpy(tcopy.b, tptr(), tbytes()); }
+static void snap_x(void) { memcpy(xcopy.b, xptr(), xbytes()); }
+/* all: every byte; else every byte after the last-error header */
+static int same_t(int all) {
+    size_t h = all ? 0 : TEBM_SAMPLER_HEADER_SIZE;
+    DEFINED(tcopy.b, tbytes());
+    DEFINED(tptr(), tbytes());
+    return memcmp(tcopy.b + h, (unsigned char *)tptr() + h, tbytes() - h) == 0;
+}
+static int same_x(int all) {
+    size_t h = all ? 0 : TEBM_SAMPLER_HEADER_SIZE;
+    DEFINED(xcopy.b, xbytes());
+    DEFINED(xptr(), xbytes());
+    return memcmp(xcopy.b + h, (unsigned char *)xptr() + h, xbytes() - h) == 0;
+}
+
+/* A trainer handle: the slot, NULL, another object, never-initialised. */
+static TebmTrainer *trainer_handle(In *in, int *slot) {
+    uint8_t b = u8(in);
+    *slot = -1;
+    if (b < 216) {
+        *slot = 0;
+        return (TebmTrainer *)tptr();
+    }
+    switch (b % 5) {
+    case 0: return NULL;
+    case 1: return (TebmTrainer *)sptr(b % N_SAMPLER);
+    case 2: return (TebmTrainer *)&never_init;
+    case 3: return (TebmTrainer *)xptr();
+    default: return (TebmTrainer *)(tslot.b + 1 + b % 15);
+    }
+}
+static TebmTempering *tempering_handle(In *in, int *slot) {
+    uint8_t b = u8(in);
+    *slot = -1;
+    if (b < 216) {
+        *slot = 0;
+        return (TebmTempering *)xptr();
+    }
+    switch (b % 5) {
+    case 0: return NULL;
+    case 1: return (TebmTempering *)eptr(b % N_ENERGY);
+    case 2: return (TebmTempering *)&never_init;
+    case 3: return (TebmTempering *)tptr();
+    default: return (TebmTempering *)(xslot.b + 1 + b % 15);
+    }
+}
+
+/* Observable state of a trainer: metrics and positions. */
+typedef struct {
+    int ok;
+    TebmTrainerMetrics m;
+    float pos[TEBM_MAX_TRAIN_WALKERS * TEBM_MAX_DIM];
+} TObs;
+static TObs tobs_a, tobs_b;
+static void tobserve(const TebmTrainer *t, TObs *o) {
+    memset(o, 0, sizeof *o);
+    o->ok = t && tebm_trainer_metrics(t, &o->m) == TEBM_STATUS_OK;
+    if (!o->ok) return;
+    size_t n = o->m.n_walkers, d = o->m.dim;
+    if (n == 0 || n > TEBM_MAX_TRAIN_WALKERS || d == 0 || d > TEBM_MAX_DIM || o->m.num_params == 0 ||
+        o->m.num_params > TEBM_MAX_PARAMS)
+        FAIL("trainer metrics: bad shape %zu x %zu, %zu params", n, d, o->m.num_params);
+    if (!(isfinite(o->m.learning_rate) && o->m.learning_rate >= 0)) FAIL("trainer lr %g", o->m.learning_rate);
+    if (tebm_trainer_positions(t, o->pos, TEBM_MAX_TRAIN_WALKERS * TEBM_MAX_DIM) != TEBM_STATUS_OK)
+        FAIL("trainer positions failed on an initialised trainer");
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(o->pos[i])) FAIL("trainer position %zu not finite: %g", i, o->pos[i]);
+    float u[TEBM_MAX_TRAIN_WALKERS];
+    if (tebm_trainer_energies(t, u, TEBM_MAX_TRAIN_WALKERS) != TEBM_STATUS_OK)
+        FAIL("trainer energies failed on an initialised trainer");
+    for (size_t i = 0; i < n; i++) /* NaN: stale cache, allowed */
+        if (isinf(u[i])) FAIL("trainer energy %zu infinite", i);
+}
+static int same_tobs(const TObs *a, const TObs *b) {
+    if (a->ok != b->ok) return 0;
+    if (!a->ok) return 1;
+    return a->m.n_walkers == b->m.n_walkers && a->m.dim == b->m.dim && a->m.updates == b->m.updates &&
+           a->m.batch_len == b->m.batch_len && a->m.num_params == b->m.num_params &&
+           memcmp(&a->m.learning_rate, &b->m.learning_rate, sizeof(float)) == 0 &&
+           memcmp(a->pos, b->pos, a->m.n_walkers * a->m.dim * sizeof(float)) == 0;
+}
+
+static void op_trainer_init(In *in) {
+    uint8_t b = u8(in);
+    uint8_t o = u8(in);
+    if (o >= 240) { /* re-place: clear first (a moved trainer is another object) */
+        memset(tslot.b, 0, sizeof tslot.b);
+        toff = o % 4 == 0 ? 16 : o % TR_PAD;
+    }
+    void *mem = (b >> 1) % 16 == 15 ? NULL : tptr();
+    size_t avail = tbytes(), len;
+    switch ((b >> 5) % 4) {
+    case 0: len = sizeof(TebmTrainer); break;
+    case 1: len = tebm_trainer_size(); break;
+    case 2: len = tebm_trainer_size() - 1; break;
+    default: len = u8(in) * 512u; break;
+    }
+    if (len > avail) len = avail;
+    int es;
+    const TebmEnergy *e = energy_handle(in, &es);
+    size_t d = energy_dim_or(e, 2);
+    TebmTrainerConfig cfg;
+    const TebmTrainerConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
+    CALL(tebm_trainer_config_default(&cfg));
+    uint8_t kb = u8(in);
+    cfg.kernel = kb < 250 ? kb % 4 : u32raw(in);
+    cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_TRAIN_WALKERS) : 1 + u8(in) % 6;
+    cfg.seed = u8(in);
+    cfg.step_size = u8(in) % 4 == 0 ? float_arg(in) : 0.01f + 0.01f * (float)(u8(in) % 20);
+    cfg.beta = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
+    cfg.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
+    uint8_t mb = u8(in);
+    cfg.mode = mb < 250 ? mb % 3 : u32raw(in);
+    cfg.ess_threshold = u8(in) % 4 == 0 ? float_arg(in) : 0.5f;
+    uint8_t bb = u8(in);
+    cfg.batch_size = bb % 4 == 0 ? (bb & 4 ? 0 : u32raw(in)) : 1 + bb % 5;
+    uint8_t sb = u8(in);
+    cfg.steps = sb % 8 == 0 ? 0 : 1 + sb % 3;
+    cfg.energy_l2 = u8(in) % 3 == 0 ? float_arg(in) : 0.0f;
+    uint8_t rb = u8(in);
+    cfg.reinit = rb < 250 ? rb % 3 : u32raw(in);
+    cfg.reinit_prob = u8(in) % 3 == 0 ? float_arg(in) : 0.3f;
+    cfg.reinit_sd = u8(in) % 3 == 0 ? float_arg(in) : 1.0f;
+    cfg.trainer_seed = u8(in);
+    uint8_t ob = u8(in);
+    cfg.optimizer = ob < 250 ? ob % 2 : u32raw(in);
+    cfg.learning_rate = u8(in) % 3 == 0 ? float_arg(in) : 0.01f;
+    cfg.momentum = u8(in) % 4 == 0 ? float_arg(in) : 0.9f;
+    cfg.adam_beta1 = u8(in) % 4 == 0 ? float_arg(in) : 0.9f;
+    cfg.adam_beta2 = u8(in) % 4 == 0 ? float_arg(in) : 0.999f;
+    cfg.adam_eps = u8(in) % 4 == 0 ? float_arg(in) : 1e-8f;
+    cfg.clip_norm = u8(in) % 3 == 0 ? float_arg(in) : 0.0f;
+    cfg.weight_decay = u8(in) % 4 == 0 ? float_arg(in) : 0.0f;
+    size_t nw = cfg.n_walkers <= TEBM_MAX_TRAIN_WALKERS ? cfg.n_walkers : 1;
+    float *k1 = NULL, *k2 = NULL, *k3 = NULL;
+    uint8_t arrays = u8(in);
+    if (arrays & 1) {
+        k1 = floats_from(in, d);
+        for (size_t i = 0; i < d; i++)
+            if (u8(in) & 1) k1[i] = pos_arg(in);
+        cfg.hmc_mass = k1;
+    }
+    if (arrays & 2) cfg.init_positions = k2 = floats_from(in, nw * d);
+    if (arrays & 4) cfg.init_center = k3 = floats_from(in, d);
+    cfg.init_sd = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
+
+    snap_t();
+    if (es >= 0) snap_e(es);
+    TebmStatus s = CALL(tebm_trainer_init(mem, len, e, pcfg));
+    if (es >= 0 && !same_e(es)) FAIL("trainer_init changed the energy");
+    if (s == TEBM_STATUS_OK) {
+        if (!mem || !pcfg || !e) FAIL("trainer_init OK with NULL");
+        tobserve((const TebmTrainer *)mem, &tobs_b);
+        if (!tobs_b.ok || tobs_b.m.n_walkers != cfg.n_walkers || tobs_b.m.dim != d || tobs_b.m.updates != 0)
+            FAIL("trainer_init OK: wrong shape");
+    } else if (mem && !same_t(1)) {
+        FAIL("failed trainer_init (%d) wrote memory", (int)s);
+    }
+    free(k1);
+    free(k2);
+    free(k3);
+}
+
+/* push (n = 1), push_batch (n from the input) and update. */
+static void op_trainer_push(In *in) {
+    int ts, es;
+    TebmTrainer *t = trainer_handle(in, &ts);
+    const TebmEnergy *e = energy_handle(in, &es);
+    uint8_t b = u8(in);
+    int which = b % 3; /* 0 push, 1 push_batch, 2 update */
+    TObs *a = &tobs_a;
+    if (ts >= 0) {
+        tobserve(t, a);
+    } else {
+        a->ok = 0;
+    }
+    size_t d = a->ok ? a->m.dim : energy_dim_or(e, 2);
+    size_t dim = u8(in) % 5 == 0 ? size_arg(in, TEBM_MAX_DIM) : d;
+    size_t n = which == 1 ? (u8(in) % 4 == 0 ? size_arg(in, 8) : 1 + u8(in) % 6) : 1;
+    /* x holds n x dim floats (the contract): large n only where n x dim
+     * overflows (refused before any read) */
+    if (n > 64 && dim && dim <= TEBM_MAX_DIM && n <= SIZE_MAX / dim) n = 64;
+    size_t nn = n <= 64 ? n : 1, dd = dim <= TEBM_MAX_DIM ? dim : 1;
+    float *k;
+    float *x = maybe_floats(in, nn * dd, &k);
+    int upd = -5, *pupd = u8(in) % 8 == 7 ? NULL : &upd;
+    if (ts >= 0) snap_t();
+    if (es >= 0) snap_e(es);
+    TebmStatus s;
+    TebmEnergy *em = (TebmEnergy *)(uintptr_t)e;
+    if (which == 0) {
+        s = CALL(tebm_trainer_push(t, em, x, dim, pupd));
+    } else if (which == 1) {
+        s = CALL(tebm_trainer_push_batch(t, em, x, n, dim, pupd));
+    } else {
+        s = CALL(tebm_trainer_update(t, em));
+    }
+    if (s == TEBM_STATUS_OK) {
+        if (pupd && which < 2 && (upd < 0 || (size_t)upd > n)) FAIL("push: updated = %d for %zu points", upd, n);
+    } else {
+        /* a refused update (non-finite values, or parameters that broke the
+         * model's constraints: BAD_PARAMETERS) keeps θ but not the walkers'
+         * steps, the rejected count or the batch (the point stays in it) */
+        int energy_fail = s == TEBM_STATUS_NON_FINITE || s == TEBM_STATUS_CALLBACK_ERROR ||
+                          s == TEBM_STATUS_BAD_PARAMETERS;
+        /* θ unchanged after a refused push of one point or update */
+        if (es >= 0 && (which != 1 || n == 1 || !energy_fail) && !same_e(es))
+            FAIL("failed trainer call %d (%d) changed the energy", which, (int)s);
+        if (ts >= 0 && !energy_fail && !same_t(0)) {
+            size_t first = 0;
+            while (first < tbytes() && tcopy.b[first] == ((unsigned char *)tptr())[first]) first++;
+            tobserve(t, &tobs_b);
+            char eb[200];
+            tebm_trainer_last_error(t, eb, sizeof eb);
+            FAIL("failed trainer call %d (%d) changed the trainer (byte %zu; updates %llu->%llu rejected %llu->%llu "
+                 "batch %zu->%zu, n %zu, es %d: %s)",
+                 which, (int)s, first, (unsigned long long)a->m.updates, (unsigned long long)tobs_b.m.updates,
+                 (unsigned long long)a->m.rejected, (unsigned long long)tobs_b.m.rejected, a->m.batch_len,
+                 tobs_b.m.batch_len, n, es, eb);
+        }
+        if (pupd && upd != -5) FAIL("failed push wrote *updated");
+    }
+    if (ts >= 0) {
+        tobserve(t, &tobs_b);
+        if (s == TEBM_STATUS_OK && which == 2 && tobs_b.m.batch_len != 0) FAIL("update left a batch");
+    }
+    free(k);
+}
+
+static void op_trainer_mut(In *in) {
+    int ts;
+    TebmTrainer *t = trainer_handle(in, &ts);
+    uint8_t b = u8(in);
+    float lr = b & 2 ? float_arg(in) : 0.001f * (float)(b >> 2);
+    if (ts >= 0) snap_t();
+    TebmStatus s = b & 1 ? CALL(tebm_trainer_set_learning_rate(t, lr)) : CALL(tebm_trainer_invalidate(t));
+    if (ts >= 0) {
+        if (s != TEBM_STATUS_OK && !same_t(0)) FAIL("failed trainer mutator (%d) changed it", (int)s);
+        tobserve(t, &tobs_b);
+        if (s == TEBM_STATUS_OK && (b & 1) && memcmp(&tobs_b.m.learning_rate, &lr, sizeof lr) != 0)
+            FAIL("set_learning_rate OK but lr %g != %g", tobs_b.m.learning_rate, lr);
+        if (s == TEBM_STATUS_OK && !(b & 1) && tobs_b.m.batch_len != 0) FAIL("invalidate kept the batch");
+    }
+    if (s == TEBM_STATUS_OK && (b & 1) && !(isfinite(lr) && lr >= 0)) FAIL("set_learning_rate(%g) OK", lr);
+}
+
+static void op_trainer_read(In *in) {
+    int ts;
+    const TebmTrainer *t = trainer_handle(in, &ts);
+    TObs *a = &tobs_a;
+    if (ts >= 0) tobserve(t, a);
+    else a->ok = 0;
+    size_t n = a->ok ? a->m.n_walkers : 0, d = a->ok ? a->m.dim : 0;
+    uint8_t which = u8(in) % 4;
+    size_t need = which == 0 ? n * d : which == 1 ? n : which == 3 ? TEBM_ERROR_MESSAGE_CAPACITY : 0;
+    size_t len = out_len(in, need);
+    int null_out = u8(in) % 8 == 7;
+    size_t esz = which == 3 ? 1 : which == 2 ? sizeof(TebmTrainerMetrics) : sizeof(float);
+    if (which == 2) len = 1;
+    unsigned char *buf = out_buf(len, esz);
+    if (ts >= 0) snap_t();
+    TebmStatus s;
+    switch (which) {
+    case 0: s = CALL(tebm_trainer_positions(t, null_out ? NULL : (float *)buf, len)); break;
+    case 1: s = CALL(tebm_trainer_energies(t, null_out ? NULL : (float *)buf, len)); break;
+    case 2: s = CALL(tebm_trainer_metrics(t, null_out ? NULL : (TebmTrainerMetrics *)buf)); break;
+    default: s = CALL(tebm_trainer_last_error(t, null_out ? NULL : (char *)buf, len)); break;
+    }
+    if (ts >= 0 && !same_t(1)) FAIL("read-only trainer call %d changed the trainer", which);
+    check_guard(buf, len, esz, "trainer read");
+    if (s == TEBM_STATUS_OK) {
+        if (null_out) FAIL("trainer read %d OK with NULL output", which);
+        if (which < 2 && len < need) FAIL("trainer read %d OK with short buffer", which);
+        for (size_t i = 0; which == 0 && i < need; i++) {
+            float v;
+            memcpy(&v, buf + i * sizeof v, sizeof v);
+            if (!isfinite(v)) FAIL("trainer position %zu = %g", i, v);
+        }
+        if (which == 3 && memchr(buf, 0, len) == NULL) FAIL("trainer last_error not NUL-terminated");
+    }
+    if (which == 3 && s == TEBM_STATUS_BUFFER_TOO_SMALL && len > 0 && memchr(buf, 0, len) == NULL)
+        FAIL("truncated trainer last_error not NUL-terminated");
+    free(buf);
+}
+
+/* --------------------------------------------------------------- weights */
+#define WMAX 8192
+static uint8_t wfile[WMAX]; /* the current weight file */
+static ESlot raw_e;         /* scratch energy memory for init_from_weights */
+static size_t wlen;
+
+static void op_weights_save(In *in) {
+    int es;
+    const TebmEnergy *e = energy_handle(in, &es);
+    size_t need = 0, *pneed = u8(in) % 8 == 7 ? NULL : &need;
+    if (es >= 0) snap_e(es);
+    TebmStatus s0 = CALL(tebm_weights_size(e, pneed));
+    if (s0 == TEBM_STATUS_OK && (!pneed || need < 20 || need > WMAX)) FAIL("weights_size %zu", need);
+    if (!pneed) s0 = CALL(tebm_weights_size(e, &need));
+    size_t len = out_len(in, s0 == TEBM_STATUS_OK ? need : 64);
+    if (len > WMAX) len = WMAX;
+    int null_buf = u8(in) % 8 == 7;
+    unsigned char *buf = out_buf(len, 1);
+    size_t written = 12345, *pw = u8(in) % 8 == 7 ? NULL : &written;
+    TebmStatus s = CALL(tebm_weights_save(e, null_buf ? NULL : buf, len, pw));
+    if (es >= 0 && !same_e(es)) FAIL("weights_size/save changed the energy");
+    check_guard(buf, len, 1, "weights_save");
+    if (s == TEBM_STATUS_OK) {
+        if (s0 != TEBM_STATUS_OK || len < need) FAIL("weights_save OK (size %d, len %zu < %zu)", (int)s0, len, need);
+        if (pw && written != need) FAIL("weights_save wrote %zu, size %zu", written, need);
+        TebmWeightsHeader h;
+        if (tebm_weights_peek(buf, need, &h) != TEBM_STATUS_OK || h.encoded_len != need || !h.fits)
+            FAIL("saved file does not peek");
+        char msg[TEBM_ERROR_MESSAGE_CAPACITY];
+        TebmStatus c = tebm_weights_check(buf, need, msg, sizeof msg);
+        if (c != TEBM_STATUS_OK) FAIL("saved file does not check: %d %s", (int)c, msg);
+        memcpy(wfile, buf, need);
+        wlen = need;
+    } else {
+        for (size_t i = 0; i < len; i++)
+            if (buf[i] != 0xA5) FAIL("failed weights_save (%d) wrote the buffer", (int)s);
+        if (pw && written != 12345) FAIL("failed weights_save wrote *written");
+    }
+    free(buf);
+}
+
+/* Mutates the current file: flip bits, truncate, extend, overwrite,
+ * fix the CRC-32 (so that the field checks behind it are reached). */
+static uint32_t crc32_of(const uint8_t *p, size_t n) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++) c = c >> 1 ^ (0xEDB88320u & (0u - (c & 1)));
+    }
+    return ~c;
+}
+static void op_weights_mutate(In *in) {
+    uint8_t b = u8(in);
+    size_t at = wlen ? (size_t)(u8(in) | (size_t)u8(in) << 8) % wlen : 0;
+    switch (b % 7) {
+    case 0:
+        if (wlen) wfile[at] ^= (uint8_t)(1u << (b >> 5));
+        break;
+    case 1: wlen = at; break; /* truncate */
+    case 2:
+        if (wlen < WMAX) wfile[wlen++] = u8(in); /* trailing byte */
+        break;
+    case 3: { /* overwrite a run from the input */
+        size_t n = 1 + u8(in) % 8;
+        for (size_t i = 0; i < n && at + i < wlen; i++) wfile[at + i] = u8(in);
+        break;
+    }
+    case 4: { /* raw file from the input */
+        size_t n = u8(in);
+        wlen = 0;
+        for (size_t i = 0; i < n && in->n; i++) wfile[wlen++] = u8(in);
+        break;
+    }
+    case 5: /* little-endian u32 field at `at` set to 0, 1, huge, raw */
+        if (at + 4 <= wlen) {
+            uint32_t v = b >> 5 == 0 ? 0 : b >> 5 == 1 ? 1 : b >> 5 == 2 ? 0xFFFFFFFFu : u32raw(in);
+            memcpy(wfile + at, &v, 4);
+        }
+        break;
+    default: /* recompute a trailing CRC-32 (little-endian) */
+        if (wlen >= 8) {
+            uint32_t c = crc32_of(wfile, wlen - 4);
+            for (int i = 0; i < 4; i++) wfile[wlen - 4 + i] = (uint8_t)(c >> 8 * i);
+        }
+        break;
+    }
+}
+
+static void op_weights_use(In *in) {
+    uint8_t b = u8(in);
+    /* the file in an exact-size heap buffer (valgrind sees over-reads) */
+    size_t n = wlen;
+    if (b & 0x80) {
+        size_t m = size_arg(in, wlen);
+        n = m <= wlen ? m : wlen;
+    }
+    uint8_t *f = (uint8_t *)malloc(n ? n : 1);
+    if (!f) abort();
+    memcpy(f, wfile, n);
+    const uint8_t *pf = (b >> 3) % 16 == 15 ? NULL : f;
+    switch (b % 4) {
+    case 0: {
+        int es;
+        const TebmEnergy *e = energy_handle(in, &es);
+        if (es >= 0) snap_e(es);
+        TebmStatus s = CALL(tebm_weights_load((TebmEnergy *)(uintptr_t)e, pf, n));
+        if (es >= 0 && s != TEBM_STATUS_OK && !same_e(es)) FAIL("failed weights_load (%d) changed the energy", (int)s);
+        if (s == TEBM_STATUS_OK && tebm_weights_check(f, n, NULL, 0) != TEBM_STATUS_OK)
+            FAIL("weights_load OK on a file that does not check");
+        if (s == TEBM_STATUS_OK && es >= 0) {
+            size_t d = energy_dim_or(e, 0); /* and it evaluates */
+            float x[TEBM_MAX_DIM] = {0}, u;
+            (void)CALL(tebm_energy_eval(e, x, d, &u, NULL));
+        }
+        break;
+    }
+    case 1: {
+        TebmWeightsHeader h;
+        memset(&h, 0x5A, sizeof h);
+        TebmStatus s = CALL(tebm_weights_peek(pf, n, u8(in) % 8 == 7 ? NULL : &h));
+        if (s == TEBM_STATUS_OK) {
+            if (h.kind > TEBM_ENERGY_KIND_MLP || h.fits > 1 || h.encoded_len < 20) FAIL("peek: odd header");
+        }
+        break;
+    }
+    case 2: {
+        size_t ml = u8(in) % 3 == 0 ? u8(in) : TEBM_ERROR_MESSAGE_CAPACITY;
+        int null_msg = u8(in) % 8 == 7;
+        unsigned char *msg = out_buf(ml, 1);
+        TebmStatus s = CALL(tebm_weights_check(pf, n, null_msg ? NULL : (char *)msg, ml));
+        check_guard(msg, ml, 1, "weights_check");
+        if (!null_msg && pf && ml > 0 && memchr(msg, 0, ml) == NULL) FAIL("weights_check message not terminated");
+        if (s == TEBM_STATUS_OK && !null_msg && ml > 0 && msg[0] != 0) FAIL("weights_check OK with a message");
+        if (pf) { /* the same verdict as a real init into ample memory */
+            memset(raw_e.b, 0, sizeof raw_e.b);
+            TebmStatus s2 = CALL(tebm_energy_init_from_weights(raw_e.b, sizeof(TebmEnergy), f, n));
+            if (s2 != s) FAIL("weights_check %d but init_from_weights %d", (int)s, (int)s2);
+        }
+        free(msg);
+        break;
+    }
+    default: {
+        int slot;
+        size_t len;
+        TebmWeightsHeader h;
+        uint32_t kind = tebm_weights_peek(f, n, &h) == TEBM_STATUS_OK ? h.kind : 0;
+        void *mem = energy_mem(in, &slot, &len, kind);
+        TebmStatus s = CALL(tebm_energy_init_from_weights(mem, len, pf, n));
+        after_energy_init(s, mem, slot);
+        if (s == TEBM_STATUS_OK) {
+            if (!pf) FAIL("init_from_weights OK with NULL bytes");
+            size_t d = energy_dim_or((const TebmEnergy *)mem, 0);
+            if (d != h.dim) FAIL("init_from_weights: dim %zu, header %zu", d, h.dim);
+        }
+        break;
+    }
+    }
+    free(f);
+}
+
+/* ------------------------------------------------------------ tempering */
+static void op_tempering_init(In *in) {
+    uint8_t b = u8(in);
+    uint8_t o = u8(in);
+    if (o >= 240) {
+        memset(xslot.b, 0, sizeof xslot.b);
+        xoff = o % 4 == 0 ? 16 : o % TR_PAD;
+    }
+    void *mem = (b >> 1) % 16 == 15 ? NULL : xptr();
+    size_t avail = xbytes(), len;
+    switch ((b >> 5) % 4) {
+    case 0: len = sizeof(TebmTempering); break;
+    case 1: len = tebm_tempering_size(); break;
+    case 2: len = tebm_tempering_size() - 1; break;
+    default: len = u8(in) * 256u; break;
+    }
+    if (len > avail) len = avail;
+    int es;
+    const TebmEnergy *e = energy_handle(in, &es);
+    size_t d = energy_dim_or(e, 2);
+    TebmTemperingConfig cfg;
+    const TebmTemperingConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
+    CALL(tebm_tempering_config_default(&cfg));
+    uint8_t kb = u8(in);
+    cfg.kernel = kb < 250 ? kb % 4 : u32raw(in);
+    cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_TEMPERING_WALKERS) : 1 + u8(in) % 6;
+    cfg.replicas = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_REPLICAS) : 1 + u8(in) % 4;
+    cfg.beta_min = u8(in) % 3 == 0 ? float_arg(in) : 0.1f;
+    cfg.seed = u8(in);
+    cfg.step_size = pos_arg(in);
+    cfg.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
+    size_t nw = cfg.n_walkers <= TEBM_MAX_TEMPERING_WALKERS ? cfg.n_walkers : 1;
+    float *k1 = NULL, *k2 = NULL, *k3 = NULL;
+    uint8_t arrays = u8(in);
+    if (arrays & 1) {
+        k1 = floats_from(in, d);
+        for (size_t i = 0; i < d; i++)
+            if (u8(in) & 1) k1[i] = pos_arg(in);
+        cfg.hmc_mass = k1;
+    }
+    if (arrays & 2) cfg.init_positions = k2 = floats_from(in, nw * d);
+    if (arrays & 4) cfg.init_center = k3 = floats_from(in, d);
+    cfg.init_sd = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
+    snap_x();
+    if (es >= 0) snap_e(es);
+    TebmStatus s = CALL(tebm_tempering_init(mem, len, e, pcfg));
+    if (es >= 0 && !same_e(es)) FAIL("tempering_init changed the energy");
+    if (s == TEBM_STATUS_OK) {
+        if (!mem || !pcfg || !e) FAIL("tempering_init OK with NULL");
+        float betas[TEBM_MAX_REPLICAS];
+        uint64_t sw = 7;
+        if (tebm_tempering_ladder((const TebmTempering *)mem, betas, NULL, TEBM_MAX_REPLICAS, &sw) != TEBM_STATUS_OK ||
+            sw != 0 || betas[0] != 1.0f)
+            FAIL("tempering_init OK but ladder fails");
+    } else if (mem && !same_x(1)) {
+        FAIL("failed tempering_init (%d) wrote memory", (int)s);
+    }
+    free(k1);
+    free(k2);
+    free(k3);
+}
+
+/* Shape of the tempering object (0 when not one). */
+static void tshape(const TebmTempering *t, size_t *n, size_t *d, size_t *r) {
+    *n = *d = *r = 0;
+    float betas[TEBM_MAX_REPLICAS + 1];
+    if (!t || tebm_tempering_ladder(t, betas, NULL, TEBM_MAX_REPLICAS, NULL) != TEBM_STATUS_OK) return;
+    static float pos[TEBM_MAX_TEMPERING_WALKERS * TEBM_MAX_DIM + 1];
+    float u[TEBM_MAX_TEMPERING_WALKERS];
+    for (*r = 1; *r <= TEBM_MAX_REPLICAS; ++*r)
+        if (tebm_tempering_ladder(t, betas, NULL, *r, NULL) == TEBM_STATUS_OK) break;
+    for (*n = 1; *n <= TEBM_MAX_TEMPERING_WALKERS; ++*n)
+        if (tebm_tempering_energies(t, u, *n) == TEBM_STATUS_OK) break;
+    for (*d = 1; *d <= TEBM_MAX_DIM; ++*d)
+        if (tebm_tempering_positions(t, pos, *n * *d) == TEBM_STATUS_OK) break;
+    if (*r > TEBM_MAX_REPLICAS || *n > TEBM_MAX_TEMPERING_WALKERS || *d > TEBM_MAX_DIM) FAIL("tempering: bad shape");
+    for (size_t i = 0; i < *n * *d; i++)
+        if (!isfinite(pos[i])) FAIL("tempering position %zu = %g", i, pos[i]);
+    for (size_t i = 0; i < *r; i++)
+        if (!(betas[i] > 0 && betas[i] <= 1) || (i && !(betas[i] < betas[i - 1]))) FAIL("ladder %zu = %g", i, betas[i]);
+}
+
+static void op_tempering_run(In *in) {
+    int xs, es;
+    TebmTempering *t = tempering_handle(in, &xs);
+    const TebmEnergy *e = energy_handle(in, &es);
+    uint8_t b = u8(in);
+    size_t steps = b < 250 ? b % 4 : (b == 255 ? 12 : 0);
+    size_t done = 777, *pdone = u8(in) % 8 == 7 ? NULL : &done;
+    uint64_t sw0 = 0, sw1 = 0;
+    float be[TEBM_MAX_REPLICAS];
+    if (xs >= 0) {
+        snap_x();
+        tebm_tempering_ladder(t, be, NULL, TEBM_MAX_REPLICAS, &sw0);
+    }
+    TebmStatus s = CALL(tebm_tempering_run(t, e, steps, pdone));
+    if (pdone && done != 777) {
+        if (done > steps) FAIL("tempering_run: done %zu > %zu", done, steps);
+        if (s == TEBM_STATUS_OK && done != steps) FAIL("tempering_run OK, done %zu != %zu", done, steps);
+    }
+    if (s == TEBM_STATUS_OK && pdone && done != steps) FAIL("tempering_run OK, steps_done not written");
+    if (xs < 0) return;
+    size_t n, d, r;
+    tshape(t, &n, &d, &r); /* positions finite, ladder sane */
+    if (tebm_tempering_ladder(t, be, NULL, TEBM_MAX_REPLICAS, &sw1) == TEBM_STATUS_OK) {
+        if (s == TEBM_STATUS_OK && sw1 != sw0 + steps) FAIL("tempering sweeps %llu after %llu + %zu",
+                                                           (unsigned long long)sw1, (unsigned long long)sw0, steps);
+        if (pdone && done != 777 && sw1 != sw0 + done) FAIL("tempering sweeps disagree with steps_done");
+    }
+    if (s != TEBM_STATUS_OK && s != TEBM_STATUS_NON_FINITE && s != TEBM_STATUS_CALLBACK_ERROR && !same_x(0))
+        FAIL("failed tempering_run (%d) changed the object", (int)s);
+}
+
+static void op_tempering_read(In *in) {
+    int xs;
+    TebmTempering *t = tempering_handle(in, &xs);
+    size_t n = 0, d = 0, r = 0;
+    if (xs >= 0) tshape(t, &n, &d, &r);
+    uint8_t which = u8(in) % 5;
+    if (which == 4) { /* invalidate: a mutator */
+        if (xs >= 0) snap_x();
+        TebmStatus s = CALL(tebm_tempering_invalidate(t));
+        if (xs >= 0 && s != TEBM_STATUS_OK && !same_x(0)) FAIL("failed tempering_invalidate changed it");
+        return;
+    }
+    size_t need = which == 0 ? n * d : which == 1 ? n : which == 2 ? r : TEBM_ERROR_MESSAGE_CAPACITY;
+    size_t len = out_len(in, need);
+    int null_out = u8(in) % 8 == 7;
+    size_t esz = which == 3 ? 1 : sizeof(float);
+    unsigned char *buf = out_buf(len, esz), *sw = out_buf(len, sizeof(TebmSwapStats));
+    int want_sw = u8(in) & 1;
+    uint64_t sweeps = 0;
+    if (xs >= 0) snap_x();
+    TebmStatus s;
+    switch (which) {
+    case 0: s = CALL(tebm_tempering_positions(t, null_out ? NULL : (float *)buf, len)); break;
+    case 1: s = CALL(tebm_tempering_energies(t, null_out ? NULL : (float *)buf, len)); break;
+    case 2:
+        s = CALL(tebm_tempering_ladder(t, null_out ? NULL : (float *)buf, want_sw ? (TebmSwapStats *)sw : NULL, len,
+                                       u8(in) & 1 ? &sweeps : NULL));
+        break;
+    default: s = CALL(tebm_tempering_last_error(t, null_out ? NULL : (char *)buf, len)); break;
+    }
+    if (xs >= 0 && !same_x(1)) FAIL("read-only tempering call %d changed it", which);
+    check_guard(buf, len, esz, "tempering read");
+    check_guard(sw, len, sizeof(TebmSwapStats), "tempering swaps");
+    if (s == TEBM_STATUS_OK) {
+        if (null_out) FAIL("tempering read %d OK with NULL output", which);
+        if (which < 3 && len < need) FAIL("tempering read %d OK with short buffer", which);
+        for (size_t i = 0; which <= 1 && i < need; i++) {
+            float v;
+            memcpy(&v, buf + i * sizeof v, sizeof v);
+            if (!isfinite(v)) FAIL("tempering read %d: value %zu = %g", which, i, v);
+        }
+        if (which == 2 && want_sw)
+            for (size_t i = 0; i + 1 < r; i++) {
+                TebmSwapStats st;
+                memcpy(&st, sw + i * sizeof st, sizeof st);
+                if (st.accepted > st.attempted) FAIL("swap stats %zu: %llu of %llu", i,
+                                                     (unsigned long long)st.accepted, (unsigned long long)st.attempted);
+            }
+        if (which == 3 && memchr(buf, 0, len) == NULL) FAIL("tempering last_error not NUL-terminated");
+    }
+    free(buf);
+    free(sw);
+}
+
+/* sizes, config defaults of the second round; copying trainer objects */
+static void op_misc2(In *in) {
+    uint8_t b = u8(in);
+    switch (b % 3) {
+    case 0:
+        if (tebm_trainer_size() > TEBM_TRAINER_SIZE || tebm_tempering_size() > TEBM_TEMPERING_SIZE ||
+            tebm_trainer_align() > TEBM_OBJECT_ALIGN || tebm_tempering_align() > TEBM_OBJECT_ALIGN)
+            FAIL("trainer/tempering sizes above the published ones");
+        break;
+    case 1:
+        if (tebm_trainer_config_default(NULL) != TEBM_STATUS_NULL_POINTER ||
+            tebm_tempering_config_default(NULL) != TEBM_STATUS_NULL_POINTER)
+            FAIL("config_default(NULL)");
+        break;
+    default: /* a trainer copied to 16-aligned storage is an equal trainer */
+        if (toff % 16 == 0 && xoff % 16 == 0 && (b & 8)) {
+            static TebmTrainer tc;
+            memcpy(&tc, tptr(), sizeof tc);
+            tobserve(tptr(), &tobs_a);
+            tobserve(&tc, &tobs_b);
+            if (!same_tobs(&tobs_a, &tobs_b)) FAIL("copied trainer differs");
+        }
+        break;
+    }
+}
+
 typedef void (*Op)(In *);
 /* Append only: an input's opcode bytes index this table. */
 static const Op OPS[] = {
@@ -772,6 +1428,10 @@ static const Op OPS[] = {
     op_sampler_init, op_run, op_run, op_run, op_invalidate,
     op_set_step, op_set_beta, op_adapt, op_freeze, op_reset,
     op_read, op_read, op_misc, op_copy,
+    /* second round: trainer, weights, tempering */
+    op_trainer_init, op_trainer_push, op_trainer_push, op_trainer_mut, op_trainer_read,
+    op_weights_save, op_weights_mutate, op_weights_use, op_weights_use, op_tempering_init,
+    op_tempering_run, op_tempering_read, op_misc2,
 };
 #define N_OPS (sizeof OPS / sizeof OPS[0])
 
@@ -781,6 +1441,10 @@ static void reset_all(void) {
     memset(eoff, 0, sizeof eoff);
     memset(soff, 0, sizeof soff);
     memset(ctl, 0, sizeof ctl);
+    memset(tslot.b, 0, sizeof tslot.b);
+    memset(xslot.b, 0, sizeof xslot.b);
+    toff = xoff = 0;
+    wlen = 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
