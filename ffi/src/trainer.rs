@@ -708,7 +708,8 @@ unsafe fn points<'a>(
 /// pointer, a wrong dimension, another energy kind or size, a non-finite
 /// point (`NON_FINITE`) or a point where U or ∂θU is not finite. A refused
 /// *update* (`NON_FINITE`: a non-finite gradient, parameter or walker
-/// energy) leaves θ, the optimiser and the batch as they were (the point
+/// energy; `BAD_PARAMETERS`: new parameters that break the model's
+/// constraints, e.g. a precision that is not positive definite) leaves θ, the optimiser and the batch as they were (the point
 /// stays in the batch and the next push or update tries again), counts in
 /// `rejected`, and keeps the walkers' kernel steps. Passing another energy
 /// object than the last one re-evaluates the walkers' caches.
