@@ -4,7 +4,10 @@
 use core::ffi::c_void;
 use core::mem::{align_of, size_of};
 
-use crate::status::TebmStatus;
+use ebm::Error;
+
+use crate::TEBM_ERROR_MESSAGE_CAPACITY;
+use crate::status::{ErrorText, TebmStatus};
 
 /// Type tag of an energy (“tEN1”).
 pub(crate) const ENERGY_TAG: u32 = 0x7445_4e31;
@@ -107,4 +110,63 @@ pub(crate) unsafe fn out_slice<'a, T>(p: *mut T, n: usize) -> &'a mut [T] {
     debug_assert!(!p.is_null());
     // SAFETY: forwarded from this function's contract.
     unsafe { core::slice::from_raw_parts_mut(p, n) }
+}
+
+/// A stateful object in caller memory (sampler, trainer, tempering): type
+/// tag and last-error record (the first `TEBM_SAMPLER_HEADER_SIZE` bytes,
+/// checked per type at compile time), then the state. A failing call may
+/// write the header only.
+#[repr(C)]
+pub(crate) struct Object<S> {
+    pub(crate) tag: u32,
+    pub(crate) error: ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
+    pub(crate) state: S,
+}
+
+impl<S> Object<S> {
+    /// Records `e` as the last error and returns its status.
+    pub(crate) fn fail(&mut self, what: &str, e: Error) -> TebmStatus {
+        self.error.set(what, &e);
+        TebmStatus::from(e)
+    }
+}
+
+/// An opaque C handle type and the object its storage holds.
+pub(crate) trait Handle {
+    /// The state after the header.
+    type State;
+    /// The tag its init function writes.
+    const TAG: u32;
+}
+
+/// The object behind a handle, for reading.
+///
+/// # Safety
+/// `p` must be NULL or point to `size_of::<H>()` readable bytes not
+/// written during `'a`; `size_of::<Object<H::State>>() ≤ size_of::<H>()`
+/// (each module checks it at compile time).
+pub(crate) unsafe fn object_ref<'a, H: Handle>(
+    p: *const H,
+) -> Result<&'a Object<H::State>, TebmStatus> {
+    // SAFETY: forwarded contract.
+    let p = unsafe { check_object::<Object<H::State>>(p.cast(), H::TAG)? };
+    // SAFETY: the tag is only written by the handle's init function,
+    // together with a whole valid object at this aligned address (or copied
+    // with one: objects hold no self-references). Not written during the
+    // call per contract.
+    Ok(unsafe { &*p })
+}
+
+/// The object behind a handle, for writing.
+///
+/// # Safety
+/// As for [`object_ref`], and nothing else reads or writes the storage
+/// during `'a` (no other argument of the call, no energy callback).
+pub(crate) unsafe fn object_mut<'a, H: Handle>(
+    p: *mut H,
+) -> Result<&'a mut Object<H::State>, TebmStatus> {
+    // SAFETY: as in `object_ref`.
+    let p = unsafe { check_object::<Object<H::State>>(p.cast_const().cast(), H::TAG)? };
+    // SAFETY: as in `object_ref`; exclusive for the call per contract.
+    Ok(unsafe { &mut *p.cast_mut() })
 }

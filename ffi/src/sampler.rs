@@ -13,11 +13,14 @@ use ebm::{
 };
 
 use crate::energy::{EnergyRef, energy_ref};
-use crate::handle::{SAMPLER_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
+use crate::handle::{
+    Handle, Object, SAMPLER_TAG, check_null, check_object, floats, object_memory, object_mut,
+    object_ref, out_slice, tri,
+};
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 use crate::{
-    TEBM_ERROR_MESSAGE_CAPACITY, TEBM_MAX_DIM, TEBM_MAX_WALKERS, TEBM_OBJECT_ALIGN,
-    TEBM_SAMPLER_HEADER_SIZE, TEBM_SAMPLER_SIZE, TebmEnergy, TebmSampler,
+    TEBM_MAX_DIM, TEBM_MAX_WALKERS, TEBM_OBJECT_ALIGN, TEBM_SAMPLER_HEADER_SIZE, TEBM_SAMPLER_SIZE,
+    TebmEnergy, TebmSampler,
 };
 
 /// Markov kernel of a sampler (`TebmSamplerConfig::kernel`).
@@ -175,14 +178,14 @@ type Inner = Sampler<FfiKernel, TEBM_MAX_WALKERS, TEBM_MAX_DIM>;
 
 /// A sampler object in caller memory: a header (tag and last-error record,
 /// `TEBM_SAMPLER_HEADER_SIZE` bytes), then the state.
-#[repr(C)]
-pub(crate) struct SamplerObj {
-    tag: u32,
-    error: ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
-    state: State,
+pub(crate) type SamplerObj = Object<State>;
+
+impl Handle for TebmSampler {
+    type State = State;
+    const TAG: u32 = SAMPLER_TAG;
 }
 
-struct State {
+pub(crate) struct State {
     sampler: Inner,
     /// The kernel family, for the adaptation target's default.
     kind: TebmKernel,
@@ -195,42 +198,6 @@ const _: () = assert!(offset_of!(SamplerObj, state) == TEBM_SAMPLER_HEADER_SIZE)
 const _: () = assert!(size_of::<SamplerObj>() <= TEBM_SAMPLER_SIZE);
 const _: () = assert!(align_of::<SamplerObj>() <= TEBM_OBJECT_ALIGN);
 const _: () = assert!(size_of::<TebmSampler>() == TEBM_SAMPLER_SIZE);
-
-impl SamplerObj {
-    /// Records `e` as the last error and returns its status.
-    fn fail(&mut self, what: &str, e: Error) -> TebmStatus {
-        self.error.set(what, &e);
-        TebmStatus::from(e)
-    }
-}
-
-/// The sampler behind a handle, for reading.
-///
-/// # Safety
-/// `p` must be NULL or point to `TEBM_SAMPLER_SIZE` readable bytes not
-/// written during `'a`.
-unsafe fn sampler_ref<'a>(p: *const TebmSampler) -> Result<&'a SamplerObj, TebmStatus> {
-    // SAFETY: forwarded contract; `TebmSampler` storage is at least
-    // `size_of::<SamplerObj>()` bytes (checked at compile time).
-    let p = unsafe { check_object::<SamplerObj>(p.cast(), SAMPLER_TAG)? };
-    // SAFETY: the tag is only written by `tebm_sampler_init`, together with
-    // a whole valid `SamplerObj` at this aligned address (or copied with
-    // one: no self-references). Not written during the call per contract.
-    Ok(unsafe { &*p })
-}
-
-/// The sampler behind a handle, for writing.
-///
-/// # Safety
-/// `p` must be NULL or point to `TEBM_SAMPLER_SIZE` bytes that nothing else
-/// reads or writes during `'a` (in particular no other argument of the
-/// call, and no energy callback).
-unsafe fn sampler_mut<'a>(p: *mut TebmSampler) -> Result<&'a mut SamplerObj, TebmStatus> {
-    // SAFETY: as in `sampler_ref`.
-    let p = unsafe { check_object::<SamplerObj>(p.cast_const().cast(), SAMPLER_TAG)? };
-    // SAFETY: as in `sampler_ref`; exclusive for the call per contract.
-    Ok(unsafe { &mut *p.cast_mut() })
-}
 
 /// Bytes a sampler object needs (≤ `TEBM_SAMPLER_SIZE`).
 #[unsafe(no_mangle)]
@@ -545,7 +512,7 @@ pub unsafe extern "C" fn tebm_sampler_run(
     // memory, one of the two tag checks fails.
     let e = tri!(unsafe { energy_ref(energy) });
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { sampler_mut(sampler) });
+    let s = tri!(unsafe { object_mut(sampler) });
     let mut done = 0;
     let mut status = TebmStatus::Ok;
     if e.model.dim() != s.state.sampler.walkers().dim() {
@@ -593,7 +560,7 @@ pub unsafe extern "C" fn tebm_sampler_run(
 pub unsafe extern "C" fn tebm_sampler_invalidate(sampler: *mut TebmSampler) -> TebmStatus {
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { sampler_mut(sampler) });
+    let s = tri!(unsafe { object_mut(sampler) });
     s.state.sampler.walkers_mut().invalidate();
     TebmStatus::Ok
 }
@@ -646,7 +613,7 @@ pub unsafe extern "C" fn tebm_sampler_positions(
 ) -> TebmStatus {
     check_null!(sampler, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { sampler_ref(sampler) });
+    let s = tri!(unsafe { object_ref(sampler) });
     let w = s.state.sampler.walkers();
     let need = w.len() * w.dim();
     if len < need {
@@ -671,7 +638,7 @@ pub unsafe extern "C" fn tebm_sampler_energies(
 ) -> TebmStatus {
     check_null!(sampler, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { sampler_ref(sampler) });
+    let s = tri!(unsafe { object_ref(sampler) });
     let u = s.state.sampler.walkers().energies();
     if len < u.len() {
         return TebmStatus::BufferTooSmall;
@@ -698,7 +665,7 @@ pub unsafe extern "C" fn tebm_sampler_last_accepted(
 ) -> TebmStatus {
     check_null!(sampler, accepted);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { sampler_ref(sampler) });
+    let s = tri!(unsafe { object_ref(sampler) });
     let w = s.state.sampler.walkers();
     let n = w.len();
     if len < n {
@@ -730,7 +697,7 @@ pub unsafe extern "C" fn tebm_sampler_stats(
 ) -> TebmStatus {
     check_null!(sampler, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { sampler_ref(sampler) });
+    let s = tri!(unsafe { object_ref(sampler) });
     let sm = &s.state.sampler;
     let (w, dg) = (sm.walkers(), sm.diagnostics());
     let stats = TebmSamplerStats {
@@ -781,7 +748,7 @@ pub unsafe extern "C" fn tebm_sampler_diagnostic(
 ) -> TebmStatus {
     check_null!(sampler, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { sampler_ref(sampler) });
+    let s = tri!(unsafe { object_ref(sampler) });
     let sm = &s.state.sampler;
     let d = sm.walkers().dim();
     let dg = sm.diagnostics();
@@ -816,7 +783,7 @@ pub unsafe extern "C" fn tebm_sampler_set_step_size(
 ) -> TebmStatus {
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { sampler_mut(sampler) });
+    let s = tri!(unsafe { object_mut(sampler) });
     match s.state.sampler.kernel_mut().set_step_size(h) {
         Ok(()) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_sampler_set_step_size", e),
@@ -831,7 +798,7 @@ pub unsafe extern "C" fn tebm_sampler_set_step_size(
 pub unsafe extern "C" fn tebm_sampler_set_beta(sampler: *mut TebmSampler, beta: f32) -> TebmStatus {
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { sampler_mut(sampler) });
+    let s = tri!(unsafe { object_mut(sampler) });
     match s.state.sampler.set_beta(beta) {
         Ok(()) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_sampler_set_beta", e),
@@ -850,7 +817,7 @@ pub unsafe extern "C" fn tebm_sampler_start_adaptation(
 ) -> TebmStatus {
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { sampler_mut(sampler) });
+    let s = tri!(unsafe { object_mut(sampler) });
     let r =
         adaptation_target(s.state.kind, target).and_then(|t| s.state.sampler.start_adaptation(t));
     match r {
@@ -868,7 +835,7 @@ pub unsafe extern "C" fn tebm_sampler_start_adaptation(
 pub unsafe extern "C" fn tebm_sampler_freeze_step_size(sampler: *mut TebmSampler) -> TebmStatus {
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { sampler_mut(sampler) });
+    let s = tri!(unsafe { object_mut(sampler) });
     match s.state.sampler.freeze_step_size() {
         Ok(()) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_sampler_freeze_step_size", e),
@@ -884,7 +851,7 @@ pub unsafe extern "C" fn tebm_sampler_freeze_step_size(sampler: *mut TebmSampler
 pub unsafe extern "C" fn tebm_sampler_reset_diagnostics(sampler: *mut TebmSampler) -> TebmStatus {
     check_null!(sampler);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { sampler_mut(sampler) });
+    let s = tri!(unsafe { object_mut(sampler) });
     s.state.sampler.reset_diagnostics();
     TebmStatus::Ok
 }
@@ -904,7 +871,7 @@ pub unsafe extern "C" fn tebm_sampler_last_error(
 ) -> TebmStatus {
     check_null!(sampler, buf);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { sampler_ref(sampler) });
+    let s = tri!(unsafe { object_ref(sampler) });
     // SAFETY: non-null; `len` writable bytes per contract, not overlapping
     // the sampler (a distinct caller buffer).
     unsafe { write_c_str(buf, len, s.error.as_str()) }

@@ -11,13 +11,14 @@ use ebm::{AnyKernel, Error, Hmc, Mala, NegativePhase, ReplicaExchange, Rwmh, Ula
 
 use crate::energy::energy_ref;
 use crate::handle::{
-    TEMPERING_TAG, check_null, check_object, floats, object_memory, out_slice, tri,
+    Handle, Object, TEMPERING_TAG, check_null, check_object, floats, object_memory, object_mut,
+    object_ref, out_slice, tri,
 };
 use crate::sampler::FfiKernel;
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 use crate::{
-    TEBM_ERROR_MESSAGE_CAPACITY, TEBM_MAX_DIM, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS,
-    TEBM_OBJECT_ALIGN, TEBM_SAMPLER_HEADER_SIZE, TEBM_TEMPERING_SIZE, TebmEnergy, TebmTempering,
+    TEBM_MAX_DIM, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_OBJECT_ALIGN,
+    TEBM_SAMPLER_HEADER_SIZE, TEBM_TEMPERING_SIZE, TebmEnergy, TebmTempering,
 };
 
 /// How to build a replica-exchange sampler. Start from
@@ -66,14 +67,14 @@ pub struct TebmSwapStats {
 type Inner =
     ReplicaExchange<FfiKernel, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>;
 
-#[repr(C)]
-struct TemperingObj {
-    tag: u32,
-    error: ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
-    state: State,
+type TemperingObj = Object<State>;
+
+impl Handle for TebmTempering {
+    type State = State;
+    const TAG: u32 = TEMPERING_TAG;
 }
 
-struct State {
+pub(crate) struct State {
     rx: Inner,
     energy_addr: usize,
 }
@@ -82,25 +83,6 @@ const _: () = assert!(offset_of!(TemperingObj, state) == TEBM_SAMPLER_HEADER_SIZ
 const _: () = assert!(size_of::<TemperingObj>() <= TEBM_TEMPERING_SIZE);
 const _: () = assert!(align_of::<TemperingObj>() <= TEBM_OBJECT_ALIGN);
 const _: () = assert!(size_of::<TebmTempering>() == TEBM_TEMPERING_SIZE);
-
-/// # Safety
-/// `p` NULL or `TEBM_TEMPERING_SIZE` readable bytes not written during `'a`.
-unsafe fn tempering_ref<'a>(p: *const TebmTempering) -> Result<&'a TemperingObj, TebmStatus> {
-    // SAFETY: forwarded contract; the storage holds a `TemperingObj`.
-    let p = unsafe { check_object::<TemperingObj>(p.cast(), TEMPERING_TAG)? };
-    // SAFETY: the tag is only written by `tebm_tempering_init` together
-    // with a whole valid object (or copied with one: no self-references).
-    Ok(unsafe { &*p })
-}
-
-/// # Safety
-/// `p` NULL or `TEBM_TEMPERING_SIZE` bytes used by no one else during `'a`.
-unsafe fn tempering_mut<'a>(p: *mut TebmTempering) -> Result<&'a mut TemperingObj, TebmStatus> {
-    // SAFETY: as in `tempering_ref`.
-    let p = unsafe { check_object::<TemperingObj>(p.cast_const().cast(), TEMPERING_TAG)? };
-    // SAFETY: as in `tempering_ref`; exclusive for the call per contract.
-    Ok(unsafe { &mut *p.cast_mut() })
-}
 
 /// Bytes a replica-exchange object needs (≤ `TEBM_TEMPERING_SIZE`).
 #[unsafe(no_mangle)]
@@ -335,7 +317,7 @@ pub unsafe extern "C" fn tebm_tempering_run(
     // borrowed mutably; equal handles fail one of the tag checks).
     let e = tri!(unsafe { energy_ref(energy) });
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { tempering_mut(t) });
+    let s = tri!(unsafe { object_mut(t) });
     let mut done = 0;
     let mut status = TebmStatus::Ok;
     let d = s.state.rx.samples().dim();
@@ -344,8 +326,7 @@ pub unsafe extern "C" fn tebm_tempering_run(
             expected: d,
             found: ebm::Energy::dim(&e.model),
         };
-        s.error.set("tebm_tempering_run", &err);
-        status = TebmStatus::from(err);
+        status = s.fail("tebm_tempering_run", err);
     } else {
         if steps > 0 && e.addr != s.state.energy_addr {
             s.state.rx.invalidate();
@@ -355,8 +336,7 @@ pub unsafe extern "C" fn tebm_tempering_run(
             match s.state.rx.step(&e.model) {
                 Ok(_) => done += 1,
                 Err(err) => {
-                    s.error.set("tebm_tempering_run", &err);
-                    status = TebmStatus::from(err);
+                    status = s.fail("tebm_tempering_run", err);
                     break;
                 }
             }
@@ -378,7 +358,7 @@ pub unsafe extern "C" fn tebm_tempering_run(
 pub unsafe extern "C" fn tebm_tempering_invalidate(t: *mut TebmTempering) -> TebmStatus {
     check_null!(t);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { tempering_mut(t) });
+    let s = tri!(unsafe { object_mut(t) });
     s.state.rx.invalidate();
     TebmStatus::Ok
 }
@@ -396,7 +376,7 @@ pub unsafe extern "C" fn tebm_tempering_positions(
 ) -> TebmStatus {
     check_null!(t, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { tempering_ref(t) });
+    let s = tri!(unsafe { object_ref(t) });
     let w = s.state.rx.samples();
     let need = w.len() * w.dim();
     if len < need {
@@ -420,7 +400,7 @@ pub unsafe extern "C" fn tebm_tempering_energies(
 ) -> TebmStatus {
     check_null!(t, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { tempering_ref(t) });
+    let s = tri!(unsafe { object_ref(t) });
     let u = s.state.rx.samples().energies();
     if len < u.len() {
         return TebmStatus::BufferTooSmall;
@@ -448,7 +428,7 @@ pub unsafe extern "C" fn tebm_tempering_ladder(
 ) -> TebmStatus {
     check_null!(t, betas);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { tempering_ref(t) });
+    let s = tri!(unsafe { object_ref(t) });
     let rx = &s.state.rx;
     let r = rx.replicas();
     if len < r {
@@ -487,7 +467,7 @@ pub unsafe extern "C" fn tebm_tempering_last_error(
 ) -> TebmStatus {
     check_null!(t, buf);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { tempering_ref(t) });
+    let s = tri!(unsafe { object_ref(t) });
     // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
     unsafe { write_c_str(buf, len, s.error.as_str()) }
 }
@@ -563,7 +543,7 @@ mod tests {
             for c in &configs {
                 let st = tebm_tempering_init(tp.cast(), size_of::<TebmTempering>(), ep, c);
                 assert_eq!(st, TebmStatus::Ok);
-                let got = &tempering_ref(tp).unwrap().state.rx;
+                let got = &object_ref(tp).unwrap().state.rx;
                 let mut w = Walkers::empty();
                 w.init_gaussian(&er.model, c.n_walkers, c.seed, &[0.0; 3], c.init_sd)
                     .unwrap();

@@ -13,12 +13,15 @@ use ebm::{
 };
 
 use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
-use crate::handle::{TRAINER_TAG, check_null, check_object, floats, object_memory, out_slice, tri};
+use crate::handle::{
+    Handle, Object, TRAINER_TAG, check_null, check_object, floats, object_memory, object_mut,
+    object_ref, out_slice, tri,
+};
 use crate::sampler::FfiKernel;
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 use crate::{
-    TEBM_ERROR_MESSAGE_CAPACITY, TEBM_MAX_DIM, TEBM_MAX_PARAMS, TEBM_MAX_TRAIN_WALKERS,
-    TEBM_OBJECT_ALIGN, TEBM_SAMPLER_HEADER_SIZE, TEBM_TRAINER_SIZE, TebmEnergy, TebmTrainer,
+    TEBM_MAX_DIM, TEBM_MAX_PARAMS, TEBM_MAX_TRAIN_WALKERS, TEBM_OBJECT_ALIGN,
+    TEBM_SAMPLER_HEADER_SIZE, TEBM_TRAINER_SIZE, TebmEnergy, TebmTrainer,
 };
 
 /// How a trainer produces its negative phase (`TebmTrainerConfig::mode`).
@@ -170,14 +173,14 @@ type Inner = Pcd<
 
 /// A trainer object in caller memory: tag and last-error record (the first
 /// `TEBM_SAMPLER_HEADER_SIZE` bytes, as for samplers), then the state.
-#[repr(C)]
-struct TrainerObj {
-    tag: u32,
-    error: ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
-    state: State,
+type TrainerObj = Object<State>;
+
+impl Handle for TebmTrainer {
+    type State = State;
+    const TAG: u32 = TRAINER_TAG;
 }
 
-struct State {
+pub(crate) struct State {
     pcd: Inner,
     /// Address of the energy the walkers' cached values belong to.
     energy_addr: usize,
@@ -191,32 +194,6 @@ const _: () = assert!(align_of::<TrainerObj>() <= TEBM_OBJECT_ALIGN);
 const _: () = assert!(size_of::<TebmTrainer>() == TEBM_TRAINER_SIZE);
 const _: () =
     assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, crate::TEBM_MAX_HIDDEN));
-
-impl TrainerObj {
-    fn fail(&mut self, what: &str, e: Error) -> TebmStatus {
-        self.error.set(what, &e);
-        TebmStatus::from(e)
-    }
-}
-
-/// # Safety
-/// `p` NULL or `TEBM_TRAINER_SIZE` readable bytes not written during `'a`.
-unsafe fn trainer_ref<'a>(p: *const TebmTrainer) -> Result<&'a TrainerObj, TebmStatus> {
-    // SAFETY: forwarded contract; the storage holds a `TrainerObj`.
-    let p = unsafe { check_object::<TrainerObj>(p.cast(), TRAINER_TAG)? };
-    // SAFETY: the tag is only written by `tebm_trainer_init` together with a
-    // whole valid `TrainerObj` (or copied with one: no self-references).
-    Ok(unsafe { &*p })
-}
-
-/// # Safety
-/// `p` NULL or `TEBM_TRAINER_SIZE` bytes used by no one else during `'a`.
-unsafe fn trainer_mut<'a>(p: *mut TebmTrainer) -> Result<&'a mut TrainerObj, TebmStatus> {
-    // SAFETY: as in `trainer_ref`.
-    let p = unsafe { check_object::<TrainerObj>(p.cast_const().cast(), TRAINER_TAG)? };
-    // SAFETY: as in `trainer_ref`; exclusive for the call per contract.
-    Ok(unsafe { &mut *p.cast_mut() })
-}
 
 /// Bytes a trainer object needs (≤ `TEBM_TRAINER_SIZE`).
 #[unsafe(no_mangle)]
@@ -643,7 +620,7 @@ unsafe fn args<'a>(
     // memory, one of the two tag checks fails.
     let (t, addr) = unsafe { trainable_mut(energy)? };
     // SAFETY: as above.
-    let s = unsafe { trainer_mut(trainer)? };
+    let s = unsafe { object_mut(trainer)? };
     Ok((s, t, addr))
 }
 
@@ -810,7 +787,7 @@ pub unsafe extern "C" fn tebm_trainer_update(
 pub unsafe extern "C" fn tebm_trainer_invalidate(trainer: *mut TebmTrainer) -> TebmStatus {
     check_null!(trainer);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { trainer_mut(trainer) });
+    let s = tri!(unsafe { object_mut(trainer) });
     s.state.pcd.sampler_mut().invalidate();
     s.state.pcd.clear_batch();
     TebmStatus::Ok
@@ -828,7 +805,7 @@ pub unsafe extern "C" fn tebm_trainer_set_learning_rate(
 ) -> TebmStatus {
     check_null!(trainer);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { trainer_mut(trainer) });
+    let s = tri!(unsafe { object_mut(trainer) });
     match s.state.pcd.optimizer_mut().set_learning_rate(lr) {
         Ok(()) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_trainer_set_learning_rate", e),
@@ -846,7 +823,7 @@ pub unsafe extern "C" fn tebm_trainer_metrics(
 ) -> TebmStatus {
     check_null!(trainer, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { trainer_ref(trainer) });
+    let s = tri!(unsafe { object_ref(trainer) });
     let pcd = &s.state.pcd;
     let m: Metrics = pcd.metrics();
     let w = pcd.sampler().samples();
@@ -887,7 +864,7 @@ pub unsafe extern "C" fn tebm_trainer_positions(
 ) -> TebmStatus {
     check_null!(trainer, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { trainer_ref(trainer) });
+    let s = tri!(unsafe { object_ref(trainer) });
     let w = s.state.pcd.sampler().samples();
     let need = w.len() * w.dim();
     if len < need {
@@ -911,7 +888,7 @@ pub unsafe extern "C" fn tebm_trainer_energies(
 ) -> TebmStatus {
     check_null!(trainer, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { trainer_ref(trainer) });
+    let s = tri!(unsafe { object_ref(trainer) });
     let u = s.state.pcd.sampler().samples().energies();
     if len < u.len() {
         return TebmStatus::BufferTooSmall;
@@ -935,7 +912,7 @@ pub unsafe extern "C" fn tebm_trainer_last_error(
 ) -> TebmStatus {
     check_null!(trainer, buf);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { trainer_ref(trainer) });
+    let s = tri!(unsafe { object_ref(trainer) });
     // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
     unsafe { write_c_str(buf, len, s.error.as_str()) }
 }
@@ -1019,7 +996,7 @@ mod tests {
             for c in &configs {
                 let st = tebm_trainer_init(tp.cast(), size_of::<TebmTrainer>(), ep, c);
                 assert_eq!(st, TebmStatus::Ok);
-                let got = &trainer_ref(tp).unwrap().state.pcd;
+                let got = &object_ref(tp).unwrap().state.pcd;
                 let want = by_value(m, c);
                 assert!(*got == *want);
                 assert_eq!(got.sampler().kernel(), want.sampler().kernel());
