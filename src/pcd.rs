@@ -53,10 +53,9 @@
 use crate::energy::{Trainable, all_finite};
 use crate::error::{Error, check_dim, check_positive, check_size};
 use crate::jarzynski::Weights;
-use crate::kernel::StepSummary;
 use crate::optim::{Optimizer, global_norm};
 use crate::rng::Stream;
-use crate::sampler::{Langevin, NegativePhase, merge_summary};
+use crate::sampler::{Langevin, NegativePhase, summed_steps};
 use crate::walkers::eval_error;
 
 /// How the negative phase is produced. `repr(u8)` (tag first, 0 = `Pcd`):
@@ -741,8 +740,7 @@ where
     /// Jarzynski: K ULA steps under θ_k, one at a time, each completing the
     /// log-weights for an unchanged θ. Returns the mean acceptance (1).
     fn weighted_moves<E: Trainable>(&mut self, energy: &E, k: usize) -> Result<f32, Error> {
-        let mut total = StepSummary::default();
-        for step in 0..k {
+        let total = summed_steps(k, || {
             let lv = self.langevin()?.ok_or(Error::InvalidConfig(
                 "Jarzynski mode needs a sampler whose step is one ULA move",
             ))?;
@@ -750,8 +748,8 @@ where
             self.jar.before_move(self.sampler.samples());
             let s = self.sampler.advance(energy, 1)?;
             self.jar.after_move(self.sampler.samples(), lv);
-            merge_summary(&mut total, &s, step);
-        }
+            Ok(s)
+        })?;
         Ok(total.mean_accept_prob)
     }
 

@@ -49,8 +49,22 @@ pub struct Langevin {
     pub beta: f32,
 }
 
+/// Runs `step` `steps` times, stopping at the first error, and returns the
+/// summed summary (mean acceptance probability averaged over steps): the
+/// body of every [`NegativePhase::advance`].
+pub(crate) fn summed_steps(
+    steps: usize,
+    mut step: impl FnMut() -> Result<StepSummary, Error>,
+) -> Result<StepSummary, Error> {
+    let mut total = StepSummary::default();
+    for k in 0..steps {
+        merge_summary(&mut total, &step()?, k);
+    }
+    Ok(total)
+}
+
 /// Adds `s` into the running total `acc` of `k` earlier summaries.
-pub(crate) fn merge_summary(acc: &mut StepSummary, s: &StepSummary, k: usize) {
+fn merge_summary(acc: &mut StepSummary, s: &StepSummary, k: usize) {
     acc.accepted += s.accepted;
     acc.proposed += s.proposed;
     acc.invalid += s.invalid;
@@ -223,12 +237,7 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<
     }
 
     fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error> {
-        let mut total = StepSummary::default();
-        for k in 0..steps {
-            let s = self.step(energy)?;
-            merge_summary(&mut total, &s, k);
-        }
-        Ok(total)
+        summed_steps(steps, || self.step(energy))
     }
 
     fn invalidate(&mut self) {
@@ -317,12 +326,7 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Ensemble
     }
 
     fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error> {
-        let mut total = StepSummary::default();
-        for k in 0..steps {
-            let s = self.step(energy)?;
-            merge_summary(&mut total, &s, k);
-        }
-        Ok(total)
+        summed_steps(steps, || self.step(energy))
     }
 
     fn invalidate(&mut self) {

@@ -40,7 +40,7 @@ use crate::error::{Error, check_dim, check_positive, check_size};
 use crate::kernel::{Decision, Kernel, StepSummary, commit, decide, metropolis};
 use crate::math;
 use crate::rng::Stream;
-use crate::sampler::{NegativePhase, merge_summary};
+use crate::sampler::{NegativePhase, summed_steps};
 use crate::walkers::{Chains, Walkers};
 
 /// Index of the swap decisions' stream in the seed's family (replica slots
@@ -546,12 +546,7 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> NegativePhase<N,
 
     /// Sums the β = 1 replica's step summaries.
     fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error> {
-        let mut total = StepSummary::default();
-        for k in 0..steps {
-            let s = self.step(energy)?;
-            merge_summary(&mut total, &s, k);
-        }
-        Ok(total)
+        summed_steps(steps, || self.step(energy))
     }
 
     /// Marks every replica's caches stale.
