@@ -108,24 +108,38 @@ pub trait Energy {
         with_grad: bool,
         out: &mut Evals<N, D>,
     ) {
-        let d = self.dim().min(D);
-        let mut xi = [0f32; D];
-        let mut gi = [0f32; D];
-        for w in 0..n.min(N) {
-            for i in 0..d {
-                xi[i] = x[i][w];
-            }
-            let r = if with_grad {
-                let r = self.value_grad(&xi[..d], &mut gi[..d]);
-                for i in 0..d {
-                    out.grad[i][w] = gi[i];
-                }
-                r
-            } else {
-                self.value(&xi[..d])
-            };
-            out.record(w, r);
+        eval_each(self, x, n, with_grad, out);
+    }
+}
+
+/// [`Energy::eval_batch`]'s default body: one walker at a time through
+/// [`Energy::value`] / [`Energy::value_grad`]. Public so that an energy
+/// overriding `eval_batch` for some of its cases (an enum over models) can
+/// fall back to it for the others.
+pub fn eval_each<E: Energy + ?Sized, const N: usize, const D: usize>(
+    energy: &E,
+    x: &Soa<N, D>,
+    n: usize,
+    with_grad: bool,
+    out: &mut Evals<N, D>,
+) {
+    let d = energy.dim().min(D);
+    let mut xi = [0f32; D];
+    let mut gi = [0f32; D];
+    for w in 0..n.min(N) {
+        for i in 0..d {
+            xi[i] = x[i][w];
         }
+        let r = if with_grad {
+            let r = energy.value_grad(&xi[..d], &mut gi[..d]);
+            for i in 0..d {
+                out.grad[i][w] = gi[i];
+            }
+            r
+        } else {
+            energy.value(&xi[..d])
+        };
+        out.record(w, r);
     }
 }
 

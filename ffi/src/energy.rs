@@ -202,48 +202,7 @@ impl Energy for Model<'_> {
             Model::Mixture(e) => e.eval_batch(x, n, with_grad, out),
             Model::Mlp(e) => e.eval_batch(x, n, with_grad, out),
             // The trait's default: one walker at a time through value_grad.
-            Model::Callback(_) => default_batch(self, x, n, with_grad, out),
-        }
-    }
-}
-
-/// One walker at a time (what `Energy::eval_batch`'s default does).
-fn default_batch<const N: usize, const D: usize>(
-    e: &Model<'_>,
-    x: &Soa<N, D>,
-    n: usize,
-    with_grad: bool,
-    out: &mut Evals<N, D>,
-) {
-    let d = e.dim().min(D);
-    let mut xi = [0f32; D];
-    let mut gi = [0f32; D];
-    for w in 0..n.min(N) {
-        for i in 0..d {
-            xi[i] = x[i][w];
-        }
-        let r = if with_grad {
-            let r = e.value_grad(&xi[..d], &mut gi[..d]);
-            for i in 0..d {
-                out.grad[i][w] = gi[i];
-            }
-            r
-        } else {
-            e.value(&xi[..d])
-        };
-        match r {
-            Ok(u) => {
-                out.u[w] = u;
-                out.code[w] = 0;
-            }
-            Err(EvalError::Declined(c)) => {
-                out.u[w] = f32::NAN;
-                out.code[w] = c;
-            }
-            Err(_) => {
-                out.u[w] = f32::NAN;
-                out.code[w] = i32::MIN;
-            }
+            Model::Callback(_) => ebm::energy::eval_each(self, x, n, with_grad, out),
         }
     }
 }
