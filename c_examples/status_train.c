@@ -17,37 +17,7 @@
 
 #include "tinyebm.h"
 
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define DEFINED(p, n) (void)VALGRIND_MAKE_MEM_DEFINED((p), (n))
-#endif
-#endif
-#ifndef DEFINED
-#define DEFINED(p, n) ((void)(p), (void)(n))
-#endif
-
-static int checks, failures;
-
-#define CHECK(cond)                                                                        \
-    do {                                                                                   \
-        checks++;                                                                          \
-        if (!(cond)) {                                                                     \
-            failures++;                                                                    \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);      \
-        }                                                                                  \
-    } while (0)
-
-#define EXPECT(call, want)                                                                 \
-    do {                                                                                   \
-        TebmStatus got_ = (call);                                                          \
-        checks++;                                                                          \
-        if (got_ != (want)) {                                                              \
-            failures++;                                                                    \
-            fprintf(stderr, "%s:%d: %s returned %d, expected %d (%s)\n", __FILE__, __LINE__, \
-                    #call, (int)got_, (int)(want), #want);                                 \
-        }                                                                                  \
-    } while (0)
+#include "check.h"
 
 static int cb(void *user, const float *x, size_t dim, float *energy, float *grad) {
     (void)user;
