@@ -8,7 +8,10 @@
 //! `-C target-feature=-prefer-256-bit` (an LLVM tuning flag that rustc
 //! passes through with a warning) lets the batched passes use 512-bit ones.
 //! `-- --quick` shortens the timing windows; `-- --profile WORKLOAD` (mala1,
-//! mala64, ula64, pcd) runs one tinyebm workload for 10 s under `perf record`.
+//! mala64, ula64, pcd) runs one tinyebm workload for 10 s under `perf record`;
+//! adding `--calls N` runs it N times instead (steps, or PCD updates), for
+//! instruction counts under `valgrind --tool=callgrind`, which stay put on a
+//! machine too noisy to time small changes.
 //!
 //! Reference model (issue 6): 2-D input, MLP 2→32→32→1 tanh + ½·0.5·|x|².
 //! Baselines, measured in the same run:
@@ -237,9 +240,20 @@ impl Energy for NaiveMlp {
     }
 }
 
+/// Set by `--calls N` (with `--profile`): run the workload N times instead of timing it.
+static FIXED_CALLS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
 /// Units of work per second: the best of 5 windows of ≥ `budget`/5 each, so
 /// that other processes on a shared machine slow a window, not the result.
 fn rate(budget: Duration, mut f: impl FnMut()) -> f64 {
+    if let Some(&n) = FIXED_CALLS.get() {
+        // `--calls N`: a fixed amount of work, for instruction counts
+        // (valgrind --tool=callgrind), which a noisy machine cannot blur.
+        for _ in 0..n {
+            f();
+        }
+        return n as f64;
+    }
     for _ in 0..10 {
         f();
     }
@@ -323,7 +337,10 @@ fn profile(which: &str) {
         "ula64" => chain_steps::<_, _, WALKERS>(ula, &net, &net, budget),
         _ => pcd_updates(&net, &ring_data(4096), budget).0,
     };
-    println!("{which}: {v:.0} per second");
+    match FIXED_CALLS.get() {
+        Some(n) => println!("{which}: {n} calls"),
+        None => println!("{which}: {v:.0} per second"),
+    }
 }
 
 fn main() {
@@ -331,6 +348,13 @@ fn main() {
     // `--profile WORKLOAD` (mala1, mala64, ula64, pcd): run only tinyebm on
     // that workload for 10 s, for `perf record`.
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--calls") {
+        let n = args
+            .get(i + 1)
+            .and_then(|s| s.parse().ok())
+            .expect("--calls N");
+        FIXED_CALLS.set(n).unwrap();
+    }
     if let Some(i) = args.iter().position(|a| a == "--profile") {
         return profile(args.get(i + 1).map_or("pcd", |s| s.as_str()));
     }

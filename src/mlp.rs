@@ -71,11 +71,13 @@ struct Tape<const L: usize, const H: usize> {
     d2: [[f32; L]; H],
 }
 
-/// Every sum over an input index r is split into four partial sums
-/// (r mod 4), combined as `(p₀ + p₁) + (p₂ + p₃)`. The order is fixed, so one
-/// point and a chunk of walkers get the same bits on every target; the four
-/// independent chains keep the adder pipeline busy instead of waiting on one.
-const PARTIALS: usize = 4;
+/// Every sum over an input index r is split into two partial sums (r mod 2),
+/// combined as `p₀ + p₁`. The order is fixed, so one point and a chunk of
+/// walkers get the same bits on every target. Two chains halve the latency
+/// of one point's sums; four (as before) gained nothing more on one point
+/// and made a chunk's accumulators spill out of the 16 vector registers of
+/// x86_64 (see `matvec`).
+const PARTIALS: usize = 2;
 
 /// `acc += w·v` lane by lane: the only loop the compiler should vectorise.
 #[inline(always)]
@@ -85,11 +87,11 @@ fn axpy<const L: usize>(acc: &mut [f32; L], w: f32, v: &[f32; L]) {
     }
 }
 
-/// `out += (p₀ + p₁) + (p₂ + p₃)` lane by lane.
+/// `out += p₀ + p₁` lane by lane.
 #[inline(always)]
 fn add_tree<const L: usize>(out: &mut [f32; L], p: &[[f32; L]; PARTIALS]) {
     for l in 0..L {
-        out[l] += (p[0][l] + p[1][l]) + (p[2][l] + p[3][l]);
+        out[l] += p[0][l] + p[1][l];
     }
 }
 
@@ -134,18 +136,17 @@ fn activate<const L: usize>(
 fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> [f32; L] {
     let mut p = [[0f32; L]; PARTIALS];
     let n = w.len().min(z.len());
-    let full = n / PARTIALS * PARTIALS;
-    for (wc, zc) in w[..full]
-        .chunks_exact(PARTIALS)
-        .zip(z[..full].chunks_exact(PARTIALS))
-    {
+    // Four terms per trip (two per partial, in order): the same sums as
+    // two per trip, with half the loop overhead on a Cortex-M.
+    let full = n / 4 * 4;
+    for (wc, zc) in w[..full].chunks_exact(4).zip(z[..full].chunks_exact(4)) {
         axpy(&mut p[0], wc[0], &zc[0]);
         axpy(&mut p[1], wc[1], &zc[1]);
-        axpy(&mut p[2], wc[2], &zc[2]);
-        axpy(&mut p[3], wc[3], &zc[3]);
+        axpy(&mut p[0], wc[2], &zc[2]);
+        axpy(&mut p[1], wc[3], &zc[3]);
     }
-    for q in 0..n - full {
-        axpy(&mut p[q], w[full + q], &z[full + q]);
+    for r in full..n {
+        axpy(&mut p[r % PARTIALS], w[r], &z[r]);
     }
     let mut out = init;
     add_tree(&mut out, &p);
@@ -177,7 +178,7 @@ fn matvec<const L: usize, const RI: usize, const RO: usize>(
         // sums in registers. Weights beyond the outputs in use are zero and
         // those partial sums are never read, so this only costs h < H users.
         let mut p = [[0f32; RO]; PARTIALS];
-        let [p0, p1, p2, p3] = &mut p;
+        let [p0, p1] = &mut p;
         for (rows, vs) in m_by_in[..full]
             .chunks_exact(PARTIALS)
             .zip(v[..full].chunks_exact(PARTIALS))
@@ -186,21 +187,17 @@ fn matvec<const L: usize, const RI: usize, const RO: usize>(
             // run across them (gathers) instead of along each row.
             axpy(p0, vs[0][0], &rows[0]);
             axpy(p1, vs[1][0], &rows[1]);
-            axpy(p2, vs[2][0], &rows[2]);
-            axpy(p3, vs[3][0], &rows[3]);
         }
         for q in 0..n_in - full {
             axpy(&mut p[q], v[full + q][0], &m_by_in[full + q]);
         }
         let n_out = n_out.min(RO);
-        let (p01, p23) = p.split_at(2);
-        for (((a, &p0), &p1), (&p2, &p3)) in acc[..n_out]
+        for ((a, &p0), &p1) in acc[..n_out]
             .iter_mut()
-            .zip(&p01[0][..n_out])
-            .zip(&p01[1][..n_out])
-            .zip(p23[0][..n_out].iter().zip(&p23[1][..n_out]))
+            .zip(&p[0][..n_out])
+            .zip(&p[1][..n_out])
         {
-            a[0] += (p0 + p1) + (p2 + p3);
+            a[0] += p0 + p1;
         }
     } else {
         for (a_o, row) in acc[..n_out].iter_mut().zip(m_by_out) {
@@ -469,12 +466,12 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         x: &Soa<N, DW>,
         w0: usize,
         with_grad: bool,
+        t: &mut Tape<L, H>,
         out: &mut Evals<N, DW>,
     ) {
         let xl = self.gather::<N, DW, L>(x, w0);
-        let mut t = Self::tape::<L>();
         let mut g = [[0f32; L]; D];
-        let u = self.run(&xl, &mut t, with_grad.then_some(&mut g), with_grad);
+        let u = self.run(&xl, t, with_grad.then_some(&mut g), with_grad);
         out.u[w0..w0 + L].copy_from_slice(&u);
         out.code[w0..w0 + L].fill(0);
         if with_grad {
@@ -491,14 +488,14 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         x: &Soa<N, DW>,
         w0: usize,
         weight: &[f32; N],
+        t: &mut Tape<L, H>,
         grad: &mut [f32],
     ) {
         let xl = self.gather::<N, DW, L>(x, w0);
-        let mut t = Self::tape::<L>();
-        self.run(&xl, &mut t, None, true);
+        self.run(&xl, t, None, true);
         let mut scale = [0f32; L];
         scale.copy_from_slice(&weight[w0..w0 + L]);
-        self.param_grad(&xl, &t, &scale, grad);
+        self.param_grad(&xl, t, &scale, grad);
     }
 
     /// [`Trainable::param_grad_each`] for walkers `w0..w0+L`: one batched
@@ -509,15 +506,15 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         &self,
         x: &Soa<N, DW>,
         w0: usize,
+        t: &mut Tape<L, H>,
         scratch: &mut [f32],
         f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
     ) -> bool {
         let xl = self.gather::<N, DW, L>(x, w0);
-        let mut t = Self::tape::<L>();
-        let u = self.run(&xl, &mut t, None, true);
+        let u = self.run(&xl, t, None, true);
         for (l, &ul) in u.iter().enumerate() {
             scratch.fill(0.0);
-            self.param_grad_lane(&xl, &t, l, 1.0, scratch);
+            self.param_grad_lane(&xl, t, l, 1.0, scratch);
             if !f(w0 + l, ul, scratch) {
                 return false;
             }
@@ -618,11 +615,17 @@ impl<const D: usize, const H: usize> Energy for Mlp<D, H> {
             return;
         }
         let full = n / LANES * LANES;
-        for w0 in (0..full).step_by(LANES) {
-            self.eval_chunk::<N, DW, LANES>(x, w0, with_grad, out);
+        // One tape per call, not per chunk: `run` overwrites units 0..h and
+        // never reads the rest, so zeroing it again (16 KB) is wasted.
+        if full > 0 {
+            let mut t = Self::tape::<LANES>();
+            for w0 in (0..full).step_by(LANES) {
+                self.eval_chunk::<N, DW, LANES>(x, w0, with_grad, &mut t, out);
+            }
         }
+        let mut t = Self::tape::<1>();
         for w0 in full..n {
-            self.eval_chunk::<N, DW, 1>(x, w0, with_grad, out);
+            self.eval_chunk::<N, DW, 1>(x, w0, with_grad, &mut t, out);
         }
     }
 }
@@ -661,10 +664,30 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
     fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
         check_len(self.num_params(), theta.len())?;
         check_finite(theta, "MLP weights")?;
-        let mut w = FlatWriter::new(self);
-        for (k, &v) in theta.iter().enumerate() {
-            w.set(k, v);
+        // Block by block (a trainer installs θ every update): FlatWriter's
+        // per-index divisions cost more than the copies.
+        let (d, h) = (self.d, self.h);
+        let (w1, rest) = theta.split_at(h * d);
+        let (b1, rest) = rest.split_at(h);
+        let (w2, rest) = rest.split_at(h * h);
+        let (b2, rest) = rest.split_at(h);
+        let (w3, b3) = rest.split_at(h);
+        for (j, row) in w1.chunks_exact(d.max(1)).enumerate().take(h) {
+            self.w1[j][..d].copy_from_slice(row);
+            for (i, &v) in row.iter().enumerate() {
+                self.w1t[i][j] = v;
+            }
         }
+        self.b1[..h].copy_from_slice(b1);
+        for (k, row) in w2.chunks_exact(h.max(1)).enumerate().take(h) {
+            self.w2[k][..h].copy_from_slice(row);
+            for (j, &v) in row.iter().enumerate() {
+                self.w2t[j][k] = v;
+            }
+        }
+        self.b2[..h].copy_from_slice(b2);
+        self.w3[..h].copy_from_slice(w3);
+        self.b3 = b3[0];
         Ok(())
     }
 
@@ -696,11 +719,15 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
             return Err((0, EvalError::WrongLength));
         }
         let full = n / LANES * LANES;
-        for w0 in (0..full).step_by(LANES) {
-            self.param_grad_chunk::<N, DW, LANES>(x, w0, weight, grad);
+        if full > 0 {
+            let mut t = Self::tape::<LANES>();
+            for w0 in (0..full).step_by(LANES) {
+                self.param_grad_chunk::<N, DW, LANES>(x, w0, weight, &mut t, grad);
+            }
         }
+        let mut t = Self::tape::<1>();
         for w0 in full..n {
-            self.param_grad_chunk::<N, DW, 1>(x, w0, weight, grad);
+            self.param_grad_chunk::<N, DW, 1>(x, w0, weight, &mut t, grad);
         }
         Ok(())
     }
@@ -721,13 +748,17 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
         }
         let g = &mut scratch[..p];
         let full = n / LANES * LANES;
-        for w0 in (0..full).step_by(LANES) {
-            if !self.param_grad_each_chunk::<N, DW, LANES>(x, w0, g, &mut f) {
-                return Ok(());
+        if full > 0 {
+            let mut t = Self::tape::<LANES>();
+            for w0 in (0..full).step_by(LANES) {
+                if !self.param_grad_each_chunk::<N, DW, LANES>(x, w0, &mut t, g, &mut f) {
+                    return Ok(());
+                }
             }
         }
+        let mut t = Self::tape::<1>();
         for w0 in full..n {
-            if !self.param_grad_each_chunk::<N, DW, 1>(x, w0, g, &mut f) {
+            if !self.param_grad_each_chunk::<N, DW, 1>(x, w0, &mut t, g, &mut f) {
                 return Ok(());
             }
         }
