@@ -153,6 +153,16 @@ fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> [f32; L] {
     out
 }
 
+/// Parameters of one W₂ row handled together in the θ-gradient (one AVX
+/// register on x86_64; plain unrolling elsewhere).
+const BLOCK: usize = 8;
+
+/// `m` with rows and columns swapped: `out[l][j] = m[j][l]`.
+#[inline]
+fn transpose<const L: usize, const H: usize>(m: &[[f32; L]; H]) -> [[f32; H]; L] {
+    core::array::from_fn(|l| core::array::from_fn(|j| m[j][l]))
+}
+
 /// Whether the target has wide SIMD for the one-point axpy form. Without it
 /// (a Cortex-M FPU), the dot form keeps partial sums in registers and needs
 /// two loads and one multiply-add per weight instead of five operations.
@@ -380,10 +390,14 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         u
     }
 
-    /// Adds `Σ_l scale[l]·∂θU(x_l)` to `grad`, from a tape after a backward
-    /// pass. Lanes are taken one after another, each as axpys over hidden
-    /// units, so the sums over walkers have a fixed order: the bits of one
-    /// point at a time.
+    /// Adds `Σ_l scale[l]·∂θU(x_l)` to `grad` over all lanes, from a tape
+    /// after a backward pass.
+    ///
+    /// Every parameter sums its lanes in lane order, each term rounded as
+    /// `(c·δ)·z`: the bits of taking the points one at a time. W₂'s outer
+    /// products (h² of the h² + hd + 3h + 1 terms) run one row block of
+    /// [`BLOCK`] parameters at a time, held in registers across the lanes
+    /// (lane by lane, each block was loaded and stored once per lane).
     #[inline]
     fn param_grad<const L: usize>(
         &self,
@@ -392,48 +406,84 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         scale: &[f32; L],
         grad: &mut [f32],
     ) {
+        let h = self.h;
+        let mut g = GradParts::split(grad, self.d, h);
         for (l, &c) in scale.iter().enumerate() {
-            self.param_grad_lane(x, t, l, c, grad);
+            self.small_grads(x, t, l, c, &mut g);
+        }
+        let z1t = transpose(&t.z1);
+        for (k, row) in g.w2.chunks_exact_mut(h.max(1)).enumerate().take(h) {
+            let sd2: [f32; L] = core::array::from_fn(|l| scale[l] * t.d2[k][l]);
+            let (full, tail) = row.split_at_mut(h / BLOCK * BLOCK);
+            for (b, blk) in full.chunks_exact_mut(BLOCK).enumerate() {
+                let blk: &mut [f32; BLOCK] = blk.try_into().unwrap();
+                let mut acc = *blk;
+                for (z, &c) in z1t.iter().zip(&sd2) {
+                    let z: &[f32; BLOCK] = z[b * BLOCK..(b + 1) * BLOCK].try_into().unwrap();
+                    axpy(&mut acc, c, z);
+                }
+                *blk = acc;
+            }
+            for (z, &c) in z1t.iter().zip(&sd2) {
+                for (a, &zj) in tail.iter_mut().zip(&z[full.len()..]) {
+                    *a += c * zj;
+                }
+            }
         }
     }
 
-    /// Adds `c·∂θU(x_l)` for lane `l` to `grad`.
+    /// Writes lane `l`'s own ∂θU into `grad` (no zeroing first: `0 + v` is
+    /// what accumulating into zeros gives, signed zeros included, so this
+    /// has the bits of [`Trainable::accumulate_param_grad`] on a zeroed
+    /// buffer).
     #[inline]
-    fn param_grad_lane<const L: usize>(
+    fn point_grad<const L: usize>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        l: usize,
+        grad: &mut [f32],
+    ) {
+        let h = self.h;
+        let mut g = GradParts::split(grad, self.d, h);
+        g.w1.fill(0.0);
+        g.b1.fill(0.0);
+        g.b2.fill(0.0);
+        g.w3.fill(0.0);
+        g.b3[0] = 0.0;
+        self.small_grads(x, t, l, 1.0, &mut g);
+        let z1: [f32; H] = core::array::from_fn(|j| t.z1[j][l]);
+        for (k, row) in g.w2.chunks_exact_mut(h.max(1)).enumerate().take(h) {
+            let sd2 = t.d2[k][l];
+            for (a, &z) in row.iter_mut().zip(&z1[..h]) {
+                *a = 0.0 + sd2 * z;
+            }
+        }
+    }
+
+    /// Adds `c·∂U/∂(W₁, b₁, b₂, w₃, b₃)` of lane `l` (all but W₂).
+    #[inline]
+    fn small_grads<const L: usize>(
         &self,
         x: &[[f32; L]; D],
         t: &Tape<L, H>,
         l: usize,
         c: f32,
-        grad: &mut [f32],
+        g: &mut GradParts<'_>,
     ) {
         let (d, h) = (self.d, self.h);
-        let (w1, rest) = grad.split_at_mut(h * d);
-        let (b1, rest) = rest.split_at_mut(h);
-        let (w2, rest) = rest.split_at_mut(h * h);
-        let (b2, rest) = rest.split_at_mut(h);
-        let (w3, b3) = rest.split_at_mut(h);
-        let mut sd1 = [0f32; H];
-        let mut z1 = [0f32; H];
         for j in 0..h {
-            sd1[j] = c * t.d1[j][l];
-            z1[j] = t.z1[j][l];
-            b1[j] += sd1[j];
-        }
-        for j in 0..h {
+            let sd1 = c * t.d1[j][l];
+            g.b1[j] += sd1;
             for i in 0..d {
-                w1[j * d + i] += sd1[j] * x[i][l];
+                g.w1[j * d + i] += sd1 * x[i][l];
             }
         }
         for k in 0..h {
-            let sd2 = c * t.d2[k][l];
-            b2[k] += sd2;
-            w3[k] += c * t.z2[k][l];
-            for (g, &z) in w2[k * h..(k + 1) * h].iter_mut().zip(&z1[..h]) {
-                *g += sd2 * z;
-            }
+            g.b2[k] += c * t.d2[k][l];
+            g.w3[k] += c * t.z2[k][l];
         }
-        b3[0] += c;
+        g.b3[0] += c;
     }
 
     fn tape<const L: usize>() -> Tape<L, H> {
@@ -513,13 +563,41 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         let xl = self.gather::<N, DW, L>(x, w0);
         let u = self.run(&xl, t, None, true);
         for (l, &ul) in u.iter().enumerate() {
-            scratch.fill(0.0);
-            self.param_grad_lane(&xl, t, l, 1.0, scratch);
+            self.point_grad(&xl, t, l, scratch);
             if !f(w0 + l, ul, scratch) {
                 return false;
             }
         }
         true
+    }
+}
+
+/// A flat parameter gradient cut into its blocks (the order of
+/// [`Trainable::params`]).
+struct GradParts<'a> {
+    w1: &'a mut [f32],
+    b1: &'a mut [f32],
+    w2: &'a mut [f32],
+    b2: &'a mut [f32],
+    w3: &'a mut [f32],
+    b3: &'a mut [f32],
+}
+
+impl<'a> GradParts<'a> {
+    fn split(grad: &'a mut [f32], d: usize, h: usize) -> Self {
+        let (w1, rest) = grad.split_at_mut(h * d);
+        let (b1, rest) = rest.split_at_mut(h);
+        let (w2, rest) = rest.split_at_mut(h * h);
+        let (b2, rest) = rest.split_at_mut(h);
+        let (w3, b3) = rest.split_at_mut(h);
+        GradParts {
+            w1,
+            b1,
+            w2,
+            b2,
+            w3,
+            b3,
+        }
     }
 }
 
