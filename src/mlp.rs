@@ -498,16 +498,27 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         g: &mut GradParts<'_>,
     ) {
         let (d, h) = (self.d, self.h);
-        for j in 0..h {
-            let sd1 = c * t.d1[j][l];
-            g.b1[j] += sd1;
-            for i in 0..d {
-                g.w1[j * d + i] += sd1 * x[i][l];
+        let xl: [f32; D] = core::array::from_fn(|i| x[i][l]);
+        // Zipped, not indexed: no bounds check in these per-lane loops.
+        for ((b, w), d1) in
+            g.b1.iter_mut()
+                .zip(g.w1.chunks_exact_mut(d.max(1)))
+                .zip(&t.d1[..h])
+        {
+            let sd1 = c * d1[l];
+            *b += sd1;
+            for (wi, &xi) in w.iter_mut().zip(&xl[..d]) {
+                *wi += sd1 * xi;
             }
         }
-        for k in 0..h {
-            g.b2[k] += c * t.d2[k][l];
-            g.w3[k] += c * t.z2[k][l];
+        for (((b, w), d2), z2) in
+            g.b2.iter_mut()
+                .zip(g.w3.iter_mut())
+                .zip(&t.d2[..h])
+                .zip(&t.z2[..h])
+        {
+            *b += c * d2[l];
+            *w += c * z2[l];
         }
         g.b3[0] += c;
     }
