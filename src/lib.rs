@@ -15,7 +15,7 @@
 //! * [`math`] — the one module that picks how elementary functions are
 //!   computed (libm; `micromath` only for MLP activations).
 //! * [`rng`] — one PCG32 [`Stream`] per walker from one seed; f32 uniforms on
-//!   (0, 1) and polar Box–Muller normals. Same seed, same bits, everywhere.
+//!   (0, 1) and ziggurat normals. Same seed, same bits, everywhere.
 //! * [`energy`] — the [`Energy`] trait (U and ∇ₓU together, so kernels cache
 //!   the gradient) with a batched entry point over all walkers, and
 //!   [`Trainable`] (flat parameters, ∂θU accumulated with a scale).
