@@ -74,10 +74,13 @@ static void data_point(float *x) {
 }
 
 /* NLL proxy: mean U over held-out points + log Z on an 81×81 grid over
- * [-4, 4]² (cell 0.01). */
+ * [-4, 4]² (cell 0.01). The same grid pass gives the model's probability
+ * mass within 0.75 of each cluster centre in x0 (`left`, `right`): a
+ * function of the weights alone, so it shows what training learned without
+ * the sampling noise of 16 walkers. */
 static float test_x[TEST * DIM];
-static double nll(const TebmEnergy *e) {
-    double mean = 0.0, z = 0.0;
+static double nll(const TebmEnergy *e, double *left, double *right) {
+    double mean = 0.0, z = 0.0, l = 0.0, r = 0.0;
     float u;
     for (int k = 0; k < TEST; k++) {
         if (!ok(tebm_energy_eval(e, test_x + DIM * k, DIM, &u, NULL), "eval test point")) return 1e30;
@@ -87,28 +90,14 @@ static double nll(const TebmEnergy *e) {
         for (int b = 0; b <= 80; b++) {
             float x[2] = {-4.0f + 0.1f * (float)a, -4.0f + 0.1f * (float)b};
             if (!ok(tebm_energy_eval(e, x, DIM, &u, NULL), "eval grid")) return 1e30;
-            z += exp(-(double)u) * 0.01;
-        }
-    return mean / TEST + log(z);
-}
-
-/* The model's probability mass on the same grid within 0.75 of each
- * cluster centre in x0: a function of the weights alone, so it tests what
- * training learned without the sampling noise of 16 walkers. */
-static void cluster_mass(const TebmEnergy *e, double *left, double *right) {
-    double z = 0.0, l = 0.0, r = 0.0;
-    float u;
-    for (int a = 0; a <= 80; a++)
-        for (int b = 0; b <= 80; b++) {
-            float x[2] = {-4.0f + 0.1f * (float)a, -4.0f + 0.1f * (float)b};
-            if (!ok(tebm_energy_eval(e, x, DIM, &u, NULL), "eval grid")) return;
-            double p = exp(-(double)u);
+            double p = exp(-(double)u) * 0.01;
             z += p;
             if (fabs(x[0] - 1.5) < 0.75) r += p;
             if (fabs(x[0] + 1.5) < 0.75) l += p;
         }
     *left = l / z;
     *right = r / z;
+    return mean / TEST + log(z);
 }
 
 /* Fraction of walkers within 0.75 of a cluster centre in x0 and their
@@ -163,8 +152,7 @@ int main(void) {
     int near0, right0, near1, right1;
     expect(sample("before training", &model, pos), "MALA acceptance in (0.3, 1] before training");
     coverage(pos, WALKERS, &near0, &right0);
-    double nll0 = nll(&model), mass_l0 = 0.0, mass_r0 = 0.0;
-    cluster_mass(&model, &mass_l0, &mass_r0);
+    double mass_l0 = 0.0, mass_r0 = 0.0, nll0 = nll(&model, &mass_l0, &mass_r0);
     printf("before: NLL proxy %.2f, model mass near the clusters %.2f + %.2f, %d of %d walkers near a cluster\n",
            nll0, mass_l0, mass_r0, near0, WALKERS);
 
@@ -217,8 +205,7 @@ int main(void) {
     for (int w = 0; w < WALKERS; w++)
         printf("  %2d %08lx %08lx\n", w, (unsigned long)bits(tpos[DIM * w]), (unsigned long)bits(tpos[DIM * w + 1]));
 
-    double nll1 = nll(&model), mass_l1 = 0.0, mass_r1 = 0.0;
-    cluster_mass(&model, &mass_l1, &mass_r1);
+    double mass_l1 = 0.0, mass_r1 = 0.0, nll1 = nll(&model, &mass_l1, &mass_r1);
     expect(sample("after training", &model, pos), "MALA acceptance in (0.3, 1] after training");
     coverage(pos, WALKERS, &near1, &right1);
     printf("after: NLL proxy %.2f, model mass near the clusters %.2f + %.2f, %d of %d walkers near a cluster, "
