@@ -319,7 +319,7 @@ static void t_sampler_init(void) {
     TebmSamplerConfig c = cfg(4);
     EXPECT(tebm_sampler_config_default(NULL), TEBM_STATUS_NULL_POINTER);
     EXPECT(tebm_sampler_config_default(&c), TEBM_STATUS_OK);
-    CHECK(c.kernel == TEBM_KERNEL_MALA && c.n_walkers == 32 && c.beta == 1.0f);
+    CHECK(c.kernel.kind == TEBM_KERNEL_MALA && c.n_walkers == 32 && c.beta == 1.0f);
     c.n_walkers = 4;
     size_t sl = sizeof st;
 
@@ -344,20 +344,20 @@ static void t_sampler_init(void) {
     EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
     c.n_walkers = 4;
     /* configuration values */
-    c.kernel = TEBM_KERNEL_HMC + 1;
+    c.kernel.kind = TEBM_KERNEL_COUNT;
     EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
-    c.kernel = TEBM_KERNEL_HMC;
-    c.leapfrog_steps = 0;
+    c.kernel.kind = TEBM_KERNEL_HMC;
+    c.kernel.leapfrog_steps = 0;
     EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
-    c.hmc_mass = zeros;
-    c.leapfrog_steps = 3;
+    c.kernel.mass = zeros;
+    c.kernel.leapfrog_steps = 3;
     EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
     c = cfg(4);
     float bad[] = {0.0f, -1.0f, NAN, INFINITY};
     for (int i = 0; i < 4; i++) {
-        c.step_size = bad[i];
+        c.kernel.step_size = bad[i];
         EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
-        c.step_size = 0.1f;
+        c.kernel.step_size = 0.1f;
         c.beta = bad[i];
         EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
         c.beta = 1.0f;
@@ -366,7 +366,7 @@ static void t_sampler_init(void) {
     c.target_accept = 1.0f;
     EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
     c.target_accept = 0.0f;
-    c.kernel = TEBM_KERNEL_ULA;
+    c.kernel.kind = TEBM_KERNEL_ULA;
     EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
     c = cfg(4);
     c.init_sd = -1.0f;
@@ -640,10 +640,10 @@ static int xt_state_same(const TebmTempering *a, const TebmTempering *b) {
 static TebmTrainerConfig tcfg(size_t n) {
     TebmTrainerConfig c;
     tebm_trainer_config_default(&c);
-    c.kernel = TEBM_KERNEL_MALA;
+    c.kernel.kind = TEBM_KERNEL_MALA;
     c.n_walkers = n;
     c.batch_size = 4;
-    c.step_size = 0.1f;
+    c.kernel.step_size = 0.1f;
     c.learning_rate = 0.01f;
     return c;
 }
@@ -655,7 +655,7 @@ static void t_trainer_init(void) {
     CHECK(tebm_trainer_align() > 0 && tebm_trainer_align() <= TEBM_OBJECT_ALIGN);
     EXPECT(tebm_trainer_config_default(NULL), TEBM_STATUS_NULL_POINTER);
     EXPECT(tebm_trainer_config_default(&c), TEBM_STATUS_OK);
-    CHECK(c.kernel == TEBM_KERNEL_ULA && c.n_walkers == 16 && c.mode == TEBM_TRAIN_MODE_PCD &&
+    CHECK(c.kernel.kind == TEBM_KERNEL_ULA && c.n_walkers == 16 && c.mode == TEBM_TRAIN_MODE_PCD &&
           c.optimizer == TEBM_OPTIMIZER_ADAM && c.batch_size == 16 && c.steps == 1);
     EXPECT(tebm_energy_init_gaussian_diag(&eg, sizeof eg, 2, zeros, ones), TEBM_STATUS_OK);
     EXPECT(tebm_energy_init_callback(&ecb, sizeof ecb, 2, cb, NULL), TEBM_STATUS_OK);
@@ -689,11 +689,11 @@ static void t_trainer_init(void) {
     EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_DIMENSION);
     /* enumerations: last valid + 1, UINT32_MAX */
     uint32_t *enums[4];
-    uint32_t firstbad[4] = {TEBM_KERNEL_HMC + 1, TEBM_TRAIN_MODE_JARZYNSKI + 1, TEBM_REINIT_GAUSSIAN + 1,
+    uint32_t firstbad[4] = {TEBM_KERNEL_COUNT, TEBM_TRAIN_MODE_JARZYNSKI + 1, TEBM_REINIT_GAUSSIAN + 1,
                             TEBM_OPTIMIZER_ADAM + 1};
     for (int i = 0; i < 4; i++) {
         c = tcfg(4);
-        enums[0] = &c.kernel;
+        enums[0] = &c.kernel.kind;
         enums[1] = &c.mode;
         enums[2] = &c.reinit;
         enums[3] = &c.optimizer;
@@ -706,7 +706,7 @@ static void t_trainer_init(void) {
     float bad[] = {0.0f, -1.0f, NAN, INFINITY};
     for (int i = 0; i < 4; i++) {
         c = tcfg(4);
-        c.step_size = bad[i];
+        c.kernel.step_size = bad[i];
         EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
         c = tcfg(4);
         c.beta = bad[i];
@@ -740,11 +740,11 @@ static void t_trainer_init(void) {
         EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
     }
     c = tcfg(4);
-    c.kernel = TEBM_KERNEL_HMC;
-    c.leapfrog_steps = 0;
+    c.kernel.kind = TEBM_KERNEL_HMC;
+    c.kernel.leapfrog_steps = 0;
     EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
-    c.leapfrog_steps = 3;
-    c.hmc_mass = zeros;
+    c.kernel.leapfrog_steps = 3;
+    c.kernel.mass = zeros;
     EXPECT_TI(tebm_trainer_init(&trt, tl, &eg, &c), TEBM_STATUS_BAD_CONFIG);
     c = tcfg(4);
     c.mode = TEBM_TRAIN_MODE_JARZYNSKI; /* needs ULA */
@@ -758,11 +758,11 @@ static void t_trainer_init(void) {
     TebmTrainerMetrics m;
     EXPECT(tebm_trainer_metrics(&trt, &m), TEBM_STATUS_NOT_INITIALISED); /* still fresh */
     /* every kernel x mode x optimiser that is allowed */
-    for (uint32_t k = 0; k <= TEBM_KERNEL_HMC; k++)
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++)
         for (uint32_t md = 0; md <= TEBM_TRAIN_MODE_JARZYNSKI; md++)
             for (uint32_t o = 0; o <= TEBM_OPTIMIZER_ADAM; o++) {
                 c = tcfg(4);
-                c.kernel = k;
+                c.kernel.kind = k;
                 c.mode = md;
                 c.optimizer = o;
                 c.reinit = md == TEBM_TRAIN_MODE_PCD ? (k + o) % 3 : TEBM_REINIT_NEVER;
@@ -1120,7 +1120,7 @@ static void t_tempering_init(void) {
     CHECK(tebm_tempering_align() > 0 && tebm_tempering_align() <= TEBM_OBJECT_ALIGN);
     EXPECT(tebm_tempering_config_default(NULL), TEBM_STATUS_NULL_POINTER);
     EXPECT(tebm_tempering_config_default(&c), TEBM_STATUS_OK);
-    CHECK(c.kernel == TEBM_KERNEL_MALA && c.n_walkers == 16 && c.replicas == 4 && c.beta_min == 0.1f);
+    CHECK(c.kernel.kind == TEBM_KERNEL_MALA && c.n_walkers == 16 && c.replicas == 4 && c.beta_min == 0.1f);
     c = xcfg(4, 3);
     EXPECT(tebm_tempering_init(NULL, xl, &e2, &c), TEBM_STATUS_NULL_POINTER);
     EXPECT_XI(tebm_tempering_init(&xti, xl, NULL, &c), TEBM_STATUS_NULL_POINTER);
@@ -1147,18 +1147,18 @@ static void t_tempering_init(void) {
     EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_CAPACITY_EXCEEDED);
     /* values */
     c = xcfg(4, 3);
-    c.kernel = TEBM_KERNEL_HMC + 1;
+    c.kernel.kind = TEBM_KERNEL_COUNT;
     EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
-    c.kernel = UINT32_MAX;
+    c.kernel.kind = UINT32_MAX;
     EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
     c = xcfg(4, 3);
-    c.kernel = TEBM_KERNEL_HMC;
-    c.leapfrog_steps = 0;
+    c.kernel.kind = TEBM_KERNEL_HMC;
+    c.kernel.leapfrog_steps = 0;
     EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
     float bad[] = {0.0f, -1.0f, NAN, INFINITY};
     for (int i = 0; i < 4; i++) {
         c = xcfg(4, 3);
-        c.step_size = bad[i];
+        c.kernel.step_size = bad[i];
         EXPECT_XI(tebm_tempering_init(&xti, xl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
         c = xcfg(4, 3);
         c.beta_min = bad[i];

@@ -94,10 +94,10 @@ int main(void) {
     static const float centre_a[2] = {0.5f, -0.5f};
     tebm_energy_init_callback(&energy, sizeof energy, 2, quartic, NULL);
     tebm_sampler_config_default(&cfg);
-    cfg.kernel = TEBM_KERNEL_MALA;
+    cfg.kernel.kind = TEBM_KERNEL_MALA;
     cfg.n_walkers = 16;
     cfg.seed = 7;
-    cfg.step_size = 0.1f;
+    cfg.kernel.step_size = 0.1f;
     cfg.adapt = 1;
     cfg.init_center = centre_a;
     bad |= run("A callback/MALA", &cfg, 150, 150);
@@ -115,12 +115,12 @@ int main(void) {
               "mlp")) return 1;
     static const float mass[3] = {1.0f, 2.0f, 0.5f};
     tebm_sampler_config_default(&cfg);
-    cfg.kernel = TEBM_KERNEL_HMC;
+    cfg.kernel.kind = TEBM_KERNEL_HMC;
     cfg.n_walkers = 40;
     cfg.seed = 11;
-    cfg.step_size = 0.15f;
-    cfg.leapfrog_steps = 5;
-    cfg.hmc_mass = mass;
+    cfg.kernel.step_size = 0.15f;
+    cfg.kernel.leapfrog_steps = 5;
+    cfg.kernel.mass = mass;
     bad |= run("B MLP/HMC", &cfg, 0, 60);
 
     /* C: full-precision Gaussian, ULA at beta = 2. */
@@ -129,10 +129,10 @@ int main(void) {
     if (check(tebm_energy_init_gaussian_full(&energy, sizeof energy, 2, mean_c, prec_c), "gaussian"))
         return 1;
     tebm_sampler_config_default(&cfg);
-    cfg.kernel = TEBM_KERNEL_ULA;
+    cfg.kernel.kind = TEBM_KERNEL_ULA;
     cfg.n_walkers = 8;
     cfg.seed = 3;
-    cfg.step_size = 0.05f;
+    cfg.kernel.step_size = 0.05f;
     cfg.beta = 2.0f;
     bad |= run("C Gaussian/ULA", &cfg, 0, 100);
 
@@ -143,10 +143,10 @@ int main(void) {
     if (check(tebm_energy_init_mixture(&energy, sizeof energy, 2, 2, w_d, m_d, s_d), "mixture"))
         return 1;
     tebm_sampler_config_default(&cfg);
-    cfg.kernel = TEBM_KERNEL_MH;
+    cfg.kernel.kind = TEBM_KERNEL_MH;
     cfg.n_walkers = 12;
     cfg.seed = 5;
-    cfg.step_size = 0.5f;
+    cfg.kernel.step_size = 0.5f;
     cfg.adapt = 1;
     bad |= run("D mixture/MH", &cfg, 100, 100);
 
@@ -155,10 +155,10 @@ int main(void) {
     for (int w = 0; w < 10; w++) init_e[w] = -1.5f + 0.3f * (float)w;
     if (check(tebm_energy_init_double_well(&energy, sizeof energy, 2.0f), "double well")) return 1;
     tebm_sampler_config_default(&cfg);
-    cfg.kernel = TEBM_KERNEL_MALA;
+    cfg.kernel.kind = TEBM_KERNEL_MALA;
     cfg.n_walkers = 10;
     cfg.seed = 99;
-    cfg.step_size = 0.05f;
+    cfg.kernel.step_size = 0.05f;
     cfg.init_positions = init_e;
     bad |= run("E double well/MALA", &cfg, 0, 200);
 

@@ -50,10 +50,10 @@ int main(void) {
 
     TebmSamplerConfig cfg;
     tebm_sampler_config_default(&cfg);
-    cfg.kernel = TEBM_KERNEL_MALA;
+    cfg.kernel.kind = TEBM_KERNEL_MALA;
     cfg.n_walkers = N_WALKERS;
     cfg.seed = 17;
-    cfg.step_size = 0.2f;
+    cfg.kernel.step_size = 0.2f;
     cfg.adapt = 1;
     cfg.init_sd = 2.0f;
     if ((s = tebm_sampler_init(&sampler, sizeof sampler, &energy, &cfg)) != TEBM_STATUS_OK)

@@ -80,10 +80,10 @@ int main(void) {
     }
     TebmSamplerConfig cfg;
     tebm_sampler_config_default(&cfg);
-    cfg.kernel = TEBM_KERNEL_MALA;
+    cfg.kernel.kind = TEBM_KERNEL_MALA;
     cfg.n_walkers = N_WALKERS;
     cfg.seed = 2024;
-    cfg.step_size = 1e-3f;
+    cfg.kernel.step_size = 1e-3f;
     cfg.beta = BETA;
     cfg.adapt = 1;
     cfg.init_positions = init;

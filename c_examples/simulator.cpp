@@ -102,10 +102,10 @@ class TrapSimulator {
         tebm::Energy::callback(trap_, kDim, this);
         TebmSamplerConfig cfg;
         tebm::check(tebm_sampler_config_default(&cfg), "config");
-        cfg.kernel = TEBM_KERNEL_MALA;
+        cfg.kernel.kind = TEBM_KERNEL_MALA;
         cfg.n_walkers = kWalkers;
         cfg.seed = 314;
-        cfg.step_size = 0.1f;
+        cfg.kernel.step_size = 0.1f;
         cfg.adapt = 1;
         const float centre[2] = {cx_, cy_};
         cfg.init_center = centre;

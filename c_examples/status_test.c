@@ -285,10 +285,10 @@ static void test_energy_use(void) {
 
 static void config(TebmSamplerConfig *cfg, uint32_t kernel) {
     tebm_sampler_config_default(cfg);
-    cfg->kernel = kernel;
+    cfg->kernel.kind = kernel;
     cfg->n_walkers = 8;
     cfg->seed = 42;
-    cfg->step_size = 0.3f;
+    cfg->kernel.step_size = 0.3f;
 }
 
 static void test_sampler_init(void) {
@@ -324,9 +324,9 @@ static void test_sampler_init(void) {
     } while (0)
     BAD(n_walkers, 0, TEBM_STATUS_BAD_DIMENSION);
     BAD(n_walkers, TEBM_MAX_WALKERS + 1, TEBM_STATUS_CAPACITY_EXCEEDED);
-    BAD(kernel, 9, TEBM_STATUS_BAD_CONFIG);
-    BAD(step_size, 0.0f, TEBM_STATUS_BAD_CONFIG);
-    BAD(step_size, NAN, TEBM_STATUS_BAD_CONFIG);
+    BAD(kernel.kind, TEBM_KERNEL_COUNT, TEBM_STATUS_BAD_CONFIG);
+    BAD(kernel.step_size, 0.0f, TEBM_STATUS_BAD_CONFIG);
+    BAD(kernel.step_size, NAN, TEBM_STATUS_BAD_CONFIG);
     BAD(beta, 0.0f, TEBM_STATUS_BAD_CONFIG);
     BAD(beta, INFINITY, TEBM_STATUS_BAD_CONFIG);
     BAD(init_sd, -1.0f, TEBM_STATUS_BAD_CONFIG);
@@ -334,16 +334,16 @@ static void test_sampler_init(void) {
     bad.adapt = 1;
     bad.target_accept = 1.5f;
     EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_gauss, &bad), TEBM_STATUS_BAD_CONFIG);
-    bad.kernel = TEBM_KERNEL_ULA;
+    bad.kernel.kind = TEBM_KERNEL_ULA;
     bad.target_accept = 0.0f;
     EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_gauss, &bad), TEBM_STATUS_BAD_CONFIG);
     bad = cfg;
-    bad.kernel = TEBM_KERNEL_HMC;
-    bad.leapfrog_steps = 0;
+    bad.kernel.kind = TEBM_KERNEL_HMC;
+    bad.kernel.leapfrog_steps = 0;
     EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_gauss, &bad), TEBM_STATUS_BAD_CONFIG);
     float mass[2] = {1.0f, -1.0f};
-    bad.leapfrog_steps = 3;
-    bad.hmc_mass = mass;
+    bad.kernel.leapfrog_steps = 3;
+    bad.kernel.mass = mass;
     EXPECT_S_INIT(tebm_sampler_init(&s_target, sl, &e_gauss, &bad), TEBM_STATUS_BAD_CONFIG);
     float centre[2] = {NAN, 0.0f};
     bad = cfg;
@@ -507,7 +507,7 @@ static void test_sampler_use(void) {
 
     /* ULA: NaN, NaN gradient and callback errors fail the step, state kept. */
     config(&cfg, TEBM_KERNEL_ULA);
-    cfg.step_size = 0.05f;
+    cfg.kernel.step_size = 0.05f;
     EXPECT(tebm_sampler_init(&s_ula, sizeof s_ula, &e_cb, &cfg), TEBM_STATUS_OK);
     EXPECT(tebm_sampler_run(&s_ula, &e_cb, 5, NULL), TEBM_STATUS_OK);
     const int modes[3] = {NAN_ENERGY, NAN_GRAD, ERROR_CODE};
@@ -584,7 +584,7 @@ static void test_sampler_use(void) {
     const uint32_t kernels[2] = {TEBM_KERNEL_HMC, TEBM_KERNEL_MH};
     for (int k = 0; k < 2; k++) {
         config(&cfg, kernels[k]);
-        cfg.leapfrog_steps = 3;
+        cfg.kernel.leapfrog_steps = 3;
         EXPECT(tebm_sampler_init(&s_target, sizeof s_target, &e_cb, &cfg), TEBM_STATUS_OK);
         EXPECT(tebm_sampler_positions(&s_target, pos, 16), TEBM_STATUS_OK);
         ctl.mode = NAN_ENERGY;

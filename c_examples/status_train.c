@@ -221,11 +221,11 @@ static void test_weights(void) {
 
 static void cfg_default(TebmTrainerConfig *c) {
     tebm_trainer_config_default(c);
-    c->kernel = TEBM_KERNEL_MALA;
+    c->kernel.kind = TEBM_KERNEL_MALA;
     c->n_walkers = 8;
     c->batch_size = 4;
     c->steps = 2;
-    c->step_size = 0.05f;
+    c->kernel.step_size = 0.05f;
     c->learning_rate = 0.01f;
 }
 
@@ -260,13 +260,13 @@ static void test_trainer_init(void) {
     BAD(n_walkers, TEBM_MAX_TRAIN_WALKERS + 1, TEBM_STATUS_CAPACITY_EXCEEDED);
     BAD(batch_size, 0, TEBM_STATUS_BAD_DIMENSION);
     BAD(steps, 0, TEBM_STATUS_BAD_DIMENSION);
-    BAD(kernel, 9, TEBM_STATUS_BAD_CONFIG);
+    BAD(kernel.kind, TEBM_KERNEL_COUNT, TEBM_STATUS_BAD_CONFIG);
     BAD(mode, 3, TEBM_STATUS_BAD_CONFIG);
     BAD(mode, TEBM_TRAIN_MODE_JARZYNSKI, TEBM_STATUS_BAD_CONFIG); /* needs ULA */
     BAD(optimizer, 2, TEBM_STATUS_BAD_CONFIG);
     BAD(reinit, 3, TEBM_STATUS_BAD_CONFIG);
-    BAD(step_size, 0.0f, TEBM_STATUS_BAD_CONFIG);
-    BAD(step_size, NAN, TEBM_STATUS_BAD_CONFIG);
+    BAD(kernel.step_size, 0.0f, TEBM_STATUS_BAD_CONFIG);
+    BAD(kernel.step_size, NAN, TEBM_STATUS_BAD_CONFIG);
     BAD(beta, 0.0f, TEBM_STATUS_BAD_CONFIG);
     BAD(learning_rate, -1.0f, TEBM_STATUS_BAD_CONFIG);
     bad = c;
@@ -280,15 +280,15 @@ static void test_trainer_init(void) {
     BAD(energy_l2, -1.0f, TEBM_STATUS_BAD_CONFIG);
     BAD(init_sd, -1.0f, TEBM_STATUS_BAD_CONFIG);
     bad = c;
-    bad.kernel = TEBM_KERNEL_HMC;
-    bad.leapfrog_steps = 0;
+    bad.kernel.kind = TEBM_KERNEL_HMC;
+    bad.kernel.leapfrog_steps = 0;
     INIT_FAILS(&e_mlp, &bad, TEBM_STATUS_BAD_CONFIG);
     bad = c;
     bad.reinit = TEBM_REINIT_DATA;
     bad.reinit_prob = 1.5f;
     INIT_FAILS(&e_mlp, &bad, TEBM_STATUS_BAD_CONFIG);
     bad = c;
-    bad.kernel = TEBM_KERNEL_ULA;
+    bad.kernel.kind = TEBM_KERNEL_ULA;
     bad.mode = TEBM_TRAIN_MODE_JARZYNSKI;
     bad.ess_threshold = 2.0f;
     INIT_FAILS(&e_mlp, &bad, TEBM_STATUS_BAD_CONFIG);
@@ -310,9 +310,9 @@ static void test_trainer_init(void) {
     TebmTrainerConfig ok = c;
     ok.n_walkers = TEBM_MAX_TRAIN_WALKERS;
     EXPECT(tebm_trainer_init(tr_raw.bytes, tebm_trainer_size(), &e_mlp, &ok), TEBM_STATUS_OK);
-    for (uint32_t k = 0; k < 4; k++) {
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) {
         ok = c;
-        ok.kernel = k;
+        ok.kernel.kind = k;
         ok.optimizer = k % 2;
         ok.mode = k == 0 ? TEBM_TRAIN_MODE_JARZYNSKI : (k == 1 ? TEBM_TRAIN_MODE_CD : TEBM_TRAIN_MODE_PCD);
         ok.reinit = k == 2 ? TEBM_REINIT_GAUSSIAN : TEBM_REINIT_NEVER;
@@ -490,8 +490,8 @@ static void test_tempering(void) {
     RXBAD(beta_min, 1.0f, TEBM_STATUS_BAD_CONFIG);
     RXBAD(beta_min, 0.0f, TEBM_STATUS_BAD_CONFIG);
     RXBAD(beta_min, NAN, TEBM_STATUS_BAD_CONFIG);
-    RXBAD(kernel, 4, TEBM_STATUS_BAD_CONFIG);
-    RXBAD(step_size, -1.0f, TEBM_STATUS_BAD_CONFIG);
+    RXBAD(kernel.kind, TEBM_KERNEL_COUNT, TEBM_STATUS_BAD_CONFIG);
+    RXBAD(kernel.step_size, -1.0f, TEBM_STATUS_BAD_CONFIG);
     RXBAD(init_sd, -1.0f, TEBM_STATUS_BAD_CONFIG);
     static float pos[16 * 2];
     pos[3] = NAN;
@@ -512,7 +512,7 @@ static void test_tempering(void) {
     bad.beta_min = 7.0f;
     EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);
     bad = c;
-    bad.kernel = TEBM_KERNEL_HMC;
+    bad.kernel.kind = TEBM_KERNEL_HMC;
     bad.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
     bad.replicas = TEBM_MAX_REPLICAS;
     EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);

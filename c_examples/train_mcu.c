@@ -117,10 +117,10 @@ static int sample(const char *name, TebmEnergy *e, float *pos) {
     TebmSamplerStats st;
     static float u[WALKERS];
     tebm_sampler_config_default(&sc);
-    sc.kernel = TEBM_KERNEL_MALA;
+    sc.kernel.kind = TEBM_KERNEL_MALA;
     sc.n_walkers = WALKERS;
     sc.seed = 2024;
-    sc.step_size = 0.05f;
+    sc.kernel.step_size = 0.05f;
     sc.init_sd = 2.0f;
     if (!ok(tebm_sampler_init(&sampler, sizeof sampler, e, &sc), "sampler init")) return 0;
     if (!ok(tebm_sampler_run(&sampler, e, 400, NULL), "sampler run")) return 0;
@@ -159,10 +159,10 @@ int main(void) {
     /* Online PCD: MALA negative phase, Adam, batches of 16 from the stream. */
     TebmTrainerConfig tc;
     tebm_trainer_config_default(&tc);
-    tc.kernel = TEBM_KERNEL_MALA;
+    tc.kernel.kind = TEBM_KERNEL_MALA;
     tc.n_walkers = WALKERS;
     tc.seed = 5;
-    tc.step_size = 0.05f;
+    tc.kernel.step_size = 0.05f;
     tc.init_sd = 1.5f;
     tc.mode = TEBM_TRAIN_MODE_PCD;
     tc.batch_size = BATCH;
@@ -274,12 +274,12 @@ int main(void) {
     if (!ok(tebm_energy_init_mixture(&modes, sizeof modes, 2, DIM, mw, mm, ms), "mixture")) return 1;
     TebmTemperingConfig rc;
     tebm_tempering_config_default(&rc);
-    rc.kernel = TEBM_KERNEL_MALA;
+    rc.kernel.kind = TEBM_KERNEL_MALA;
     rc.n_walkers = WALKERS;
     rc.replicas = 6;
     rc.beta_min = 0.01f;
     rc.seed = 77;
-    rc.step_size = 0.02f;
+    rc.kernel.step_size = 0.02f;
     rc.init_center = left;
     rc.init_sd = 0.1f;
     if (!ok(tebm_tempering_init(&tempering, sizeof tempering, &modes, &rc), "tempering init")) return 1;

@@ -46,6 +46,21 @@
 #endif
 
 /*
+ Major version of the header (see `tebm_version`).
+ */
+#define TEBM_VERSION_MAJOR 0
+
+/*
+ Minor version of the header.
+ */
+#define TEBM_VERSION_MINOR 1
+
+/*
+ Patch version of the header.
+ */
+#define TEBM_VERSION_PATCH 0
+
+/*
  Largest dimension d of an energy or sampler.
  */
 #define TEBM_MAX_DIM 16
@@ -139,6 +154,11 @@
 #define TEBM_TEMPERING_SIZE 45056
 
 /*
+ Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
+ */
+#define TEBM_KERNEL_COUNT 5
+
+/*
  What a call did. `TEBM_STATUS_OK` (0) is success; every other value is a
  failure that left the objects involved unchanged.
  */
@@ -223,7 +243,8 @@ typedef enum TebmStatus {
 } TebmStatus;
 
 /*
- Markov kernel of a sampler (`TebmSamplerConfig::kernel`).
+ Markov kernel (`TebmKernelConfig::kind`). Values are `0 ..
+ TEBM_KERNEL_COUNT`.
  */
 typedef enum TebmKernel {
   /*
@@ -245,6 +266,11 @@ typedef enum TebmKernel {
    `step_size` per proposal (exact).
    */
   TEBM_KERNEL_HMC = 3,
+  /*
+   Barker's proposal with scale `step_size` (exact; Livingstone &
+   Zanella 2022): robust to a badly chosen step size.
+   */
+  TEBM_KERNEL_BARKER = 4,
 } TebmKernel;
 
 /*
@@ -394,13 +420,39 @@ typedef struct TEBM_ALIGNED(16) TebmEnergy {
 } TebmEnergy;
 
 /*
+ A kernel and its settings: a member of `TebmSamplerConfig`,
+ `TebmTrainerConfig` and `TebmTemperingConfig`. Fields a kernel does not
+ use are ignored (and `mass` is then not read).
+ */
+typedef struct TebmKernelConfig {
+  /*
+   A `TebmKernel` value.
+   */
+  uint32_t kind;
+  /*
+   Step size (> 0): time step h (ULA, MALA), proposal sd (MH),
+   proposal scale (Barker) or leapfrog step (HMC).
+   */
+  float step_size;
+  /*
+   HMC: leapfrog steps per proposal (≥ 1).
+   */
+  uint32_t leapfrog_steps;
+  /*
+   HMC: diagonal mass matrix M (dim positive floats; momenta are drawn
+   from N(0, M)), or NULL for the identity.
+   */
+  const float *mass;
+} TebmKernelConfig;
+
+/*
  How to build a sampler. Start from `tebm_sampler_config_default`.
  */
 typedef struct TebmSamplerConfig {
   /*
-   A `TebmKernel` value.
+   The kernel and its settings.
    */
-  uint32_t kernel;
+  struct TebmKernelConfig kernel;
   /*
    Number of walkers, 1..=`TEBM_MAX_WALKERS`.
    */
@@ -409,10 +461,6 @@ typedef struct TebmSamplerConfig {
    Seed of the walkers' random streams (same seed, same bits).
    */
   uint64_t seed;
-  /*
-   Step size h (Langevin), proposal sd (MH) or leapfrog step (HMC); > 0.
-   */
-  float step_size;
   /*
    Inverse temperature β > 0.
    */
@@ -424,17 +472,9 @@ typedef struct TebmSamplerConfig {
   uint32_t adapt;
   /*
    Target acceptance in (0, 1); 0 picks the kernel's default (0.574
-   MALA, 0.234 MH, 0.65 HMC).
+   MALA, 0.234 MH, 0.65 HMC, 0.40 Barker).
    */
   float target_accept;
-  /*
-   HMC: leapfrog steps per proposal (≥ 1). Ignored by other kernels.
-   */
-  uint32_t leapfrog_steps;
-  /*
-   HMC: diagonal mass (dim positive floats), or NULL for the identity.
-   */
-  const float *hmc_mass;
   /*
    Initial positions (n_walkers × dim floats, walker-major), or NULL
    to draw them from N(`init_center`, `init_sd`²·I).
@@ -515,9 +555,9 @@ typedef struct TebmSamplerStats {
  */
 typedef struct TebmTemperingConfig {
   /*
-   Kernel of every replica, a `TebmKernel` value.
+   Kernel of every replica (the same step size at every temperature).
    */
-  uint32_t kernel;
+  struct TebmKernelConfig kernel;
   /*
    Walkers per replica, 1..=`TEBM_MAX_TEMPERING_WALKERS`.
    */
@@ -535,18 +575,6 @@ typedef struct TebmTemperingConfig {
    Seed of the walkers' streams and of the swap decisions.
    */
   uint64_t seed;
-  /*
-   Kernel step size (> 0), the same at every temperature.
-   */
-  float step_size;
-  /*
-   HMC: leapfrog steps per proposal (≥ 1).
-   */
-  uint32_t leapfrog_steps;
-  /*
-   HMC: diagonal mass (dim positive floats), or NULL for the identity.
-   */
-  const float *hmc_mass;
   /*
    Initial positions (n_walkers × dim, walker-major; every replica
    starts there), or NULL to draw them from N(`init_center`, `init_sd`²·I).
@@ -593,10 +621,9 @@ typedef struct TebmSwapStats {
  */
 typedef struct TebmTrainerConfig {
   /*
-   Kernel of the negative phase, a `TebmKernel` value (ULA, MALA, MH,
-   HMC). Jarzynski mode needs ULA.
+   Kernel of the negative phase. Jarzynski mode needs ULA.
    */
-  uint32_t kernel;
+  struct TebmKernelConfig kernel;
   /*
    Number of walkers, 1..=`TEBM_MAX_TRAIN_WALKERS`.
    */
@@ -606,21 +633,9 @@ typedef struct TebmTrainerConfig {
    */
   uint64_t seed;
   /*
-   Kernel step size (> 0).
-   */
-  float step_size;
-  /*
    Inverse temperature β of the kernel (> 0).
    */
   float beta;
-  /*
-   HMC: leapfrog steps per proposal (≥ 1).
-   */
-  uint32_t leapfrog_steps;
-  /*
-   HMC: diagonal mass (dim positive floats) or NULL for the identity.
-   */
-  const float *hmc_mass;
   /*
    Initial walker positions (n_walkers × dim, walker-major) or NULL to
    draw them from N(`init_center`, `init_sd`²·I).
@@ -839,6 +854,14 @@ extern "C" {
 #endif // __cplusplus
 
 /*
+ The library's version, "MAJOR.MINOR.PATCH" (the crate's version in
+ Cargo.toml): a static NUL-terminated string. It equals
+ `TEBM_VERSION_MAJOR`.`TEBM_VERSION_MINOR`.`TEBM_VERSION_PATCH` of the
+ header the program was compiled with when header and library match.
+ */
+const char *tebm_version(void);
+
+/*
  Bytes the largest energy object needs (≤ `TEBM_ENERGY_SIZE`): enough
  for any kind.
  */
@@ -1034,13 +1057,12 @@ enum TebmStatus tebm_sampler_config_default(struct TebmSamplerConfig *cfg);
  `energy`, as `cfg` says. The initial positions must have finite
  energies and gradients.
 
- The object is built in place, on fresh memory as on an existing sampler:
- about 2 KB of stack on a Cortex-M4F. On failure:
- if `mem` held a sampler, its state is unchanged (only scratch space may
- differ, as after a failed step); otherwise `mem` still holds no sampler
- (it may have been written to when the failure came from evaluating the
- energy at the initial positions; argument, configuration and memory
- errors write nothing).
+ On failure nothing is written (an existing sampler in `mem` is
+ unchanged): everything, the energy at the initial positions included
+ (evaluated aside, a few walkers at a time, so a callback is called twice
+ for them), is checked before the first write. The object is then built
+ in place, on fresh memory as on an existing sampler: about 2 KB of stack
+ on a Cortex-M4F.
 
  # Safety
  Pointers must be NULL or valid: `mem` for `mem_len` writable bytes not
@@ -1063,11 +1085,12 @@ enum TebmStatus tebm_sampler_init(void *mem,
  or `CALLBACK_ERROR`) for ULA.
 
  Each walker caches U and ∇U at its position. When `energy` is another
- object than the one last used (compared by address), the first step
- re-evaluates the caches; if the new energy is not usable at every
- current position, nothing changes (status `NON_FINITE` or
- `CALLBACK_ERROR`); if the step fails later (ULA), the caches already
- belong to the new energy, the rest is unchanged. When the *same* object
+ object than the one last used (compared by address), it is first
+ evaluated aside at every current position: if it is not usable there,
+ nothing changes (status `NON_FINITE` or `CALLBACK_ERROR`); else the
+ first step re-evaluates the caches (if that step then fails — ULA — the
+ caches already belong to the new energy, the rest is unchanged). The
+ same rule holds for trainers and replica exchange. When the *same* object
  now computes something else
  (a callback whose parameters changed, an energy re-initialised in
  place), call `tebm_sampler_invalidate` first.

@@ -12,7 +12,7 @@
 use crate::energy::Energy;
 use crate::error::{Error, check_dim};
 use crate::math;
-use crate::walkers::{Chains, Scratch, StepInfo, Walkers, check_beta, first_invalid};
+use crate::walkers::{Chains, Decision, Scratch, Walkers, check_beta, commit, first_invalid};
 
 /// What one ensemble step did.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -29,6 +29,16 @@ pub struct StepSummary {
 }
 
 /// A Markov kernel over an ensemble of walkers.
+///
+/// The trait is open: a kernel outside the crate implements
+/// [`Kernel::propose`] (reading the walkers through [`Chains`]' accessors
+/// and writing proposals, their evaluation and the proposal correction into
+/// [`Scratch`]'s public fields) and gets the shared step for free — cache
+/// refresh, validation, the Metropolis–Hastings test, the all-or-nothing
+/// commit. Built-in kernels are also listed in [`crate::kernels`]'s
+/// registry so that front ends can choose them at run time; an outside
+/// kernel is used through the generic types ([`crate::Sampler`],
+/// [`crate::ReplicaExchange`], [`crate::Pcd`]) instead.
 pub trait Kernel {
     /// The proposal scale: the time step h for Langevin kernels, the proposal
     /// standard deviation for random-walk Metropolis–Hastings.
@@ -37,12 +47,17 @@ pub trait Kernel {
     /// Sets the proposal scale (finite, > 0).
     fn set_step_size(&mut self, h: f32) -> Result<(), Error>;
 
-    /// Whether proposals pass a Metropolis–Hastings test (false for ULA,
-    /// which takes every valid proposal).
-    fn adjusted(&self) -> bool;
+    /// Whether proposals pass a Metropolis–Hastings test (default true;
+    /// false for ULA, which takes every valid proposal).
+    fn adjusted(&self) -> bool {
+        true
+    }
 
-    /// Whether proposals need ∇U at the current point and at the proposal.
-    fn needs_grad(&self) -> bool;
+    /// Whether proposals need ∇U at the current point and at the proposal
+    /// (default true; false for random-walk MH).
+    fn needs_grad(&self) -> bool {
+        true
+    }
 
     /// True only for the unadjusted Langevin move x' = x − h∇U(x) + √(2h/β)·ξ
     /// with h = [`Kernel::step_size`], whose transition density a weighted
@@ -114,25 +129,6 @@ pub(crate) fn advance<K: Kernel, E: Energy, const N: usize, const D: usize>(
     Ok(commit(walkers, &decision))
 }
 
-/// A step decided but not committed: which walkers take the proposal held in
-/// their scratch, and with what probability.
-pub(crate) struct Decision<const N: usize> {
-    take: [bool; N],
-    prob: [f32; N],
-    invalid: usize,
-    needs_grad: bool,
-}
-
-impl<const N: usize> Decision<N> {
-    /// Nothing decided yet (a placeholder for arrays of decisions).
-    pub(crate) const NONE: Self = Decision {
-        take: [false; N],
-        prob: [0.0; N],
-        invalid: 0,
-        needs_grad: false,
-    };
-}
-
 /// A step up to its commit: refreshes stale caches, proposes, evaluates and
 /// decides every walker. Writes only the scratch (proposal, evaluations,
 /// advanced streams), so several ensembles can be decided before any is
@@ -190,104 +186,6 @@ pub(crate) fn decide<K: Kernel, E: Energy, const N: usize, const D: usize>(
         }
     }
     Ok(dec)
-}
-
-/// Makes a decided step the state of `walkers` (which must be the ensemble
-/// it was decided on, untouched since).
-pub(crate) fn commit<const N: usize, const D: usize>(
-    walkers: &mut Walkers<N, D>,
-    dec: &Decision<N>,
-) -> StepSummary {
-    let Walkers { c, s } = walkers;
-    let (n, d) = (c.n, c.d);
-    let mut accepted = 0;
-    for w in 0..n {
-        if dec.take[w] {
-            accepted += 1;
-            for i in 0..d {
-                c.x[i][w] = s.y[i][w];
-            }
-            c.u[w] = s.ev.u[w];
-            if dec.needs_grad {
-                for i in 0..d {
-                    c.g[i][w] = s.ev.grad[i][w];
-                }
-            }
-        }
-        c.info[w] = StepInfo {
-            accepted: dec.take[w],
-            accept_prob: dec.prob[w],
-            energy: c.u[w],
-        };
-    }
-    if accepted > 0 && !dec.needs_grad {
-        c.g_fresh = false;
-    }
-    c.rng[..n].swap_with_slice(&mut s.rng[..n]);
-    c.steps += 1;
-    StepSummary {
-        accepted,
-        proposed: n,
-        mean_accept_prob: dec.prob[..n].iter().sum::<f32>() / n as f32,
-        invalid: dec.invalid,
-    }
-}
-
-/// Langevin proposal y = x − h∇U(x) + √(2h/β)·ξ for walkers `0..n`,
-/// evaluated with gradients; with `adjusted`, also the MALA correction
-/// (errata 4): log g(x|y) − log g(y|x) with
-/// log g(y|x) = −β/(4h)·|y − x + h∇U(x)|².
-pub(crate) fn langevin_propose<E: Energy, const N: usize, const D: usize>(
-    h: f32,
-    adjusted: bool,
-    energy: &E,
-    beta: f32,
-    c: &Chains<N, D>,
-    s: &mut Scratch<N, D>,
-) {
-    let (n, d) = (c.n, c.d);
-    let sd = math::sqrt(2.0 * h / beta);
-    let mut xi = [0f32; D];
-    for w in 0..n {
-        s.rng[w].fill_normal(&mut xi[..d]);
-        for i in 0..d {
-            s.y[i][w] = c.x[i][w] - h * c.g[i][w] + sd * xi[i];
-        }
-    }
-    energy.eval_batch(&s.y, n, true, &mut s.ev);
-    if adjusted {
-        let k = -beta / (4.0 * h);
-        for w in 0..n {
-            let (mut back, mut fwd) = (0f32, 0f32);
-            for i in 0..d {
-                let b = c.x[i][w] - s.y[i][w] + h * s.ev.grad[i][w];
-                let f = s.y[i][w] - c.x[i][w] + h * c.g[i][w];
-                back += b * b;
-                fwd += f * f;
-            }
-            s.log_q[w] = k * (back - fwd);
-        }
-    }
-}
-
-/// Random-walk proposal y = x + s·ξ (symmetric: no correction), evaluated
-/// without gradients.
-pub(crate) fn random_walk_propose<E: Energy, const N: usize, const D: usize>(
-    scale: f32,
-    energy: &E,
-    c: &Chains<N, D>,
-    s: &mut Scratch<N, D>,
-) {
-    let (n, d) = (c.n, c.d);
-    let mut xi = [0f32; D];
-    for w in 0..n {
-        s.rng[w].fill_normal(&mut xi[..d]);
-        for i in 0..d {
-            s.y[i][w] = c.x[i][w] + scale * xi[i];
-        }
-        s.log_q[w] = 0.0;
-    }
-    energy.eval_batch(&s.y, n, false, &mut s.ev);
 }
 
 #[cfg(test)]

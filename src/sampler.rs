@@ -81,9 +81,8 @@ fn merge_summary(acc: &mut StepSummary, s: &StepSummary, k: usize) {
 /// [`Sampler::reinit`], without a sampler-sized temporary.
 #[derive(Clone, Debug)]
 pub struct Sampler<K, const N: usize, const D: usize> {
-    walkers: Walkers<N, D>,
-    kernel: K,
-    beta: f32,
+    /// Walkers, kernel and β: what a step needs.
+    ens: Ensemble<K, N, D>,
     /// Dual-averaging state; meaningful only while `adapting`.
     adapt: DualAveraging,
     adapting: bool,
@@ -95,9 +94,7 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// β = 1, no adaptation, diagnostics recorded every step.
     pub fn new(kernel: K, walkers: Walkers<N, D>) -> Self {
         Sampler {
-            walkers,
-            kernel,
-            beta: 1.0,
+            ens: Ensemble::new(kernel, walkers),
             adapt: DualAveraging::idle(),
             adapting: false,
             diag: Diagnostics::new(),
@@ -112,9 +109,9 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// suits objects kept in static or caller-provided memory on small
     /// stacks (any previous value, including all-zero bytes, is fine).
     pub fn reinit(&mut self, kernel: K) {
-        self.walkers.reset();
-        self.kernel = kernel;
-        self.beta = 1.0;
+        self.ens.walkers.reset();
+        self.ens.kernel = kernel;
+        self.ens.beta = 1.0;
         self.adapt = DualAveraging::idle();
         self.adapting = false;
         self.diag.reset();
@@ -123,20 +120,18 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
 
     /// Sets the inverse temperature β (> 0).
     pub fn set_beta(&mut self, beta: f32) -> Result<(), Error> {
-        check_beta(beta)?;
-        self.beta = beta;
-        Ok(())
+        self.ens.set_beta(beta)
     }
 
     /// Inverse temperature β.
     pub fn beta(&self) -> f32 {
-        self.beta
+        self.ens.beta
     }
 
     /// Starts adapting the step size toward acceptance `target` by dual
     /// averaging, from the kernel's current step size.
     pub fn start_adaptation(&mut self, target: f32) -> Result<(), Error> {
-        self.adapt = DualAveraging::new(self.kernel.step_size(), target)?;
+        self.adapt = DualAveraging::new(self.ens.kernel.step_size(), target)?;
         self.adapting = true;
         Ok(())
     }
@@ -152,7 +147,7 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// started from a huge step) nothing changes: adaptation continues.
     pub fn freeze_step_size(&mut self) -> Result<(), Error> {
         if self.adapting {
-            self.kernel.set_step_size(self.adapt.averaged())?;
+            self.ens.kernel.set_step_size(self.adapt.averaged())?;
             self.adapting = false;
         }
         Ok(())
@@ -176,14 +171,14 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// One step of every walker. On error nothing changes (walkers,
     /// adaptation and diagnostics).
     pub fn step<E: Energy>(&mut self, energy: &E) -> Result<StepSummary, Error> {
-        let s = self.kernel.step(energy, self.beta, &mut self.walkers)?;
+        let s = self.ens.step(energy)?;
         if self.adapting {
             let h = self.adapt.update(s.mean_accept_prob);
             // h is finite and positive by construction of the update.
-            self.kernel.set_step_size(h)?;
+            self.ens.kernel.set_step_size(h)?;
         }
         if self.record {
-            self.diag.record(&self.walkers, Some(&s));
+            self.diag.record(&self.ens.walkers, Some(&s));
         }
         Ok(s)
     }
@@ -198,22 +193,22 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
 
     /// The walkers.
     pub fn walkers(&self) -> &Walkers<N, D> {
-        &self.walkers
+        &self.ens.walkers
     }
 
     /// The walkers, mutably (e.g. to invalidate after a parameter change).
     pub fn walkers_mut(&mut self) -> &mut Walkers<N, D> {
-        &mut self.walkers
+        &mut self.ens.walkers
     }
 
     /// The kernel.
     pub fn kernel(&self) -> &K {
-        &self.kernel
+        &self.ens.kernel
     }
 
     /// The kernel, mutably.
     pub fn kernel_mut(&mut self) -> &mut K {
-        &mut self.kernel
+        &mut self.ens.kernel
     }
 
     /// The diagnostics.
@@ -229,28 +224,26 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
 
 impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<K, N, D> {
     fn samples(&self) -> &Walkers<N, D> {
-        &self.walkers
+        self.ens.samples()
     }
 
     fn samples_mut(&mut self) -> &mut Walkers<N, D> {
-        &mut self.walkers
+        self.ens.samples_mut()
     }
 
+    /// Steps with adaptation and diagnostics, as [`Sampler::step`].
     fn advance<E: Energy>(&mut self, energy: &E, steps: usize) -> Result<StepSummary, Error> {
         summed_steps(steps, || self.step(energy))
     }
 
     fn invalidate(&mut self) {
-        self.walkers.invalidate();
+        self.ens.invalidate();
     }
 
     /// The step size in force for the next step (adaptation, if running,
     /// changes it only after a step).
     fn langevin(&self) -> Option<Langevin> {
-        self.kernel.unadjusted_langevin().then(|| Langevin {
-            h: self.kernel.step_size(),
-            beta: self.beta,
-        })
+        self.ens.langevin()
     }
 }
 

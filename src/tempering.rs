@@ -37,11 +37,11 @@
 use crate::adapt::DualAveraging;
 use crate::energy::Energy;
 use crate::error::{Error, check_dim, check_positive, check_size};
-use crate::kernel::{Decision, Kernel, StepSummary, commit, decide, metropolis};
+use crate::kernel::{Kernel, StepSummary, decide, metropolis};
 use crate::math;
 use crate::rng::Stream;
 use crate::sampler::{NegativePhase, summed_steps};
-use crate::walkers::{Chains, Walkers};
+use crate::walkers::{Chains, Decision, Walkers, commit};
 
 /// Index of the swap decisions' stream in the seed's family (replica slots
 /// use `(replica << 32) | walker`, which never reaches it).

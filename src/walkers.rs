@@ -11,6 +11,7 @@
 
 use crate::energy::{Energy, Evals, Soa};
 use crate::error::{Error, check_dim, check_positive, check_size};
+use crate::kernel::StepSummary;
 use crate::rng::Stream;
 
 /// What one walker's last step did.
@@ -40,6 +41,42 @@ pub struct Chains<const N: usize, const D: usize> {
     pub(crate) rng: [Stream; N],
     pub(crate) info: [StepInfo; N],
     pub(crate) steps: u64,
+}
+
+impl<const N: usize, const D: usize> Chains<N, D> {
+    /// Number of walkers n.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True when there are no walkers.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Dimension d.
+    pub fn dim(&self) -> usize {
+        self.d
+    }
+
+    /// Positions, `x[i][w]` = coordinate i of walker w (valid for
+    /// `i < dim()`, `w < len()`).
+    pub fn positions(&self) -> &Soa<N, D> {
+        &self.x
+    }
+
+    /// The cached energies U(x) of walkers `0..len()`. Fresh whenever a
+    /// kernel's [`Kernel::propose`](crate::Kernel::propose) is called.
+    pub fn energies(&self) -> &[f32] {
+        &self.u[..self.n]
+    }
+
+    /// The cached gradients, laid out as [`Chains::positions`]. Fresh in
+    /// [`Kernel::propose`](crate::Kernel::propose) when the kernel
+    /// [needs gradients](crate::Kernel::needs_grad).
+    pub fn gradients(&self) -> &Soa<N, D> {
+        &self.g
+    }
 }
 
 /// Working space for one step: the proposal, its evaluation, and the random
@@ -230,7 +267,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         check_size(n, N)?;
         check_size(d, D)?;
         check_dim(n * d, positions.len())?;
-        check_starts::<E, D>(energy, n, d, |w, x| {
+        check_starts::<E, D>(energy, n, d, true, |w, x| {
             x.copy_from_slice(&positions[w * d..(w + 1) * d])
         })
     }
@@ -245,8 +282,23 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         sd: f32,
     ) -> Result<(), Error> {
         let d = Self::check_gaussian_args(energy, n, center, sd)?;
-        check_starts::<E, D>(energy, n, d, |w, x| {
+        check_starts::<E, D>(energy, n, d, true, |w, x| {
             gaussian_start(seed, w, center, sd, x);
+        })
+    }
+
+    /// Checks, without changing anything, that `energy` is usable at every
+    /// walker's current position (U, and ∇U with `with_grad`, finite and not
+    /// declined), evaluating a few walkers at a time on the stack: how a
+    /// front end vets a new energy before it replaces the cached values.
+    /// Returns the error a refresh would return.
+    pub fn check_energy<E: Energy>(&self, energy: &E, with_grad: bool) -> Result<(), Error> {
+        let (n, d) = (self.c.n, self.c.d);
+        check_dim(d, energy.dim())?;
+        check_starts::<E, D>(energy, n, d, with_grad, |w, x| {
+            for (i, xi) in x.iter_mut().enumerate() {
+                *xi = self.c.x[i][w];
+            }
         })
     }
 
@@ -495,6 +547,66 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     }
 }
 
+/// A step decided but not committed: which walkers take the proposal held in
+/// their scratch, and with what probability.
+pub(crate) struct Decision<const N: usize> {
+    pub(crate) take: [bool; N],
+    pub(crate) prob: [f32; N],
+    pub(crate) invalid: usize,
+    pub(crate) needs_grad: bool,
+}
+
+impl<const N: usize> Decision<N> {
+    /// Nothing decided yet (a placeholder for arrays of decisions).
+    pub(crate) const NONE: Self = Decision {
+        take: [false; N],
+        prob: [0.0; N],
+        invalid: 0,
+        needs_grad: false,
+    };
+}
+
+/// Makes a decided step the state of `walkers` (which must be the ensemble
+/// it was decided on, untouched since).
+pub(crate) fn commit<const N: usize, const D: usize>(
+    walkers: &mut Walkers<N, D>,
+    dec: &Decision<N>,
+) -> StepSummary {
+    let Walkers { c, s } = walkers;
+    let (n, d) = (c.n, c.d);
+    let mut accepted = 0;
+    for w in 0..n {
+        if dec.take[w] {
+            accepted += 1;
+            for i in 0..d {
+                c.x[i][w] = s.y[i][w];
+            }
+            c.u[w] = s.ev.u[w];
+            if dec.needs_grad {
+                for i in 0..d {
+                    c.g[i][w] = s.ev.grad[i][w];
+                }
+            }
+        }
+        c.info[w] = StepInfo {
+            accepted: dec.take[w],
+            accept_prob: dec.prob[w],
+            energy: c.u[w],
+        };
+    }
+    if accepted > 0 && !dec.needs_grad {
+        c.g_fresh = false;
+    }
+    c.rng[..n].swap_with_slice(&mut s.rng[..n]);
+    c.steps += 1;
+    StepSummary {
+        accepted,
+        proposed: n,
+        mean_accept_prob: dec.prob[..n].iter().sum::<f32>() / n as f32,
+        invalid: dec.invalid,
+    }
+}
+
 /// Maps an evaluation failure at walker `w` to an [`Error`].
 pub(crate) fn eval_error(w: usize, e: crate::energy::EvalError, d: usize) -> Error {
     match e {
@@ -527,6 +639,7 @@ fn check_starts<E: Energy, const D: usize>(
     energy: &E,
     n: usize,
     d: usize,
+    with_grad: bool,
     mut start: impl FnMut(usize, &mut [f32]),
 ) -> Result<(), Error> {
     let mut y: Soa<CHECK_LANES, D> = [[0.0; CHECK_LANES]; D];
@@ -548,8 +661,8 @@ fn check_starts<E: Energy, const D: usize>(
                 y[i][l] = x[i];
             }
         }
-        energy.eval_batch(&y, m, true, &mut ev);
-        first_invalid(&ev, m, d, true).map_err(|e| match e {
+        energy.eval_batch(&y, m, with_grad, &mut ev);
+        first_invalid(&ev, m, d, with_grad).map_err(|e| match e {
             Error::NonFinite { walker } => Error::NonFinite {
                 walker: walker + w0,
             },

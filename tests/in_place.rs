@@ -96,7 +96,7 @@ fn adam_reinit_equals_with_moments_and_is_all_or_nothing() {
 
 // ---------------------------------------------------------- replica exchange
 
-type Rx = ReplicaExchange<AnyKernel, 4, 8, 2>;
+type Rx = ReplicaExchange<AnyKernel<2>, 4, 8, 2>;
 
 fn target() -> Gaussian<2> {
     Gaussian::from_covariance(&[0.5, -0.5], &[1.0, 0.3, 0.3, 2.0]).unwrap()

@@ -760,7 +760,7 @@ fn configuration_errors() {
     assert!(matches!(r, Err(Error::InvalidConfig(_))));
     // Jarzynski with a ULA sampler is fine, also chosen at run time.
     assert!(Pcd::<_, _, 8, 1, 4>::new(&e, ula(), sgd(), PcdConfig::new(jar)).is_ok());
-    let any = |k| Sampler::new(k, w());
+    let any = |k: AnyKernel<1>| Sampler::new(k, w());
     let ula_any = AnyKernel::Ula(Ula::new(0.1).unwrap());
     assert!(Pcd::<_, _, 8, 1, 4>::new(&e, any(ula_any), sgd(), PcdConfig::new(jar)).is_ok());
     let mala_any = AnyKernel::Mala(Mala::new(0.1).unwrap());

@@ -28,7 +28,7 @@ fn run_bits<K: Kernel + Copy>(k: K, seed: u64, n: usize) -> Vec<u32> {
 #[test]
 fn same_seed_same_bits_different_seed_different_bits() {
     for k in [
-        AnyKernel::Mala(Mala::new(0.1).unwrap()),
+        AnyKernel::<2>::Mala(Mala::new(0.1).unwrap()),
         AnyKernel::Ula(Ula::new(0.05).unwrap()),
         AnyKernel::Rwmh(Rwmh::new(0.5).unwrap()),
     ] {
@@ -114,7 +114,7 @@ fn non_finite_start_is_refused_and_in_place_init_is_atomic() {
 fn mala_and_mh_reject_non_finite_proposals() {
     let e = walled();
     for k in [
-        AnyKernel::Mala(Mala::new(0.5).unwrap()),
+        AnyKernel::<1>::Mala(Mala::new(0.5).unwrap()),
         AnyKernel::Rwmh(Rwmh::new(1.0).unwrap()),
     ] {
         let w = Walkers::<32, 1>::gaussian(&e, 32, 1, &[0.0], 0.2).unwrap();
@@ -298,7 +298,7 @@ fn in_place_reinit_equals_construction() {
     let e = mlp();
     let mala = Mala::new(0.1).unwrap();
     let mut used = Sampler::new(
-        AnyKernel::Rwmh(Rwmh::new(0.5).unwrap()),
+        AnyKernel::<2>::Rwmh(Rwmh::new(0.5).unwrap()),
         Walkers::<16, 2>::gaussian(&e, 9, 3, &[0.5, 0.0], 1.0).unwrap(),
     );
     used.set_beta(2.0).unwrap();

@@ -144,7 +144,7 @@ fn walkers_set_position_and_resample_errors() {
 fn kernel_step_and_set_step_size_errors() {
     let e = mlp();
     let g3 = Gaussian::<3>::standard(3).unwrap();
-    let kernels: [AnyKernel; 3] = [
+    let kernels: [AnyKernel<1>; 3] = [
         AnyKernel::Ula(Ula::new(0.1).unwrap()),
         AnyKernel::Mala(Mala::new(0.1).unwrap()),
         AnyKernel::Rwmh(Rwmh::new(0.5).unwrap()),
@@ -427,7 +427,7 @@ fn decode_into_is_all_or_nothing_for_every_model() {
 fn non_finite_proposals_are_invalid_even_where_the_energy_is_finite() {
     let e = constant();
     let start = [f32::MAX, -f32::MAX, 1.0, 0.0, -f32::MAX, 3e38, 0.0, 0.0];
-    let kernels: [AnyKernel; 2] = [
+    let kernels: [AnyKernel<1>; 2] = [
         AnyKernel::Mala(Mala::new(f32::MAX).unwrap()),
         AnyKernel::Rwmh(Rwmh::new(f32::MAX).unwrap()),
     ];

@@ -449,7 +449,7 @@ fn stale_gradients_are_not_swapped_in_as_fresh() {
     let target = Mixture::review_example();
     const M: usize = 16;
     let w = Walkers::<M, 1>::gaussian(&target, M, 2, &[0.0], 1.0).unwrap();
-    let mut re = ReplicaExchange::<AnyKernel, 2, M, 1>::new(
+    let mut re = ReplicaExchange::<AnyKernel<1>, 2, M, 1>::new(
         AnyKernel::Mala(Mala::new(0.8).unwrap()),
         w,
         &[1.0, 0.3],

@@ -76,8 +76,8 @@ int main(void) {
     MEASURE("tebm_sampler_run, 1 MALA step (callback)", tebm_sampler_run(&sampler, &energy, 1, NULL));
     MEASURE("tebm_sampler_run, energy changed (MLP)", tebm_sampler_run(&sampler, &mlp, 1, NULL));
     MEASURE("tebm_sampler_run, 1 MALA step (MLP)", tebm_sampler_run(&sampler, &mlp, 1, NULL));
-    cfg.kernel = TEBM_KERNEL_HMC;
-    cfg.leapfrog_steps = 4;
+    cfg.kernel.kind = TEBM_KERNEL_HMC;
+    cfg.kernel.leapfrog_steps = 4;
     MEASURE("tebm_sampler_init (HMC, MLP)", tebm_sampler_init(&sampler, sizeof sampler, &mlp, &cfg));
     MEASURE("tebm_sampler_run, 1 HMC step (MLP)", tebm_sampler_run(&sampler, &mlp, 1, NULL));
 
@@ -86,7 +86,7 @@ int main(void) {
            (unsigned long)tebm_trainer_size());
     TebmTrainerConfig tc;
     tebm_trainer_config_default(&tc);
-    tc.kernel = TEBM_KERNEL_MALA;
+    tc.kernel.kind = TEBM_KERNEL_MALA;
     tc.n_walkers = TEBM_MAX_TRAIN_WALKERS;
     tc.batch_size = 4;
     tc.steps = 1;

@@ -60,7 +60,7 @@ fn main() {
         0.25 * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5 * r * r
     });
     let w = Walkers::<N, D>::gaussian(&quartic, 16, 7, &[0.5, -0.5], 1.0).unwrap();
-    let s = Sampler::new(AnyKernel::Mala(Mala::new(0.1).unwrap()), w);
+    let s = Sampler::new(AnyKernel::<D>::Mala(Mala::new(0.1).unwrap()), w);
     run("A callback/MALA", s, &quartic, Some(MALA_TARGET), 150, 150);
 
     // B: MLP with LCG weights, HMC with a diagonal mass.
@@ -83,7 +83,7 @@ fn main() {
     // C: full-precision Gaussian, ULA at beta = 2.
     let g = Gaussian::<D>::full(&[1.0, -1.0], &[2.0, 0.6, 0.6, 1.0]).unwrap();
     let w = Walkers::<N, D>::gaussian(&g, 8, 3, &[0.0; 2], 1.0).unwrap();
-    let mut s = Sampler::new(AnyKernel::Ula(Ula::new(0.05).unwrap()), w);
+    let mut s = Sampler::new(AnyKernel::<D>::Ula(Ula::new(0.05).unwrap()), w);
     s.set_beta(2.0).unwrap();
     run("C Gaussian/ULA", s, &g, None, 0, 100);
 
@@ -91,14 +91,14 @@ fn main() {
     let m =
         Mixture::<8, D>::new(&[0.7, 0.3], &[0.0, 0.0, 3.0, 1.0], &[1.0, 1.0, 0.5, 0.5]).unwrap();
     let w = Walkers::<N, D>::gaussian(&m, 12, 5, &[0.0; 2], 1.0).unwrap();
-    let s = Sampler::new(AnyKernel::Rwmh(Rwmh::new(0.5).unwrap()), w);
+    let s = Sampler::new(AnyKernel::<D>::Rwmh(Rwmh::new(0.5).unwrap()), w);
     run("D mixture/MH", s, &m, Some(RWMH_TARGET), 100, 100);
 
     // E: double well a = 2, MALA from given positions.
     let dw = Polynomial::<D, 128>::new(1, 4, &[2.0, 0.0, -4.0, 0.0, 2.0]).unwrap();
     let init: Vec<f32> = (0..10).map(|w| -1.5 + 0.3 * w as f32).collect();
     let w = Walkers::<N, D>::from_positions(&dw, 10, 99, &init).unwrap();
-    let s = Sampler::new(AnyKernel::Mala(Mala::new(0.05).unwrap()), w);
+    let s = Sampler::new(AnyKernel::<D>::Mala(Mala::new(0.05).unwrap()), w);
     run("E double well/MALA", s, &dw, None, 0, 200);
 
     // F: the weight format. The C program saves MLP B through the C API;

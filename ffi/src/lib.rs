@@ -107,6 +107,8 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 
 mod energy;
 mod handle;
+mod kernel;
+mod lifecycle;
 mod sampler;
 mod status;
 mod tempering;
@@ -116,11 +118,54 @@ mod trainer;
 mod weights;
 
 pub use energy::*;
+pub use kernel::*;
 pub use sampler::*;
 pub use status::*;
 pub use tempering::*;
 pub use trainer::*;
 pub use weights::*;
+
+/// The library's version, "MAJOR.MINOR.PATCH" (the crate's version in
+/// Cargo.toml): a static NUL-terminated string. It equals
+/// `TEBM_VERSION_MAJOR`.`TEBM_VERSION_MINOR`.`TEBM_VERSION_PATCH` of the
+/// header the program was compiled with when header and library match.
+#[unsafe(no_mangle)]
+pub extern "C" fn tebm_version() -> *const core::ffi::c_char {
+    VERSION.as_ptr()
+}
+
+/// Major version of the header (see `tebm_version`).
+pub const TEBM_VERSION_MAJOR: u32 = 0;
+/// Minor version of the header.
+pub const TEBM_VERSION_MINOR: u32 = 1;
+/// Patch version of the header.
+pub const TEBM_VERSION_PATCH: u32 = 0;
+
+/// The crate's version from Cargo.toml, NUL-terminated.
+const VERSION: &core::ffi::CStr = match core::ffi::CStr::from_bytes_with_nul(
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
+) {
+    Ok(v) => v,
+    Err(_) => c"",
+};
+
+// The header's numbers are Cargo.toml's: a version bump that forgets them
+// does not compile.
+const _: () = {
+    assert!(TEBM_VERSION_MAJOR == parse_u32(env!("CARGO_PKG_VERSION_MAJOR")));
+    assert!(TEBM_VERSION_MINOR == parse_u32(env!("CARGO_PKG_VERSION_MINOR")));
+    assert!(TEBM_VERSION_PATCH == parse_u32(env!("CARGO_PKG_VERSION_PATCH")));
+};
+
+const fn parse_u32(s: &str) -> u32 {
+    let b = s.as_bytes();
+    let (mut v, mut i) = (0u32, 0);
+    while i < b.len() {
+        v = v * 10 + (b[i] - b'0') as u32;
+        i += 1;
+    }
+    v
+}
 
 /// Largest dimension d of an energy or sampler.
 pub const TEBM_MAX_DIM: usize = 16;

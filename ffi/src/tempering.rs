@@ -7,15 +7,13 @@
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, offset_of, size_of};
 
-use ebm::{AnyKernel, Error, Hmc, Mala, NegativePhase, ReplicaExchange, Rwmh, Ula, Walkers};
+use ebm::{AnyKernel, Energy, Error, Kernel, ReplicaExchange};
 
 use crate::energy::energy_ref;
-use crate::handle::{
-    Handle, Object, TEMPERING_TAG, check_null, check_object, floats, object_memory, object_mut,
-    object_ref, out_slice, tri,
-};
-use crate::sampler::FfiKernel;
-use crate::status::{ErrorText, TebmStatus, write_c_str};
+use crate::handle::{Handle, Object, TEMPERING_TAG, check_null, object_ref, out_slice, tri};
+use crate::kernel::{TebmKernel, TebmKernelConfig};
+use crate::lifecycle::{self, Start, Stateful};
+use crate::status::TebmStatus;
 use crate::{
     TEBM_MAX_DIM, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_OBJECT_ALIGN,
     TEBM_SAMPLER_HEADER_SIZE, TEBM_TEMPERING_SIZE, TebmEnergy, TebmTempering,
@@ -26,8 +24,8 @@ use crate::{
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct TebmTemperingConfig {
-    /// Kernel of every replica, a `TebmKernel` value.
-    pub kernel: u32,
+    /// Kernel of every replica (the same step size at every temperature).
+    pub kernel: TebmKernelConfig,
     /// Walkers per replica, 1..=`TEBM_MAX_TEMPERING_WALKERS`.
     pub n_walkers: usize,
     /// Number of replicas (temperatures), 1..=`TEBM_MAX_REPLICAS`.
@@ -37,12 +35,6 @@ pub struct TebmTemperingConfig {
     pub beta_min: f32,
     /// Seed of the walkers' streams and of the swap decisions.
     pub seed: u64,
-    /// Kernel step size (> 0), the same at every temperature.
-    pub step_size: f32,
-    /// HMC: leapfrog steps per proposal (≥ 1).
-    pub leapfrog_steps: u32,
-    /// HMC: diagonal mass (dim positive floats), or NULL for the identity.
-    pub hmc_mass: *const f32,
     /// Initial positions (n_walkers × dim, walker-major; every replica
     /// starts there), or NULL to draw them from N(`init_center`, `init_sd`²·I).
     pub init_positions: *const f32,
@@ -64,8 +56,12 @@ pub struct TebmSwapStats {
     pub rate: f32,
 }
 
-type Inner =
-    ReplicaExchange<FfiKernel, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>;
+type Inner = ReplicaExchange<
+    AnyKernel<TEBM_MAX_DIM>,
+    TEBM_MAX_REPLICAS,
+    TEBM_MAX_TEMPERING_WALKERS,
+    TEBM_MAX_DIM,
+>;
 
 type TemperingObj = Object<State>;
 
@@ -77,6 +73,35 @@ impl Handle for TebmTempering {
 pub(crate) struct State {
     rx: Inner,
     energy_addr: usize,
+}
+
+// SAFETY: all-zero bytes are a valid `State`: an integer and the core
+// `ReplicaExchange`, whose fields besides the kernels are integers, floats,
+// bools, random streams and arrays or plain structs of these (documented on
+// `ReplicaExchange`; its walkers are documented zero-valid on `Walkers`),
+// and whose kernels are `AnyKernel`s, zero-valid (`repr(u8)`, 0 = `Ula`
+// with h = 0).
+unsafe impl Stateful<TEBM_MAX_TEMPERING_WALKERS> for State {
+    type Phase = Inner;
+    fn phase(&self) -> &Inner {
+        &self.rx
+    }
+    fn phase_mut(&mut self) -> &mut Inner {
+        &mut self.rx
+    }
+    fn energy_addr(&mut self) -> &mut usize {
+        &mut self.energy_addr
+    }
+    fn needs_grad(&self) -> bool {
+        self.rx.kernel(0).is_some_and(|k| k.needs_grad())
+    }
+    /// Every replica's walkers, not only the β = 1 ones.
+    fn check_energy<E: Energy>(&self, e: &E) -> Result<(), Error> {
+        let g = self.needs_grad();
+        (0..self.rx.replicas())
+            .filter_map(|k| self.rx.replica(k))
+            .try_for_each(|w| w.check_energy(e, g))
+    }
 }
 
 const _: () = assert!(offset_of!(TemperingObj, state) == TEBM_SAMPLER_HEADER_SIZE);
@@ -108,14 +133,11 @@ pub unsafe extern "C" fn tebm_tempering_config_default(
 ) -> TebmStatus {
     check_null!(cfg);
     let c = TebmTemperingConfig {
-        kernel: 1,
+        kernel: TebmKernelConfig::new(TebmKernel::Mala, 0.1),
         n_walkers: 16,
         replicas: 4,
         beta_min: 0.1,
         seed: 1,
-        step_size: 0.1,
-        leapfrog_steps: 10,
-        hmc_mass: core::ptr::null(),
         init_positions: core::ptr::null(),
         init_center: core::ptr::null(),
         init_sd: 1.0,
@@ -125,79 +147,25 @@ pub unsafe extern "C" fn tebm_tempering_config_default(
     TebmStatus::Ok
 }
 
-fn kernel(c: &TebmTemperingConfig, mass: Option<&[f32]>) -> Result<FfiKernel, Error> {
-    let h = c.step_size;
-    Ok(match c.kernel {
-        0 => FfiKernel::Basic(AnyKernel::Ula(Ula::new(h)?)),
-        1 => FfiKernel::Basic(AnyKernel::Mala(Mala::new(h)?)),
-        2 => FfiKernel::Basic(AnyKernel::Rwmh(Rwmh::new(h)?)),
-        3 => {
-            let steps = usize::try_from(c.leapfrog_steps).unwrap_or(usize::MAX);
-            let k = Hmc::new(h, steps)?;
-            FfiKernel::Hmc(match mass {
-                Some(m) => k.with_diagonal_mass(m)?,
-                None => k,
-            })
-        }
-        _ => return Err(Error::InvalidConfig("unknown kernel")),
-    })
-}
-
-/// Writes a valid, empty replica-exchange object (no walkers; not tagged)
-/// at `p` in place by zeroing it.
-///
-/// # Safety
-/// `p` non-null, aligned, `size_of::<TemperingObj>()` writable bytes used
-/// by no one else during `'a`.
-unsafe fn write_blank<'a>(p: *mut TemperingObj) -> &'a mut TemperingObj {
-    // SAFETY: per this function's contract `p` is valid for writing one
-    // `TemperingObj`. All-zero bytes are a valid `TemperingObj`: the tag
-    // and `ErrorText` are integers and byte arrays, `State` an integer and
-    // the core `ReplicaExchange`, whose fields besides the kernels are
-    // integers, floats, bools, random streams and arrays or plain structs of
-    // these (documented on `ReplicaExchange`; its walkers are documented
-    // zero-valid on `Walkers`), and the kernels are `FfiKernel`s, zero-valid
-    // (`repr(u8)`, 0 = `Basic`, whose `AnyKernel` is `repr(u8)`, 0 = `Ula`
-    // with h = 0). So after `write_bytes` the reference points to a valid,
-    // exclusively owned object (its tag, 0, says "no tempering object").
-    unsafe {
-        p.write_bytes(0, 1);
-        &mut *p
-    }
-}
-
-/// Initialises the valid object `obj` in place (no replica-sized
+/// Builds the object in the valid object `obj` in place (no replica-sized
 /// temporary): the β = 1 walkers, then the core's in-place
 /// `ReplicaExchange::reinit`. Everything (the starts and the ladder) was
 /// checked beforehand: this cannot fail unless a callback energy answers
 /// differently the second time it is asked (an error is returned then).
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
-fn init_in_place(
+fn build(
     obj: &mut TemperingObj,
     e: &crate::energy::EnergyRef<'_>,
-    k: FfiKernel,
+    k: AnyKernel<TEBM_MAX_DIM>,
     c: &TebmTemperingConfig,
     ladder: &[f32],
-    positions: Option<&[f32]>,
-    center: Option<&[f32]>,
+    start: Start<'_>,
 ) -> Result<(), Error> {
-    use ebm::Energy;
-    let m = &e.model;
-    let zeros = [0f32; TEBM_MAX_DIM];
     let rx = &mut obj.state.rx;
-    let w = rx.base_mut();
-    match positions {
-        Some(x) => w.init_positions(m, c.n_walkers, c.seed, x)?,
-        None => {
-            let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
-            w.init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
-        }
-    }
+    start.apply(rx.base_mut(), &e.model)?;
     // Cannot fail: the ladder was checked and the walkers are not empty.
     rx.reinit(k, ladder, c.seed)?;
     obj.state.energy_addr = e.addr;
-    obj.error = ErrorText::new();
     Ok(())
 }
 
@@ -229,68 +197,26 @@ pub unsafe extern "C" fn tebm_tempering_init(
     let c = unsafe { cfg.read() };
     // SAFETY: non-null; storage per contract.
     let e = tri!(unsafe { energy_ref(energy) });
-    let d = ebm::Energy::dim(&e.model);
-    // SAFETY: non-null; `d` floats per contract (d ≤ TEBM_MAX_DIM).
-    let mass = (!c.hmc_mass.is_null()).then(|| unsafe { floats(c.hmc_mass, d) });
-    let k = match kernel(&c, mass) {
-        Ok(k) => k,
-        Err(err) => return TebmStatus::from(err),
-    };
+    let d = e.model.dim();
+    // SAFETY: the mass, when read, holds `d` floats per the config's contract.
+    let k = tri!(unsafe { c.kernel.build(d) });
     if c.n_walkers == 0 || c.replicas == 0 {
         return TebmStatus::BadDimension;
     }
     if c.n_walkers > TEBM_MAX_TEMPERING_WALKERS || c.replicas > TEBM_MAX_REPLICAS {
         return TebmStatus::CapacityExceeded;
     }
-    if !(c.init_sd.is_finite() && c.init_sd >= 0.0) {
-        return TebmStatus::BadConfig;
-    }
     let mut ladder = [0f32; TEBM_MAX_REPLICAS];
     let ladder = &mut ladder[..c.replicas];
     tri!(ebm::tempering::geometric_ladder(c.beta_min, ladder));
-    // SAFETY: (each) non-null; n_walkers·d (≤ 16·16) and d floats per contract.
-    let positions =
-        (!c.init_positions.is_null()).then(|| unsafe { floats(c.init_positions, c.n_walkers * d) });
-    // SAFETY: as above.
-    let center = (!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) });
-    let p = tri!(object_memory::<TemperingObj>(mem, mem_len));
-    // The starts, evaluated aside a few walkers at a time (not staged in
-    // the object's scratch space): a failure writes nothing.
-    type W = Walkers<TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_DIM>;
-    let zeros = [0f32; TEBM_MAX_DIM];
-    tri!(match positions {
-        Some(x) => W::check_init_positions(&e.model, c.n_walkers, x),
-        None => {
-            let ctr = center.unwrap_or(&zeros[..d.min(TEBM_MAX_DIM)]);
-            W::check_init_gaussian(&e.model, c.n_walkers, c.seed, ctr, c.init_sd)
-        }
-    });
-    // SAFETY: `p` is non-null, aligned for `TemperingObj` and has room for
-    // one (checked by `object_memory`); `check_object` reads its first 4 bytes.
-    let existing =
-        unsafe { check_object::<TemperingObj>(p.cast_const().cast(), TEMPERING_TAG) }.is_ok();
-    let obj = if existing {
-        // SAFETY: tagged, so a valid `TemperingObj`; used by no one else per
-        // contract.
-        unsafe { &mut *p }
-    } else {
-        // SAFETY: as above, and the memory is writable and not in use by
-        // anyone else per contract.
-        unsafe { write_blank(p) }
+    // SAFETY: n_walkers·d (≤ 16·16) and d floats per the config's contract.
+    let start = unsafe {
+        Start::from_c(c.init_positions, c.init_center, c.init_sd, c.seed, c.n_walkers, d)
     };
-    match init_in_place(obj, &e, k, &c, ladder, positions, center) {
-        Ok(()) => {
-            obj.tag = TEMPERING_TAG;
-            TebmStatus::Ok
-        }
-        Err(err) => {
-            if !existing {
-                // Not a tempering object before the call: not one after a failure.
-                obj.tag = 0;
-            }
-            TebmStatus::from(err)
-        }
-    }
+    tri!(start.check::<_, TEBM_MAX_TEMPERING_WALKERS>(&e.model));
+    lifecycle::init::<TebmTempering, TEBM_MAX_TEMPERING_WALKERS>(mem, mem_len, |obj| {
+        build(obj, &e, k, &c, ladder, start)
+    })
 }
 
 /// Runs `steps` steps: a kernel step of every replica at its temperature,
@@ -312,41 +238,12 @@ pub unsafe extern "C" fn tebm_tempering_run(
     steps: usize,
     steps_done: *mut usize,
 ) -> TebmStatus {
-    check_null!(t, energy);
-    // SAFETY: non-null; storage per contract (checked before the object is
-    // borrowed mutably; equal handles fail one of the tag checks).
-    let e = tri!(unsafe { energy_ref(energy) });
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(t) });
-    let mut done = 0;
-    let mut status = TebmStatus::Ok;
-    let d = s.state.rx.samples().dim();
-    if ebm::Energy::dim(&e.model) != d {
-        let err = Error::DimensionMismatch {
-            expected: d,
-            found: ebm::Energy::dim(&e.model),
-        };
-        status = s.fail("tebm_tempering_run", err);
-    } else {
-        if steps > 0 && e.addr != s.state.energy_addr {
-            s.state.rx.invalidate();
-            s.state.energy_addr = e.addr;
-        }
-        while done < steps {
-            match s.state.rx.step(&e.model) {
-                Ok(_) => done += 1,
-                Err(err) => {
-                    status = s.fail("tebm_tempering_run", err);
-                    break;
-                }
-            }
-        }
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::run(t, energy, steps, steps_done, "tebm_tempering_run", |s: &mut State, e| {
+            s.rx.step(&e.model).map(|_| ())
+        })
     }
-    if !steps_done.is_null() {
-        // SAFETY: non-null and writable per contract.
-        unsafe { steps_done.write(done) };
-    }
-    status
 }
 
 /// Marks every replica's cached energies stale (after changing what the
@@ -356,11 +253,8 @@ pub unsafe extern "C" fn tebm_tempering_run(
 /// `t` NULL or a `TebmTempering`'s storage used by no one else.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tebm_tempering_invalidate(t: *mut TebmTempering) -> TebmStatus {
-    check_null!(t);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(t) });
-    s.state.rx.invalidate();
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::invalidate(t) }
 }
 
 /// Copies the positions of the β = 1 replica (n_walkers × dim floats,
@@ -374,17 +268,8 @@ pub unsafe extern "C" fn tebm_tempering_positions(
     out: *mut f32,
     len: usize,
 ) -> TebmStatus {
-    check_null!(t, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(t) });
-    let w = s.state.rx.samples();
-    let need = w.len() * w.dim();
-    if len < need {
-        return TebmStatus::BufferTooSmall;
-    }
-    // SAFETY: non-null; at least `need` writable floats.
-    tri!(w.positions(unsafe { out_slice(out, need) }));
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::positions(t, out, len) }
 }
 
 /// Copies the cached energies U of the β = 1 replica's walkers into `out`
@@ -398,16 +283,8 @@ pub unsafe extern "C" fn tebm_tempering_energies(
     out: *mut f32,
     len: usize,
 ) -> TebmStatus {
-    check_null!(t, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(t) });
-    let u = s.state.rx.samples().energies();
-    if len < u.len() {
-        return TebmStatus::BufferTooSmall;
-    }
-    // SAFETY: non-null; at least `u.len()` writable floats.
-    unsafe { out_slice(out, u.len()) }.copy_from_slice(u);
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::energies(t, out, len) }
 }
 
 /// Copies the ladder β₀ = 1 > β₁ > … (R floats, `len` ≥ R) into `out` and
@@ -465,11 +342,8 @@ pub unsafe extern "C" fn tebm_tempering_last_error(
     buf: *mut c_char,
     len: usize,
 ) -> TebmStatus {
-    check_null!(t, buf);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(t) });
-    // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
-    unsafe { write_c_str(buf, len, s.error.as_str()) }
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::last_error(t, buf, len) }
 }
 
 #[cfg(test)]
@@ -529,13 +403,13 @@ mod tests {
             tebm_tempering_config_default(&mut c);
             let mut configs = std::vec![c];
             let mut more = c;
-            more.kernel = 3;
+            more.kernel.kind = TebmKernel::Hmc as u32;
             more.replicas = TEBM_MAX_REPLICAS;
             more.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
             more.seed = 9;
             configs.push(more);
             let mut fewer = c;
-            fewer.kernel = 1;
+            fewer.kernel.kind = TebmKernel::Mala as u32;
             fewer.replicas = 2;
             fewer.n_walkers = 3;
             fewer.init_sd = 0.5;
@@ -544,10 +418,10 @@ mod tests {
                 let st = tebm_tempering_init(tp.cast(), size_of::<TebmTempering>(), ep, c);
                 assert_eq!(st, TebmStatus::Ok);
                 let got = &object_ref(tp).unwrap().state.rx;
-                let mut w = Walkers::empty();
+                let mut w = ebm::Walkers::empty();
                 w.init_gaussian(&er.model, c.n_walkers, c.seed, &[0.0; 3], c.init_sd)
                     .unwrap();
-                let k = kernel(c, None).unwrap();
+                let k = c.kernel.build(3).unwrap();
                 let want =
                     Box::new(Inner::geometric(k, w, c.replicas, c.beta_min, c.seed).unwrap());
                 assert!(*got == *want);

@@ -67,7 +67,7 @@ fn callback_mala_through_the_c_api_matches_the_rust_api_bit_for_bit() {
         assert_eq!(tebm_sampler_config_default(&mut cfg), TebmStatus::Ok);
         cfg.n_walkers = 16;
         cfg.seed = 7;
-        cfg.step_size = 0.1;
+        cfg.kernel.step_size = 0.1;
         cfg.adapt = 1;
         cfg.init_center = centre.as_ptr();
         let st = tebm_sampler_init(sp.cast(), size_of::<TebmSampler>(), ep, &cfg);
@@ -97,7 +97,7 @@ fn callback_mala_through_the_c_api_matches_the_rust_api_bit_for_bit() {
         0.25 * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5 * r * r
     });
     let w = Walkers::<TEBM_MAX_WALKERS, TEBM_MAX_DIM>::gaussian(&f, 16, 7, &centre, 1.0).unwrap();
-    let mut r = Sampler::new(AnyKernel::Mala(Mala::new(0.1).unwrap()), w);
+    let mut r = Sampler::new(AnyKernel::<TEBM_MAX_DIM>::Mala(Mala::new(0.1).unwrap()), w);
     r.start_adaptation(MALA_TARGET).unwrap();
     r.run(&f, 150).unwrap();
     r.freeze_step_size().unwrap();

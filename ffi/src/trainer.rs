@@ -8,17 +8,15 @@ use core::ffi::{c_char, c_int, c_void};
 use core::mem::{align_of, offset_of, size_of};
 
 use ebm::{
-    Adam, AnyKernel, AnyOptimizer, Energy, Error, Hmc, Mala, Metrics, Mode, NegativePhase,
-    Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula, Walkers,
+    Adam, AnyKernel, AnyOptimizer, Energy, Error, Kernel, Metrics, Mode, NegativePhase, Optimizer,
+    Pcd, PcdConfig, Reinit, Sampler, Sgd, Trainable,
 };
 
 use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
-use crate::handle::{
-    Handle, Object, TRAINER_TAG, check_null, check_object, floats, object_memory, object_mut,
-    object_ref, out_slice, tri,
-};
-use crate::sampler::FfiKernel;
-use crate::status::{ErrorText, TebmStatus, write_c_str};
+use crate::handle::{Handle, Object, TRAINER_TAG, check_null, floats, object_mut, object_ref, tri};
+use crate::kernel::{TebmKernel, TebmKernelConfig};
+use crate::lifecycle::{self, Start, Stateful, adopt_energy};
+use crate::status::TebmStatus;
 use crate::{
     TEBM_MAX_DIM, TEBM_MAX_PARAMS, TEBM_MAX_TRAIN_WALKERS, TEBM_OBJECT_ALIGN,
     TEBM_SAMPLER_HEADER_SIZE, TEBM_TRAINER_SIZE, TebmEnergy, TebmTrainer,
@@ -65,21 +63,14 @@ pub enum TebmOptimizer {
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct TebmTrainerConfig {
-    /// Kernel of the negative phase, a `TebmKernel` value (ULA, MALA, MH,
-    /// HMC). Jarzynski mode needs ULA.
-    pub kernel: u32,
+    /// Kernel of the negative phase. Jarzynski mode needs ULA.
+    pub kernel: TebmKernelConfig,
     /// Number of walkers, 1..=`TEBM_MAX_TRAIN_WALKERS`.
     pub n_walkers: usize,
     /// Seed of the walkers' random streams.
     pub seed: u64,
-    /// Kernel step size (> 0).
-    pub step_size: f32,
     /// Inverse temperature β of the kernel (> 0).
     pub beta: f32,
-    /// HMC: leapfrog steps per proposal (≥ 1).
-    pub leapfrog_steps: u32,
-    /// HMC: diagonal mass (dim positive floats) or NULL for the identity.
-    pub hmc_mass: *const f32,
     /// Initial walker positions (n_walkers × dim, walker-major) or NULL to
     /// draw them from N(`init_center`, `init_sd`²·I).
     pub init_positions: *const f32,
@@ -162,7 +153,7 @@ pub struct TebmTrainerMetrics {
     pub learning_rate: f32,
 }
 
-type TrainSampler = Sampler<FfiKernel, TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
+type TrainSampler = Sampler<AnyKernel<TEBM_MAX_DIM>, TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
 type Inner = Pcd<
     TrainSampler,
     AnyOptimizer<TEBM_MAX_PARAMS>,
@@ -186,6 +177,36 @@ pub(crate) struct State {
     energy_addr: usize,
     /// `TebmEnergyKind` of the energy it was built for.
     kind: u32,
+}
+
+// SAFETY: all-zero bytes are a valid `State`: two integers and the core
+// `Pcd`, whose fields besides the sampler and optimiser are integers,
+// floats, bools, random streams, `repr(u8)` enums with field-less variant 0
+// (`Mode`, `Reinit`) and arrays or plain structs of these (documented on
+// `Pcd`); the `Sampler` is zero-valid when its kernel is (documented on
+// `Sampler`), and `AnyKernel` is (`repr(u8)`, 0 = `Ula` with h = 0);
+// `AnyOptimizer` is `repr(u8)` with 0 = `Sgd`, all of whose fields are
+// integers and floats (documented on `AnyOptimizer`).
+unsafe impl Stateful<TEBM_MAX_TRAIN_WALKERS> for State {
+    type Phase = TrainSampler;
+    fn phase(&self) -> &TrainSampler {
+        self.pcd.sampler()
+    }
+    fn phase_mut(&mut self) -> &mut TrainSampler {
+        self.pcd.sampler_mut()
+    }
+    fn energy_addr(&mut self) -> &mut usize {
+        &mut self.energy_addr
+    }
+    fn needs_grad(&self) -> bool {
+        self.pcd.sampler().kernel().needs_grad()
+    }
+    /// Also drops the batch collected so far (its gradients were taken at
+    /// the old parameters).
+    fn invalidate(&mut self) {
+        self.pcd.sampler_mut().invalidate();
+        self.pcd.clear_batch();
+    }
 }
 
 const _: () = assert!(offset_of!(TrainerObj, state) == TEBM_SAMPLER_HEADER_SIZE);
@@ -220,13 +241,10 @@ pub extern "C" fn tebm_trainer_align() -> usize {
 pub unsafe extern "C" fn tebm_trainer_config_default(cfg: *mut TebmTrainerConfig) -> TebmStatus {
     check_null!(cfg);
     let c = TebmTrainerConfig {
-        kernel: 0,
+        kernel: TebmKernelConfig::new(TebmKernel::Ula, 0.01),
         n_walkers: 16,
         seed: 1,
-        step_size: 0.01,
         beta: 1.0,
-        leapfrog_steps: 10,
-        hmc_mass: core::ptr::null(),
         init_positions: core::ptr::null(),
         init_center: core::ptr::null(),
         init_sd: 1.0,
@@ -255,26 +273,15 @@ pub unsafe extern "C" fn tebm_trainer_config_default(cfg: *mut TebmTrainerConfig
 
 /// Everything of a configuration that does not need the energy.
 struct Plan {
-    kernel: FfiKernel,
+    kernel: AnyKernel<TEBM_MAX_DIM>,
     pcfg: PcdConfig,
 }
 
-fn plan(c: &TebmTrainerConfig, mass: Option<&[f32]>) -> Result<Plan, Error> {
-    let h = c.step_size;
-    let kernel = match c.kernel {
-        0 => FfiKernel::Basic(AnyKernel::Ula(Ula::new(h)?)),
-        1 => FfiKernel::Basic(AnyKernel::Mala(Mala::new(h)?)),
-        2 => FfiKernel::Basic(AnyKernel::Rwmh(Rwmh::new(h)?)),
-        3 => {
-            let steps = usize::try_from(c.leapfrog_steps).unwrap_or(usize::MAX);
-            let k = Hmc::new(h, steps)?;
-            FfiKernel::Hmc(match mass {
-                Some(m) => k.with_diagonal_mass(m)?,
-                None => k,
-            })
-        }
-        _ => return Err(Error::InvalidConfig("unknown kernel")),
-    };
+/// # Safety
+/// The config's mass is NULL or `dim` readable floats.
+unsafe fn plan(c: &TebmTrainerConfig, dim: usize) -> Result<Plan, Error> {
+    // SAFETY: forwarded contract.
+    let kernel = unsafe { c.kernel.build(dim)? };
     if !(c.beta.is_finite() && c.beta > 0.0) {
         return Err(Error::InvalidConfig("inverse temperature beta must be > 0"));
     }
@@ -305,9 +312,6 @@ fn plan(c: &TebmTrainerConfig, mass: Option<&[f32]>) -> Result<Plan, Error> {
             requested: c.n_walkers,
             capacity: TEBM_MAX_TRAIN_WALKERS,
         });
-    }
-    if !(c.init_sd.is_finite() && c.init_sd >= 0.0) {
-        return Err(Error::InvalidConfig("initial sd must be finite and ≥ 0"));
     }
     let mut pcfg = PcdConfig::new(mode);
     pcfg.batch_size = c.batch_size;
@@ -388,12 +392,6 @@ fn optimizer_in_place(
     }
 }
 
-#[derive(Clone, Copy)]
-enum Start<'a> {
-    Positions(&'a [f32]),
-    Gaussian(Option<&'a [f32]>),
-}
-
 /// Everything `Pcd::new`, the optimiser and the walkers' init would refuse,
 /// checked before anything is written. The starts are evaluated aside, a
 /// few at a time (not staged in the object's scratch space), so that a
@@ -414,48 +412,28 @@ fn precheck<M: Trainable>(
         }
     }
     plan.pcfg.validate()?;
-    let ula = ebm::Kernel::unadjusted_langevin(&plan.kernel);
-    if matches!(plan.pcfg.mode, Mode::Jarzynski { .. }) && !ula {
+    if matches!(plan.pcfg.mode, Mode::Jarzynski { .. }) && !plan.kernel.unadjusted_langevin() {
         return Err(Error::InvalidConfig(
             "Jarzynski mode needs a sampler whose step is one ULA move",
         ));
     }
-    type W = Walkers<TEBM_MAX_TRAIN_WALKERS, TEBM_MAX_DIM>;
-    match start {
-        Start::Positions(x) => W::check_init_positions(m, c.n_walkers, x),
-        Start::Gaussian(center) => {
-            let zeros = [0f32; TEBM_MAX_DIM];
-            let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
-            W::check_init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)
-        }
-    }
+    start.check::<_, TEBM_MAX_TRAIN_WALKERS>(m)
 }
 
-/// Initialises the trainer in the valid object `obj` in place (no
-/// trainer-sized temporary). Everything, the walkers' starts included, was
-/// checked by `precheck`: this cannot fail (an error is still returned
-/// rather than a panic).
+/// Builds the trainer in the valid object `obj` in place (no trainer-sized
+/// temporary). Everything, the walkers' starts included, was checked by
+/// `precheck`: this cannot fail (an error is still returned rather than a
+/// panic).
 #[inline(never)]
-#[allow(clippy::too_many_arguments)]
-fn init_in_place<M: Trainable>(
+fn build<M: Trainable>(
     obj: &mut TrainerObj,
     m: &M,
     plan: &Plan,
     c: &TebmTrainerConfig,
     start: Start<'_>,
-    addr: usize,
-    kind: u32,
 ) -> Result<(), Error> {
     let pcd = &mut obj.state.pcd;
-    let w = pcd.sampler_mut().walkers_mut();
-    match start {
-        Start::Positions(x) => w.init_positions(m, c.n_walkers, c.seed, x)?,
-        Start::Gaussian(center) => {
-            let zeros = [0f32; TEBM_MAX_DIM];
-            let ctr = center.unwrap_or(&zeros[..m.dim().min(TEBM_MAX_DIM)]);
-            w.init_gaussian(m, c.n_walkers, c.seed, ctr, c.init_sd)?
-        }
-    }
+    start.apply(pcd.sampler_mut().walkers_mut(), m)?;
     // As `TrainSampler::new(kernel, walkers)` then `set_beta` (trainers
     // never adapt the step size; drop any adaptation anyway).
     let sm = pcd.sampler_mut();
@@ -465,41 +443,27 @@ fn init_in_place<M: Trainable>(
     sm.set_recording(true);
     sm.reset_diagnostics();
     optimizer_in_place(pcd.optimizer_mut(), c, m.num_params())?;
-    pcd.reinit(m, plan.pcfg)?;
-    obj.state.energy_addr = addr;
-    obj.state.kind = kind;
-    obj.error = ErrorText::new();
-    Ok(())
+    pcd.reinit(m, plan.pcfg)
 }
 
-/// Writes a valid, empty trainer object (no walkers; not tagged) at `p`
-/// in place: the memory is zeroed (a valid `TrainerObj`, see below), then
-/// the sampler is made ready by the core's in-place `Sampler::reinit`.
-///
-/// # Safety
-/// `p` non-null, aligned for `TrainerObj`, `size_of::<TrainerObj>()`
-/// writable bytes used by no one else during `'a`.
-#[inline(never)]
-unsafe fn write_blank<'a>(p: *mut TrainerObj, plan: &Plan) -> &'a mut TrainerObj {
-    // SAFETY: per this function's contract `p` is valid for writing one
-    // `TrainerObj`. All-zero bytes are a valid `TrainerObj`: the tag and
-    // `ErrorText` are integers and byte arrays; `State` holds two integers
-    // and the core `Pcd`, whose fields besides the sampler and optimiser
-    // are integers, floats, bools, random streams, `repr(u8)` enums with
-    // field-less variant 0 (`Mode`, `Reinit`) and arrays or plain structs of
-    // these (documented on `Pcd`); the `Sampler` is zero-valid when its
-    // kernel is (documented on `Sampler`), and `FfiKernel` is (`repr(u8)`,
-    // 0 = `Basic`, whose `AnyKernel` is `repr(u8)`, 0 = `Ula` with h = 0);
-    // `AnyOptimizer` is `repr(u8)` with 0 = `Sgd`, all of whose fields are
-    // integers and floats (documented on `AnyOptimizer`). So after
-    // `write_bytes` the reference points to a valid, exclusively owned
-    // object (its tag, 0, says "no trainer").
-    let obj = unsafe {
-        p.write_bytes(0, 1);
-        &mut *p
-    };
-    obj.state.pcd.sampler_mut().reinit(plan.kernel);
-    obj
+/// Checks, then initialises a trainer for the model `m` (energy kind
+/// `kind`, object address `addr`) in `mem`.
+fn init_for<M: Trainable>(
+    mem: *mut c_void,
+    mem_len: usize,
+    m: &M,
+    (addr, kind): (usize, u32),
+    plan: &Plan,
+    c: &TebmTrainerConfig,
+    start: Start<'_>,
+) -> TebmStatus {
+    tri!(precheck(m, plan, c, start));
+    lifecycle::init::<TebmTrainer, TEBM_MAX_TRAIN_WALKERS>(mem, mem_len, |obj| {
+        build(obj, m, plan, c, start)?;
+        obj.state.energy_addr = addr;
+        obj.state.kind = kind;
+        Ok(())
+    })
 }
 
 fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
@@ -549,61 +513,21 @@ pub unsafe extern "C" fn tebm_trainer_init(
         Model::Mlp(_) => K::Mlp,
         Model::Callback(_) => return TebmStatus::BadConfig,
     } as u32;
-    let (addr, d) = (e.addr, e.model.dim());
-    // SAFETY: (each) non-null; the caller provides the documented lengths
-    // (d ≤ TEBM_MAX_DIM; n_walkers is checked by `plan` before use).
-    let mass = (!c.hmc_mass.is_null()).then(|| unsafe { floats(c.hmc_mass, d) });
-    let plan = match plan(&c, mass) {
-        Ok(p) => p,
-        Err(e) => return TebmStatus::from(e),
+    let d = e.model.dim();
+    // SAFETY: the mass, when read, holds `d` floats per the config's contract.
+    let plan = tri!(unsafe { plan(&c, d) });
+    // SAFETY: n_walkers (checked by `plan`: ≤ 32) × d (≤ 16) and d floats
+    // per the config's contract.
+    let start = unsafe {
+        Start::from_c(c.init_positions, c.init_center, c.init_sd, c.seed, c.n_walkers, d)
     };
-    let start = if !c.init_positions.is_null() {
-        // SAFETY: non-null; n_walkers·dim floats per contract (n ≤ 32, d ≤ 16).
-        Start::Positions(unsafe { floats(c.init_positions, c.n_walkers * d) })
-    } else {
-        // SAFETY: non-null; `d` floats per contract.
-        Start::Gaussian((!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) }))
-    };
-    let p = tri!(object_memory::<TrainerObj>(mem, mem_len));
-    let checked = match e.model {
-        Model::Gaussian(m) => precheck(m, &plan, &c, start),
-        Model::Polynomial(m) => precheck(m, &plan, &c, start),
-        Model::Mixture(m) => precheck(m, &plan, &c, start),
-        Model::Mlp(m) => precheck(m, &plan, &c, start),
-        Model::Callback(_) => return TebmStatus::BadConfig,
-    };
-    tri!(checked);
-    // SAFETY: `p` is non-null, aligned for `TrainerObj` and has room for
-    // one (checked by `object_memory`); `check_object` reads its first 4 bytes.
-    let existing =
-        unsafe { check_object::<TrainerObj>(p.cast_const().cast(), TRAINER_TAG) }.is_ok();
-    let obj = if existing {
-        // SAFETY: tagged, so a valid `TrainerObj`; used by no one else per contract.
-        unsafe { &mut *p }
-    } else {
-        // SAFETY: as above, and the memory is writable and not in use by
-        // anyone else per contract.
-        unsafe { write_blank(p, &plan) }
-    };
-    let r = match e.model {
-        Model::Gaussian(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Polynomial(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Mixture(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Mlp(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Callback(_) => return TebmStatus::BadConfig,
-    };
-    match r {
-        Ok(()) => {
-            obj.tag = TRAINER_TAG;
-            TebmStatus::Ok
-        }
-        Err(err) => {
-            if !existing {
-                // Not a trainer before the call: not one after a failure.
-                obj.tag = 0;
-            }
-            TebmStatus::from(err)
-        }
+    let id = (e.addr, kind);
+    match e.model {
+        Model::Gaussian(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
+        Model::Polynomial(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
+        Model::Mixture(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
+        Model::Mlp(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
+        Model::Callback(_) => TebmStatus::BadConfig,
     }
 }
 
@@ -624,33 +548,24 @@ unsafe fn args<'a>(
     Ok((s, t, addr))
 }
 
-/// Pre-checks shared by push and update: the energy is the kind the trainer
-/// was built for; a different energy object invalidates the walkers' caches.
+/// Pre-checks shared by push and update: the energy is the kind and size
+/// the trainer was built for; a different energy object is adopted by the
+/// one policy of `lifecycle::adopt_energy` (checked aside, then the caches
+/// go stale).
 fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), Error> {
     if trainable_kind(t) != s.state.kind {
         return Err(Error::InvalidConfig(
             "energy kind differs from the trainer's",
         ));
     }
-    let (p, d) = with_trainable!(t, m => (m.num_params(), m.dim()));
-    let w = s.state.pcd.sampler().samples();
-    if d != w.dim() {
-        return Err(Error::DimensionMismatch {
-            expected: w.dim(),
-            found: d,
-        });
-    }
+    let p = with_trainable!(t, m => m.num_params());
     if p != s.state.pcd.optimizer().len() {
         return Err(Error::DimensionMismatch {
             expected: s.state.pcd.optimizer().len(),
             found: p,
         });
     }
-    if addr != s.state.energy_addr {
-        s.state.pcd.sampler_mut().invalidate();
-        s.state.energy_addr = addr;
-    }
-    Ok(())
+    with_trainable!(t, m => adopt_energy(&mut s.state, &**m, addr))
 }
 
 /// Checks `n` points of `dim` floats at `x` and returns them as a slice.
@@ -785,12 +700,8 @@ pub unsafe extern "C" fn tebm_trainer_update(
 /// `trainer` NULL or a `TebmTrainer`'s storage used by no one else.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tebm_trainer_invalidate(trainer: *mut TebmTrainer) -> TebmStatus {
-    check_null!(trainer);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(trainer) });
-    s.state.pcd.sampler_mut().invalidate();
-    s.state.pcd.clear_batch();
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::invalidate(trainer) }
 }
 
 /// Sets the optimiser's learning rate (finite, ≥ 0; 0 freezes θ), e.g.
@@ -862,17 +773,8 @@ pub unsafe extern "C" fn tebm_trainer_positions(
     out: *mut f32,
     len: usize,
 ) -> TebmStatus {
-    check_null!(trainer, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(trainer) });
-    let w = s.state.pcd.sampler().samples();
-    let need = w.len() * w.dim();
-    if len < need {
-        return TebmStatus::BufferTooSmall;
-    }
-    // SAFETY: non-null; at least `need` writable floats.
-    tri!(w.positions(unsafe { out_slice(out, need) }));
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::positions(trainer, out, len) }
 }
 
 /// Copies each walker's cached energy into `out` (`len` ≥ n_walkers
@@ -886,16 +788,8 @@ pub unsafe extern "C" fn tebm_trainer_energies(
     out: *mut f32,
     len: usize,
 ) -> TebmStatus {
-    check_null!(trainer, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(trainer) });
-    let u = s.state.pcd.sampler().samples().energies();
-    if len < u.len() {
-        return TebmStatus::BufferTooSmall;
-    }
-    // SAFETY: non-null; at least `u.len()` writable floats.
-    unsafe { out_slice(out, u.len()) }.copy_from_slice(u);
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::energies(trainer, out, len) }
 }
 
 /// Writes the text of the trainer's last error ("" if none) into `buf`
@@ -910,11 +804,8 @@ pub unsafe extern "C" fn tebm_trainer_last_error(
     buf: *mut c_char,
     len: usize,
 ) -> TebmStatus {
-    check_null!(trainer, buf);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(trainer) });
-    // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
-    unsafe { write_c_str(buf, len, s.error.as_str()) }
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::last_error(trainer, buf, len) }
 }
 
 #[cfg(test)]
@@ -926,9 +817,10 @@ mod tests {
     /// The trainer the old by-value path built: sampler, optimiser and
     /// `Pcd::new` on the stack.
     fn by_value(m: &crate::energy::MlpM, c: &TebmTrainerConfig) -> Box<Inner> {
-        let plan = plan(c, None).unwrap();
+        // SAFETY: the config's mass is NULL.
+        let plan = unsafe { plan(c, m.dim()) }.unwrap();
         let opt = optimizer::<TEBM_MAX_PARAMS>(c, m.num_params()).unwrap();
-        let mut sampler = TrainSampler::new(plan.kernel, Walkers::empty());
+        let mut sampler = TrainSampler::new(plan.kernel, ebm::Walkers::empty());
         sampler.set_beta(c.beta).unwrap();
         let zeros = [0f32; TEBM_MAX_DIM];
         sampler
@@ -982,14 +874,14 @@ mod tests {
             sgd.weight_decay = 0.01;
             configs.push(sgd);
             let mut adam = c;
-            adam.kernel = 3;
+            adam.kernel.kind = TebmKernel::Hmc as u32;
             adam.mode = TebmTrainMode::Cd as u32;
             adam.n_walkers = 32;
             adam.adam_beta1 = 0.8;
             adam.reinit = TebmReinit::Never as u32;
             configs.push(adam);
             let mut mala = sgd;
-            mala.kernel = 1;
+            mala.kernel.kind = TebmKernel::Mala as u32;
             mala.mode = TebmTrainMode::Pcd as u32;
             mala.reinit = TebmReinit::Gaussian as u32;
             configs.push(mala);

@@ -544,15 +544,15 @@ static void op_sampler_init(In *in) {
     TebmSamplerConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
     CALL(tebm_sampler_config_default(&cfg));
     uint8_t kb = u8(in);
-    cfg.kernel = kb < 250 ? kb % 4 : u32raw(in);
+    cfg.kernel.kind = kb < 250 ? kb % TEBM_KERNEL_COUNT : u32raw(in);
     cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_WALKERS) : 1 + u8(in) % 8;
     cfg.seed = u8(in);
-    cfg.step_size = pos_arg(in);
+    cfg.kernel.step_size = pos_arg(in);
     cfg.beta = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
     cfg.adapt = u8(in);
     cfg.target_accept = u8(in) % 4 == 0 ? float_arg(in) : 0.0f;
-    cfg.leapfrog_steps = u8(in) % 4 == 0 ? u32raw(in) % 40 : 1 + u8(in) % 8;
-    if (cfg.leapfrog_steps > 30) cfg.leapfrog_steps = u32raw(in) > 0x80000000u ? 0 : 30;
+    cfg.kernel.leapfrog_steps = u8(in) % 4 == 0 ? u32raw(in) % 40 : 1 + u8(in) % 8;
+    if (cfg.kernel.leapfrog_steps > 30) cfg.kernel.leapfrog_steps = u32raw(in) > 0x80000000u ? 0 : 30;
     size_t nw = cfg.n_walkers <= TEBM_MAX_WALKERS ? cfg.n_walkers : 1;
     float *k1 = NULL, *k2 = NULL, *k3 = NULL;
     uint8_t arrays = u8(in);
@@ -560,7 +560,7 @@ static void op_sampler_init(In *in) {
         k1 = floats_from(in, d);
         for (size_t i = 0; i < d; i++)
             if (u8(in) & 1) k1[i] = pos_arg(in);
-        cfg.hmc_mass = k1;
+        cfg.kernel.mass = k1;
     }
     if (arrays & 2) {
         k2 = floats_from(in, nw * d);
@@ -591,7 +591,7 @@ static void op_sampler_init(In *in) {
             while (first < sbytes(slot) && scopy.b[first] == ((unsigned char *)mem)[first]) first++;
             FAIL("failed sampler_init (%d) wrote memory (held a sampler: %d, offset %zu, len %zu, "
                  "first changed byte %zu, kernel %u, n %zu)",
-                 (int)s, obs_a.ok, soff[slot], len, first, cfg.kernel, cfg.n_walkers);
+                 (int)s, obs_a.ok, soff[slot], len, first, cfg.kernel.kind, cfg.n_walkers);
         }
     }
     free(k1);
@@ -887,12 +887,12 @@ static void op_trainer_init(In *in) {
     const TebmTrainerConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
     CALL(tebm_trainer_config_default(&cfg));
     uint8_t kb = u8(in);
-    cfg.kernel = kb < 250 ? kb % 4 : u32raw(in);
+    cfg.kernel.kind = kb < 250 ? kb % TEBM_KERNEL_COUNT : u32raw(in);
     cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_TRAIN_WALKERS) : 1 + u8(in) % 6;
     cfg.seed = u8(in);
-    cfg.step_size = u8(in) % 4 == 0 ? float_arg(in) : 0.01f + 0.01f * (float)(u8(in) % 20);
+    cfg.kernel.step_size = u8(in) % 4 == 0 ? float_arg(in) : 0.01f + 0.01f * (float)(u8(in) % 20);
     cfg.beta = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
-    cfg.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
+    cfg.kernel.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
     uint8_t mb = u8(in);
     cfg.mode = mb < 250 ? mb % 3 : u32raw(in);
     cfg.ess_threshold = u8(in) % 4 == 0 ? float_arg(in) : 0.5f;
@@ -922,7 +922,7 @@ static void op_trainer_init(In *in) {
         k1 = floats_from(in, d);
         for (size_t i = 0; i < d; i++)
             if (u8(in) & 1) k1[i] = pos_arg(in);
-        cfg.hmc_mass = k1;
+        cfg.kernel.mass = k1;
     }
     if (arrays & 2) cfg.init_positions = k2 = floats_from(in, nw * d);
     if (arrays & 4) cfg.init_center = k3 = floats_from(in, d);
@@ -1251,13 +1251,13 @@ static void op_tempering_init(In *in) {
     const TebmTemperingConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
     CALL(tebm_tempering_config_default(&cfg));
     uint8_t kb = u8(in);
-    cfg.kernel = kb < 250 ? kb % 4 : u32raw(in);
+    cfg.kernel.kind = kb < 250 ? kb % TEBM_KERNEL_COUNT : u32raw(in);
     cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_TEMPERING_WALKERS) : 1 + u8(in) % 6;
     cfg.replicas = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_REPLICAS) : 1 + u8(in) % 4;
     cfg.beta_min = u8(in) % 3 == 0 ? float_arg(in) : 0.1f;
     cfg.seed = u8(in);
-    cfg.step_size = pos_arg(in);
-    cfg.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
+    cfg.kernel.step_size = pos_arg(in);
+    cfg.kernel.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
     size_t nw = cfg.n_walkers <= TEBM_MAX_TEMPERING_WALKERS ? cfg.n_walkers : 1;
     float *k1 = NULL, *k2 = NULL, *k3 = NULL;
     uint8_t arrays = u8(in);
@@ -1265,7 +1265,7 @@ static void op_tempering_init(In *in) {
         k1 = floats_from(in, d);
         for (size_t i = 0; i < d; i++)
             if (u8(in) & 1) k1[i] = pos_arg(in);
-        cfg.hmc_mass = k1;
+        cfg.kernel.mass = k1;
     }
     if (arrays & 2) cfg.init_positions = k2 = floats_from(in, nw * d);
     if (arrays & 4) cfg.init_center = k3 = floats_from(in, d);

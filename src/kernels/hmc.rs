@@ -125,14 +125,6 @@ impl<const DM: usize> Kernel for Hmc<DM> {
         Ok(())
     }
 
-    fn adjusted(&self) -> bool {
-        true
-    }
-
-    fn needs_grad(&self) -> bool {
-        true
-    }
-
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
         check_size(dim, DM)?;
         if self.mass_dim != 0 {

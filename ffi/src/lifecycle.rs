@@ -1,0 +1,330 @@
+//! The lifecycle every stateful C object shares — sampler, trainer and
+//! replica exchange: init in place (all checks first, then build), run on
+//! an energy, read back, invalidate, last error. Each object type says what
+//! its state is ([`Stateful`]); the functions here do the rest once, with
+//! one policy for an energy other than the last one ([`adopt_energy`]).
+
+use core::ffi::{c_char, c_void};
+
+use ebm::{Energy, Error, NegativePhase, Walkers};
+
+use crate::TEBM_MAX_DIM;
+use crate::energy::{EnergyRef, energy_ref};
+use crate::handle::{
+    Handle, Object, check_null, check_object, floats, object_memory, object_mut, object_ref,
+    out_slice, tri,
+};
+use crate::status::{ErrorText, TebmStatus, write_c_str};
+use crate::TebmEnergy;
+
+/// What the shared lifecycle needs from an object's state: its negative
+/// phase (the walkers whose positions are the samples) and the energy its
+/// cached values belong to.
+///
+/// # Safety
+/// All-zero bytes must be a valid `Object<Self>`: [`init`] zeroes fresh
+/// memory and then hands it to the builder as a `&mut`.
+pub(crate) unsafe trait Stateful<const N: usize> {
+    /// The sampler behind the object.
+    type Phase: NegativePhase<N, TEBM_MAX_DIM>;
+    /// The negative phase.
+    fn phase(&self) -> &Self::Phase;
+    /// The negative phase, mutably.
+    fn phase_mut(&mut self) -> &mut Self::Phase;
+    /// Address of the energy object the cached values belong to.
+    fn energy_addr(&mut self) -> &mut usize;
+    /// Whether the kernel's steps need ∇U (what a new energy must provide).
+    fn needs_grad(&self) -> bool;
+    /// Checks aside, changing nothing, that `e` is usable wherever a cached
+    /// value will be recomputed. Default: at the samples' walkers.
+    fn check_energy<E: Energy>(&self, e: &E) -> Result<(), Error> {
+        self.phase().samples().check_energy(e, self.needs_grad())
+    }
+    /// Called by `tebm_*_invalidate`. Default: the caches go stale.
+    fn invalidate(&mut self) {
+        self.phase_mut().invalidate();
+    }
+}
+
+/// The one policy for a new energy: an energy object other than the one the
+/// cached values came from (compared by address) is first checked aside at
+/// every position where it will be evaluated; if it is unusable the error
+/// comes back and nothing has changed, else the caches are marked stale (the
+/// next step re-evaluates them) and the object remembers the new address.
+pub(crate) fn adopt_energy<S: Stateful<N>, E: Energy, const N: usize>(
+    s: &mut S,
+    e: &E,
+    addr: usize,
+) -> Result<(), Error> {
+    let dim = s.phase().samples().dim();
+    if e.dim() != dim {
+        return Err(Error::DimensionMismatch {
+            expected: dim,
+            found: e.dim(),
+        });
+    }
+    if addr != *s.energy_addr() {
+        s.check_energy(e)?;
+        s.phase_mut().invalidate();
+        *s.energy_addr() = addr;
+    }
+    Ok(())
+}
+
+/// Initialises an object of handle type `H` in `mem` (`mem_len` bytes)
+/// once everything that can be checked without writing has been checked:
+/// `build` gets a valid object — the one already there (recognised by its
+/// tag) or zeroed memory — and makes it the new object, failing only on
+/// what could not be checked beforehand. On failure an existing object's
+/// state is as `build` left it (builders change nothing then), and fresh
+/// memory is left untagged (it holds no object).
+pub(crate) fn init<H: Handle, const N: usize>(
+    mem: *mut c_void,
+    mem_len: usize,
+    build: impl FnOnce(&mut Object<H::State>) -> Result<(), Error>,
+) -> TebmStatus
+where
+    H::State: Stateful<N>,
+{
+    let p = tri!(object_memory::<Object<H::State>>(mem, mem_len));
+    // SAFETY: `p` is non-null, aligned and has room for one object (checked
+    // by `object_memory`); `check_object` reads its first 4 bytes.
+    let existing = unsafe { check_object::<Object<H::State>>(p.cast_const().cast(), H::TAG) }
+        .is_ok();
+    // SAFETY: `p` is valid for writing one object and used by no one else
+    // during the call (the init functions' contract). A tagged object is a
+    // valid one (only init writes tags, with a whole object); otherwise all-
+    // zero bytes are a valid `Object<H::State>`: the tag and `ErrorText` are
+    // integers and bytes, and the state is zero-valid by `Stateful`'s
+    // contract. Either way the reference points to a valid, exclusively
+    // owned object.
+    let obj = unsafe {
+        if !existing {
+            p.write_bytes(0, 1);
+        }
+        &mut *p
+    };
+    match build(obj) {
+        Ok(()) => {
+            obj.error = ErrorText::new();
+            obj.tag = H::TAG;
+            TebmStatus::Ok
+        }
+        Err(e) => {
+            if !existing {
+                obj.tag = 0;
+            }
+            TebmStatus::from(e)
+        }
+    }
+}
+
+/// `tebm_*_run`: `steps` calls of `step` on the energy, each all-or-nothing,
+/// after [`adopt_energy`]; stops at the first failure and reports the steps
+/// taken in `*steps_done` (when not NULL).
+///
+/// # Safety
+/// `h` NULL or a handle's storage used by no one else during the call (the
+/// energy callback must not touch it); `energy` NULL or a `TebmEnergy`'s
+/// storage; `steps_done` NULL or writable.
+pub(crate) unsafe fn run<H: Handle, const N: usize>(
+    h: *mut H,
+    energy: *const TebmEnergy,
+    steps: usize,
+    steps_done: *mut usize,
+    what: &str,
+    mut step: impl FnMut(&mut H::State, &EnergyRef<'_>) -> Result<(), Error>,
+) -> TebmStatus
+where
+    H::State: Stateful<N>,
+{
+    check_null!(h, energy);
+    // SAFETY: non-null; storage per contract. The energy is checked before
+    // the object is borrowed mutably; equal handles fail one of the tag checks.
+    let e = tri!(unsafe { energy_ref(energy) });
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { object_mut(h) });
+    let mut done = 0;
+    let dim = s.state.phase().samples().dim();
+    let adopted = if e.model.dim() != dim {
+        Err(Error::DimensionMismatch {
+            expected: dim,
+            found: e.model.dim(),
+        })
+    } else if steps > 0 {
+        adopt_energy(&mut s.state, &e.model, e.addr)
+    } else {
+        Ok(())
+    };
+    let mut status = match adopted {
+        Ok(()) => TebmStatus::Ok,
+        Err(err) => s.fail(what, err),
+    };
+    while status == TebmStatus::Ok && done < steps {
+        match step(&mut s.state, &e) {
+            Ok(()) => done += 1,
+            Err(err) => status = s.fail(what, err),
+        }
+    }
+    if !steps_done.is_null() {
+        // SAFETY: non-null and writable per contract.
+        unsafe { steps_done.write(done) };
+    }
+    status
+}
+
+/// `tebm_*_positions`: the samples' positions (n × dim floats,
+/// walker-major) into `out` (`len` floats).
+///
+/// # Safety
+/// `h` NULL or a handle's storage; `out` NULL or `len` writable floats.
+pub(crate) unsafe fn positions<H: Handle, const N: usize>(
+    h: *const H,
+    out: *mut f32,
+    len: usize,
+) -> TebmStatus
+where
+    H::State: Stateful<N>,
+{
+    check_null!(h, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { object_ref(h) });
+    let w = s.state.phase().samples();
+    let need = w.len() * w.dim();
+    if len < need {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `need` writable floats.
+    tri!(w.positions(unsafe { out_slice(out, need) }));
+    TebmStatus::Ok
+}
+
+/// `tebm_*_energies`: the samples' cached energies (n floats) into `out`.
+///
+/// # Safety
+/// As for [`positions`].
+pub(crate) unsafe fn energies<H: Handle, const N: usize>(
+    h: *const H,
+    out: *mut f32,
+    len: usize,
+) -> TebmStatus
+where
+    H::State: Stateful<N>,
+{
+    check_null!(h, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { object_ref(h) });
+    let u = s.state.phase().samples().energies();
+    if len < u.len() {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `u.len()` writable floats.
+    unsafe { out_slice(out, u.len()) }.copy_from_slice(u);
+    TebmStatus::Ok
+}
+
+/// `tebm_*_invalidate`.
+///
+/// # Safety
+/// `h` NULL or a handle's storage used by no one else.
+pub(crate) unsafe fn invalidate<H: Handle, const N: usize>(h: *mut H) -> TebmStatus
+where
+    H::State: Stateful<N>,
+{
+    check_null!(h);
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { object_mut(h) });
+    Stateful::invalidate(&mut s.state);
+    TebmStatus::Ok
+}
+
+/// `tebm_*_last_error`: the text of the object's last error ("" if none),
+/// NUL-terminated and truncated to `len` bytes.
+///
+/// # Safety
+/// `h` NULL or a handle's storage; `buf` NULL or `len` writable bytes.
+pub(crate) unsafe fn last_error<H: Handle>(h: *const H, buf: *mut c_char, len: usize) -> TebmStatus {
+    check_null!(h, buf);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { object_ref(h) });
+    // SAFETY: non-null; `len` writable bytes, a distinct caller buffer.
+    unsafe { write_c_str(buf, len, s.error.as_str()) }
+}
+
+/// Where the walkers of a new object start: given positions, or draws from
+/// N(center, sd²·I) (center: the origin when not given).
+#[derive(Clone, Copy)]
+pub(crate) struct Start<'a> {
+    positions: Option<&'a [f32]>,
+    center: Option<&'a [f32]>,
+    sd: f32,
+    seed: u64,
+    n: usize,
+}
+
+impl<'a> Start<'a> {
+    /// The start a C configuration describes, for `n` walkers (already
+    /// checked against its capacity) of dimension `dim ≤ TEBM_MAX_DIM`.
+    ///
+    /// # Safety
+    /// `positions` NULL or `n·dim` readable floats; `center` NULL or `dim`
+    /// readable floats; both unchanged during the call.
+    pub(crate) unsafe fn from_c(
+        positions: *const f32,
+        center: *const f32,
+        sd: f32,
+        seed: u64,
+        n: usize,
+        dim: usize,
+    ) -> Self {
+        // SAFETY: (each) non-null; the lengths per this function's contract.
+        let positions = (!positions.is_null()).then(|| unsafe { floats(positions, n * dim) });
+        // SAFETY: as above.
+        let center = (!center.is_null()).then(|| unsafe { floats(center, dim) });
+        Start {
+            positions,
+            center,
+            sd,
+            seed,
+            n,
+        }
+    }
+
+    /// Checks, without writing anything, what [`Start::apply`] would
+    /// refuse: the Gaussian's settings, and `e` at every start (evaluated
+    /// aside, a few walkers at a time).
+    pub(crate) fn check<E: Energy, const N: usize>(&self, e: &E) -> Result<(), Error> {
+        type W<const N: usize> = Walkers<N, TEBM_MAX_DIM>;
+        match self.positions {
+            Some(x) => W::<N>::check_init_positions(e, self.n, x),
+            None => {
+                if !(self.sd.is_finite() && self.sd >= 0.0)
+                    || self.center.is_some_and(|c| c.iter().any(|v| !v.is_finite()))
+                {
+                    return Err(Error::InvalidConfig(
+                        "initial centre and sd must be finite, sd ≥ 0",
+                    ));
+                }
+                let zeros = [0f32; TEBM_MAX_DIM];
+                let c = self.center.unwrap_or(&zeros[..e.dim().min(TEBM_MAX_DIM)]);
+                W::<N>::check_init_gaussian(e, self.n, self.seed, c, self.sd)
+            }
+        }
+    }
+
+    /// Initialises `w` at the start.
+    pub(crate) fn apply<E: Energy, const N: usize>(
+        &self,
+        w: &mut Walkers<N, TEBM_MAX_DIM>,
+        e: &E,
+    ) -> Result<(), Error> {
+        match self.positions {
+            Some(x) => w.init_positions(e, self.n, self.seed, x),
+            None => {
+                let zeros = [0f32; TEBM_MAX_DIM];
+                let c = self.center.unwrap_or(&zeros[..e.dim().min(TEBM_MAX_DIM)]);
+                w.init_gaussian(e, self.n, self.seed, c, self.sd)
+            }
+        }
+    }
+}
