@@ -16,9 +16,6 @@ pub const RWMH_TARGET: f32 = 0.234;
 /// Optimal HMC acceptance in high dimension (Beskos et al. 2013: 0.651);
 /// Stan's default of 0.8 trades a smaller step for robustness.
 pub const HMC_TARGET: f32 = 0.65;
-/// Optimal acceptance of Barker's proposal in high dimension, ≈ 0.40
-/// (Livingstone & Zanella 2022, §4: its step scales like MALA's, d^(−1/3)).
-pub const BARKER_TARGET: f32 = 0.40;
 
 /// Dual-averaging state for one step size.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -26,10 +26,14 @@
 //!   cached U, ∇U and their streams, plus scratch so a step is built aside and
 //!   committed all at once.
 //! * [`kernel`] — the machinery every kernel shares: propose, evaluate,
-//!   Metropolis–Hastings test in log space, all-or-nothing commit. [`kernels`]
-//!   holds [`Ula`], [`Mala`] and [`Rwmh`], each just a proposal family;
-//!   [`hmc`] adds Hamiltonian Monte Carlo ([`Hmc`], leapfrog, identity or
-//!   diagonal mass) on the same machinery.
+//!   Metropolis–Hastings test in log space, all-or-nothing commit. The
+//!   [`Kernel`] trait is open: a kernel outside the crate implements
+//!   [`Kernel::propose`] and gets the rest.
+//! * [`kernels`] — the registry: [`Ula`], [`Mala`], [`Rwmh`], [`Hmc`]
+//!   (leapfrog, identity or diagonal mass) and [`Barker`], each a proposal
+//!   family in its own file; [`KernelKind`] and [`KernelConfig`] build any of
+//!   them at run time as an [`AnyKernel`] (what front ends such as the C API
+//!   use). Adding a kernel: `docs/extending.md`.
 //! * [`adapt`] — dual-averaging step-size adaptation; [`diagnostics`] —
 //!   acceptance, Welford moments, batch-means ESS and split-R̂ in fixed memory.
 //! * [`sampler`] — [`Sampler`]: walkers + kernel + adaptation + diagnostics;
@@ -47,6 +51,16 @@
 //!   trainable model into a versioned little-endian byte layout closed by a
 //!   [`crc32`], and decodes it with every field validated; [`peek`] reads the
 //!   kind and sizes first so a C caller can size its buffers.
+//!
+//! ## References
+//!
+//! \[1\] D. Carbone, *Hitchhiker's guide on Energy-Based Models: a
+//! comprehensive review on the relation with other generative models,
+//! sampling and statistical physics*, arXiv:2406.13661, 2024 ("the review":
+//! EBMs §2, sampling §4, training §6). \[2\] D. Carbone, M. Hua, S. Coste,
+//! E. Vanden-Eijnden, *Efficient Training of Energy-Based Models Using
+//! Jarzynski Equality*, NeurIPS 2023 (the Jarzynski trainer). Kernel papers
+//! are cited in each kernel's module. Full list: `docs/references.md`.
 //!
 //! ## Errors
 //!
@@ -110,7 +124,8 @@ pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
 pub use error::Error;
 pub use gaussian::Gaussian;
 pub use kernel::{Kernel, StepSummary};
-pub use kernels::{AnyKernel, Barker, Hmc, KernelConfig, KernelKind, Mala, Rwmh, Ula, hmc};
+// The registry's kernels, their kinds and configuration, all at the root.
+pub use kernels::*;
 pub use mixture::Mixture;
 pub use mlp::{Mlp, mlp_param_count};
 pub use optim::{Adam, AnyOptimizer, Optimizer, Sgd};

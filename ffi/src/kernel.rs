@@ -77,8 +77,8 @@ impl TebmKernelConfig {
     /// `mass` must be NULL or point to `dim` readable floats (read only for
     /// kernels that use a mass).
     pub(crate) unsafe fn build(&self, dim: usize) -> Result<AnyKernel<TEBM_MAX_DIM>, Error> {
-        let kind = KernelKind::from_code(self.kind)
-            .ok_or(Error::InvalidConfig("unknown kernel"))?;
+        let kind =
+            KernelKind::from_code(self.kind).ok_or(Error::InvalidConfig("unknown kernel"))?;
         let mass = if kind.uses_mass() && !self.mass.is_null() {
             // SAFETY: non-null; `dim` floats per this function's contract.
             Some(unsafe { floats(self.mass, dim.min(TEBM_MAX_DIM)) })

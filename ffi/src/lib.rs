@@ -142,12 +142,12 @@ pub const TEBM_VERSION_MINOR: u32 = 1;
 pub const TEBM_VERSION_PATCH: u32 = 0;
 
 /// The crate's version from Cargo.toml, NUL-terminated.
-const VERSION: &core::ffi::CStr = match core::ffi::CStr::from_bytes_with_nul(
-    concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes(),
-) {
-    Ok(v) => v,
-    Err(_) => c"",
-};
+const VERSION: &core::ffi::CStr =
+    match core::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes())
+    {
+        Ok(v) => v,
+        Err(_) => c"",
+    };
 
 // The header's numbers are Cargo.toml's: a version bump that forgets them
 // does not compile.

@@ -9,13 +9,13 @@ use core::ffi::{c_char, c_void};
 use ebm::{Energy, Error, NegativePhase, Walkers};
 
 use crate::TEBM_MAX_DIM;
+use crate::TebmEnergy;
 use crate::energy::{EnergyRef, energy_ref};
 use crate::handle::{
     Handle, Object, check_null, check_object, floats, object_memory, object_mut, object_ref,
     out_slice, tri,
 };
 use crate::status::{ErrorText, TebmStatus, write_c_str};
-use crate::TebmEnergy;
 
 /// What the shared lifecycle needs from an object's state: its negative
 /// phase (the walkers whose positions are the samples) and the energy its
@@ -89,8 +89,8 @@ where
     let p = tri!(object_memory::<Object<H::State>>(mem, mem_len));
     // SAFETY: `p` is non-null, aligned and has room for one object (checked
     // by `object_memory`); `check_object` reads its first 4 bytes.
-    let existing = unsafe { check_object::<Object<H::State>>(p.cast_const().cast(), H::TAG) }
-        .is_ok();
+    let existing =
+        unsafe { check_object::<Object<H::State>>(p.cast_const().cast(), H::TAG) }.is_ok();
     // SAFETY: `p` is valid for writing one object and used by no one else
     // during the call (the init functions' contract). A tagged object is a
     // valid one (only init writes tags, with a whole object); otherwise all-
@@ -243,7 +243,11 @@ where
 ///
 /// # Safety
 /// `h` NULL or a handle's storage; `buf` NULL or `len` writable bytes.
-pub(crate) unsafe fn last_error<H: Handle>(h: *const H, buf: *mut c_char, len: usize) -> TebmStatus {
+pub(crate) unsafe fn last_error<H: Handle>(
+    h: *const H,
+    buf: *mut c_char,
+    len: usize,
+) -> TebmStatus {
     check_null!(h, buf);
     // SAFETY: non-null; storage per contract.
     let s = tri!(unsafe { object_ref(h) });
@@ -299,7 +303,9 @@ impl<'a> Start<'a> {
             Some(x) => W::<N>::check_init_positions(e, self.n, x),
             None => {
                 if !(self.sd.is_finite() && self.sd >= 0.0)
-                    || self.center.is_some_and(|c| c.iter().any(|v| !v.is_finite()))
+                    || self
+                        .center
+                        .is_some_and(|c| c.iter().any(|v| !v.is_finite()))
                 {
                     return Err(Error::InvalidConfig(
                         "initial centre and sd must be finite, sd ≥ 0",

@@ -9,7 +9,9 @@ use core::mem::{align_of, offset_of, size_of};
 use ebm::{AnyKernel, DualAveraging, Energy, Error, Kernel, Sampler, StepSummary};
 
 use crate::energy::energy_ref;
-use crate::handle::{Handle, Object, SAMPLER_TAG, check_null, object_mut, object_ref, out_slice, tri};
+use crate::handle::{
+    Handle, Object, SAMPLER_TAG, check_null, object_mut, object_ref, out_slice, tri,
+};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, Stateful};
 use crate::status::TebmStatus;
@@ -241,7 +243,14 @@ pub unsafe extern "C" fn tebm_sampler_init(
     };
     // SAFETY: n·d (≤ 64·16) and d floats per the config's contract.
     let start = unsafe {
-        Start::from_c(cfg.init_positions, cfg.init_center, cfg.init_sd, cfg.seed, n, d)
+        Start::from_c(
+            cfg.init_positions,
+            cfg.init_center,
+            cfg.init_sd,
+            cfg.seed,
+            n,
+            d,
+        )
     };
     tri!(start.check::<_, TEBM_MAX_WALKERS>(&e.model));
     lifecycle::init::<TebmSampler, TEBM_MAX_WALKERS>(mem, mem_len, |obj| {
@@ -282,10 +291,17 @@ pub unsafe extern "C" fn tebm_sampler_run(
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
     unsafe {
-        lifecycle::run(sampler, energy, steps, steps_done, "tebm_sampler_run", |s: &mut State, e| {
-            s.last = s.sampler.step(&e.model)?;
-            Ok(())
-        })
+        lifecycle::run(
+            sampler,
+            energy,
+            steps,
+            steps_done,
+            "tebm_sampler_run",
+            |s: &mut State, e| {
+                s.last = s.sampler.step(&e.model)?;
+                Ok(())
+            },
+        )
     }
 }
 

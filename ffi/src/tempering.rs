@@ -211,7 +211,14 @@ pub unsafe extern "C" fn tebm_tempering_init(
     tri!(ebm::tempering::geometric_ladder(c.beta_min, ladder));
     // SAFETY: n_walkers·d (≤ 16·16) and d floats per the config's contract.
     let start = unsafe {
-        Start::from_c(c.init_positions, c.init_center, c.init_sd, c.seed, c.n_walkers, d)
+        Start::from_c(
+            c.init_positions,
+            c.init_center,
+            c.init_sd,
+            c.seed,
+            c.n_walkers,
+            d,
+        )
     };
     tri!(start.check::<_, TEBM_MAX_TEMPERING_WALKERS>(&e.model));
     lifecycle::init::<TebmTempering, TEBM_MAX_TEMPERING_WALKERS>(mem, mem_len, |obj| {
@@ -240,9 +247,14 @@ pub unsafe extern "C" fn tebm_tempering_run(
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
     unsafe {
-        lifecycle::run(t, energy, steps, steps_done, "tebm_tempering_run", |s: &mut State, e| {
-            s.rx.step(&e.model).map(|_| ())
-        })
+        lifecycle::run(
+            t,
+            energy,
+            steps,
+            steps_done,
+            "tebm_tempering_run",
+            |s: &mut State, e| s.rx.step(&e.model).map(|_| ()),
+        )
     }
 }
 

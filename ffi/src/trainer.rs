@@ -519,7 +519,14 @@ pub unsafe extern "C" fn tebm_trainer_init(
     // SAFETY: n_walkers (checked by `plan`: ≤ 32) × d (≤ 16) and d floats
     // per the config's contract.
     let start = unsafe {
-        Start::from_c(c.init_positions, c.init_center, c.init_sd, c.seed, c.n_walkers, d)
+        Start::from_c(
+            c.init_positions,
+            c.init_center,
+            c.init_sd,
+            c.seed,
+            c.n_walkers,
+            d,
+        )
     };
     let id = (e.addr, kind);
     match e.model {

@@ -23,6 +23,11 @@ pub struct Barker {
 }
 
 impl Barker {
+    /// The acceptance rate to adapt toward: ≈ 0.40 is optimal in high
+    /// dimension (Livingstone & Zanella 2022, §4; the scale grows like
+    /// MALA's, d^(−1/3)).
+    pub const TARGET: f32 = 0.40;
+
     /// A kernel with proposal scale σ (finite, > 0).
     pub fn new(sigma: f32) -> Result<Self, Error> {
         check_positive(sigma, "Barker proposal scale must be > 0")?;
@@ -70,8 +75,8 @@ impl Kernel for Barker {
             let mut log_q = 0f32;
             for i in 0..d {
                 let delta = s.y[i][w] - c.x[i][w];
-                log_q += softplus(beta * delta * c.g[i][w])
-                    - softplus(-beta * delta * s.ev.grad[i][w]);
+                log_q +=
+                    softplus(beta * delta * c.g[i][w]) - softplus(-beta * delta * s.ev.grad[i][w]);
             }
             s.log_q[w] = log_q;
         }

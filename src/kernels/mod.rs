@@ -20,7 +20,7 @@ pub use hmc::Hmc;
 pub use langevin::{Mala, Ula};
 pub use random_walk::Rwmh;
 
-use crate::adapt::{BARKER_TARGET, HMC_TARGET, MALA_TARGET, RWMH_TARGET};
+use crate::adapt::{HMC_TARGET, MALA_TARGET, RWMH_TARGET};
 use crate::energy::Energy;
 use crate::error::Error;
 use crate::kernel::{Kernel, StepSummary};
@@ -78,7 +78,7 @@ impl KernelKind {
             KernelKind::Mala => Some(MALA_TARGET),
             KernelKind::Rwmh => Some(RWMH_TARGET),
             KernelKind::Hmc => Some(HMC_TARGET),
-            KernelKind::Barker => Some(BARKER_TARGET),
+            KernelKind::Barker => Some(Barker::TARGET),
         }
     }
 

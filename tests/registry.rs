@@ -1,0 +1,130 @@
+//! The kernel registry (`tinyebm::kernels`): every kind builds from one
+//! configuration, dispatch through `AnyKernel` gives the bits of the
+//! concrete kernel, and the `Kernel` trait is usable from outside the crate.
+
+use tinyebm::walkers::{Chains, Scratch};
+use tinyebm::{
+    AnyKernel, Barker, Energy, Gaussian, Hmc, Kernel, KernelConfig, KernelKind, Mala, Rwmh,
+    Sampler, Ula, Walkers,
+};
+
+const N: usize = 16;
+type W = Walkers<N, 2>;
+
+fn target() -> Gaussian<2> {
+    Gaussian::<2>::from_covariance(&[0.5, -1.0], &[1.0, 0.6, 0.6, 2.0]).unwrap()
+}
+
+fn walkers(e: &Gaussian<2>) -> W {
+    W::gaussian(e, N, 3, &[0.0, 0.0], 1.0).unwrap()
+}
+
+/// Positions and energies after `steps` steps, as bits.
+fn bits<K: Kernel>(k: K, steps: usize) -> Vec<u32> {
+    let e = target();
+    let mut s = Sampler::new(k, walkers(&e));
+    s.run(&e, steps).unwrap();
+    let w = s.walkers();
+    let mut x = vec![0f32; N * 2];
+    w.positions(&mut x).unwrap();
+    x.iter().chain(w.energies()).map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn every_kind_builds_from_one_config_and_dispatches_to_the_same_bits() {
+    let mass = [2.0f32, 0.5];
+    for kind in KernelKind::ALL {
+        let mut cfg = KernelConfig::new(kind, 0.2);
+        cfg.leapfrog_steps = 4;
+        cfg.mass = Some(&mass);
+        let any = AnyKernel::<2>::from_config(&cfg).unwrap();
+        assert_eq!(any.kind(), kind);
+        assert_eq!(KernelKind::from_code(kind.code()), Some(kind));
+        assert_eq!(kind.default_target().is_none(), kind == KernelKind::Ula);
+        let direct = match kind {
+            KernelKind::Ula => bits(Ula::new(0.2).unwrap(), 30),
+            KernelKind::Mala => bits(Mala::new(0.2).unwrap(), 30),
+            KernelKind::Rwmh => bits(Rwmh::new(0.2).unwrap(), 30),
+            KernelKind::Hmc => bits(
+                Hmc::<2>::new(0.2, 4)
+                    .unwrap()
+                    .with_diagonal_mass(&mass)
+                    .unwrap(),
+                30,
+            ),
+            KernelKind::Barker => bits(Barker::new(0.2).unwrap(), 30),
+        };
+        assert_eq!(bits(any, 30), direct, "{kind:?}");
+    }
+    assert_eq!(KernelKind::from_code(KernelKind::COUNT as u32), None);
+}
+
+#[test]
+fn configuration_values_are_validated() {
+    for kind in KernelKind::ALL {
+        for h in [0.0, -1.0, f32::NAN, f32::INFINITY] {
+            let r = AnyKernel::<2>::from_config(&KernelConfig::new(kind, h));
+            assert!(r.is_err(), "{kind:?} accepted step {h}");
+        }
+    }
+    let mut hmc = KernelConfig::new(KernelKind::Hmc, 0.1);
+    hmc.leapfrog_steps = 0;
+    assert!(AnyKernel::<2>::from_config(&hmc).is_err());
+    hmc.leapfrog_steps = 3;
+    hmc.mass = Some(&[1.0, 0.0]);
+    assert!(AnyKernel::<2>::from_config(&hmc).is_err());
+    hmc.mass = Some(&[1.0, 1.0, 1.0]);
+    assert!(
+        AnyKernel::<2>::from_config(&hmc).is_err(),
+        "mass above capacity"
+    );
+}
+
+/// A kernel written outside the crate: the random walk again, from the
+/// public `Chains` accessors and `Scratch` fields only. It must give
+/// exactly `Rwmh`'s bits (same draws, same shared step).
+#[derive(Clone, Copy)]
+struct OutsideRandomWalk(f32);
+
+impl Kernel for OutsideRandomWalk {
+    fn step_size(&self) -> f32 {
+        self.0
+    }
+    fn set_step_size(&mut self, s: f32) -> Result<(), tinyebm::Error> {
+        self.0 = s;
+        Ok(())
+    }
+    fn needs_grad(&self) -> bool {
+        false
+    }
+    fn propose<E: Energy, const M: usize, const D: usize>(
+        &self,
+        energy: &E,
+        _beta: f32,
+        c: &Chains<M, D>,
+        s: &mut Scratch<M, D>,
+    ) {
+        let (n, d) = (c.len(), c.dim());
+        let mut xi = [0f32; D];
+        for w in 0..n {
+            s.rng[w].fill_normal(&mut xi[..d]);
+            for i in 0..d {
+                s.y[i][w] = c.positions()[i][w] + self.0 * xi[i];
+            }
+            s.log_q[w] = 0.0;
+        }
+        energy.eval_batch(&s.y, n, false, &mut s.ev);
+    }
+}
+
+#[test]
+fn a_kernel_from_outside_the_crate_uses_the_shared_step() {
+    assert_eq!(
+        bits(OutsideRandomWalk(0.7), 50),
+        bits(Rwmh::new(0.7).unwrap(), 50)
+    );
+    assert_ne!(
+        bits(OutsideRandomWalk(0.7), 50),
+        bits(Rwmh::new(0.71).unwrap(), 50)
+    );
+}
