@@ -78,13 +78,7 @@ pub trait Kernel {
     /// there into `s.ev` (with gradients iff [`Kernel::needs_grad`]) and, for
     /// adjusted kernels, the proposal correction into `s.log_q`. Randomness
     /// comes from `s.rng[w]` only, so each walker's draws are its own.
-    fn propose<E: Energy, const N: usize, const D: usize>(
-        &self,
-        energy: &E,
-        beta: f32,
-        c: &Chains<N, D>,
-        s: &mut Scratch<N, D>,
-    );
+    fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>);
 
     /// One step of every walker at inverse temperature `beta`.
     ///
@@ -102,6 +96,20 @@ pub trait Kernel {
     {
         advance(self, energy, beta, walkers)
     }
+}
+
+/// What [`Kernel::propose`] works on: the energy, the inverse temperature,
+/// the walkers' state (read) and the scratch space the proposal goes to.
+pub struct Proposal<'a, E, const N: usize, const D: usize> {
+    /// The energy to evaluate proposals with.
+    pub energy: &'a E,
+    /// Inverse temperature β of the target ρ ∝ exp(−βU).
+    pub beta: f32,
+    /// The walkers' positions, cached U and ∇U (fresh).
+    pub chains: &'a Chains<N, D>,
+    /// Where proposals, their evaluations, the proposal correction and the
+    /// advanced random streams go.
+    pub scratch: &'a mut Scratch<N, D>,
 }
 
 /// Metropolis–Hastings test in log space: (accepted, acceptance probability).
@@ -151,7 +159,12 @@ pub(crate) fn decide<K: Kernel, E: Energy, const N: usize, const D: usize>(
     let Walkers { c, s } = walkers;
     let (n, d) = (c.n, c.d);
     s.rng[..n].clone_from_slice(&c.rng[..n]);
-    kernel.propose(energy, beta, c, s);
+    kernel.propose(Proposal {
+        energy,
+        beta,
+        chains: c,
+        scratch: s,
+    });
     // A proposal that is not a finite point is invalid even where the
     // energy is finite there (a constant energy, a user callback): found by
     // fuzz/capi, where such walkers went to ±∞ and then NaN.

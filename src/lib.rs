@@ -123,7 +123,7 @@ pub use diagnostics::Diagnostics;
 pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
 pub use error::Error;
 pub use gaussian::Gaussian;
-pub use kernel::{Kernel, StepSummary};
+pub use kernel::{Kernel, Proposal, StepSummary};
 // The registry's kernels, their kinds and configuration, all at the root.
 pub use kernels::*;
 pub use mixture::Mixture;

@@ -2,10 +2,9 @@
 //! configuration, dispatch through `AnyKernel` gives the bits of the
 //! concrete kernel, and the `Kernel` trait is usable from outside the crate.
 
-use tinyebm::walkers::{Chains, Scratch};
 use tinyebm::{
-    AnyKernel, Barker, Energy, Gaussian, Hmc, Kernel, KernelConfig, KernelKind, Mala, Rwmh,
-    Sampler, Ula, Walkers,
+    AnyKernel, Barker, Energy, Gaussian, Hmc, Kernel, KernelConfig, KernelKind, Mala, Proposal,
+    Rwmh, Sampler, Ula, Walkers,
 };
 
 const N: usize = 16;
@@ -97,13 +96,13 @@ impl Kernel for OutsideRandomWalk {
     fn needs_grad(&self) -> bool {
         false
     }
-    fn propose<E: Energy, const M: usize, const D: usize>(
-        &self,
-        energy: &E,
-        _beta: f32,
-        c: &Chains<M, D>,
-        s: &mut Scratch<M, D>,
-    ) {
+    fn propose<E: Energy, const M: usize, const D: usize>(&self, p: Proposal<'_, E, M, D>) {
+        let Proposal {
+            energy,
+            beta: _,
+            chains: c,
+            scratch: s,
+        } = p;
         let (n, d) = (c.len(), c.dim());
         let mut xi = [0f32; D];
         for w in 0..n {

@@ -12,9 +12,8 @@
 
 use crate::energy::Energy;
 use crate::error::{Error, check_positive};
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, Proposal};
 use crate::math;
-use crate::walkers::{Chains, Scratch};
 
 /// Barker's proposal with scale σ, Metropolis–Hastings corrected (exact).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -51,13 +50,13 @@ impl Kernel for Barker {
     }
     /// Per walker: d normals, then d uniforms for the signs, from the
     /// walker's own stream.
-    fn propose<E: Energy, const N: usize, const D: usize>(
-        &self,
-        energy: &E,
-        beta: f32,
-        c: &Chains<N, D>,
-        s: &mut Scratch<N, D>,
-    ) {
+    fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
+        let Proposal {
+            energy,
+            beta,
+            chains: c,
+            scratch: s,
+        } = p;
         let (n, d) = (c.n, c.d);
         let mut xi = [0f32; D];
         for w in 0..n {

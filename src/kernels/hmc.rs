@@ -27,9 +27,8 @@
 
 use crate::energy::{Energy, Soa};
 use crate::error::{Error, check_dim, check_positive, check_size};
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, Proposal};
 use crate::math;
-use crate::walkers::{Chains, Scratch};
 
 /// Hamiltonian Monte Carlo with identity or diagonal mass matrix, for walkers
 /// of dimension up to `D` (the capacity of the mass; use the same `D` as the
@@ -133,13 +132,13 @@ impl<const DM: usize> Kernel for Hmc<DM> {
         Ok(())
     }
 
-    fn propose<E: Energy, const N: usize, const D: usize>(
-        &self,
-        energy: &E,
-        beta: f32,
-        c: &Chains<N, D>,
-        s: &mut Scratch<N, D>,
-    ) {
+    fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
+        let Proposal {
+            energy,
+            beta,
+            chains: c,
+            scratch: s,
+        } = p;
         let (n, d) = (c.n, c.d);
         if d > DM {
             // Unreachable through `Kernel::step` (checked by `check_dim`);
@@ -225,7 +224,12 @@ mod tests {
             r.fill_normal(&mut xi);
             xi[0]
         };
-        hmc.propose(&e, 1.0, c, s);
+        hmc.propose(Proposal {
+            energy: &e,
+            beta: 1.0,
+            chains: c,
+            scratch: s,
+        });
         let (x0, p0) = (0.7f64, p0 as f64);
         let e = eps as f64;
         let ph = p0 - 0.5 * e * x0;

@@ -17,14 +17,14 @@ mod random_walk;
 
 pub use barker::Barker;
 pub use hmc::Hmc;
-pub use langevin::{Mala, Ula};
+pub use langevin::{LangevinKernel, Mala, Ula};
 pub use random_walk::Rwmh;
 
 use crate::adapt::{HMC_TARGET, MALA_TARGET, RWMH_TARGET};
 use crate::energy::Energy;
 use crate::error::Error;
-use crate::kernel::{Kernel, StepSummary};
-use crate::walkers::{Chains, Scratch, Walkers};
+use crate::kernel::{Kernel, Proposal, StepSummary};
+use crate::walkers::Walkers;
 
 /// Which kernel. The discriminant is the kernel's stable code (the C API's
 /// `TebmKernel` values).
@@ -205,14 +205,8 @@ impl<const DK: usize> Kernel for AnyKernel<DK> {
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
         dispatch!(self, k => k.check_dim(dim))
     }
-    fn propose<E: Energy, const N: usize, const D: usize>(
-        &self,
-        energy: &E,
-        beta: f32,
-        c: &Chains<N, D>,
-        s: &mut Scratch<N, D>,
-    ) {
-        dispatch!(self, k => k.propose(energy, beta, c, s))
+    fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
+        dispatch!(self, k => k.propose(p))
     }
     /// Monomorphised per kernel, so each keeps its own inlined step.
     fn step<E: Energy, const N: usize, const D: usize>(

@@ -3,8 +3,7 @@
 
 use crate::energy::Energy;
 use crate::error::{Error, check_positive};
-use crate::kernel::Kernel;
-use crate::walkers::{Chains, Scratch};
+use crate::kernel::{Kernel, Proposal};
 
 /// Random-walk Metropolis–Hastings: y = x + s·ξ, a symmetric proposal.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,13 +31,13 @@ impl Kernel for Rwmh {
         false
     }
     /// y = x + s·ξ, evaluated without gradients; no correction (symmetric).
-    fn propose<E: Energy, const N: usize, const D: usize>(
-        &self,
-        energy: &E,
-        _beta: f32,
-        c: &Chains<N, D>,
-        s: &mut Scratch<N, D>,
-    ) {
+    fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
+        let Proposal {
+            energy,
+            beta: _,
+            chains: c,
+            scratch: s,
+        } = p;
         let (n, d) = (c.n, c.d);
         let mut xi = [0f32; D];
         for w in 0..n {
