@@ -1,3 +1,4 @@
+#![allow(clippy::needless_range_loop)]
 //! The kernel registry (`tinyebm::kernels`): every kind builds from one
 //! configuration, dispatch through `AnyKernel` gives the bits of the
 //! concrete kernel, and the `Kernel` trait is usable from outside the crate.
