@@ -42,7 +42,27 @@ macro_rules! tri {
     };
 }
 
-pub(crate) use {check_null, tri};
+/// Declares `$handle` (an opaque C type of `$size` bytes) as the storage of
+/// an `Object<$state>` tagged `$tag`, and checks at compile time that the
+/// object fits: state right after the `TEBM_SAMPLER_HEADER_SIZE`-byte
+/// header, size at most `$size`, alignment at most `TEBM_OBJECT_ALIGN`.
+macro_rules! object_handle {
+    ($handle:ty, $state:ty, $tag:expr, $size:expr) => {
+        impl $crate::handle::Handle for $handle {
+            type State = $state;
+            const TAG: u32 = $tag;
+        }
+        const _: () = {
+            type Obj = $crate::handle::Object<$state>;
+            assert!(core::mem::offset_of!(Obj, state) == $crate::TEBM_SAMPLER_HEADER_SIZE);
+            assert!(core::mem::size_of::<Obj>() <= $size);
+            assert!(core::mem::align_of::<Obj>() <= $crate::TEBM_OBJECT_ALIGN);
+            assert!(core::mem::size_of::<$handle>() == $size);
+        };
+    };
+}
+
+pub(crate) use {check_null, object_handle, tri};
 
 /// Checks caller memory for an object of type `T`: non-null, at least
 /// `size_of::<T>()` bytes, aligned for `T`.

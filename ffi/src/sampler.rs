@@ -4,21 +4,18 @@
 //! every step; the lifecycle is [`crate::lifecycle`]'s.
 
 use core::ffi::{c_char, c_void};
-use core::mem::{align_of, offset_of, size_of};
+use core::mem::{align_of, size_of};
 
 use ebm::{AnyKernel, DualAveraging, Energy, Error, Kernel, Sampler, StepSummary};
 
 use crate::energy::energy_ref;
 use crate::handle::{
-    Handle, Object, SAMPLER_TAG, check_null, object_mut, object_ref, out_slice, tri,
+    Object, SAMPLER_TAG, check_null, object_handle, object_mut, object_ref, out_slice, tri,
 };
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, Stateful};
 use crate::status::TebmStatus;
-use crate::{
-    TEBM_MAX_DIM, TEBM_MAX_WALKERS, TEBM_OBJECT_ALIGN, TEBM_SAMPLER_HEADER_SIZE, TEBM_SAMPLER_SIZE,
-    TebmEnergy, TebmSampler,
-};
+use crate::{TEBM_MAX_DIM, TEBM_MAX_WALKERS, TEBM_SAMPLER_SIZE, TebmEnergy, TebmSampler};
 
 /// How to build a sampler. Start from `tebm_sampler_config_default`.
 #[repr(C)]
@@ -82,10 +79,7 @@ type Inner = Sampler<AnyKernel<TEBM_MAX_DIM>, TEBM_MAX_WALKERS, TEBM_MAX_DIM>;
 /// `TEBM_SAMPLER_HEADER_SIZE` bytes), then the state.
 pub(crate) type SamplerObj = Object<State>;
 
-impl Handle for TebmSampler {
-    type State = State;
-    const TAG: u32 = SAMPLER_TAG;
-}
+object_handle!(TebmSampler, State, SAMPLER_TAG, TEBM_SAMPLER_SIZE);
 
 pub(crate) struct State {
     sampler: Inner,
@@ -114,11 +108,6 @@ unsafe impl Stateful<TEBM_MAX_WALKERS> for State {
         self.sampler.kernel().needs_grad()
     }
 }
-
-const _: () = assert!(offset_of!(SamplerObj, state) == TEBM_SAMPLER_HEADER_SIZE);
-const _: () = assert!(size_of::<SamplerObj>() <= TEBM_SAMPLER_SIZE);
-const _: () = assert!(align_of::<SamplerObj>() <= TEBM_OBJECT_ALIGN);
-const _: () = assert!(size_of::<TebmSampler>() == TEBM_SAMPLER_SIZE);
 
 /// Bytes a sampler object needs (≤ `TEBM_SAMPLER_SIZE`).
 #[unsafe(no_mangle)]

@@ -5,18 +5,18 @@
 //! every step. Samples are read from the β = 1 replica.
 
 use core::ffi::{c_char, c_void};
-use core::mem::{align_of, offset_of, size_of};
+use core::mem::{align_of, size_of};
 
 use ebm::{AnyKernel, Energy, Error, Kernel, ReplicaExchange};
 
 use crate::energy::energy_ref;
-use crate::handle::{Handle, Object, TEMPERING_TAG, check_null, object_ref, out_slice, tri};
+use crate::handle::{Object, TEMPERING_TAG, check_null, object_handle, object_ref, out_slice, tri};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, Stateful};
 use crate::status::TebmStatus;
 use crate::{
-    TEBM_MAX_DIM, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_OBJECT_ALIGN,
-    TEBM_SAMPLER_HEADER_SIZE, TEBM_TEMPERING_SIZE, TebmEnergy, TebmTempering,
+    TEBM_MAX_DIM, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_TEMPERING_SIZE, TebmEnergy,
+    TebmTempering,
 };
 
 /// How to build a replica-exchange sampler. Start from
@@ -65,10 +65,7 @@ type Inner = ReplicaExchange<
 
 type TemperingObj = Object<State>;
 
-impl Handle for TebmTempering {
-    type State = State;
-    const TAG: u32 = TEMPERING_TAG;
-}
+object_handle!(TebmTempering, State, TEMPERING_TAG, TEBM_TEMPERING_SIZE);
 
 pub(crate) struct State {
     rx: Inner,
@@ -103,11 +100,6 @@ unsafe impl Stateful<TEBM_MAX_TEMPERING_WALKERS> for State {
             .try_for_each(|w| w.check_energy(e, g))
     }
 }
-
-const _: () = assert!(offset_of!(TemperingObj, state) == TEBM_SAMPLER_HEADER_SIZE);
-const _: () = assert!(size_of::<TemperingObj>() <= TEBM_TEMPERING_SIZE);
-const _: () = assert!(align_of::<TemperingObj>() <= TEBM_OBJECT_ALIGN);
-const _: () = assert!(size_of::<TebmTempering>() == TEBM_TEMPERING_SIZE);
 
 /// Bytes a replica-exchange object needs (≤ `TEBM_TEMPERING_SIZE`).
 #[unsafe(no_mangle)]

@@ -5,7 +5,7 @@
 //! the optimiser state and the batch being collected.
 
 use core::ffi::{c_char, c_int, c_void};
-use core::mem::{align_of, offset_of, size_of};
+use core::mem::{align_of, size_of};
 
 use ebm::{
     Adam, AnyKernel, AnyOptimizer, Energy, Error, Kernel, Metrics, Mode, NegativePhase, Optimizer,
@@ -13,13 +13,15 @@ use ebm::{
 };
 
 use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
-use crate::handle::{Handle, Object, TRAINER_TAG, check_null, floats, object_mut, object_ref, tri};
+use crate::handle::{
+    Object, TRAINER_TAG, check_null, floats, object_handle, object_mut, object_ref, tri,
+};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, Stateful, adopt_energy};
 use crate::status::TebmStatus;
 use crate::{
-    TEBM_MAX_DIM, TEBM_MAX_PARAMS, TEBM_MAX_TRAIN_WALKERS, TEBM_OBJECT_ALIGN,
-    TEBM_SAMPLER_HEADER_SIZE, TEBM_TRAINER_SIZE, TebmEnergy, TebmTrainer,
+    TEBM_MAX_DIM, TEBM_MAX_PARAMS, TEBM_MAX_TRAIN_WALKERS, TEBM_TRAINER_SIZE, TebmEnergy,
+    TebmTrainer,
 };
 
 /// How a trainer produces its negative phase (`TebmTrainerConfig::mode`).
@@ -166,10 +168,7 @@ type Inner = Pcd<
 /// `TEBM_SAMPLER_HEADER_SIZE` bytes, as for samplers), then the state.
 type TrainerObj = Object<State>;
 
-impl Handle for TebmTrainer {
-    type State = State;
-    const TAG: u32 = TRAINER_TAG;
-}
+object_handle!(TebmTrainer, State, TRAINER_TAG, TEBM_TRAINER_SIZE);
 
 pub(crate) struct State {
     pcd: Inner,
@@ -209,10 +208,6 @@ unsafe impl Stateful<TEBM_MAX_TRAIN_WALKERS> for State {
     }
 }
 
-const _: () = assert!(offset_of!(TrainerObj, state) == TEBM_SAMPLER_HEADER_SIZE);
-const _: () = assert!(size_of::<TrainerObj>() <= TEBM_TRAINER_SIZE);
-const _: () = assert!(align_of::<TrainerObj>() <= TEBM_OBJECT_ALIGN);
-const _: () = assert!(size_of::<TebmTrainer>() == TEBM_TRAINER_SIZE);
 const _: () =
     assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, crate::TEBM_MAX_HIDDEN));
 
