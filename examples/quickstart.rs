@@ -6,6 +6,9 @@
 //! and writes `target/figures/quickstart.svg`: histogram + density, and the
 //! energy U(x) = −log ρ(x).
 
+mod common;
+
+use common::{chart, curve, figure, legend, line, review_mixture_pdf as density};
 use plotters::prelude::*;
 use tinyebm::{Energy, Kernel, Mala, Mixture, Sampler, Walkers, adapt::MALA_TARGET};
 
@@ -13,13 +16,6 @@ const WALKERS: usize = 256;
 const WARMUP: usize = 2_000;
 const STEPS: usize = 20_000;
 const THIN: usize = 10;
-
-fn density(x: f64) -> f64 {
-    let n = |x: f64, m: f64, s: f64| {
-        (-(x - m).powi(2) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())
-    };
-    0.7 * n(x, 0.0, 1.0) + 0.3 * n(x, 5.0, 0.5)
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = Mixture::review_example();
@@ -96,17 +92,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Figure 1 of the review: histogram + density, and the energy.
-    std::fs::create_dir_all("target/figures")?;
     let path = "target/figures/quickstart.svg";
-    let root = SVGBackend::new(path, (1000, 420)).into_drawing_area();
-    root.fill(&WHITE)?;
+    let root = figure(path, (1000, 420))?;
     let (left, right_area) = root.split_horizontally(500);
-    let mut c = ChartBuilder::on(&left)
-        .caption("samples vs ρ(x)", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
-        .build_cartesian_2d(lo..hi, 0.0..0.45)?;
+    let mut c = chart(&left, "samples vs ρ(x)", 18, 40, lo..hi, 0.0..0.45)?;
     c.configure_mesh().x_desc("x").y_desc("density").draw()?;
     c.draw_series(counts.iter().enumerate().map(|(k, &n)| {
         let x0 = lo + k as f64 * width;
@@ -115,30 +104,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }))?
     .label("MALA histogram")
     .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 15, y + 5)], BLUE.mix(0.35).filled()));
-    c.draw_series(LineSeries::new(
-        (0..=600)
-            .map(|i| lo + i as f64 * (hi - lo) / 600.0)
-            .map(|x| (x, density(x))),
-        RED.stroke_width(2),
-    ))?
-    .label("exact density")
-    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], RED.stroke_width(2)));
-    c.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
+    line(&mut c, curve(lo, hi, density), RED, 2, "exact density")?;
+    legend(&mut c, SeriesLabelPosition::MiddleRight)?;
 
-    let mut e = ChartBuilder::on(&right_area)
-        .caption("energy U(x) = −log ρ(x)", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
-        .build_cartesian_2d(lo..hi, 0.0..14.0)?;
+    let mut e = chart(
+        &right_area,
+        "energy U(x) = −log ρ(x)",
+        18,
+        40,
+        lo..hi,
+        0.0..14.0,
+    )?;
     e.configure_mesh().x_desc("x").y_desc("U").draw()?;
     e.draw_series(LineSeries::new(
-        (0..=600)
-            .map(|i| lo + i as f64 * (hi - lo) / 600.0)
-            .map(|x| (x, target.value(&[x as f32]).unwrap_or(f32::NAN) as f64)),
+        curve(lo, hi, |x| {
+            target.value(&[x as f32]).unwrap_or(f32::NAN) as f64
+        }),
         BLACK.stroke_width(2),
     ))?;
     root.present()?;

@@ -11,42 +11,25 @@
 //! a batch-means SE, and writes `target/figures/tempering.svg`: histograms at
 //! an equal budget against the exact density, and the weight vs cost.
 
+mod common;
+
+// The ladder (REPLICAS, BETA_MIN, the step H), the mode split (THRESHOLD,
+// right_fraction) and the exact weight are those tests/tempering.rs checks.
+use common::{
+    BETA_MIN, H, REPLICAS, THRESHOLD, chart, curve, figure, legend, line, mean_and_se,
+    review_mixture_pdf as density, right_fraction, right_weight,
+};
 use plotters::prelude::*;
 use tinyebm::{Mala, Mixture, NegativePhase, ReplicaExchange, Sampler, Walkers};
 
 const WALKERS: usize = 2048;
-const REPLICAS: usize = 6;
-const BETA_MIN: f32 = 0.1;
-/// Where dual averaging toward 0.574 settles on this target; one step suits
-/// every temperature (MALA at β with step h moves like MALA at β = 1 with
-/// step h/β, and the tempered variance grows like 1/β).
-const H: f32 = 1.2;
 /// Gradient evaluations per walker at which the histograms are taken.
 const SNAPSHOT: usize = 240;
 const BUDGET: usize = 3000;
-const THRESHOLD: f32 = 2.5;
-
-fn density(x: f64) -> f64 {
-    let n = |x: f64, m: f64, s: f64| {
-        (-(x - m).powi(2) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt())
-    };
-    0.7 * n(x, 0.0, 1.0) + 0.3 * n(x, 5.0, 0.5)
-}
-
-/// P(x > 2.5) under the mixture (0.3 plus the left mode's tail, 0.0043).
-fn exact_weight() -> f64 {
-    let phi = |z: f64| 0.5 * (1.0 + libm::erf(z / std::f64::consts::SQRT_2));
-    0.7 * (1.0 - phi(THRESHOLD as f64)) + 0.3 * (1.0 - phi((THRESHOLD as f64 - 5.0) / 0.5))
-}
-
-fn right_weight(w: &Walkers<WALKERS, 1>) -> f64 {
-    let x = &w.positions_soa()[0][..w.len()];
-    x.iter().filter(|&&v| v > THRESHOLD).count() as f64 / x.len() as f64
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = Mixture::review_example();
-    let exact = exact_weight();
+    let exact = right_weight();
     let se = |p: f64| (p * (1.0 - p) / WALKERS as f64).sqrt();
     println!("ρ(x) = 0.7·N(0, 1) + 0.3·N(5, 0.5²); {WALKERS} walkers, all started from N(0, 0.5²)");
     println!("weight of the right mode (x > {THRESHOLD}): exact {exact:.4}\n");
@@ -68,10 +51,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut mala_snap, mut re_snap) = (Vec::new(), Vec::new());
     for cost in 1..=BUDGET {
         mala.step(&target)?;
-        mala_curve.push((cost as f64, right_weight(mala.walkers())));
+        mala_curve.push((cost as f64, right_fraction(mala.walkers())));
         if cost % REPLICAS == 0 {
             re.step(&target)?;
-            re_curve.push((cost as f64, right_weight(re.samples())));
+            re_curve.push((cost as f64, right_fraction(re.samples())));
         }
         if cost == SNAPSHOT {
             mala_snap = mala.walkers().positions_soa()[0].to_vec();
@@ -105,19 +88,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut series = Vec::new();
     for _ in 0..2000 {
         re.step(&target)?;
-        series.push(right_weight(re.samples()));
+        series.push(right_fraction(re.samples()));
     }
-    let batch = series.len() / 20;
-    let means: Vec<f64> = series
-        .chunks(batch)
-        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
-        .collect();
-    let mean = means.iter().sum::<f64>() / means.len() as f64;
-    let var = means.iter().map(|m| (m - mean).powi(2)).sum::<f64>() / (means.len() - 1) as f64;
-    println!(
-        "\nreplica exchange, 2000 more steps: weight {mean:.4} ± {:.4} (exact {exact:.4})",
-        (var / means.len() as f64).sqrt()
-    );
+    let (mean, se) = mean_and_se(&series);
+    println!("\nreplica exchange, 2000 more steps: weight {mean:.4} ± {se:.4} (exact {exact:.4})");
     println!(
         "MALA alone does get there on this 1-D target, just slowly: the barrier is ≈ 4.5 nats \
          (weight {:.3} after {BUDGET} evaluations)",
@@ -135,10 +109,8 @@ fn draw(
     re_curve: &[(f64, f64)],
     exact: f64,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::create_dir_all("target/figures")?;
     let path = "target/figures/tempering.svg";
-    let root = SVGBackend::new(path, (1100, 440)).into_drawing_area();
-    root.fill(&WHITE)?;
+    let root = figure(path, (1100, 440))?;
     let (left, right) = root.split_horizontally(550);
 
     let (lo, hi, bins) = (-4.0f64, 8.0f64, 48usize);
@@ -153,15 +125,8 @@ fn draw(
         }
         c
     };
-    let mut c = ChartBuilder::on(&left)
-        .caption(
-            format!("after {SNAPSHOT} gradient evaluations per walker"),
-            ("sans-serif", 18),
-        )
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
-        .build_cartesian_2d(lo..hi, 0.0..0.45)?;
+    let caption = format!("after {SNAPSHOT} gradient evaluations per walker");
+    let mut c = chart(&left, caption, 18, 40, lo..hi, 0.0..0.45)?;
     c.configure_mesh().x_desc("x").y_desc("density").draw()?;
     for (counts, color, label) in [
         (hist(mala_snap), BLUE, "MALA alone"),
@@ -176,52 +141,26 @@ fn draw(
             Rectangle::new([(x, y - 5), (x + 15, y + 5)], color.mix(0.3).filled())
         });
     }
-    c.draw_series(LineSeries::new(
-        (0..=600)
-            .map(|i| lo + i as f64 * (hi - lo) / 600.0)
-            .map(|x| (x, density(x))),
-        RED.stroke_width(2),
-    ))?
-    .label("exact density")
-    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], RED.stroke_width(2)));
-    c.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
+    line(&mut c, curve(lo, hi, density), RED, 2, "exact density")?;
+    legend(&mut c, SeriesLabelPosition::MiddleRight)?;
 
-    let mut w = ChartBuilder::on(&right)
-        .caption("weight of the mode at 5", ("sans-serif", 18))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
-        .build_cartesian_2d((1.0..BUDGET as f64).log_scale(), 0.0..0.45)?;
+    let cost = (1.0..BUDGET as f64).log_scale();
+    let mut w = chart(&right, "weight of the mode at 5", 18, 40, cost, 0.0..0.45)?;
     w.configure_mesh()
         .x_desc("gradient evaluations per walker")
         .y_desc("fraction with x > 2.5")
         .draw()?;
-    w.draw_series(LineSeries::new(
-        mala_curve.iter().copied(),
-        BLUE.stroke_width(2),
-    ))?
-    .label("MALA alone")
-    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], BLUE.stroke_width(2)));
-    w.draw_series(LineSeries::new(
+    line(&mut w, mala_curve.iter().copied(), BLUE, 2, "MALA alone")?;
+    line(
+        &mut w,
         re_curve.iter().copied(),
-        GREEN.stroke_width(2),
-    ))?
-    .label("replica exchange")
-    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], GREEN.stroke_width(2)));
-    w.draw_series(LineSeries::new(
-        [(1.0, exact), (BUDGET as f64, exact)],
-        RED.stroke_width(1),
-    ))?
-    .label("exact")
-    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], RED.stroke_width(1)));
-    w.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
+        GREEN,
+        2,
+        "replica exchange",
+    )?;
+    let flat = [(1.0, exact), (BUDGET as f64, exact)];
+    line(&mut w, flat, RED, 1, "exact")?;
+    legend(&mut w, SeriesLabelPosition::LowerRight)?;
     root.present()?;
     println!("\nfigure: {path}");
     Ok(())

@@ -11,6 +11,9 @@
 //! grid), and writes `target/figures/train_pcd.svg`: the learned density with
 //! data and walkers, and the training curves.
 
+mod common;
+
+use common::{chart, figure, grid_log_z, legend, line, mean_nll};
 use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use tinyebm::{
@@ -52,31 +55,13 @@ fn ring_density(x: f64, y: f64) -> f64 {
 }
 
 /// U on an m×m grid of cell centres over [−L, L]², and log Z by the midpoint rule.
+/// (A point where the model declines counts as U = ∞.)
 fn grid<E: Energy>(e: &E, m: usize) -> (Vec<f64>, f64) {
-    let dx = 2.0 * L / m as f64;
-    let mut us = Vec::with_capacity(m * m);
-    for i in 0..m {
-        for j in 0..m {
-            let x = [
-                (-L + (i as f64 + 0.5) * dx) as f32,
-                (-L + (j as f64 + 0.5) * dx) as f32,
-            ];
-            us.push(e.value(&x).map_or(f64::INFINITY, |u| u as f64));
-        }
-    }
-    let umin = us.iter().copied().fold(f64::INFINITY, f64::min);
-    let log_z = us.iter().map(|u| (umin - u).exp()).sum::<f64>().ln() + 2.0 * dx.ln() - umin;
-    (us, log_z)
+    grid_log_z(m, L, |x| e.value(x).map_or(f64::INFINITY, |u| u as f64))
 }
 
 fn nll<E: Energy>(e: &E, points: &[[f32; 2]]) -> f64 {
-    let (_, log_z) = grid(e, 200);
-    points
-        .iter()
-        .map(|x| e.value(x).unwrap() as f64)
-        .sum::<f64>()
-        / points.len() as f64
-        + log_z
+    mean_nll(e, points, grid(e, 200).1)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -231,10 +216,8 @@ fn draw<E: Energy>(
     nll_curve: &[(usize, f64)],
     truth_nll: f64,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    std::fs::create_dir_all("target/figures")?;
     let path = "target/figures/train_pcd.svg";
-    let root = SVGBackend::new(path, (1500, 500)).into_drawing_area();
-    root.fill(&WHITE)?;
+    let root = figure(path, (1500, 500))?;
     let panels = root.split_evenly((1, 3));
 
     // Learned density exp(−U)/Z as a heat map, data and walkers on top.
@@ -243,15 +226,8 @@ fn draw<E: Energy>(
     let dens: Vec<f64> = us.iter().map(|u| (-u - log_z).exp()).collect();
     let top = dens.iter().copied().fold(0.0, f64::max);
     let dx = 2.0 * L / m as f64;
-    let mut c = ChartBuilder::on(&panels[0])
-        .caption(
-            "learned density, data (black), walkers (red)",
-            ("sans-serif", 16),
-        )
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(35)
-        .build_cartesian_2d(-L..L, -L..L)?;
+    let caption = "learned density, data (black), walkers (red)";
+    let mut c = chart(&panels[0], caption, 16, 35, -L..L, -L..L)?;
     c.configure_mesh().disable_mesh().draw()?;
     c.draw_series((0..m * m).map(|k| {
         let (i, j) = (k / m, k % m);
@@ -284,12 +260,14 @@ fn draw<E: Energy>(
                 hi.max(m.data_energy.max(m.walker_energy) as f64),
             )
         });
-    let mut e = ChartBuilder::on(&panels[1])
-        .caption("mean energy per update", ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(45)
-        .build_cartesian_2d(0.0..k, lo.min(0.0)..hi)?;
+    let mut e = chart(
+        &panels[1],
+        "mean energy per update",
+        16,
+        45,
+        0.0..k,
+        lo.min(0.0)..hi,
+    )?;
     e.configure_mesh().x_desc("update").draw()?;
     for (series, color, label) in [
         (0usize, BLUE, "data"),
@@ -306,10 +284,7 @@ fn draw<E: Energy>(
         .label(label)
         .legend(move |(x, y)| PathElement::new([(x, y), (x + 15, y)], color.stroke_width(2)));
     }
-    e.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
+    legend(&mut e, SeriesLabelPosition::MiddleRight)?;
 
     // Held-out NLL.
     let (nlo, nhi) = nll_curve
@@ -317,29 +292,26 @@ fn draw<E: Energy>(
         .fold((truth_nll, truth_nll), |(lo, hi), c| {
             (lo.min(c.1), hi.max(c.1))
         });
-    let mut n = ChartBuilder::on(&panels[2])
-        .caption("held-out negative log-likelihood", ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(45)
-        .build_cartesian_2d(0.0..k, (nlo - 0.1)..(nhi + 0.1))?;
+    let caption = "held-out negative log-likelihood";
+    let mut n = chart(
+        &panels[2],
+        caption,
+        16,
+        45,
+        0.0..k,
+        (nlo - 0.1)..(nhi + 0.1),
+    )?;
     n.configure_mesh().x_desc("update").draw()?;
-    n.draw_series(LineSeries::new(
-        nll_curve.iter().map(|&(i, v)| (i as f64, v)),
-        BLUE.stroke_width(2),
-    ))?
-    .label("model")
-    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], BLUE.stroke_width(2)));
-    n.draw_series(LineSeries::new(
+    let model_nll = nll_curve.iter().map(|&(i, v)| (i as f64, v));
+    line(&mut n, model_nll, BLUE, 2, "model")?;
+    line(
+        &mut n,
         [(0.0, truth_nll), (k, truth_nll)],
-        RED.stroke_width(1),
-    ))?
-    .label("true density")
-    .legend(|(x, y)| PathElement::new([(x, y), (x + 15, y)], RED.stroke_width(1)));
-    n.configure_series_labels()
-        .border_style(BLACK)
-        .background_style(WHITE)
-        .draw()?;
+        RED,
+        1,
+        "true density",
+    )?;
+    legend(&mut n, SeriesLabelPosition::MiddleRight)?;
     root.present()?;
     println!("figure: {path}");
     Ok(())

@@ -1,93 +1,33 @@
 #![allow(clippy::needless_range_loop)]
 //! Every analytic gradient (in x and in θ) against central finite
 //! differences, for random inputs and random parameters; and batched
-//! evaluation against single-point evaluation, bit for bit.
+//! evaluation against single-point evaluation, bit for bit. Step, tolerance
+//! and the ∇ₓU check are in common/mod.rs (shared with tests/properties.rs).
 
+mod common;
+use common::*;
 use tinyebm::{
     Activation, Energy, Gaussian, Mixture, Mlp, Polynomial, Stream, Trainable, Walkers,
     mlp_param_count,
 };
 
-/// Central-difference step and tolerance. In f32 the error is
-/// ε²|U'''|/6 (truncation) + 2⁻²⁴|U|/ε (rounding) ≈ 1e-5 + 2e-5 for the
-/// O(1)–O(10) energies below with ε = 3e-3; the tolerance leaves 20× room.
-/// With `micromath`, activations are piecewise approximations: the analytic
-/// gradient is the exact-form gradient at approximate values and differs
-/// from the slope of the approximate U by up to a few percent (measured 2%).
-const EPS: f32 = 3e-3;
-const TOL: f32 = if cfg!(feature = "micromath") {
-    5e-2
-} else {
-    2e-3
-};
-
-fn close(a: f32, b: f32, scale: f32) -> bool {
-    (a - b).abs() <= TOL * (1.0 + a.abs().max(b.abs()).max(scale))
-}
-
+/// `x_grad_mismatch` (common/mod.rs) as a test failure.
 fn check_x_grad<E: Energy>(name: &str, e: &E, x: &[f32]) {
-    let d = e.dim();
-    let mut g = vec![0f32; d];
-    let u = e.value_grad(x, &mut g).unwrap();
-    assert_eq!(
-        u.to_bits(),
-        e.value(x).unwrap().to_bits(),
-        "{name}: value vs value_grad"
-    );
-    for i in 0..d {
-        let mut xp = x.to_vec();
-        let mut xm = x.to_vec();
-        xp[i] += EPS;
-        xm[i] -= EPS;
-        let fd = (e.value(&xp).unwrap() - e.value(&xm).unwrap()) / (xp[i] - xm[i]);
-        assert!(
-            close(g[i], fd, u.abs() * EPS),
-            "{name}: ∂U/∂x{i} = {} vs FD {fd} at {x:?}",
-            g[i]
-        );
+    if let Err(m) = x_grad_mismatch(e, x) {
+        panic!("{name}: {m}");
     }
 }
 
+/// `theta_grad_mismatch` (common/mod.rs) as a test failure, at scale 2; a
+/// −ε step out of the domain fails too (none leaves it at these sizes). The
+/// U the θ-gradient pass reports is `value`'s, bit for bit.
 fn check_theta_grad<E: Trainable + Clone>(name: &str, e: &E, x: &[f32]) {
-    let p = e.num_params();
-    let mut theta = vec![0f32; p];
-    e.params(&mut theta).unwrap();
-    let mut g = vec![0f32; p];
-    let u = e.accumulate_param_grad(x, 2.0, &mut g).unwrap();
+    let u = theta_grad_mismatch(e, x, 2.0, false).unwrap_or_else(|m| panic!("{name}: {m}"));
     assert_eq!(
         u.to_bits(),
         e.value(x).unwrap().to_bits(),
         "{name}: value from param grad"
     );
-    let mut m = e.clone();
-    for k in 0..p {
-        let mut tp = theta.clone();
-        let mut tm = theta.clone();
-        tp[k] += EPS;
-        tm[k] -= EPS;
-        // Perturbations that leave the model's domain (e.g. a precision that
-        // stops being positive definite) are skipped; none do at these sizes.
-        if m.set_params(&tp).is_err() {
-            continue;
-        }
-        let up = m.value(x).unwrap();
-        m.set_params(&tm).unwrap();
-        let um = m.value(x).unwrap();
-        let fd = (up - um) / (tp[k] - tm[k]);
-        assert!(
-            close(g[k] / 2.0, fd, u.abs() * EPS),
-            "{name}: ∂U/∂θ{k} = {} vs FD {fd}",
-            g[k] / 2.0
-        );
-    }
-    m.set_params(&theta).unwrap();
-}
-
-fn random_vec(s: &mut Stream, n: usize, scale: f32) -> Vec<f32> {
-    let mut v = vec![0f32; n];
-    s.fill_normal(&mut v);
-    v.iter_mut().for_each(|a| *a *= scale);
-    v
 }
 
 #[test]
@@ -295,43 +235,33 @@ fn batched_param_grad_equals_per_point_bits() {
             reference
                 .accumulate_param_grad_batch(x, n, &weights, &mut b)
                 .unwrap();
-            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&a), bits(&b), "h {h}, n {n}");
-            let mut seen = [Vec::new(), Vec::new()];
-            for (k, e) in [0, 1].into_iter().zip([&m as &dyn EachGrad<N>, &reference]) {
-                let mut scratch = vec![f32::NAN; p];
-                e.each(x, n, &mut scratch, &mut |w, u, g| {
-                    seen[k].push((w, u.to_bits(), bits(g)));
-                    true
-                });
-            }
+            let seen = [each_bits(&m, x, n), each_bits(&reference, x, n)];
             assert_eq!(seen[0].len(), n);
             assert_eq!(seen[0], seen[1], "h {h}, n {n}");
         }
     }
 }
 
-/// `param_grad_each` behind a trait object, so one loop tests both bodies.
-trait EachGrad<const N: usize> {
-    fn each(
-        &self,
-        x: &[[f32; N]; 2],
-        n: usize,
-        scratch: &mut [f32],
-        f: &mut dyn FnMut(usize, f32, &[f32]) -> bool,
-    );
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
 }
 
-impl<const N: usize, E: Trainable> EachGrad<N> for E {
-    fn each(
-        &self,
-        x: &[[f32; N]; 2],
-        n: usize,
-        scratch: &mut [f32],
-        f: &mut dyn FnMut(usize, f32, &[f32]) -> bool,
-    ) {
-        self.param_grad_each(x, n, scratch, f).unwrap();
-    }
+/// What `param_grad_each` reports for walkers `0..n` (scratch starting as
+/// NaN): walker, bits of U, bits of ∂θU.
+fn each_bits<const N: usize, E: Trainable>(
+    e: &E,
+    x: &[[f32; N]; 2],
+    n: usize,
+) -> Vec<(usize, u32, Vec<u32>)> {
+    let mut seen = Vec::new();
+    let mut scratch = vec![f32::NAN; e.num_params()];
+    e.param_grad_each(x, n, &mut scratch, |w, u, g| {
+        seen.push((w, u.to_bits(), bits(g)));
+        true
+    })
+    .unwrap();
+    seen
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! leave `self` unchanged on every error: optimisers, replica exchange,
 //! the MLP weight loader, and the side checks of walker starts.
 
+mod common;
+use common::TryFnEnergy;
 use tinyebm::crc32::crc32;
 use tinyebm::{
     Activation, Adam, AnyKernel, Energy, Error, EvalError, Gaussian, Mala, Mlp, Optimizer, Persist,
@@ -176,29 +178,20 @@ fn replica_exchange_reinit_refusals_change_nothing() {
 
 /// ½|x|² in 2-D that declines left of x₀ = −1 and has a NaN gradient right
 /// of x₀ = 2.
-struct Picky;
-
-impl Energy for Picky {
-    fn dim(&self) -> usize {
-        2
-    }
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        let mut g = [0f32; 2];
-        self.value_grad(x, &mut g)
-    }
-    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
+fn picky() -> impl Energy {
+    TryFnEnergy::<_, 2>(|x: &[f32], g: &mut [f32]| {
         if x[0] < -1.0 {
             return Err(EvalError::Declined(7));
         }
         g[0] = if x[0] > 2.0 { f32::NAN } else { x[0] };
         g[1] = x[1];
         Ok(0.5 * (x[0] * x[0] + x[1] * x[1]))
-    }
+    })
 }
 
 #[test]
 fn walker_start_checks_agree_with_init() {
-    let e = Picky;
+    let e = picky();
     type W = Walkers<16, 2>;
     let mut w = W::gaussian(&e, 3, 1, &[0.0, 0.0], 0.1).unwrap();
     let before = w.clone();

@@ -107,11 +107,7 @@ fn ula_large_step_has_the_predicted_bias() {
     let s = moment_series(Ula::new(ULA_H).unwrap(), ULA_COV, 13, 300, 20_000);
     check_moments("ULA vs Σ_h", &s, biased);
     // And it is measurably not Σ: the variance is off by many standard errors.
-    let (m, se) = mean_and_se(&s[2]);
-    assert!(
-        (m - ULA_COV[0][0]).abs() > 10.0 * se,
-        "ULA variance {m} not distinguishable from Σ"
-    );
+    assert_variance_is_not(&s, ULA_COV[0][0], "ULA variance not distinguishable from Σ");
 }
 
 #[test]
@@ -119,11 +115,14 @@ fn mala_at_the_same_large_step_is_unbiased() {
     let s = moment_series(Mala::new(ULA_H).unwrap(), ULA_COV, 14, 300, 20_000);
     check_moments("MALA at ULA's step", &s, ULA_COV);
     let biased = ula_covariance(ULA_COV, ULA_H as f64);
-    let (m, se) = mean_and_se(&s[2]);
-    assert!(
-        (m - biased[0][0]).abs() > 10.0 * se,
-        "MALA variance {m} looks like ULA's"
-    );
+    assert_variance_is_not(&s, biased[0][0], "MALA variance looks like ULA's");
+}
+
+/// The x₀ variance of `series` (from `moment_series`) is more than 10
+/// standard errors from `other`.
+fn assert_variance_is_not(series: &[Vec<f64>; 5], other: f64, what: &str) {
+    let (m, se) = mean_and_se(&series[2]);
+    assert!((m - other).abs() > 10.0 * se, "{what}: {m}");
 }
 
 /// Temperature: ρ ∝ exp(−βU) for U = x²/2 is N(0, 1/β); ULA at step h has
@@ -212,15 +211,17 @@ fn mixture_final_positions<K: Kernel + Copy>(kernel: K, steps: usize) -> Vec<f64
     pooled
 }
 
+/// KS distance of sorted draws from the review's mixture, and its critical
+/// value at α = 0.001.
+fn ks_vs_mixture(x: &[f64]) -> (f64, f64) {
+    (ks_statistic(x, review_mixture_cdf), ks_critical(x.len()))
+}
+
 #[test]
 fn review_mixture_stays_invariant_under_mala() {
     let x = mixture_final_positions(Mala::new(0.2).unwrap(), 400);
-    let d = ks_statistic(&x, review_mixture_cdf);
-    assert!(
-        d < ks_critical(x.len()),
-        "KS D = {d:.4} ≥ {:.4}",
-        ks_critical(x.len())
-    );
+    let (d, critical) = ks_vs_mixture(&x);
+    assert!(d < critical, "KS D = {d:.4} ≥ {critical:.4}");
     // Mode weight: binomial SE √(0.21/n).
     let right = x.iter().filter(|&&v| v > 2.5).count() as f64 / x.len() as f64;
     let se = (0.3f64 * 0.7 / x.len() as f64).sqrt();
@@ -230,12 +231,8 @@ fn review_mixture_stays_invariant_under_mala() {
 #[test]
 fn review_mixture_stays_invariant_under_rwmh() {
     let x = mixture_final_positions(Rwmh::new(0.8).unwrap(), 400);
-    let d = ks_statistic(&x, review_mixture_cdf);
-    assert!(
-        d < ks_critical(x.len()),
-        "KS D = {d:.4} ≥ {:.4}",
-        ks_critical(x.len())
-    );
+    let (d, critical) = ks_vs_mixture(&x);
+    assert!(d < critical, "KS D = {d:.4} ≥ {critical:.4}");
 }
 
 /// The KS test above has power: ULA at the same step (variance of the narrow
@@ -243,11 +240,8 @@ fn review_mixture_stays_invariant_under_rwmh() {
 #[test]
 fn ks_detects_ula_bias_on_the_mixture() {
     let x = mixture_final_positions(Ula::new(0.2).unwrap(), 400);
-    let d = ks_statistic(&x, review_mixture_cdf);
-    assert!(
-        d > ks_critical(x.len()),
-        "KS did not detect ULA's bias (D = {d:.4})"
-    );
+    let (d, critical) = ks_vs_mixture(&x);
+    assert!(d > critical, "KS did not detect ULA's bias (D = {d:.4})");
 }
 
 /// HMC (ε = 0.25, L = 8: εL·ω ∈ {1.49, 4.47} rad for this Σ's frequencies

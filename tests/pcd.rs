@@ -381,26 +381,8 @@ fn corners_draw(s: &mut Stream) -> [f32; 2] {
 /// 240×240 grid over [−6, 6]² (the confinement makes the mass outside
 /// negligible; grid spacing 0.05 ≪ the MLP's length scales).
 fn nll<E: Energy>(e: &E, points: &[[f32; 2]]) -> f64 {
-    let (m, l) = (240, 6.0f64);
-    let dx = 2.0 * l / m as f64;
-    let mut us = Vec::with_capacity(m * m);
-    for i in 0..m {
-        for j in 0..m {
-            let x = [
-                (-l + (i as f64 + 0.5) * dx) as f32,
-                (-l + (j as f64 + 0.5) * dx) as f32,
-            ];
-            us.push(e.value(&x).unwrap() as f64);
-        }
-    }
-    let umin = us.iter().copied().fold(f64::INFINITY, f64::min);
-    let log_z = us.iter().map(|u| (-(u - umin)).exp()).sum::<f64>().ln() + 2.0 * dx.ln() - umin;
-    points
-        .iter()
-        .map(|x| e.value(x).unwrap() as f64)
-        .sum::<f64>()
-        / points.len() as f64
-        + log_z
+    let (_, log_z) = grid_log_z(240, 6.0, |x| e.value(x).unwrap() as f64);
+    mean_nll(e, points, log_z)
 }
 
 /// NLL of the true mixture density.
@@ -560,28 +542,32 @@ impl Trainable for Fragile {
 
 type FragileTrainer = Pcd<Sampler<Ula, 8, 1>, Sgd<2>, 8, 1, 2>;
 
-fn fragile_trainer(mode: Mode, lr: f32) -> (Fragile, FragileTrainer) {
-    let e = Fragile { theta: [1.0, 0.0] };
+/// A trainer of `Fragile` at learning rate `lr` that has taken the points
+/// `data` (one update per 4).
+fn fragile_trainer(mode: Mode, lr: f32, data: &[f32]) -> (Fragile, FragileTrainer) {
+    let mut e = Fragile { theta: [1.0, 0.0] };
     let w = Walkers::<8, 1>::gaussian(&e, 8, 1, &[0.0], 1.0).unwrap();
     let cfg = PcdConfig {
         batch_size: 4,
         ..PcdConfig::new(mode)
     };
-    let t = FragileTrainer::new(
+    let mut t = FragileTrainer::new(
         &e,
         Sampler::new(Ula::new(0.1).unwrap(), w),
         Sgd::new(2, lr, 0.5).unwrap(),
         cfg,
     )
     .unwrap();
+    for &x in data {
+        t.push(&mut e, &[x]).unwrap();
+    }
     (e, t)
 }
 
 #[test]
 fn bad_data_is_refused_and_changes_nothing() {
     for mode in [Mode::Pcd, Mode::Cd, Mode::Jarzynski { ess_threshold: 0.5 }] {
-        let (mut e, mut t) = fragile_trainer(mode, 0.1);
-        t.push(&mut e, &[0.5]).unwrap();
+        let (mut e, mut t) = fragile_trainer(mode, 0.1, &[0.5]);
         let (e0, t0) = (e.clone(), t.clone());
         assert!(matches!(
             t.push(&mut e, &[0.5, 1.0]),
@@ -617,7 +603,7 @@ fn bad_data_is_refused_and_changes_nothing() {
         assert_eq!(t.rejected(), 0, "bad input is not a refused update");
         assert_eq!((e.clone(), t.clone()), (e0, t0), "{mode:?}");
         // An empty batch cannot be trained on.
-        let (mut e, mut t) = fragile_trainer(mode, 0.1);
+        let (mut e, mut t) = fragile_trainer(mode, 0.1, &[]);
         assert_eq!(t.update(&mut e), Err(Error::Empty));
     }
 }
@@ -629,12 +615,9 @@ fn bad_data_is_refused_and_changes_nothing() {
 #[test]
 fn overflowing_update_is_refused_and_changes_nothing_but_the_count() {
     for mode in [Mode::Pcd, Mode::Cd, Mode::Jarzynski { ess_threshold: 0.5 }] {
-        let (mut e, mut t) = fragile_trainer(mode, 0.01);
         // Data far out give |G| > 1 in every mode (in CD, one ULA step from
         // x shrinks E[x²] by ≈ 19 %), so the largest learning rate overflows θ.
-        for x in [4.0, -4.5, 5.0] {
-            t.push(&mut e, &[x]).unwrap();
-        }
+        let (mut e, mut t) = fragile_trainer(mode, 0.01, &[4.0, -4.5, 5.0]);
         let (mut e_ref, mut t_ref) = (e.clone(), t.clone());
         t.optimizer_mut().set_learning_rate(f32::MAX).unwrap();
         let r = t.push(&mut e, &[4.5]);
@@ -668,11 +651,8 @@ fn overflowing_update_is_refused_and_changes_nothing_but_the_count() {
 #[test]
 fn nan_at_new_parameters_rolls_back() {
     for mode in [Mode::Pcd, Mode::Cd, Mode::Jarzynski { ess_threshold: 0.0 }] {
-        let (mut e, mut t) = fragile_trainer(mode, 2.0);
         // Data far out make θ₀ (the precision) drop below 0.2 in one step.
-        for x in [4.0, -4.0, 4.0] {
-            t.push(&mut e, &[x]).unwrap();
-        }
+        let (mut e, mut t) = fragile_trainer(mode, 2.0, &[4.0, -4.0, 4.0]);
         let (e0, opt0) = (e.clone(), t.optimizer().clone());
         let r = t.push(&mut e, &[-4.0]);
         assert!(r.is_err(), "{mode:?}: {r:?} θ = {:?}", e.theta);
@@ -741,19 +721,10 @@ fn configuration_errors() {
         );
     }
     // Optimiser built for another parameter count; capacity too small.
-    let r = Pcd::<_, _, 8, 1, 4>::new(
-        &e,
-        ula(),
-        Sgd::<4>::new(3, 0.1, 0.0).unwrap(),
-        PcdConfig::new(Mode::Pcd),
-    );
+    let pcd = PcdConfig::new(Mode::Pcd);
+    let r = Pcd::<_, _, 8, 1, 4>::new(&e, ula(), Sgd::<4>::new(3, 0.1, 0.0).unwrap(), pcd);
     assert!(matches!(r, Err(Error::DimensionMismatch { .. })));
-    let r = Pcd::<_, _, 8, 1, 1>::new(
-        &e,
-        ula(),
-        Sgd::<1>::new(1, 0.1, 0.0).unwrap(),
-        PcdConfig::new(Mode::Pcd),
-    );
+    let r = Pcd::<_, _, 8, 1, 1>::new(&e, ula(), Sgd::<1>::new(1, 0.1, 0.0).unwrap(), pcd);
     assert!(matches!(r, Err(Error::CapacityExceeded { .. })));
     let hmc = Sampler::new(Hmc::<1>::new(0.1, 5).unwrap(), w());
     let r = Pcd::<_, _, 8, 1, 4>::new(&e, hmc, sgd(), PcdConfig::new(jar));

@@ -6,6 +6,8 @@
 //! fixes the shapes); and no kernel turns finite inputs into a non-finite
 //! state. Case counts (96–256) keep the file to a few seconds at opt-level 2.
 
+mod common;
+use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::Config as PropConfig;
 use tinyebm::{
@@ -222,71 +224,21 @@ proptest! {
 // ---------------------------------------------------------------------------
 // Gradients against central differences
 
-/// Step and tolerance as in `tests/gradients.rs`: truncation ε²|U'''|/6 plus
-/// rounding 2⁻²⁴|U|/ε, both well inside TOL·(1 + scale) for the O(1)–O(10)
-/// energies the strategies below produce.
-const EPS: f32 = 3e-3;
-const TOL: f32 = if cfg!(feature = "micromath") {
-    5e-2
-} else {
-    2e-3
-};
-
-fn close(a: f32, b: f32, scale: f32) -> bool {
-    (a - b).abs() <= TOL * (1.0 + a.abs().max(b.abs()).max(scale))
-}
+// Step, tolerance and the ∇ₓU check (`x_grad_mismatch`) are those of
+// `tests/gradients.rs`, in common/mod.rs: truncation ε²|U'''|/6 plus rounding
+// 2⁻²⁴|U|/ε, both well inside TOL·(1 + scale) for the O(1)–O(10) energies
+// the strategies below produce.
 
 fn x_grad_matches<E: Energy>(e: &E, x: &[f32]) -> Result<(), TestCaseError> {
-    let d = e.dim();
-    let mut g = vec![0f32; d];
-    let u = e.value_grad(x, &mut g).unwrap();
-    prop_assert_eq!(u.to_bits(), e.value(x).unwrap().to_bits());
-    for i in 0..d {
-        let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
-        xp[i] += EPS;
-        xm[i] -= EPS;
-        let fd = (e.value(&xp).unwrap() - e.value(&xm).unwrap()) / (xp[i] - xm[i]);
-        prop_assert!(
-            close(g[i], fd, u.abs() * EPS),
-            "∂U/∂x{} = {} vs FD {} at {:?}",
-            i,
-            g[i],
-            fd,
-            x
-        );
-    }
-    Ok(())
+    x_grad_mismatch(e, x).map_err(TestCaseError::fail)
 }
 
+/// A step out of the model's domain (a precision no longer positive
+/// definite) has no finite difference to compare with: skipped.
 fn theta_grad_matches<E: Trainable + Clone>(e: &E, x: &[f32]) -> Result<(), TestCaseError> {
-    let p = e.num_params();
-    let mut theta = vec![0f32; p];
-    e.params(&mut theta).unwrap();
-    let mut g = vec![0f32; p];
-    let u = e.accumulate_param_grad(x, 1.0, &mut g).unwrap();
-    let mut m = e.clone();
-    for k in 0..p {
-        let (mut tp, mut tm) = (theta.clone(), theta.clone());
-        tp[k] += EPS;
-        tm[k] -= EPS;
-        // A step out of the model's domain (a precision no longer positive
-        // definite) has no finite difference to compare with.
-        if m.set_params(&tp).is_err() || m.clone().set_params(&tm).is_err() {
-            continue;
-        }
-        let up = m.value(x).unwrap();
-        m.set_params(&tm).unwrap();
-        let um = m.value(x).unwrap();
-        let fd = (up - um) / (tp[k] - tm[k]);
-        prop_assert!(
-            close(g[k], fd, u.abs() * EPS),
-            "∂U/∂θ{} = {} vs FD {}",
-            k,
-            g[k],
-            fd
-        );
-    }
-    Ok(())
+    theta_grad_mismatch(e, x, 1.0, true)
+        .map(|_| ())
+        .map_err(TestCaseError::fail)
 }
 
 fn point(d: usize, r: f32) -> impl Strategy<Value = Vec<f32>> {
@@ -345,33 +297,6 @@ proptest! {
 
 const WALKERS: usize = 8;
 
-/// Runs `steps` steps from finite starting points and checks every position,
-/// energy and gradient is still finite (ULA must not even report an error).
-fn stays_finite<E: Energy, K: Kernel>(
-    target: &E,
-    kernel: K,
-    seed: u64,
-    start: &[f32],
-) -> Result<(), TestCaseError> {
-    let d = target.dim();
-    let w = Walkers::<WALKERS, 4>::from_positions(target, WALKERS, seed, &start[..WALKERS * d])
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let mut s = Sampler::new(kernel, w);
-    s.run(target, 40)
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    let w = s.walkers();
-    let mut pos = vec![0f32; WALKERS * d];
-    w.positions(&mut pos).unwrap();
-    prop_assert!(pos.iter().all(|v| v.is_finite()), "positions {:?}", pos);
-    prop_assert!(w.energies().iter().all(|v| v.is_finite()));
-    for i in 0..d {
-        for k in 0..WALKERS {
-            prop_assert!(w.grad(k, i).is_finite());
-        }
-    }
-    Ok(())
-}
-
 /// ULA with a step below the stability limit of the target (h·L < 1 with
 /// L the largest curvature), or MALA / random walk with any step.
 #[derive(Clone, Copy, Debug)]
@@ -389,16 +314,57 @@ fn kernel() -> impl Strategy<Value = Which> {
     ]
 }
 
-fn run_kernel<E: Energy>(
-    target: &E,
-    k: Which,
+/// A kernel, a seed and finite starting points (for up to 4 dimensions).
+#[derive(Clone, Debug)]
+struct Run {
+    kernel: Which,
     seed: u64,
-    start: &[f32],
-) -> Result<(), TestCaseError> {
-    match k {
-        Which::Ula(h) => stays_finite(target, Ula::new(h).unwrap(), seed, start),
-        Which::Mala(h) => stays_finite(target, Mala::new(h).unwrap(), seed, start),
-        Which::Rwmh(s) => stays_finite(target, Rwmh::new(s).unwrap(), seed, start),
+    start: Vec<f32>,
+}
+
+fn run() -> impl Strategy<Value = Run> {
+    (
+        kernel(),
+        any::<u64>(),
+        prop::collection::vec(-5f32..5.0, WALKERS * 4),
+    )
+        .prop_map(|(kernel, seed, start)| Run {
+            kernel,
+            seed,
+            start,
+        })
+}
+
+impl Run {
+    /// Runs 40 steps on `target` and checks every position, energy and
+    /// gradient is still finite (ULA must not even report an error).
+    fn stays_finite<E: Energy>(&self, target: &E) -> Result<(), TestCaseError> {
+        match self.kernel {
+            Which::Ula(h) => self.with(target, Ula::new(h).unwrap()),
+            Which::Mala(h) => self.with(target, Mala::new(h).unwrap()),
+            Which::Rwmh(s) => self.with(target, Rwmh::new(s).unwrap()),
+        }
+    }
+
+    fn with<E: Energy, K: Kernel>(&self, target: &E, kernel: K) -> Result<(), TestCaseError> {
+        let d = target.dim();
+        let start = &self.start[..WALKERS * d];
+        let w = Walkers::<WALKERS, 4>::from_positions(target, WALKERS, self.seed, start)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let mut s = Sampler::new(kernel, w);
+        s.run(target, 40)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let w = s.walkers();
+        let mut pos = vec![0f32; WALKERS * d];
+        w.positions(&mut pos).unwrap();
+        prop_assert!(pos.iter().all(|v| v.is_finite()), "positions {:?}", pos);
+        prop_assert!(w.energies().iter().all(|v| v.is_finite()));
+        for i in 0..d {
+            for k in 0..WALKERS {
+                prop_assert!(w.grad(k, i).is_finite());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -413,20 +379,16 @@ proptest! {
             (0..d).map(|i| (0..d).map(|j| g.precision(i, j).abs()).sum::<f32>())
                 .fold(0f32, f32::max) < 15.0
         }),
-        k in kernel(),
-        seed in any::<u64>(),
-        start in prop::collection::vec(-5f32..5.0, WALKERS * 4),
+        run in run(),
     ) {
-        run_kernel(&g, k, seed, &start)?;
+        run.stays_finite(&g)?;
     }
 
     #[test]
     fn kernels_stay_finite_on_mlps(
         m in mlp(-1f32..1.0),
-        k in kernel(),
-        seed in any::<u64>(),
-        start in prop::collection::vec(-5f32..5.0, WALKERS * 4),
+        run in run(),
     ) {
-        run_kernel(&m, k, seed, &start)?;
+        run.stays_finite(&m)?;
     }
 }

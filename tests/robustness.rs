@@ -2,6 +2,8 @@
 //! Reproducibility and bad input: every refusal is an `Err`, never a panic,
 //! and leaves the object exactly as it was.
 
+mod common;
+use common::{bits_after, invalid_before_wall};
 use tinyebm::{
     Activation, AnyKernel, Energy, Error, EvalError, FnEnergy, Gaussian, Kernel, Mala, Mlp, Rwmh,
     Sampler, Ula, Walkers,
@@ -13,16 +15,8 @@ fn mlp() -> Mlp<2, 8> {
 
 fn run_bits<K: Kernel + Copy>(k: K, seed: u64, n: usize) -> Vec<u32> {
     let e = mlp();
-    let mut w = Walkers::<16, 2>::gaussian(&e, n, seed, &[0.0, 0.0], 1.0).unwrap();
-    for _ in 0..200 {
-        k.step(&e, 1.0, &mut w).unwrap();
-    }
-    let mut pos = vec![0f32; 2 * n];
-    w.positions(&mut pos).unwrap();
-    pos.iter()
-        .chain(w.energies())
-        .map(|v| v.to_bits())
-        .collect()
+    let w = Walkers::<16, 2>::gaussian(&e, n, seed, &[0.0, 0.0], 1.0).unwrap();
+    bits_after(&k, &e, 1.0, 200, w)
 }
 
 #[test]
@@ -119,16 +113,7 @@ fn mala_and_mh_reject_non_finite_proposals() {
     ] {
         let w = Walkers::<32, 1>::gaussian(&e, 32, 1, &[0.0], 0.2).unwrap();
         let mut s = Sampler::new(k, w);
-        let mut invalid = 0;
-        for _ in 0..500 {
-            invalid += s.step(&e).unwrap().invalid;
-            assert!(
-                s.walkers().positions_soa()[0][..32]
-                    .iter()
-                    .all(|&x| x <= 1.0)
-            );
-            assert!(s.walkers().energies().iter().all(|u| u.is_finite()));
-        }
+        let invalid = invalid_before_wall(&mut s, &e, 500, 1.0);
         assert!(invalid > 100, "{k:?}: the wall was never hit ({invalid})");
     }
 }

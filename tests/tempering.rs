@@ -15,30 +15,13 @@ use tinyebm::{
 /// Walker w of every replica forms its own ladder, so the β = 1 positions of
 /// different walkers at one time are independent draws.
 const N: usize = 1024;
-/// Six temperatures, geometric down to β = 0.1: ρ^0.1 has a barrier of
-/// ≈ 0.45 nats instead of ≈ 4.5.
-const REPLICAS: usize = 6;
-const BETA_MIN: f32 = 0.1;
-/// MALA step for every temperature: MALA on exp(−βU) with step h moves like
-/// MALA on exp(−U) with step h/β, and the optimal step grows like the
-/// variance 1/β, so one h suits the whole ladder. 1.2 is where dual averaging
-/// toward 0.574 settles on this target (1.1–1.3).
-const H: f32 = 1.2;
+// The ladder (REPLICAS temperatures from 1 down to BETA_MIN, MALA step H for
+// all) and the mode split (THRESHOLD, right_weight, right_fraction) are in
+// common/review.rs, shared with examples/tempering.rs.
+
 /// RE steps after which the mode weights are compared; MALA alone gets the
 /// same number of gradient evaluations, REPLICAS × BURN steps.
 const BURN: usize = 40;
-const THRESHOLD: f32 = 2.5;
-
-/// P(x > 2.5) under 0.7·N(0, 1) + 0.3·N(5, 0.5²): 0.3 up to the left
-/// mode's tail beyond 2.5 (0.0043).
-fn right_weight() -> f64 {
-    1.0 - review_mixture_cdf(THRESHOLD as f64)
-}
-
-fn right_fraction<const M: usize>(w: &Walkers<M, 1>) -> f64 {
-    let x = &w.positions_soa()[0][..w.len()];
-    x.iter().filter(|&&v| v > THRESHOLD).count() as f64 / x.len() as f64
-}
 
 fn one_mode_start(target: &Mixture<2, 1>) -> Walkers<N, 1> {
     // All walkers near the left mode: N(0, 0.5²), none beyond 2.5 (5 sd).

@@ -3,6 +3,8 @@
 //! flipped, each truncation, trailing bytes, wrong kind, too-small capacity,
 //! and values that pass the checksum but not the model's constraints.
 
+mod common;
+use common::random_vec;
 use tinyebm::crc32::crc32;
 use tinyebm::weights::{MAGIC, PEEK_LEN, VERSION};
 use tinyebm::{
@@ -50,24 +52,17 @@ fn assert_round_trip<M: Persist + PartialEq + std::fmt::Debug>(name: &str, m: &M
     }
 }
 
-fn random(s: &mut Stream, n: usize, scale: f32) -> Vec<f32> {
-    let mut v = vec![0f32; n];
-    s.fill_normal(&mut v);
-    v.iter_mut().for_each(|x| *x *= scale);
-    v
-}
-
 #[test]
 fn round_trip_every_kind() {
     let mut s = Stream::new(3, 1);
     assert_round_trip("standard Gaussian", &Gaussian::<3>::standard(3).unwrap());
-    let diag = Gaussian::<4>::diagonal(&random(&mut s, 3, 1.0), &[0.5, 2.0, 3.25]).unwrap();
+    let diag = Gaussian::<4>::diagonal(&random_vec(&mut s, 3, 1.0), &[0.5, 2.0, 3.25]).unwrap();
     assert_round_trip("diagonal Gaussian", &diag);
     let cov = [2.0, 0.3, -0.2, 0.3, 1.0, 0.1, -0.2, 0.1, 0.7];
     let full = Gaussian::<3>::from_covariance(&[0.1, -1.0, 2.0], &cov).unwrap();
     assert_round_trip("full Gaussian", &full);
 
-    let coef = random(&mut s, 15, 1.0);
+    let coef = random_vec(&mut s, 15, 1.0);
     assert_round_trip(
         "polynomial",
         &Polynomial::<2, 15>::new(2, 4, &coef).unwrap(),
@@ -85,7 +80,7 @@ fn round_trip_every_kind() {
     assert_round_trip("review mixture", &Mixture::review_example());
     let mut mix = Mixture::<3, 2>::new(
         &[0.2, 0.3, 0.5],
-        &random(&mut s, 6, 2.0),
+        &random_vec(&mut s, 6, 2.0),
         &[0.5, 1.0, 1.5, 0.3, 0.9, 2.0],
     )
     .unwrap();
@@ -375,51 +370,24 @@ fn wrong_kind_is_rejected() {
 #[test]
 fn capacity_is_checked_against_the_type() {
     let d4 = encode(&Mlp::<4, 8>::init(4, 8, Activation::Tanh, 1.0, 1).unwrap());
-    assert_eq!(
-        Mlp::<2, 8>::decode(&d4),
-        Err(Error::CapacityExceeded {
-            requested: 4,
-            capacity: 2
-        })
-    );
-    assert_eq!(
-        Mlp::<4, 4>::decode(&d4),
-        Err(Error::CapacityExceeded {
-            requested: 8,
-            capacity: 4
-        })
-    );
     let poly = encode(&Polynomial::<2, 15>::new(2, 4, &[0.0; 15]).unwrap());
-    assert_eq!(
-        Polynomial::<2, 10>::decode(&poly),
-        Err(Error::CapacityExceeded {
-            requested: 15,
-            capacity: 10
-        })
-    );
-    assert_eq!(
-        Polynomial::<1, 15>::decode(&poly),
-        Err(Error::CapacityExceeded {
-            requested: 2,
-            capacity: 1
-        })
-    );
     let mix = encode(&Mixture::review_example());
-    assert_eq!(
-        Mixture::<1, 1>::decode(&mix),
-        Err(Error::CapacityExceeded {
-            requested: 2,
-            capacity: 1
-        })
-    );
     let g = encode(&Gaussian::<3>::standard(3).unwrap());
-    assert_eq!(
-        Gaussian::<2>::decode(&g),
-        Err(Error::CapacityExceeded {
-            requested: 3,
-            capacity: 2
-        })
-    );
+    // (the decoder's error, the size the file asks for, the capacity)
+    for (err, requested, capacity) in [
+        (Mlp::<2, 8>::decode(&d4).err(), 4, 2), // input dimension
+        (Mlp::<4, 4>::decode(&d4).err(), 8, 4), // hidden units
+        (Polynomial::<2, 10>::decode(&poly).err(), 15, 10), // monomials
+        (Polynomial::<1, 15>::decode(&poly).err(), 2, 1), // input dimension
+        (Mixture::<1, 1>::decode(&mix).err(), 2, 1), // components
+        (Gaussian::<2>::decode(&g).err(), 3, 2), // dimension
+    ] {
+        let want = Error::CapacityExceeded {
+            requested,
+            capacity,
+        };
+        assert_eq!(err, Some(want));
+    }
 }
 
 #[test]

@@ -1,8 +1,15 @@
-//! Helpers shared by the statistical tests: Monte Carlo standard errors by
-//! batch means, a Kolmogorov–Smirnov statistic, and exact draws from targets.
-#![allow(dead_code)]
+//! Helpers shared by the tests: Monte Carlo standard errors by batch means,
+//! a Kolmogorov–Smirnov statistic, exact draws from targets, finite-difference
+//! gradient checks, and the bits of a run. `review.rs` and `grid.rs` are
+//! shared with the examples too.
+#![allow(dead_code, unused_imports)] // each test uses a part
 
-use tinyebm::Stream;
+mod grid;
+mod review;
+pub use grid::*;
+pub use review::*;
+
+use tinyebm::{Energy, EvalError, Kernel, Sampler, Stream, Trainable, Walkers};
 
 /// Mean and standard error of a time series of per-step ensemble averages,
 /// by non-overlapping batch means (20 batches). Valid when a batch is much
@@ -54,27 +61,6 @@ pub fn ks_critical(n: usize) -> f64 {
     1.949 / (n as f64).sqrt()
 }
 
-/// Standard normal CDF.
-pub fn phi(x: f64) -> f64 {
-    0.5 * (1.0 + libm::erf(x / std::f64::consts::SQRT_2))
-}
-
-/// CDF of the review's mixture 0.7·N(0, 1) + 0.3·N(5, 0.5²).
-pub fn review_mixture_cdf(x: f64) -> f64 {
-    0.7 * phi(x) + 0.3 * phi((x - 5.0) / 0.5)
-}
-
-/// `n` exact draws from the review's mixture, walker-major, from `seed`.
-pub fn review_mixture_draws(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = Stream::new(seed, 999_999);
-    (0..n)
-        .map(|_| {
-            let z = s.normal_pair().0;
-            if s.uniform() < 0.7 { z } else { 5.0 + 0.5 * z }
-        })
-        .collect()
-}
-
 /// `n` exact draws from N(mu, Σ) in 2-D (walker-major), from `seed`.
 pub fn gaussian2_draws(n: usize, mu: [f32; 2], cov: [[f64; 2]; 2], seed: u64) -> Vec<f32> {
     let l00 = cov[0][0].sqrt();
@@ -89,4 +75,147 @@ pub fn gaussian2_draws(n: usize, mu: [f32; 2], cov: [[f64; 2]; 2], seed: u64) ->
         out.push(mu[1] + (l10 * a + l11 * b) as f32);
     }
     out
+}
+
+/// `n` standard normal draws from `s`, times `scale`.
+pub fn random_vec(s: &mut Stream, n: usize, scale: f32) -> Vec<f32> {
+    let mut v = vec![0f32; n];
+    s.fill_normal(&mut v);
+    v.iter_mut().for_each(|a| *a *= scale);
+    v
+}
+
+/// Central-difference step and tolerance. In f32 the error is
+/// ε²|U'''|/6 (truncation) + 2⁻²⁴|U|/ε (rounding) ≈ 1e-5 + 2e-5 for the
+/// O(1)–O(10) energies of the gradient tests with ε = 3e-3; the tolerance
+/// leaves 20× room. With `micromath`, activations are piecewise
+/// approximations: the analytic gradient is the exact-form gradient at
+/// approximate values and differs from the slope of the approximate U by up
+/// to a few percent (measured 2%).
+pub const EPS: f32 = 3e-3;
+pub const TOL: f32 = if cfg!(feature = "micromath") {
+    5e-2
+} else {
+    2e-3
+};
+
+/// Whether an analytic derivative `a` and a finite difference `b` agree
+/// within [`TOL`], relative to the larger of them and `scale`.
+pub fn close(a: f32, b: f32, scale: f32) -> bool {
+    (a - b).abs() <= TOL * (1.0 + a.abs().max(b.abs()).max(scale))
+}
+
+/// Checks ∇ₓU at `x` against central differences, and `value` against
+/// `value_grad` (same bits); describes the first mismatch.
+pub fn x_grad_mismatch<E: Energy>(e: &E, x: &[f32]) -> Result<(), String> {
+    let d = e.dim();
+    let mut g = vec![0f32; d];
+    let u = e.value_grad(x, &mut g).unwrap();
+    let v = e.value(x).unwrap();
+    if u.to_bits() != v.to_bits() {
+        return Err(format!("value {v} vs value_grad {u}"));
+    }
+    for i in 0..d {
+        let (mut xp, mut xm) = (x.to_vec(), x.to_vec());
+        xp[i] += EPS;
+        xm[i] -= EPS;
+        let fd = (e.value(&xp).unwrap() - e.value(&xm).unwrap()) / (xp[i] - xm[i]);
+        if !close(g[i], fd, u.abs() * EPS) {
+            return Err(format!("∂U/∂x{i} = {} vs FD {fd} at {x:?}", g[i]));
+        }
+    }
+    Ok(())
+}
+
+/// Checks ∂θU, as `accumulate_param_grad` adds it at `scale` (divided back
+/// out), against central differences in each parameter; returns U as that
+/// call reported it. Parameters whose +ε step leaves the model's domain
+/// (e.g. a precision no longer positive definite) are skipped, and so are
+/// those whose −ε step does if `skip_minus`; if not, that is a mismatch.
+pub fn theta_grad_mismatch<E: Trainable + Clone>(
+    e: &E,
+    x: &[f32],
+    scale: f32,
+    skip_minus: bool,
+) -> Result<f32, String> {
+    let p = e.num_params();
+    let mut theta = vec![0f32; p];
+    e.params(&mut theta).unwrap();
+    let mut g = vec![0f32; p];
+    let u = e.accumulate_param_grad(x, scale, &mut g).unwrap();
+    let mut m = e.clone();
+    for k in 0..p {
+        let (mut tp, mut tm) = (theta.clone(), theta.clone());
+        tp[k] += EPS;
+        tm[k] -= EPS;
+        if m.set_params(&tp).is_err() || (skip_minus && m.clone().set_params(&tm).is_err()) {
+            continue;
+        }
+        let up = m.value(x).unwrap();
+        m.set_params(&tm)
+            .map_err(|err| format!("θ{k} − ε refused: {err}"))?;
+        let um = m.value(x).unwrap();
+        let fd = (up - um) / (tp[k] - tm[k]);
+        if !close(g[k] / scale, fd, u.abs() * EPS) {
+            return Err(format!("∂U/∂θ{k} = {} vs FD {fd}", g[k] / scale));
+        }
+    }
+    Ok(u)
+}
+
+/// Takes `steps` steps of `s` on `e`, checking after each that every walker
+/// is at x ≤ `wall` and every energy finite; returns the invalid proposals.
+pub fn invalid_before_wall<K: Kernel, E: Energy, const N: usize>(
+    s: &mut Sampler<K, N, 1>,
+    e: &E,
+    steps: usize,
+    wall: f32,
+) -> usize {
+    let mut invalid = 0;
+    for _ in 0..steps {
+        invalid += s.step(e).unwrap().invalid;
+        let w = s.walkers();
+        assert!(w.positions_soa()[0][..w.len()].iter().all(|&x| x <= wall));
+        assert!(w.energies().iter().all(|u| u.is_finite()));
+    }
+    invalid
+}
+
+/// Runs `steps` steps of `k` at inverse temperature `beta` from `w`; returns
+/// the bits of every position (walker-major), then of every energy.
+pub fn bits_after<K: Kernel, E: Energy, const N: usize, const D: usize>(
+    k: &K,
+    e: &E,
+    beta: f32,
+    steps: usize,
+    mut w: Walkers<N, D>,
+) -> Vec<u32> {
+    for _ in 0..steps {
+        k.step(e, beta, &mut w).unwrap();
+    }
+    let mut pos = vec![0f32; w.len() * w.dim()];
+    w.positions(&mut pos).unwrap();
+    pos.iter()
+        .chain(w.energies())
+        .map(|v| v.to_bits())
+        .collect()
+}
+
+/// An energy on ℝ^D from a value-and-gradient closure that may decline
+/// (`FnEnergy`'s cannot); `value` hands it a scratch gradient.
+pub struct TryFnEnergy<F, const D: usize>(pub F);
+
+impl<F, const D: usize> Energy for TryFnEnergy<F, D>
+where
+    F: Fn(&[f32], &mut [f32]) -> Result<f32, EvalError>,
+{
+    fn dim(&self) -> usize {
+        D
+    }
+    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
+        (self.0)(x, &mut [0f32; D])
+    }
+    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
+        (self.0)(x, g)
+    }
 }
