@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Every function declared in include/tinyebm.h must be called in
-# c_examples/api_edges.c (edge tests: NULL pointers, sizes at 0, capacity
+# tests/c/api_edges.c (edge tests: NULL pointers, sizes at 0, capacity
 # and capacity + 1, object bytes unchanged after failures), unless it is
-# listed in c_examples/api_edges.todo (one name a line, # comments): an
+# listed in tests/c/api_edges.todo (one name a line, # comments): an
 # allow-list for functions still being added; empty it when they have tests.
 # (Energy inits are called through `#define INIT_ name`.) Called by
 # scripts/ci-ffi.sh.
 set -euo pipefail -f  # -f: the todo file holds glob patterns
 cd "$(dirname "$0")/.."
-header=include/tinyebm.h tests=c_examples/api_edges.c todo=c_examples/api_edges.todo
+header=include/tinyebm.h tests=tests/c/api_edges.c todo=tests/c/api_edges.todo
 # Declarations: a return type, then `tebm_name(` at the start of a line.
 fns=$(grep -oE '^[a-zA-Z_][a-zA-Z0-9_ ]*[ *]tebm_[a-z0-9_]+\(' "$header" | grep -oE 'tebm_[a-z0-9_]+' | sort -u)
 [ -n "$fns" ] || { echo "check-api-edges: no functions found in $header" >&2; exit 1; }

@@ -1,6 +1,6 @@
 /* Peak stack use of the C API on a Cortex-M4F (QEMU mps2-an386): paints the
  * stack below the current frame, makes one call, and finds the deepest
- * overwritten word. Run by `make -C c_examples run-qemu`; informational (it
+ * overwritten word. Run by `make -C tests/c run-qemu`; informational (it
  * fails only if a call fails). */
 #include <stdint.h>
 #include <stdio.h>

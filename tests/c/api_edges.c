@@ -10,7 +10,7 @@
  *     arguments, bad handles, read-only functions), every byte after the
  *     header (TEBM_SAMPLER_HEADER_SIZE) otherwise.
  * scripts/check-api-edges.sh fails CI when a function of the header is not
- * called here (unless listed in c_examples/api_edges.todo). Complements
+ * called here (unless listed in tests/c/api_edges.todo). Complements
  * status_test.c (error paths of the energy, callbacks, scratch space).
  * Exit status 0 when every check passes. */
 #include <float.h>
