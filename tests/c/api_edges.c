@@ -106,6 +106,19 @@ static void setup(void) {
     EXPECT(tebm_sampler_run(&s2, &e2, 3, NULL), TEBM_STATUS_OK);
 }
 
+/* ---- version: the library's string is the header's numbers ---- */
+static void t_version(void) {
+    char want[32];
+    const char *v = tebm_version();
+    snprintf(want, sizeof want, "%d.%d.%d", TEBM_VERSION_MAJOR, TEBM_VERSION_MINOR, TEBM_VERSION_PATCH);
+    CHECK(v != NULL);
+    if (v == NULL) return;
+    CHECK(strcmp(v, want) == 0);
+    if (strcmp(v, want) != 0) fprintf(stderr, "tebm_version() = \"%s\", header %s\n", v, want);
+    CHECK(tebm_version() == v); /* a static string: the same pointer every call */
+    CHECK(TEBM_VERSION_MAJOR >= 0 && TEBM_VERSION_MINOR >= 0 && TEBM_VERSION_PATCH >= 0);
+}
+
 /* ---- sizes and alignment ---- */
 static void t_sizes(void) {
     CHECK(tebm_energy_size() > 0 && tebm_energy_size() <= TEBM_ENERGY_SIZE);
@@ -387,6 +400,21 @@ static void t_sampler_init(void) {
     EXPECT(tebm_sampler_stats(&st, &stats), TEBM_STATUS_NOT_INITIALISED);
     pos[4] = 3.0f;
     c.init_positions = NULL;
+    /* every kernel, with and without adaptation (not for ULA), and UINT32_MAX */
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++)
+        for (uint32_t adapt = 0; adapt <= 1; adapt++) {
+            c = cfg(4);
+            c.kernel.kind = k;
+            c.adapt = adapt;
+            TebmStatus want = adapt && k == TEBM_KERNEL_ULA ? TEBM_STATUS_BAD_CONFIG : TEBM_STATUS_OK;
+            EXPECT(tebm_sampler_init(&st, sl, &e2, &c), want);
+            if (want == TEBM_STATUS_OK) EXPECT(tebm_sampler_run(&st, &e2, 2, NULL), TEBM_STATUS_OK);
+        }
+    c = cfg(4);
+    c.kernel.kind = UINT32_MAX;
+    EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    memset(&st, 0, sizeof st);
+    c = cfg(4);
     /* capacity: 64 walkers in 16-D, exactly tebm_sampler_size() bytes */
     memset(raw.b, 0, sizeof raw.b);
     c = cfg(TEBM_MAX_WALKERS);
@@ -1178,6 +1206,15 @@ static void t_tempering_init(void) {
     pos[5] = 0.5f;
     float betas[TEBM_MAX_REPLICAS];
     EXPECT(tebm_tempering_ladder(&xti, betas, NULL, TEBM_MAX_REPLICAS, NULL), TEBM_STATUS_NOT_INITIALISED);
+    /* every kernel (in scratch memory: xti stays fresh for the next check) */
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) {
+        c = xcfg(4, 3);
+        c.kernel.kind = k;
+        memset(rawt.b, 0, sizeof rawt.b);
+        EXPECT(tebm_tempering_init(rawt.b, tebm_tempering_size(), &e2, &c), TEBM_STATUS_OK);
+        EXPECT(tebm_tempering_run((TebmTempering *)rawt.b, &e2, 2, NULL), TEBM_STATUS_OK);
+    }
+    memset(rawt.b, 0, sizeof rawt.b);
     /* one replica, one walker (beta_min ignored); callbacks are fine */
     c = xcfg(1, 1);
     c.beta_min = 0.0f;
@@ -1315,6 +1352,7 @@ static void t_status_message(void) {
 
 int main(void) {
     setup();
+    t_version();
     t_sizes();
     t_gaussian();
     t_polynomial();

@@ -580,10 +580,11 @@ static void test_sampler_use(void) {
     EXPECT(tebm_sampler_run(&s_copy, &e_cb2, 1, NULL), TEBM_STATUS_OK);
     CHECK(state_same(&s_mala, &s_copy));
 
-    /* HMC and MH: NaN at proposals are rejections. */
-    const uint32_t kernels[2] = {TEBM_KERNEL_HMC, TEBM_KERNEL_MH};
-    for (int k = 0; k < 2; k++) {
-        config(&cfg, kernels[k]);
+    /* Every exact kernel (all but ULA: MALA, MH, HMC, Barker, and any kernel
+     * added later): NaN at proposals are rejections. */
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) {
+        if (k == TEBM_KERNEL_ULA) continue;
+        config(&cfg, k);
         cfg.kernel.leapfrog_steps = 3;
         EXPECT(tebm_sampler_init(&s_target, sizeof s_target, &e_cb, &cfg), TEBM_STATUS_OK);
         EXPECT(tebm_sampler_positions(&s_target, pos, 16), TEBM_STATUS_OK);

@@ -517,6 +517,12 @@ static void test_tempering(void) {
     bad.replicas = TEBM_MAX_REPLICAS;
     EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);
     EXPECT(tebm_tempering_run(&raw.t, &e_gauss, 3, NULL), TEBM_STATUS_OK);
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) { /* every kernel */
+        bad = c;
+        bad.kernel.kind = k;
+        EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);
+        EXPECT(tebm_tempering_run(&raw.t, &e_gauss, 3, NULL), TEBM_STATUS_OK);
+    }
 
     EXPECT(tebm_tempering_init(&rx, sizeof rx, &e_gauss, &c), TEBM_STATUS_OK);
     size_t done = 99;
