@@ -53,23 +53,19 @@ static inline int quad_energy(void *user, const float *x, size_t dim, float *ene
     return 0;
 }
 
-/* Configurations from the defaults with a kernel, walkers and step size. */
-static inline TebmSamplerConfig sampler_config(uint32_t kind, size_t n_walkers, float step_size) {
-    TebmSamplerConfig c;
-    tebm_sampler_config_default(&c);
-    c.kernel.kind = kind;
-    c.kernel.step_size = step_size;
-    c.n_walkers = n_walkers;
-    return c;
-}
-static inline TebmTrainerConfig trainer_config(uint32_t kind, size_t n_walkers, float step_size) {
-    TebmTrainerConfig c;
-    tebm_trainer_config_default(&c);
-    c.kernel.kind = kind;
-    c.kernel.step_size = step_size;
-    c.n_walkers = n_walkers;
-    return c;
-}
+/* Configurations from the defaults with a kernel, walkers and step size:
+ * sampler_config and trainer_config (kind, n_walkers, step_size). */
+#define FIXTURES_CONFIG(name, Config, config_default)                                      \
+    static inline Config name(uint32_t kind, size_t n_walkers, float step_size) {          \
+        Config c;                                                                          \
+        config_default(&c);                                                                \
+        c.kernel.kind = kind;                                                              \
+        c.kernel.step_size = step_size;                                                    \
+        c.n_walkers = n_walkers;                                                           \
+        return c;                                                                          \
+    }
+FIXTURES_CONFIG(sampler_config, TebmSamplerConfig, tebm_sampler_config_default)
+FIXTURES_CONFIG(trainer_config, TebmTrainerConfig, tebm_trainer_config_default)
 static inline TebmTemperingConfig tempering_config(size_t n_walkers, size_t replicas) {
     TebmTemperingConfig c;
     tebm_tempering_config_default(&c);
