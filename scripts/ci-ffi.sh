@@ -2,13 +2,15 @@
 # CI for the C ABI (issue 3), called by .ci/run. Needs cbindgen 0.29.4, gcc/g++,
 # valgrind, arm-none-eabi-gcc + newlib and qemu-system-arm (.ci/run installs them).
 #   1. the checked-in header equals a fresh cbindgen run;
-#   2. the C/C++ programs (c_examples/) build with -Werror and pass: plain, under
-#      AddressSanitizer + UBSan, and under valgrind;
-#   3. bit-exactness: c_examples/bits.c (through the C API) prints the same bits
+#   2. the C/C++ programs, examples (c_examples/) and tests (tests/c/), build
+#      with -Werror and pass: plain, under AddressSanitizer + UBSan, and under
+#      valgrind;
+#   3. bit-exactness: tests/c/bits.c (through the C API) prints the same bits
 #      as ffi/examples/bits_reference.rs (the Rust API);
 #   4. the dev-profile library (overflow checks, debug assertions) passes
-#      status_test and status_train and prints the same bits; the CMake build of the
-#      examples, when cmake is available;
+#      status_test and status_train and prints the same bits; the CMake build of
+#      tests and examples (tests/c/CMakeLists.txt) and ctest, when cmake is
+#      available;
 #   5. bare metal: the library builds for thumbv7em-none-eabihf and
 #      thumbv6m-none-eabi without std, the Cortex-M4F archive holds no
 #      std/alloc/unwinding symbols, and the C programs run under QEMU
@@ -28,17 +30,18 @@ diff -u include/tinyebm.h "$out/tinyebm.h" || {
     exit 1
 }
 
-step "every function of the header has edge tests (c_examples/api_edges.c)"; scripts/check-api-edges.sh
-step "C/C++ programs: build (plain and ASan+UBSan) and run"
-make -s -C c_examples -j2 all
-make -s -C c_examples run
+step "every function of the header has edge tests (tests/c/api_edges.c)"; scripts/check-api-edges.sh
+dirs="c_examples tests/c"
+step "C/C++ programs ($dirs): build (plain and ASan+UBSan) and run"
+for d in $dirs; do make -s -C "$d" -j2 all; done
+for d in $dirs; do make -s -C "$d" run; done
 step "... under AddressSanitizer + UndefinedBehaviorSanitizer"
-make -s -C c_examples run-asan
+for d in $dirs; do make -s -C "$d" run-asan; done
 step "... under valgrind"
-make -s -C c_examples run-valgrind
+for d in $dirs; do make -s -C "$d" run-valgrind; done
 
 step "bit-exactness: C API (bits.c) vs Rust API (bits_reference.rs)"
-c_examples/build/plain/bits > "$out/bits-c.txt"
+tests/c/build/plain/bits > "$out/bits-c.txt"
 cargo run -q --release -p tinyebm-ffi --example bits_reference > "$out/bits-rust.txt"
 diff -u "$out/bits-rust.txt" "$out/bits-c.txt"
 echo "identical: $(wc -l < "$out/bits-c.txt") lines, $(grep -c '^run' "$out/bits-c.txt") runs"
@@ -47,7 +50,7 @@ step "dev profile (debug assertions, overflow checks): status_test and bits"
 cargo build -q -p tinyebm-ffi
 for p in status_test status_train bits; do
     cc -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g -fsanitize=address,undefined \
-        -fno-sanitize-recover=all -Iinclude "c_examples/$p.c" target/debug/libtinyebm.a \
+        -fno-sanitize-recover=all -Iinclude "tests/c/$p.c" target/debug/libtinyebm.a \
         -lm -lpthread -ldl -o "$out/$p-dev"
 done
 "$out/status_test-dev" | tail -n 1
@@ -57,8 +60,8 @@ diff -u "$out/bits-c.txt" "$out/bits-dev.txt"
 echo "bits.c against the dev-profile library: identical to release"
 
 if command -v cmake > /dev/null; then
-    step "CMake build of the examples"
-    cmake -S c_examples -B "$out/cmake" -DCMAKE_BUILD_TYPE=Release > /dev/null
+    step "CMake build of the tests and examples"
+    cmake -S tests/c -B "$out/cmake" -DCMAKE_BUILD_TYPE=Release > /dev/null
     cmake --build "$out/cmake" -j2 > /dev/null
     (cd "$out/cmake" && ctest --output-on-failure -Q)
     echo "cmake build and ctest: ok"
@@ -94,9 +97,9 @@ for t in thumbv7em-none-eabihf thumbv6m-none-eabi; do
 done
 
 step "bare metal: C programs on a Cortex-M4F under QEMU (mps2-an386)"
-make -s -C c_examples embedded
-make -s -C c_examples run-qemu
-diff -u "$out/bits-c.txt" c_examples/build/m4f/bits.elf.out
+for d in $dirs; do make -s -C "$d" embedded; done
+for d in $dirs; do make -s -C "$d" run-qemu; done
+diff -u "$out/bits-c.txt" tests/c/build/m4f/bits.elf.out
 echo "bits.c on the Cortex-M4F: identical to the host"
 # Training on the MCU: sampling, 1000 PCD updates, saved weights and reloads
 # print the same bits on the host (gcc) and the Cortex-M4F.

@@ -31,7 +31,7 @@ RUSTFLAGS="-Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=3 \
     cargo build -q --release -p tinyebm-ffi --target "$host" --target-dir "$out"
 mkdir -p "$out/bin" "$out/corpus" "$out/artifacts"
 clang -std=c99 -Wall -Wextra -Werror -g -O1 -fsanitize=fuzzer,address,undefined \
-    -fno-sanitize-recover=all -Iinclude fuzz/capi/capi_fuzz.c \
+    -fno-sanitize-recover=all -Iinclude -Itests/c fuzz/capi/capi_fuzz.c \
     "$out/$host/release/libtinyebm.a" -lm -lpthread -ldl -o "$out/bin/capi_fuzz"
 printf '\n==> fuzzing the C API (fuzz/capi) for %ss\n' "$secs"
 "$out/bin/capi_fuzz" "$out/corpus" fuzz/capi/seeds -max_len=512 -max_total_time="$secs" \
@@ -41,7 +41,7 @@ printf '\n==> fuzzing the C API (fuzz/capi) for %ss\n' "$secs"
 
 printf '\n==> replaying the corpus under valgrind\n'
 cargo build -q --release -p tinyebm-ffi
-cc -std=c99 -O1 -g -Iinclude fuzz/capi/capi_fuzz.c fuzz/capi/replay.c target/release/libtinyebm.a \
+cc -std=c99 -O1 -g -Iinclude -Itests/c fuzz/capi/capi_fuzz.c fuzz/capi/replay.c target/release/libtinyebm.a \
     -lm -lpthread -ldl -o "$out/bin/replay"
 find "$out/corpus" fuzz/capi/seeds -type f -print0 | sort -z | head -z -n "${REPLAY_MAX:-100000}" |
     xargs -0 valgrind -q --error-exitcode=1 "$out/bin/replay"

@@ -36,18 +36,10 @@
 
 #include "tinyebm.h"
 
-/* Padding inside the Rust objects holds unspecified bytes that memcmp also
- * compares (as in status_test.c); under valgrind (replay.c) they are marked
- * defined for these comparisons only. */
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define DEFINED(p, n) (void)VALGRIND_MAKE_MEM_DEFINED((p), (n))
-#endif
-#endif
-#ifndef DEFINED
-#define DEFINED(p, n) ((void)(p), (void)(n))
-#endif
+/* DEFINED: padding inside the Rust objects holds unspecified bytes that
+ * memcmp also compares; under valgrind (replay.c) they are marked defined
+ * for these comparisons only (tests/c/fixtures.h, shared with the tests). */
+#include "fixtures.h"
 
 /* ------------------------------------------------------------------ input */
 typedef struct {
@@ -256,6 +248,53 @@ static float *maybe_floats(In *in, size_t n, float **keep) {
     float *f = floats_from(in, n);
     *keep = f;
     return (u8(in) & 15) == 15 ? NULL : f;
+}
+
+/* ------------------------------------------------- configuration pieces */
+/* Object memory length for an init: the type's size, the library's size,
+ * one byte short, or raw (`scale` bytes a step), at most `avail`. */
+static size_t mem_len(In *in, uint8_t b, size_t type_size, size_t need, unsigned scale, size_t avail) {
+    size_t len;
+    switch ((b >> 5) % 4) {
+    case 0: len = type_size; break;
+    case 1: len = need; break;
+    case 2: len = need - 1; break;
+    default: len = u8(in) * scale; break;
+    }
+    return len > avail ? avail : len;
+}
+/* The kernel of any config (sampler, trainer, tempering): kind (valid, or
+ * raw: one past the last kernel and beyond), step size, leapfrog steps (0
+ * sometimes, up to max_leapfrog). Its mass comes with config_arrays. */
+static void kernel_arg(In *in, TebmKernelConfig *k, uint32_t max_leapfrog) {
+    uint8_t kb = u8(in);
+    k->kind = kb < 250 ? kb % TEBM_KERNEL_COUNT : u32raw(in);
+    k->step_size = pos_arg(in);
+    k->leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % (max_leapfrog + 1)) : 1u + u8(in) % 8u;
+}
+/* The optional arrays of a config (mass, nw x d initial positions, centre)
+ * and init_sd; heap copies of exactly their size, freed by free_arrays. */
+typedef struct {
+    float *mass, *positions, *center;
+} Arrays;
+static void config_arrays(In *in, size_t d, size_t nw, TebmKernelConfig *k, const float **init_positions,
+                          const float **init_center, float *init_sd, Arrays *a) {
+    uint8_t arrays = u8(in);
+    a->mass = a->positions = a->center = NULL;
+    if (arrays & 1) {
+        a->mass = floats_from(in, d);
+        for (size_t i = 0; i < d; i++)
+            if (u8(in) & 1) a->mass[i] = pos_arg(in);
+        k->mass = a->mass;
+    }
+    if (arrays & 2) *init_positions = a->positions = floats_from(in, nw * d);
+    if (arrays & 4) *init_center = a->center = floats_from(in, d);
+    *init_sd = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
+}
+static void free_arrays(Arrays *a) {
+    free(a->mass);
+    free(a->positions);
+    free(a->center);
 }
 
 /* Output buffer of n elements of size sz followed by guard bytes. */
@@ -528,14 +567,7 @@ static void op_sampler_init(In *in) {
         soff[slot] = o % 4 == 0 ? 16 : o % ARENA_PAD;
     }
     if ((b >> 1) % 16 != 15) mem = sptr(slot);
-    size_t avail = sbytes(slot), len;
-    switch ((b >> 5) % 4) {
-    case 0: len = sizeof(TebmSampler); break;
-    case 1: len = tebm_sampler_size(); break;
-    case 2: len = tebm_sampler_size() - 1; break;
-    default: len = u8(in) * 256u; break;
-    }
-    if (len > avail) len = avail;
+    size_t len = mem_len(in, b, sizeof(TebmSampler), tebm_sampler_size(), 256u, sbytes(slot));
     int eslot_i;
     const TebmEnergy *e = energy_handle(in, &eslot_i);
     size_t d = energy_dim_or(e, 2);
@@ -543,34 +575,15 @@ static void op_sampler_init(In *in) {
     TebmSamplerConfig cfg;
     TebmSamplerConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
     CALL(tebm_sampler_config_default(&cfg));
-    uint8_t kb = u8(in);
-    cfg.kernel.kind = kb < 250 ? kb % TEBM_KERNEL_COUNT : u32raw(in);
+    kernel_arg(in, &cfg.kernel, 30);
     cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_WALKERS) : 1 + u8(in) % 8;
     cfg.seed = u8(in);
-    cfg.kernel.step_size = pos_arg(in);
     cfg.beta = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
     cfg.adapt = u8(in);
     cfg.target_accept = u8(in) % 4 == 0 ? float_arg(in) : 0.0f;
-    cfg.kernel.leapfrog_steps = u8(in) % 4 == 0 ? u32raw(in) % 40 : 1 + u8(in) % 8;
-    if (cfg.kernel.leapfrog_steps > 30) cfg.kernel.leapfrog_steps = u32raw(in) > 0x80000000u ? 0 : 30;
-    size_t nw = cfg.n_walkers <= TEBM_MAX_WALKERS ? cfg.n_walkers : 1;
-    float *k1 = NULL, *k2 = NULL, *k3 = NULL;
-    uint8_t arrays = u8(in);
-    if (arrays & 1) {
-        k1 = floats_from(in, d);
-        for (size_t i = 0; i < d; i++)
-            if (u8(in) & 1) k1[i] = pos_arg(in);
-        cfg.kernel.mass = k1;
-    }
-    if (arrays & 2) {
-        k2 = floats_from(in, nw * d);
-        cfg.init_positions = k2;
-    }
-    if (arrays & 4) {
-        k3 = floats_from(in, d);
-        cfg.init_center = k3;
-    }
-    cfg.init_sd = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
+    Arrays arr;
+    config_arrays(in, d, cfg.n_walkers <= TEBM_MAX_WALKERS ? cfg.n_walkers : 1, &cfg.kernel, &cfg.init_positions,
+                  &cfg.init_center, &cfg.init_sd, &arr);
 
     snap_s(slot);
     observe((const TebmSampler *)scopy.b, &obs_a);
@@ -594,9 +607,7 @@ static void op_sampler_init(In *in) {
                  (int)s, obs_a.ok, soff[slot], len, first, cfg.kernel.kind, cfg.n_walkers);
         }
     }
-    free(k1);
-    free(k2);
-    free(k3);
+    free_arrays(&arr);
 }
 
 static void op_run(In *in) {
@@ -872,27 +883,17 @@ static void op_trainer_init(In *in) {
         toff = o % 4 == 0 ? 16 : o % TR_PAD;
     }
     void *mem = (b >> 1) % 16 == 15 ? NULL : tptr();
-    size_t avail = tbytes(), len;
-    switch ((b >> 5) % 4) {
-    case 0: len = sizeof(TebmTrainer); break;
-    case 1: len = tebm_trainer_size(); break;
-    case 2: len = tebm_trainer_size() - 1; break;
-    default: len = u8(in) * 512u; break;
-    }
-    if (len > avail) len = avail;
+    size_t len = mem_len(in, b, sizeof(TebmTrainer), tebm_trainer_size(), 512u, tbytes());
     int es;
     const TebmEnergy *e = energy_handle(in, &es);
     size_t d = energy_dim_or(e, 2);
     TebmTrainerConfig cfg;
     const TebmTrainerConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
     CALL(tebm_trainer_config_default(&cfg));
-    uint8_t kb = u8(in);
-    cfg.kernel.kind = kb < 250 ? kb % TEBM_KERNEL_COUNT : u32raw(in);
+    kernel_arg(in, &cfg.kernel, 11);
     cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_TRAIN_WALKERS) : 1 + u8(in) % 6;
     cfg.seed = u8(in);
-    cfg.kernel.step_size = u8(in) % 4 == 0 ? float_arg(in) : 0.01f + 0.01f * (float)(u8(in) % 20);
     cfg.beta = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
-    cfg.kernel.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
     uint8_t mb = u8(in);
     cfg.mode = mb < 250 ? mb % 3 : u32raw(in);
     cfg.ess_threshold = u8(in) % 4 == 0 ? float_arg(in) : 0.5f;
@@ -915,18 +916,9 @@ static void op_trainer_init(In *in) {
     cfg.adam_eps = u8(in) % 4 == 0 ? float_arg(in) : 1e-8f;
     cfg.clip_norm = u8(in) % 3 == 0 ? float_arg(in) : 0.0f;
     cfg.weight_decay = u8(in) % 4 == 0 ? float_arg(in) : 0.0f;
-    size_t nw = cfg.n_walkers <= TEBM_MAX_TRAIN_WALKERS ? cfg.n_walkers : 1;
-    float *k1 = NULL, *k2 = NULL, *k3 = NULL;
-    uint8_t arrays = u8(in);
-    if (arrays & 1) {
-        k1 = floats_from(in, d);
-        for (size_t i = 0; i < d; i++)
-            if (u8(in) & 1) k1[i] = pos_arg(in);
-        cfg.kernel.mass = k1;
-    }
-    if (arrays & 2) cfg.init_positions = k2 = floats_from(in, nw * d);
-    if (arrays & 4) cfg.init_center = k3 = floats_from(in, d);
-    cfg.init_sd = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
+    Arrays arr;
+    config_arrays(in, d, cfg.n_walkers <= TEBM_MAX_TRAIN_WALKERS ? cfg.n_walkers : 1, &cfg.kernel,
+                  &cfg.init_positions, &cfg.init_center, &cfg.init_sd, &arr);
 
     snap_t();
     if (es >= 0) snap_e(es);
@@ -940,9 +932,7 @@ static void op_trainer_init(In *in) {
     } else if (mem && !same_t(1)) {
         FAIL("failed trainer_init (%d) wrote memory", (int)s);
     }
-    free(k1);
-    free(k2);
-    free(k3);
+    free_arrays(&arr);
 }
 
 /* push (n = 1), push_batch (n from the input) and update. */
@@ -1236,40 +1226,21 @@ static void op_tempering_init(In *in) {
         xoff = o % 4 == 0 ? 16 : o % TR_PAD;
     }
     void *mem = (b >> 1) % 16 == 15 ? NULL : xptr();
-    size_t avail = xbytes(), len;
-    switch ((b >> 5) % 4) {
-    case 0: len = sizeof(TebmTempering); break;
-    case 1: len = tebm_tempering_size(); break;
-    case 2: len = tebm_tempering_size() - 1; break;
-    default: len = u8(in) * 256u; break;
-    }
-    if (len > avail) len = avail;
+    size_t len = mem_len(in, b, sizeof(TebmTempering), tebm_tempering_size(), 256u, xbytes());
     int es;
     const TebmEnergy *e = energy_handle(in, &es);
     size_t d = energy_dim_or(e, 2);
     TebmTemperingConfig cfg;
     const TebmTemperingConfig *pcfg = u8(in) % 16 == 15 ? NULL : &cfg;
     CALL(tebm_tempering_config_default(&cfg));
-    uint8_t kb = u8(in);
-    cfg.kernel.kind = kb < 250 ? kb % TEBM_KERNEL_COUNT : u32raw(in);
+    kernel_arg(in, &cfg.kernel, 11);
     cfg.n_walkers = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_TEMPERING_WALKERS) : 1 + u8(in) % 6;
     cfg.replicas = u8(in) % 3 == 0 ? size_arg(in, TEBM_MAX_REPLICAS) : 1 + u8(in) % 4;
     cfg.beta_min = u8(in) % 3 == 0 ? float_arg(in) : 0.1f;
     cfg.seed = u8(in);
-    cfg.kernel.step_size = pos_arg(in);
-    cfg.kernel.leapfrog_steps = u8(in) % 4 == 0 ? (u8(in) & 1 ? 0 : u32raw(in) % 12) : 1 + u8(in) % 4;
-    size_t nw = cfg.n_walkers <= TEBM_MAX_TEMPERING_WALKERS ? cfg.n_walkers : 1;
-    float *k1 = NULL, *k2 = NULL, *k3 = NULL;
-    uint8_t arrays = u8(in);
-    if (arrays & 1) {
-        k1 = floats_from(in, d);
-        for (size_t i = 0; i < d; i++)
-            if (u8(in) & 1) k1[i] = pos_arg(in);
-        cfg.kernel.mass = k1;
-    }
-    if (arrays & 2) cfg.init_positions = k2 = floats_from(in, nw * d);
-    if (arrays & 4) cfg.init_center = k3 = floats_from(in, d);
-    cfg.init_sd = u8(in) % 4 == 0 ? float_arg(in) : 1.0f;
+    Arrays arr;
+    config_arrays(in, d, cfg.n_walkers <= TEBM_MAX_TEMPERING_WALKERS ? cfg.n_walkers : 1, &cfg.kernel,
+                  &cfg.init_positions, &cfg.init_center, &cfg.init_sd, &arr);
     snap_x();
     if (es >= 0) snap_e(es);
     TebmStatus s = CALL(tebm_tempering_init(mem, len, e, pcfg));
@@ -1284,9 +1255,7 @@ static void op_tempering_init(In *in) {
     } else if (mem && !same_x(1)) {
         FAIL("failed tempering_init (%d) wrote memory", (int)s);
     }
-    free(k1);
-    free(k2);
-    free(k3);
+    free_arrays(&arr);
 }
 
 /* Shape of the tempering object (0 when not one). */

@@ -1,12 +1,14 @@
 /* Peak stack use of the C API on a Cortex-M4F (QEMU mps2-an386): paints the
  * stack below the current frame, makes one call, and finds the deepest
- * overwritten word. Run by `make -C c_examples run-qemu`; informational (it
+ * overwritten word. Run by `make -C tests/c run-qemu`; informational (it
  * fails only if a call fails). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "tinyebm.h"
+
+#include "fixtures.h"
 
 #define PAINT_BYTES (1000u * 1024u)
 #define PATTERN 0xA5C3A5C3u
@@ -18,16 +20,6 @@ static TebmTempering tempering;
 static TebmEnergy reloaded;
 static uint8_t weights[8192];
 
-static int quadratic(void *user, const float *x, size_t dim, float *u, float *grad) {
-    (void)user;
-    float s = 0.0f;
-    for (size_t i = 0; i < dim; i++) {
-        s += 0.5f * x[i] * x[i];
-        if (grad) grad[i] = x[i];
-    }
-    *u = s;
-    return 0;
-}
 
 static uint32_t *paint_base;
 
@@ -68,7 +60,7 @@ int main(void) {
 
     printf("Cortex-M4F stack use (64 walkers, 16-D energies unless noted)\n");
     MEASURE("tebm_energy_init_callback (d = 16)",
-            tebm_energy_init_callback(&energy, sizeof energy, 16, quadratic, NULL));
+            tebm_energy_init_callback(&energy, sizeof energy, 16, quad_energy, NULL));
     MEASURE("tebm_energy_init_mlp (16 -> 32 -> 32 -> 1)",
             tebm_energy_init_mlp(&mlp, sizeof mlp, 16, 32, TEBM_ACTIVATION_TANH, 1.0f, theta,
                                  tebm_mlp_num_params(16, 32)));
@@ -84,10 +76,7 @@ int main(void) {
     printf("trainer (MLP 16 -> 32 -> 32 -> 1, %lu parameters, %d walkers; object %lu bytes)\n",
            (unsigned long)tebm_mlp_num_params(16, 32), (int)TEBM_MAX_TRAIN_WALKERS,
            (unsigned long)tebm_trainer_size());
-    TebmTrainerConfig tc;
-    tebm_trainer_config_default(&tc);
-    tc.kernel.kind = TEBM_KERNEL_MALA;
-    tc.n_walkers = TEBM_MAX_TRAIN_WALKERS;
+    TebmTrainerConfig tc = trainer_config(TEBM_KERNEL_MALA, TEBM_MAX_TRAIN_WALKERS, 0.01f);
     tc.batch_size = 4;
     tc.steps = 1;
     static float x[16];
@@ -103,10 +92,7 @@ int main(void) {
     MEASURE("tebm_energy_init_from_weights (MLP)",
             tebm_energy_init_from_weights(&reloaded, sizeof reloaded, weights, n));
     MEASURE("tebm_weights_check (MLP)", tebm_weights_check(weights, n, NULL, 0));
-    TebmTemperingConfig rc;
-    tebm_tempering_config_default(&rc);
-    rc.n_walkers = TEBM_MAX_TEMPERING_WALKERS;
-    rc.replicas = TEBM_MAX_REPLICAS;
+    TebmTemperingConfig rc = tempering_config(TEBM_MAX_TEMPERING_WALKERS, TEBM_MAX_REPLICAS);
     printf("replica exchange (%d replicas of %d walkers; object %lu bytes)\n", (int)TEBM_MAX_REPLICAS,
            (int)TEBM_MAX_TEMPERING_WALKERS, (unsigned long)tebm_tempering_size());
     MEASURE("tebm_tempering_init (MALA, MLP)", tebm_tempering_init(&tempering, sizeof tempering, &mlp, &rc));

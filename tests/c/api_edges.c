@@ -10,7 +10,7 @@
  *     arguments, bad handles, read-only functions), every byte after the
  *     header (TEBM_SAMPLER_HEADER_SIZE) otherwise.
  * scripts/check-api-edges.sh fails CI when a function of the header is not
- * called here (unless listed in c_examples/api_edges.todo). Complements
+ * called here (unless listed in tests/c/api_edges.todo). Complements
  * status_test.c (error paths of the energy, callbacks, scratch space).
  * Exit status 0 when every check passes. */
 #include <float.h>
@@ -34,24 +34,11 @@ static union {
     unsigned char b[sizeof(TebmSampler) + 16];
 } raw; /* 16-aligned bytes for misaligned and short object memory */
 
-static int same(const void *a, const void *b, size_t n) {
-    DEFINED(a, n);
-    DEFINED(b, n);
-    return memcmp(a, b, n) == 0;
-}
-static int state_same(const TebmSampler *a, const TebmSampler *b) {
-    return same((const unsigned char *)a + TEBM_SAMPLER_HEADER_SIZE,
-                (const unsigned char *)b + TEBM_SAMPLER_HEADER_SIZE,
-                sizeof *a - TEBM_SAMPLER_HEADER_SIZE);
-}
+#define same bytes_same /* every byte */
+#define state_same(a, b) state_bytes_same((a), (b), sizeof *(a)) /* after the header */
 
 /* A failing energy init on `et`: nothing written. */
-#define EXPECT_E(call, want)                                                               \
-    do {                                                                                   \
-        memcpy(&et_copy, &et, sizeof et);                                                  \
-        EXPECT(call, want);                                                                \
-        CHECK(same(&et, &et_copy, sizeof et));                                             \
-    } while (0)
+#define EXPECT_E(call, want) EXPECT_KEEPS(call, want, &et, &et_copy, same)
 /* A call with s2 that must not write any byte of s2 or of e2. */
 #define EXPECT_RO(call, want)                                                              \
     do {                                                                                   \
@@ -62,30 +49,11 @@ static int state_same(const TebmSampler *a, const TebmSampler *b) {
         CHECK(same(&e2, &e_copy, sizeof e2));                                              \
     } while (0)
 /* A failing call on s2 that may record an error: the state unchanged. */
-#define EXPECT_ST(call, want)                                                              \
-    do {                                                                                   \
-        memcpy(&s_copy, &s2, sizeof s2);                                                   \
-        EXPECT(call, want);                                                                \
-        CHECK(state_same(&s2, &s_copy));                                                   \
-    } while (0)
+#define EXPECT_ST(call, want) EXPECT_KEEPS(call, want, &s2, &s_copy, state_bytes_same)
 /* A failing sampler init on `st` (fresh or holding a sampler). */
-#define EXPECT_SI(call, want)                                                              \
-    do {                                                                                   \
-        memcpy(&st_copy, &st, sizeof st);                                                  \
-        EXPECT(call, want);                                                                \
-        CHECK(state_same(&st, &st_copy));                                                  \
-    } while (0)
+#define EXPECT_SI(call, want) EXPECT_KEEPS(call, want, &st, &st_copy, state_bytes_same)
 
-static int cb(void *user, const float *x, size_t dim, float *u, float *grad) {
-    (void)user;
-    float s = 0.0f;
-    for (size_t i = 0; i < dim; i++) {
-        s += 0.5f * x[i] * x[i];
-        if (grad) grad[i] = x[i];
-    }
-    *u = s;
-    return 0;
-}
+#define cb quad_energy
 
 static float ones[TEBM_MAX_MONOMIALS + 2 * TEBM_MAX_WALKERS * TEBM_MAX_DIM];
 static float zeros[TEBM_MAX_MONOMIALS + 2 * TEBM_MAX_WALKERS * TEBM_MAX_DIM];
@@ -104,6 +72,19 @@ static void setup(void) {
     c.n_walkers = 4;
     EXPECT(tebm_sampler_init(&s2, sizeof s2, &e2, &c), TEBM_STATUS_OK);
     EXPECT(tebm_sampler_run(&s2, &e2, 3, NULL), TEBM_STATUS_OK);
+}
+
+/* ---- version: the library's string is the header's numbers ---- */
+static void t_version(void) {
+    char want[32];
+    const char *v = tebm_version();
+    snprintf(want, sizeof want, "%d.%d.%d", TEBM_VERSION_MAJOR, TEBM_VERSION_MINOR, TEBM_VERSION_PATCH);
+    CHECK(v != NULL);
+    if (v == NULL) return;
+    CHECK(strcmp(v, want) == 0);
+    if (strcmp(v, want) != 0) fprintf(stderr, "tebm_version() = \"%s\", header %s\n", v, want);
+    CHECK(tebm_version() == v); /* a static string: the same pointer every call */
+    CHECK(TEBM_VERSION_MAJOR >= 0 && TEBM_VERSION_MINOR >= 0 && TEBM_VERSION_PATCH >= 0);
 }
 
 /* ---- sizes and alignment ---- */
@@ -308,12 +289,7 @@ static void t_energy_dim_eval(void) {
 }
 
 /* ---- sampler ---- */
-static TebmSamplerConfig cfg(size_t n) {
-    TebmSamplerConfig c;
-    tebm_sampler_config_default(&c);
-    c.n_walkers = n;
-    return c;
-}
+static TebmSamplerConfig cfg(size_t n) { return sampler_config(TEBM_KERNEL_MALA, n, 0.1f); } /* the defaults */
 
 static void t_sampler_init(void) {
     TebmSamplerConfig c = cfg(4);
@@ -387,6 +363,21 @@ static void t_sampler_init(void) {
     EXPECT(tebm_sampler_stats(&st, &stats), TEBM_STATUS_NOT_INITIALISED);
     pos[4] = 3.0f;
     c.init_positions = NULL;
+    /* every kernel, with and without adaptation (not for ULA), and UINT32_MAX */
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++)
+        for (uint32_t adapt = 0; adapt <= 1; adapt++) {
+            c = cfg(4);
+            c.kernel.kind = k;
+            c.adapt = adapt;
+            TebmStatus want = adapt && k == TEBM_KERNEL_ULA ? TEBM_STATUS_BAD_CONFIG : TEBM_STATUS_OK;
+            EXPECT(tebm_sampler_init(&st, sl, &e2, &c), want);
+            if (want == TEBM_STATUS_OK) EXPECT(tebm_sampler_run(&st, &e2, 2, NULL), TEBM_STATUS_OK);
+        }
+    c = cfg(4);
+    c.kernel.kind = UINT32_MAX;
+    EXPECT_SI(tebm_sampler_init(&st, sl, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    memset(&st, 0, sizeof st);
+    c = cfg(4);
     /* capacity: 64 walkers in 16-D, exactly tebm_sampler_size() bytes */
     memset(raw.b, 0, sizeof raw.b);
     c = cfg(TEBM_MAX_WALKERS);
@@ -489,6 +480,46 @@ static void t_mutators(void) {
     EXPECT(tebm_sampler_run(&s2, &e2, 3, NULL), TEBM_STATUS_OK);
 }
 
+/* A reader of `need` floats into `out` (an array longer than need) of the
+ * object `obj`, each call checked by RO (which compares the object's bytes):
+ * NULL object and output, never-initialised and wrong-type handles; len 0
+ * and need − 1 (BUFFER_TOO_SMALL), need and need + 1 (OK), a guard element
+ * after need left as it was. */
+#define READER_EDGES(RO, fn, obj, nv, wrong, out, need)                                    \
+    do {                                                                                   \
+        RO(fn(NULL, out, need), TEBM_STATUS_NULL_POINTER);                                 \
+        RO(fn(obj, NULL, need), TEBM_STATUS_NULL_POINTER);                                 \
+        RO(fn(nv, out, need), TEBM_STATUS_NOT_INITIALISED);                                \
+        RO(fn(wrong, out, need), TEBM_STATUS_WRONG_OBJECT);                                \
+        RO(fn(obj, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);                                 \
+        RO(fn(obj, out, (need) - 1), TEBM_STATUS_BUFFER_TOO_SMALL);                        \
+        for (size_t i_ = 0; i_ < sizeof out / sizeof out[0]; i_++) out[i_] = -7.0f;        \
+        RO(fn(obj, out, need), TEBM_STATUS_OK);                                            \
+        RO(fn(obj, out, (need) + 1), TEBM_STATUS_OK);                                      \
+        CHECK(out[need] == -7.0f && isfinite(out[0]) && out[0] != -7.0f);                  \
+    } while (0)
+/* A last-error reader into `buf` (an array of TEBM_ERROR_MESSAGE_CAPACITY + 8
+ * chars; the object holds an error): handles as above; len 0 (nothing
+ * written), 1 (""), capacity, the message's length (truncated) and + 1. */
+#define LAST_ERROR_EDGES(RO, fn, obj, nv, wrong, buf)                                      \
+    do {                                                                                   \
+        RO(fn(NULL, buf, sizeof buf), TEBM_STATUS_NULL_POINTER);                           \
+        RO(fn(obj, NULL, sizeof buf), TEBM_STATUS_NULL_POINTER);                           \
+        RO(fn(nv, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);                          \
+        RO(fn(wrong, buf, sizeof buf), TEBM_STATUS_WRONG_OBJECT);                          \
+        memset(buf, 'x', sizeof buf);                                                      \
+        RO(fn(obj, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);                                 \
+        CHECK(buf[0] == 'x');                                                              \
+        RO(fn(obj, buf, 1), TEBM_STATUS_BUFFER_TOO_SMALL);                                 \
+        CHECK(buf[0] == 0 && buf[1] == 'x');                                               \
+        RO(fn(obj, buf, TEBM_ERROR_MESSAGE_CAPACITY), TEBM_STATUS_OK);                     \
+        CHECK(strlen(buf) > 0 && strlen(buf) < TEBM_ERROR_MESSAGE_CAPACITY);               \
+        size_t l_ = strlen(buf);                                                           \
+        RO(fn(obj, buf, l_), TEBM_STATUS_BUFFER_TOO_SMALL);                                \
+        CHECK(strlen(buf) == l_ - 1);                                                      \
+        RO(fn(obj, buf, l_ + 1), TEBM_STATUS_OK);                                          \
+    } while (0)
+
 /* Output buffers: len 0, need − 1, need, need + 1; guard elements after. */
 static void t_readers(void) {
     enum { N = 4, D = 2 };
@@ -498,27 +529,8 @@ static void t_readers(void) {
     TebmSamplerStats stats;
     char buf[TEBM_ERROR_MESSAGE_CAPACITY + 8];
 
-    /* positions: need N·D */
-    EXPECT_RO(tebm_sampler_positions(NULL, out, N * D), TEBM_STATUS_NULL_POINTER);
-    EXPECT_RO(tebm_sampler_positions(&s2, NULL, N * D), TEBM_STATUS_NULL_POINTER);
-    EXPECT_RO(tebm_sampler_positions(&never, out, N * D), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_RO(tebm_sampler_positions((const TebmSampler *)&e2, out, N * D), TEBM_STATUS_WRONG_OBJECT);
-    EXPECT_RO(tebm_sampler_positions(&s2, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_RO(tebm_sampler_positions(&s2, out, N * D - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
-    EXPECT_RO(tebm_sampler_positions(&s2, out, N * D), TEBM_STATUS_OK);
-    EXPECT_RO(tebm_sampler_positions(&s2, out, N * D + 1), TEBM_STATUS_OK);
-    CHECK(out[N * D] == -7.0f && isfinite(out[0]) && out[0] != -7.0f);
-
-    /* energies: need N */
-    EXPECT_RO(tebm_sampler_energies(NULL, out, N), TEBM_STATUS_NULL_POINTER);
-    EXPECT_RO(tebm_sampler_energies(&s2, NULL, N), TEBM_STATUS_NULL_POINTER);
-    EXPECT_RO(tebm_sampler_energies(&never, out, N), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_RO(tebm_sampler_energies(&s2, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_RO(tebm_sampler_energies(&s2, out, N - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
-    EXPECT_RO(tebm_sampler_energies(&s2, out, N + 1), TEBM_STATUS_OK);
-    CHECK(out[N] == -7.0f && out[0] >= 0.0f);
+    READER_EDGES(EXPECT_RO, tebm_sampler_positions, &s2, &never, (const TebmSampler *)&e2, out, N * D);
+    READER_EDGES(EXPECT_RO, tebm_sampler_energies, &s2, &never, (const TebmSampler *)&e2, out, N);
 
     /* last_accepted: need N (accept_prob optional) */
     EXPECT_RO(tebm_sampler_last_accepted(NULL, acc, out, N), TEBM_STATUS_NULL_POINTER);
@@ -555,20 +567,7 @@ static void t_readers(void) {
 
     /* last_error: len 0 (nothing written), 1 (""), capacity */
     EXPECT_ST(tebm_sampler_set_beta(&s2, -1.0f), TEBM_STATUS_BAD_CONFIG); /* records an error */
-    EXPECT_RO(tebm_sampler_last_error(NULL, buf, sizeof buf), TEBM_STATUS_NULL_POINTER);
-    EXPECT_RO(tebm_sampler_last_error(&s2, NULL, sizeof buf), TEBM_STATUS_NULL_POINTER);
-    EXPECT_RO(tebm_sampler_last_error(&never, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
-    memset(buf, 'x', sizeof buf);
-    EXPECT_RO(tebm_sampler_last_error(&s2, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 'x');
-    EXPECT_RO(tebm_sampler_last_error(&s2, buf, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 0 && buf[1] == 'x');
-    EXPECT_RO(tebm_sampler_last_error(&s2, buf, TEBM_ERROR_MESSAGE_CAPACITY), TEBM_STATUS_OK);
-    CHECK(strlen(buf) > 0 && strlen(buf) < TEBM_ERROR_MESSAGE_CAPACITY);
-    size_t l = strlen(buf);
-    EXPECT_RO(tebm_sampler_last_error(&s2, buf, l), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(strlen(buf) == l - 1);
-    EXPECT_RO(tebm_sampler_last_error(&s2, buf, l + 1), TEBM_STATUS_OK);
+    LAST_ERROR_EDGES(EXPECT_RO, tebm_sampler_last_error, &s2, &never, (const TebmSampler *)&e2, buf);
 }
 
 /* ==== second round: trainer, weights, tempering ====
@@ -585,14 +584,6 @@ static union {
     unsigned char b[sizeof(TebmTrainer) + 16];
 } rawt; /* misaligned and exactly-sized trainer/tempering memory */
 
-static int tr_state_same(const TebmTrainer *a, const TebmTrainer *b) {
-    return same((const unsigned char *)a + TEBM_SAMPLER_HEADER_SIZE,
-                (const unsigned char *)b + TEBM_SAMPLER_HEADER_SIZE, sizeof *a - TEBM_SAMPLER_HEADER_SIZE);
-}
-static int xt_state_same(const TebmTempering *a, const TebmTempering *b) {
-    return same((const unsigned char *)a + TEBM_SAMPLER_HEADER_SIZE,
-                (const unsigned char *)b + TEBM_SAMPLER_HEADER_SIZE, sizeof *a - TEBM_SAMPLER_HEADER_SIZE);
-}
 /* A call that must not write any byte of tr or eg. */
 #define EXPECT_TRO(call, want)                                                             \
     do {                                                                                   \
@@ -608,42 +599,18 @@ static int xt_state_same(const TebmTempering *a, const TebmTempering *b) {
         memcpy(&tr_copy, &tr, sizeof tr);                                                  \
         memcpy(&e_copy, &eg, sizeof eg);                                                   \
         EXPECT(call, want);                                                                \
-        CHECK(tr_state_same(&tr, &tr_copy));                                               \
+        CHECK(state_same(&tr, &tr_copy));                                               \
         CHECK(same(&eg, &e_copy, sizeof eg));                                              \
     } while (0)
 /* A failing trainer init on trt: nothing written. */
-#define EXPECT_TI(call, want)                                                              \
-    do {                                                                                   \
-        memcpy(&tr_copy, &trt, sizeof trt);                                                \
-        EXPECT(call, want);                                                                \
-        CHECK(same(&trt, &tr_copy, sizeof trt));                                           \
-    } while (0)
-#define EXPECT_XRO(call, want)                                                             \
-    do {                                                                                   \
-        memcpy(&xt_copy, &xt, sizeof xt);                                                  \
-        EXPECT(call, want);                                                                \
-        CHECK(same(&xt, &xt_copy, sizeof xt));                                             \
-    } while (0)
-#define EXPECT_XST(call, want)                                                             \
-    do {                                                                                   \
-        memcpy(&xt_copy, &xt, sizeof xt);                                                  \
-        EXPECT(call, want);                                                                \
-        CHECK(xt_state_same(&xt, &xt_copy));                                               \
-    } while (0)
-#define EXPECT_XI(call, want)                                                              \
-    do {                                                                                   \
-        memcpy(&xt_copy, &xti, sizeof xti);                                                \
-        EXPECT(call, want);                                                                \
-        CHECK(same(&xti, &xt_copy, sizeof xti));                                           \
-    } while (0)
+#define EXPECT_TI(call, want) EXPECT_KEEPS(call, want, &trt, &tr_copy, same)
+#define EXPECT_XRO(call, want) EXPECT_KEEPS(call, want, &xt, &xt_copy, same)
+#define EXPECT_XST(call, want) EXPECT_KEEPS(call, want, &xt, &xt_copy, state_bytes_same)
+#define EXPECT_XI(call, want) EXPECT_KEEPS(call, want, &xti, &xt_copy, same)
 
 static TebmTrainerConfig tcfg(size_t n) {
-    TebmTrainerConfig c;
-    tebm_trainer_config_default(&c);
-    c.kernel.kind = TEBM_KERNEL_MALA;
-    c.n_walkers = n;
+    TebmTrainerConfig c = trainer_config(TEBM_KERNEL_MALA, n, 0.1f);
     c.batch_size = 4;
-    c.kernel.step_size = 0.1f;
     c.learning_rate = 0.01f;
     return c;
 }
@@ -920,46 +887,12 @@ static void t_trainer_readers(void) {
     EXPECT_TRO(tebm_trainer_metrics(&tr, &m), TEBM_STATUS_OK);
     CHECK(m.n_walkers == N && m.dim == D && m.num_params == 4 && isfinite(m.data_energy));
 
-    /* positions: need N·D */
-    EXPECT_TRO(tebm_trainer_positions(NULL, out, N * D), TEBM_STATUS_NULL_POINTER);
-    EXPECT_TRO(tebm_trainer_positions(&tr, NULL, N * D), TEBM_STATUS_NULL_POINTER);
-    EXPECT_TRO(tebm_trainer_positions(nv, out, N * D), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_TRO(tebm_trainer_positions(wrong, out, N * D), TEBM_STATUS_WRONG_OBJECT);
-    EXPECT_TRO(tebm_trainer_positions(&tr, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_TRO(tebm_trainer_positions(&tr, out, N * D - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
-    EXPECT_TRO(tebm_trainer_positions(&tr, out, N * D), TEBM_STATUS_OK);
-    EXPECT_TRO(tebm_trainer_positions(&tr, out, N * D + 1), TEBM_STATUS_OK);
-    CHECK(out[N * D] == -7.0f && isfinite(out[0]) && out[0] != -7.0f);
-
-    /* energies: need N */
-    EXPECT_TRO(tebm_trainer_energies(NULL, out, N), TEBM_STATUS_NULL_POINTER);
-    EXPECT_TRO(tebm_trainer_energies(&tr, NULL, N), TEBM_STATUS_NULL_POINTER);
-    EXPECT_TRO(tebm_trainer_energies(nv, out, N), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_TRO(tebm_trainer_energies(wrong, out, N), TEBM_STATUS_WRONG_OBJECT);
-    EXPECT_TRO(tebm_trainer_energies(&tr, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_TRO(tebm_trainer_energies(&tr, out, N - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
-    EXPECT_TRO(tebm_trainer_energies(&tr, out, N + 1), TEBM_STATUS_OK);
-    CHECK(out[N] == -7.0f && out[0] != -7.0f);
+    READER_EDGES(EXPECT_TRO, tebm_trainer_positions, &tr, nv, wrong, out, N * D);
+    READER_EDGES(EXPECT_TRO, tebm_trainer_energies, &tr, nv, wrong, out, N);
 
     /* last_error: len 0 (nothing written), 1 (""), capacity */
     EXPECT_TST(tebm_trainer_set_learning_rate(&tr, -1.0f), TEBM_STATUS_BAD_CONFIG); /* records one */
-    EXPECT_TRO(tebm_trainer_last_error(NULL, buf, sizeof buf), TEBM_STATUS_NULL_POINTER);
-    EXPECT_TRO(tebm_trainer_last_error(&tr, NULL, sizeof buf), TEBM_STATUS_NULL_POINTER);
-    EXPECT_TRO(tebm_trainer_last_error(nv, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_TRO(tebm_trainer_last_error(wrong, buf, sizeof buf), TEBM_STATUS_WRONG_OBJECT);
-    memset(buf, 'x', sizeof buf);
-    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 'x');
-    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 0 && buf[1] == 'x');
-    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, TEBM_ERROR_MESSAGE_CAPACITY), TEBM_STATUS_OK);
-    CHECK(strlen(buf) > 0 && strlen(buf) < TEBM_ERROR_MESSAGE_CAPACITY);
-    size_t l = strlen(buf);
-    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, l), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(strlen(buf) == l - 1);
-    EXPECT_TRO(tebm_trainer_last_error(&tr, buf, l + 1), TEBM_STATUS_OK);
+    LAST_ERROR_EDGES(EXPECT_TRO, tebm_trainer_last_error, &tr, nv, wrong, buf);
     /* a fresh trainer has no error: "" */
     EXPECT(tebm_trainer_last_error(&trt, buf, sizeof buf), TEBM_STATUS_OK);
     CHECK(buf[0] == 0);
@@ -967,12 +900,7 @@ static void t_trainer_readers(void) {
 
 /* ---- weights ---- */
 static uint8_t wf[512 + 8], wf2[512 + 8];
-#define EXPECT_W(call, want)                                                               \
-    do {                                                                                   \
-        memcpy(&e_copy, &eg, sizeof eg);                                                   \
-        EXPECT(call, want);                                                                \
-        CHECK(same(&eg, &e_copy, sizeof eg));                                              \
-    } while (0)
+#define EXPECT_W(call, want) EXPECT_KEEPS(call, want, &eg, &e_copy, same)
 
 static void t_weights(void) {
     size_t n = 0, w = 12345;
@@ -1105,13 +1033,7 @@ static void t_weights(void) {
 }
 
 /* ---- tempering ---- */
-static TebmTemperingConfig xcfg(size_t n, size_t r) {
-    TebmTemperingConfig c;
-    tebm_tempering_config_default(&c);
-    c.n_walkers = n;
-    c.replicas = r;
-    return c;
-}
+#define xcfg tempering_config
 
 static void t_tempering_init(void) {
     TebmTemperingConfig c;
@@ -1178,6 +1100,15 @@ static void t_tempering_init(void) {
     pos[5] = 0.5f;
     float betas[TEBM_MAX_REPLICAS];
     EXPECT(tebm_tempering_ladder(&xti, betas, NULL, TEBM_MAX_REPLICAS, NULL), TEBM_STATUS_NOT_INITIALISED);
+    /* every kernel (in scratch memory: xti stays fresh for the next check) */
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) {
+        c = xcfg(4, 3);
+        c.kernel.kind = k;
+        memset(rawt.b, 0, sizeof rawt.b);
+        EXPECT(tebm_tempering_init(rawt.b, tebm_tempering_size(), &e2, &c), TEBM_STATUS_OK);
+        EXPECT(tebm_tempering_run((TebmTempering *)rawt.b, &e2, 2, NULL), TEBM_STATUS_OK);
+    }
+    memset(rawt.b, 0, sizeof rawt.b);
     /* one replica, one walker (beta_min ignored); callbacks are fine */
     c = xcfg(1, 1);
     c.beta_min = 0.0f;
@@ -1237,28 +1168,8 @@ static void t_tempering_use(void) {
     EXPECT(tebm_tempering_invalidate(&xt), TEBM_STATUS_OK);
     EXPECT(tebm_tempering_run(&xt, &e2, 1, NULL), TEBM_STATUS_OK);
 
-    /* positions: need N·D */
-    EXPECT_XRO(tebm_tempering_positions(NULL, out, N * D), TEBM_STATUS_NULL_POINTER);
-    EXPECT_XRO(tebm_tempering_positions(&xt, NULL, N * D), TEBM_STATUS_NULL_POINTER);
-    EXPECT_XRO(tebm_tempering_positions(nv, out, N * D), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_XRO(tebm_tempering_positions(wrong, out, N * D), TEBM_STATUS_WRONG_OBJECT);
-    EXPECT_XRO(tebm_tempering_positions(&xt, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_XRO(tebm_tempering_positions(&xt, out, N * D - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
-    EXPECT_XRO(tebm_tempering_positions(&xt, out, N * D), TEBM_STATUS_OK);
-    EXPECT_XRO(tebm_tempering_positions(&xt, out, N * D + 1), TEBM_STATUS_OK);
-    CHECK(out[N * D] == -7.0f && isfinite(out[0]) && out[0] != -7.0f);
-
-    /* energies: need N */
-    EXPECT_XRO(tebm_tempering_energies(NULL, out, N), TEBM_STATUS_NULL_POINTER);
-    EXPECT_XRO(tebm_tempering_energies(&xt, NULL, N), TEBM_STATUS_NULL_POINTER);
-    EXPECT_XRO(tebm_tempering_energies(nv, out, N), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_XRO(tebm_tempering_energies(wrong, out, N), TEBM_STATUS_WRONG_OBJECT);
-    EXPECT_XRO(tebm_tempering_energies(&xt, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_XRO(tebm_tempering_energies(&xt, out, N - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
-    EXPECT_XRO(tebm_tempering_energies(&xt, out, N + 1), TEBM_STATUS_OK);
-    CHECK(out[N] == -7.0f && out[0] >= 0.0f);
+    READER_EDGES(EXPECT_XRO, tebm_tempering_positions, &xt, nv, wrong, out, N * D);
+    READER_EDGES(EXPECT_XRO, tebm_tempering_energies, &xt, nv, wrong, out, N);
 
     /* ladder: need R (betas) and R − 1 (swaps); swaps and sweeps optional */
     EXPECT_XRO(tebm_tempering_ladder(NULL, out, sw, R, &sweeps), TEBM_STATUS_NULL_POINTER);
@@ -1280,21 +1191,7 @@ static void t_tempering_use(void) {
 
     /* last_error */
     EXPECT_XST(tebm_tempering_run(&xt, &e_full, 1, NULL), TEBM_STATUS_BAD_DIMENSION); /* records one */
-    EXPECT_XRO(tebm_tempering_last_error(NULL, buf, sizeof buf), TEBM_STATUS_NULL_POINTER);
-    EXPECT_XRO(tebm_tempering_last_error(&xt, NULL, sizeof buf), TEBM_STATUS_NULL_POINTER);
-    EXPECT_XRO(tebm_tempering_last_error(nv, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_XRO(tebm_tempering_last_error(wrong, buf, sizeof buf), TEBM_STATUS_WRONG_OBJECT);
-    memset(buf, 'x', sizeof buf);
-    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 'x');
-    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 0 && buf[1] == 'x');
-    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, TEBM_ERROR_MESSAGE_CAPACITY), TEBM_STATUS_OK);
-    CHECK(strlen(buf) > 0 && strlen(buf) < TEBM_ERROR_MESSAGE_CAPACITY);
-    size_t l = strlen(buf);
-    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, l), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(strlen(buf) == l - 1);
-    EXPECT_XRO(tebm_tempering_last_error(&xt, buf, l + 1), TEBM_STATUS_OK);
+    LAST_ERROR_EDGES(EXPECT_XRO, tebm_tempering_last_error, &xt, nv, wrong, buf);
 }
 
 static void t_status_message(void) {
@@ -1315,6 +1212,7 @@ static void t_status_message(void) {
 
 int main(void) {
     setup();
+    t_version();
     t_sizes();
     t_gaussian();
     t_polynomial();

@@ -55,42 +55,11 @@ static union {
     unsigned char bytes[sizeof(TebmSampler) + 64];
 } raw;
 
-static void snap_energy(const TebmEnergy *e, TebmEnergy *copy) { memcpy(copy, e, sizeof *e); }
-static int energy_same(const TebmEnergy *e, const TebmEnergy *copy) {
-    DEFINED(e, sizeof *e);
-    DEFINED(copy, sizeof *copy);
-    return memcmp(e, copy, sizeof *e) == 0;
-}
-static void snap_sampler(const TebmSampler *s, TebmSampler *copy) { memcpy(copy, s, sizeof *s); }
-/* Every byte after the header. */
-static int state_same(const TebmSampler *s, const TebmSampler *copy) {
-    DEFINED(s, sizeof *s);
-    DEFINED(copy, sizeof *copy);
-    const unsigned char *a = (const unsigned char *)s, *b = (const unsigned char *)copy;
-    return memcmp(a + TEBM_SAMPLER_HEADER_SIZE, b + TEBM_SAMPLER_HEADER_SIZE,
-                  sizeof *s - TEBM_SAMPLER_HEADER_SIZE) == 0;
-}
-static int all_same(const TebmSampler *s, const TebmSampler *copy) {
-    DEFINED(s, sizeof *s);
-    DEFINED(copy, sizeof *copy);
-    return memcmp(s, copy, sizeof *s) == 0;
-}
-
+#define snap_sampler(s, copy) memcpy((copy), (s), sizeof *(s))
 /* A failing call on the energy init target: nothing written. */
-#define EXPECT_E(call, want)                                                               \
-    do {                                                                                   \
-        snap_energy(&e_target, &e_target_copy);                                            \
-        EXPECT(call, want);                                                                \
-        CHECK(energy_same(&e_target, &e_target_copy));                                     \
-    } while (0)
-
+#define EXPECT_E(call, want) EXPECT_KEEPS(call, want, &e_target, &e_target_copy, bytes_same)
 /* A failing call on the sampler init target: nothing written. */
-#define EXPECT_S_INIT(call, want)                                                          \
-    do {                                                                                   \
-        snap_sampler(&s_target, &s_target_copy);                                           \
-        EXPECT(call, want);                                                                \
-        CHECK(all_same(&s_target, &s_target_copy));                                        \
-    } while (0)
+#define EXPECT_S_INIT(call, want) EXPECT_KEEPS(call, want, &s_target, &s_target_copy, bytes_same)
 
 /* A failing init on s_target that fails while evaluating the energy at the
  * initial positions: scratch may differ; the same positions, and the same
@@ -106,24 +75,13 @@ static int all_same(const TebmSampler *s, const TebmSampler *copy) {
         CHECK(memcmp(p1_, p2_, sizeof p1_) == 0);                                          \
         EXPECT(tebm_sampler_run(&s_target, &e_gauss, 1, NULL), TEBM_STATUS_OK);            \
         EXPECT(tebm_sampler_run(&s_target_copy, &e_gauss, 1, NULL), TEBM_STATUS_OK);       \
-        CHECK(state_same(&s_target, &s_target_copy));                                      \
+        CHECK(state_bytes_same(&s_target, &s_target_copy, sizeof s_target));                                      \
     } while (0)
 
 /* A failing call on s_mala that never records an error: nothing written. */
-#define EXPECT_RO(call, want)                                                              \
-    do {                                                                                   \
-        snap_sampler(&s_mala, &s_copy);                                                    \
-        EXPECT(call, want);                                                                \
-        CHECK(all_same(&s_mala, &s_copy));                                                 \
-    } while (0)
-
+#define EXPECT_RO(call, want) EXPECT_KEEPS(call, want, &s_mala, &s_copy, bytes_same)
 /* A failing call on s_mala that records an error: state unchanged. */
-#define EXPECT_ST(call, want)                                                              \
-    do {                                                                                   \
-        snap_sampler(&s_mala, &s_copy);                                                    \
-        EXPECT(call, want);                                                                \
-        CHECK(state_same(&s_mala, &s_copy));                                               \
-    } while (0)
+#define EXPECT_ST(call, want) EXPECT_KEEPS(call, want, &s_mala, &s_copy, state_bytes_same)
 
 static void last_error(const TebmSampler *s, char *buf, size_t len) {
     if (tebm_sampler_last_error(s, buf, len) != TEBM_STATUS_OK) buf[0] = 0;
@@ -255,14 +213,9 @@ static void test_energy_init(void) {
 static void test_energy_use(void) {
     float x[3] = {1.0f, 2.0f, 0.0f}, u = 0.0f, g[3];
     size_t d = 0;
-    EXPECT(tebm_energy_dim(NULL, &d), TEBM_STATUS_NULL_POINTER);
-    EXPECT(tebm_energy_dim(&e_cb, NULL), TEBM_STATUS_NULL_POINTER);
+    /* (NULL pointers and dimensions: api_edges.c) */
     EXPECT(tebm_energy_dim(&e_cb, &d), TEBM_STATUS_OK);
     CHECK(d == 2);
-    EXPECT(tebm_energy_eval(NULL, x, 2, &u, g), TEBM_STATUS_NULL_POINTER);
-    EXPECT(tebm_energy_eval(&e_cb, NULL, 2, &u, g), TEBM_STATUS_NULL_POINTER);
-    EXPECT(tebm_energy_eval(&e_cb, x, 2, NULL, g), TEBM_STATUS_NULL_POINTER);
-    EXPECT(tebm_energy_eval(&e_cb, x, 3, &u, g), TEBM_STATUS_BAD_DIMENSION);
     EXPECT(tebm_energy_eval(&e_cb, x, 2, &u, NULL), TEBM_STATUS_OK);
     CHECK(u == 2.5f);
     EXPECT(tebm_energy_eval(&e_cb, x, 2, &u, g), TEBM_STATUS_OK);
@@ -530,7 +483,7 @@ static void test_sampler_use(void) {
         CHECK(a.steps == b.steps && a.draws == b.draws && a.step_size == b.step_size);
         EXPECT(tebm_sampler_run(&s_ula, &e_cb, 1, NULL), TEBM_STATUS_OK);
         EXPECT(tebm_sampler_run(&s_copy, &e_cb, 1, NULL), TEBM_STATUS_OK);
-        CHECK(state_same(&s_ula, &s_copy));
+        CHECK(state_bytes_same(&s_ula, &s_copy, sizeof s_ula));
     }
     last_error(&s_ula, msg, sizeof msg);
     CHECK(strstr(msg, "callback returned 3") != NULL);
@@ -558,7 +511,7 @@ static void test_sampler_use(void) {
         CHECK(done == 0);
         snap_sampler(&s_ula, &s_copy);
         EXPECT(tebm_sampler_run(&s_ula, &e_cb2, 1, NULL), want2[m]);
-        CHECK(state_same(&s_ula, &s_copy));
+        CHECK(state_bytes_same(&s_ula, &s_copy, sizeof s_ula));
     }
     ctl.mode = NORMAL;
     EXPECT(tebm_sampler_run(&s_mala, &e_cb2, 2, &done), TEBM_STATUS_OK);
@@ -578,12 +531,13 @@ static void test_sampler_use(void) {
     CHECK(memcmp(pos, pos2, 16 * sizeof pos[0]) == 0);
     EXPECT(tebm_sampler_run(&s_mala, &e_cb2, 1, NULL), TEBM_STATUS_OK);
     EXPECT(tebm_sampler_run(&s_copy, &e_cb2, 1, NULL), TEBM_STATUS_OK);
-    CHECK(state_same(&s_mala, &s_copy));
+    CHECK(state_bytes_same(&s_mala, &s_copy, sizeof s_mala));
 
-    /* HMC and MH: NaN at proposals are rejections. */
-    const uint32_t kernels[2] = {TEBM_KERNEL_HMC, TEBM_KERNEL_MH};
-    for (int k = 0; k < 2; k++) {
-        config(&cfg, kernels[k]);
+    /* Every exact kernel (all but ULA: MALA, MH, HMC, Barker, and any kernel
+     * added later): NaN at proposals are rejections. */
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) {
+        if (k == TEBM_KERNEL_ULA) continue;
+        config(&cfg, k);
         cfg.kernel.leapfrog_steps = 3;
         EXPECT(tebm_sampler_init(&s_target, sizeof s_target, &e_cb, &cfg), TEBM_STATUS_OK);
         EXPECT(tebm_sampler_positions(&s_target, pos, 16), TEBM_STATUS_OK);

@@ -19,16 +19,7 @@
 
 #include "check.h"
 
-static int cb(void *user, const float *x, size_t dim, float *energy, float *grad) {
-    (void)user;
-    float u = 0.0f;
-    for (size_t i = 0; i < dim; i++) {
-        u += 0.5f * x[i] * x[i];
-        if (grad) grad[i] = x[i];
-    }
-    *energy = u;
-    return 0;
-}
+#define cb quad_energy
 
 static TebmEnergy e_mlp, e_mlp_small, e_gauss, e_cb, e_tmp, e_copy, e_copy2;
 static TebmSampler s_any;
@@ -46,24 +37,7 @@ static uint8_t file[4096], damaged[4096], gfile[256];
 static size_t nfile, ngfile;
 static float theta[8 * (2 + 8 + 3) + 1];
 
-static int energy_same(const TebmEnergy *a, const TebmEnergy *b) {
-    DEFINED(a, sizeof *a);
-    DEFINED(b, sizeof *b);
-    return memcmp(a, b, sizeof *a) == 0;
-}
-/* Everything after the header: the trainer's state. */
-static int state_same(const TebmTrainer *a, const TebmTrainer *b) {
-    DEFINED(a, sizeof *a);
-    DEFINED(b, sizeof *b);
-    return memcmp((const unsigned char *)a + TEBM_SAMPLER_HEADER_SIZE,
-                  (const unsigned char *)b + TEBM_SAMPLER_HEADER_SIZE,
-                  sizeof *a - TEBM_SAMPLER_HEADER_SIZE) == 0;
-}
-static int all_same(const TebmTrainer *a, const TebmTrainer *b) {
-    DEFINED(a, sizeof *a);
-    DEFINED(b, sizeof *b);
-    return memcmp(a, b, sizeof *a) == 0;
-}
+#define energy_same(a, b) bytes_same((a), (b), sizeof *(a))
 
 /* CRC-32 (IEEE, as zlib's): to build damaged files that pass the checksum. */
 static uint32_t crc32(const uint8_t *p, size_t n) {
@@ -232,11 +206,7 @@ static void cfg_default(TebmTrainerConfig *c) {
 /* A trainer init on `tr` (which holds a trainer) that must fail with
  * `want` and leave every byte as it was. */
 #define INIT_FAILS(energy, cfgp, want)                                                     \
-    do {                                                                                   \
-        memcpy(&tr_copy, &tr, sizeof tr);                                                  \
-        EXPECT(tebm_trainer_init(&tr, sizeof tr, (energy), (cfgp)), (want));               \
-        CHECK(all_same(&tr, &tr_copy));                                                    \
-    } while (0)
+    EXPECT_KEEPS(tebm_trainer_init(&tr, sizeof tr, (energy), (cfgp)), (want), &tr, &tr_copy, bytes_same)
 
 static void test_trainer_init(void) {
     TebmTrainerConfig c, bad;
@@ -326,22 +296,16 @@ static void test_trainer_init(void) {
     EXPECT(tebm_trainer_init(&tr, sizeof tr, &e_mlp, &c), TEBM_STATUS_OK);
 }
 
-#define USE_FAILS_STATE(call, want)                                                        \
+/* A failing call on tr: its state (USE_FAILS_STATE) or every byte
+ * (USE_FAILS_ALL: calls that record no error) unchanged, and e_mlp's bytes. */
+#define USE_FAILS(call, want, same)                                                        \
     do {                                                                                   \
-        memcpy(&tr_copy, &tr, sizeof tr);                                                  \
         memcpy(&e_copy, &e_mlp, sizeof e_mlp);                                             \
-        EXPECT(call, want);                                                                \
-        CHECK(state_same(&tr, &tr_copy));                                                  \
+        EXPECT_KEEPS(call, want, &tr, &tr_copy, same);                                     \
         CHECK(energy_same(&e_mlp, &e_copy));                                               \
     } while (0)
-#define USE_FAILS_ALL(call, want)                                                          \
-    do {                                                                                   \
-        memcpy(&tr_copy, &tr, sizeof tr);                                                  \
-        memcpy(&e_copy, &e_mlp, sizeof e_mlp);                                             \
-        EXPECT(call, want);                                                                \
-        CHECK(all_same(&tr, &tr_copy));                                                    \
-        CHECK(energy_same(&e_mlp, &e_copy));                                               \
-    } while (0)
+#define USE_FAILS_STATE(call, want) USE_FAILS(call, want, state_bytes_same)
+#define USE_FAILS_ALL(call, want) USE_FAILS(call, want, bytes_same)
 
 static void test_trainer_use(void) {
     static float x[TEBM_MAX_DIM + 1] = {0.5f, -0.5f};
@@ -447,24 +411,10 @@ static void test_trainer_use(void) {
     CHECK(upd == 1);
 }
 
-static int rx_same(const TebmTempering *a, const TebmTempering *b, size_t from) {
-    DEFINED(a, sizeof *a);
-    DEFINED(b, sizeof *b);
-    return memcmp((const unsigned char *)a + from, (const unsigned char *)b + from, sizeof *a - from) == 0;
-}
-
 #define RX_INIT_FAILS(energy, cfgp, want)                                                  \
-    do {                                                                                   \
-        memcpy(&rx_copy, &rx, sizeof rx);                                                  \
-        EXPECT(tebm_tempering_init(&rx, sizeof rx, (energy), (cfgp)), (want));             \
-        CHECK(rx_same(&rx, &rx_copy, 0));                                                  \
-    } while (0)
-#define RX_FAILS(call, want, from)                                                         \
-    do {                                                                                   \
-        memcpy(&rx_copy, &rx, sizeof rx);                                                  \
-        EXPECT(call, want);                                                                \
-        CHECK(rx_same(&rx, &rx_copy, (from)));                                             \
-    } while (0)
+    EXPECT_KEEPS(tebm_tempering_init(&rx, sizeof rx, (energy), (cfgp)), (want), &rx, &rx_copy, bytes_same)
+/* same: bytes_same (every byte) or state_bytes_same (after the header) */
+#define RX_FAILS(call, want, same) EXPECT_KEEPS(call, want, &rx, &rx_copy, same)
 
 static void test_tempering(void) {
     TebmTemperingConfig c, bad;
@@ -517,12 +467,18 @@ static void test_tempering(void) {
     bad.replicas = TEBM_MAX_REPLICAS;
     EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);
     EXPECT(tebm_tempering_run(&raw.t, &e_gauss, 3, NULL), TEBM_STATUS_OK);
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) { /* every kernel */
+        bad = c;
+        bad.kernel.kind = k;
+        EXPECT(tebm_tempering_init(raw.b, tebm_tempering_size(), &e_gauss, &bad), TEBM_STATUS_OK);
+        EXPECT(tebm_tempering_run(&raw.t, &e_gauss, 3, NULL), TEBM_STATUS_OK);
+    }
 
     EXPECT(tebm_tempering_init(&rx, sizeof rx, &e_gauss, &c), TEBM_STATUS_OK);
     size_t done = 99;
-    RX_FAILS(tebm_tempering_run(NULL, &e_gauss, 1, &done), TEBM_STATUS_NULL_POINTER, 0);
-    RX_FAILS(tebm_tempering_run(&rx, NULL, 1, &done), TEBM_STATUS_NULL_POINTER, 0);
-    RX_FAILS(tebm_tempering_run((TebmTempering *)&tr, &e_gauss, 1, &done), TEBM_STATUS_WRONG_OBJECT, 0);
+    RX_FAILS(tebm_tempering_run(NULL, &e_gauss, 1, &done), TEBM_STATUS_NULL_POINTER, bytes_same);
+    RX_FAILS(tebm_tempering_run(&rx, NULL, 1, &done), TEBM_STATUS_NULL_POINTER, bytes_same);
+    RX_FAILS(tebm_tempering_run((TebmTempering *)&tr, &e_gauss, 1, &done), TEBM_STATUS_WRONG_OBJECT, bytes_same);
     CHECK(done == 99);
     EXPECT(tebm_tempering_run(&rx, &e_gauss, 5, &done), TEBM_STATUS_OK);
     CHECK(done == 5);
@@ -530,15 +486,15 @@ static void test_tempering(void) {
     float betas[TEBM_MAX_REPLICAS];
     TebmSwapStats sw[TEBM_MAX_REPLICAS];
     uint64_t sweeps = 0;
-    RX_FAILS(tebm_tempering_positions(NULL, out, 32), TEBM_STATUS_NULL_POINTER, 0);
-    RX_FAILS(tebm_tempering_positions(&rx, NULL, 32), TEBM_STATUS_NULL_POINTER, 0);
-    RX_FAILS(tebm_tempering_positions(&rx, out, 31), TEBM_STATUS_BUFFER_TOO_SMALL, 0);
-    RX_FAILS(tebm_tempering_energies(&rx, out, 15), TEBM_STATUS_BUFFER_TOO_SMALL, 0);
-    RX_FAILS(tebm_tempering_energies(NULL, out, 16), TEBM_STATUS_NULL_POINTER, 0);
-    RX_FAILS(tebm_tempering_ladder(&rx, NULL, sw, 4, &sweeps), TEBM_STATUS_NULL_POINTER, 0);
-    RX_FAILS(tebm_tempering_ladder(&rx, betas, sw, 3, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL, 0);
-    RX_FAILS(tebm_tempering_last_error(&rx, NULL, 8), TEBM_STATUS_NULL_POINTER, 0);
-    RX_FAILS(tebm_tempering_invalidate(NULL), TEBM_STATUS_NULL_POINTER, 0);
+    RX_FAILS(tebm_tempering_positions(NULL, out, 32), TEBM_STATUS_NULL_POINTER, bytes_same);
+    RX_FAILS(tebm_tempering_positions(&rx, NULL, 32), TEBM_STATUS_NULL_POINTER, bytes_same);
+    RX_FAILS(tebm_tempering_positions(&rx, out, 31), TEBM_STATUS_BUFFER_TOO_SMALL, bytes_same);
+    RX_FAILS(tebm_tempering_energies(&rx, out, 15), TEBM_STATUS_BUFFER_TOO_SMALL, bytes_same);
+    RX_FAILS(tebm_tempering_energies(NULL, out, 16), TEBM_STATUS_NULL_POINTER, bytes_same);
+    RX_FAILS(tebm_tempering_ladder(&rx, NULL, sw, 4, &sweeps), TEBM_STATUS_NULL_POINTER, bytes_same);
+    RX_FAILS(tebm_tempering_ladder(&rx, betas, sw, 3, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL, bytes_same);
+    RX_FAILS(tebm_tempering_last_error(&rx, NULL, 8), TEBM_STATUS_NULL_POINTER, bytes_same);
+    RX_FAILS(tebm_tempering_invalidate(NULL), TEBM_STATUS_NULL_POINTER, bytes_same);
     EXPECT(tebm_tempering_positions(&rx, out, 32), TEBM_STATUS_OK);
     EXPECT(tebm_tempering_energies(&rx, out, 16), TEBM_STATUS_OK);
     EXPECT(tebm_tempering_ladder(&rx, betas, sw, TEBM_MAX_REPLICAS, &sweeps), TEBM_STATUS_OK);
@@ -548,7 +504,7 @@ static void test_tempering(void) {
     /* A 3-D energy: refused, recorded, state unchanged. */
     static const float z3[3] = {0.0f, 0.0f, 0.0f}, o3[3] = {1.0f, 1.0f, 1.0f};
     EXPECT(tebm_energy_init_gaussian_diag(&e_tmp, sizeof e_tmp, 3, z3, o3), TEBM_STATUS_OK);
-    RX_FAILS(tebm_tempering_run(&rx, &e_tmp, 1, &done), TEBM_STATUS_BAD_DIMENSION, TEBM_SAMPLER_HEADER_SIZE);
+    RX_FAILS(tebm_tempering_run(&rx, &e_tmp, 1, &done), TEBM_STATUS_BAD_DIMENSION, state_bytes_same);
     CHECK(done == 0);
     char msg[TEBM_ERROR_MESSAGE_CAPACITY];
     EXPECT(tebm_tempering_last_error(&rx, msg, sizeof msg), TEBM_STATUS_OK);

@@ -5,24 +5,11 @@
 #define TINYEBM_CHECK_H
 
 #include <stdio.h>
+#include <string.h>
 
 #include "tinyebm.h"
 
-/* Padding bytes inside the Rust state (after a bool, say) are copied and
- * rewritten with their structs and hold unspecified values; memcmp compares
- * them too (stricter than needed, and they match here since the same code
- * wrote both copies). Valgrind would report the comparison of those
- * unspecified bytes, so it is told to treat them as defined, for these
- * comparisons only. */
-#if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define DEFINED(p, n) (void)VALGRIND_MAKE_MEM_DEFINED((p), (n))
-#endif
-#endif
-#ifndef DEFINED
-#define DEFINED(p, n) ((void)(p), (void)(n))
-#endif
+#include "fixtures.h" /* DEFINED, byte comparisons, energies, configs */
 
 static int checks, failures;
 
@@ -44,6 +31,16 @@ static int checks, failures;
             fprintf(stderr, "%s:%d: %s returned %d, expected %d (%s)\n", __FILE__, __LINE__, \
                     #call, (int)got_, (int)(want), #want);                                 \
         }                                                                                  \
+    } while (0)
+
+/* `call` must return `want` and leave `*obj` as it was by `same(obj, copy,
+ * sizeof *obj)` (bytes_same: every byte; state_bytes_same: after the header),
+ * against a copy taken into `*copy` just before. */
+#define EXPECT_KEEPS(call, want, obj, copy, same)                                          \
+    do {                                                                                   \
+        memcpy((copy), (obj), sizeof *(obj));                                              \
+        EXPECT(call, want);                                                                \
+        CHECK(same((obj), (copy), sizeof *(obj)));                                         \
     } while (0)
 
 #endif

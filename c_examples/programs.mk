@@ -1,0 +1,105 @@
+# Build and run rules for C/C++ programs of tinyebm's C API, included by
+# c_examples/Makefile (the examples) and tests/c/Makefile (the tests). The
+# including Makefile sets, before `include`:
+#
+#   ROOT       the repository root, relative to its own folder
+#   C_PROGS    C99 programs (NAME.c): host (plain, ASan+UBSan, valgrind)
+#              and Cortex-M4F
+#   CXX_PROGS  C++17 programs (NAME.cpp): host only
+#   M4F_ONLY   C programs built for the Cortex-M4F only
+#   QEMU_SHOW  programs whose whole QEMU output `run-qemu` prints
+#   LOCAL_HEADERS  headers of its folder the programs include
+#
+# Targets:
+#   make            build the static library (cargo) and every program, plain
+#                   and with AddressSanitizer + UBSan
+#   make run        run the plain programs
+#   make run-asan   run the sanitizer builds
+#   make run-valgrind  run the plain programs under valgrind (memcheck)
+#   make embedded   build the C programs for a Cortex-M4F (arm-none-eabi-gcc,
+#                   newlib semihosting) against the bare-metal library
+#   make run-qemu   run them under qemu-system-arm -M mps2-an386
+# All built with warnings as errors; outputs in build/ (PROG.out, ...).
+
+CARGO   ?= cargo
+LIB     := $(ROOT)/target/release/libtinyebm.a
+HEADER  := $(ROOT)/include/tinyebm.h $(LOCAL_HEADERS)
+BUILD   := build
+
+CC      ?= cc
+CXX     ?= c++
+CPPFLAGS := -I$(ROOT)/include
+CFLAGS   := -std=c99 -Wall -Wextra -Werror -pedantic -O2 -g
+CXXFLAGS := -std=c++17 -Wall -Wextra -Werror -pedantic -O2 -g
+LDLIBS   := -lm -lpthread -ldl
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+PROGS     := $(C_PROGS) $(CXX_PROGS)
+PLAIN     := $(addprefix $(BUILD)/plain/,$(PROGS))
+ASAN      := $(addprefix $(BUILD)/asan/,$(PROGS))
+VALGRIND  := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
+
+.PHONY: all plain asan lib run run-asan run-valgrind embedded run-qemu clean FORCE
+
+all: plain asan
+plain: $(PLAIN)
+asan: $(ASAN)
+lib: $(LIB)
+
+# cargo decides whether anything needs rebuilding (the file's time stamp only
+# changes when it does).
+$(LIB): FORCE
+	$(CARGO) build --release -p tinyebm-ffi
+
+$(BUILD)/plain/%: %.c $(LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/plain/%: %.cpp $(LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/asan/%: %.c $(LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/asan/%: %.cpp $(LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(SAN) $< $(LIB) $(LDLIBS) -o $@
+
+run: $(PLAIN)
+	@set -e; for p in $(PLAIN); do echo "== $$p"; $$p > $$p.out || { cat $$p.out; exit 1; }; tail -n 3 $$p.out; done
+
+run-asan: $(ASAN)
+	@set -e; for p in $(ASAN); do echo "== $$p"; $$p > $$p.out || { cat $$p.out; exit 1; }; tail -n 1 $$p.out; done
+
+run-valgrind: $(PLAIN)
+	@set -e; for p in $(PLAIN); do echo "== valgrind $$p"; $(VALGRIND) $$p > $$p.vg.out || { cat $$p.vg.out; exit 1; }; tail -n 1 $$p.vg.out; done
+
+# ---- Cortex-M4F (QEMU mps2-an386), see /work/shared/notes/embedded.md ----
+ARM_CC   ?= arm-none-eabi-gcc
+ARM_LIB  := $(ROOT)/target/thumbv7em-none-eabihf/release/libtinyebm.a
+ARM_ARCH := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+ARM_LD   := --specs=rdimon.specs -Wl,--section-start=.vectors=0 -Wl,-u,__vectors \
+            -Wl,--gc-sections -Wl,--no-warn-execstack
+STARTUP  := $(ROOT)/c_examples/embedded/startup.S
+QEMU     := timeout 600 qemu-system-arm -M mps2-an386 -nographic \
+            -semihosting-config enable=on,target=native -kernel
+M4F      := $(addprefix $(BUILD)/m4f/,$(addsuffix .elf,$(C_PROGS) $(M4F_ONLY)))
+
+$(ARM_LIB): FORCE
+	$(CARGO) build --release -p tinyebm-ffi --target thumbv7em-none-eabihf \
+	    --no-default-features --features panic-handler
+
+$(BUILD)/m4f/%.elf: %.c $(STARTUP) $(ARM_LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(ARM_CC) $(ARM_ARCH) $(CPPFLAGS) $(CFLAGS) $(ARM_LD) $(STARTUP) $< $(ARM_LIB) -lm -o $@
+
+embedded: $(M4F)
+
+run-qemu: $(M4F)
+	@set -e; for p in $(M4F); do echo "== qemu $$p"; $(QEMU) $$p < /dev/null > $$p.out || { cat $$p.out; exit 1; }; tail -n 1 $$p.out; done
+	@for p in $(QEMU_SHOW); do cat $(BUILD)/m4f/$$p.elf.out; done
+
+clean:
+	rm -rf $(BUILD)
