@@ -1,4 +1,4 @@
-//! The runs of `c_examples/bits.c`, through the Rust API: same seeds, same
+//! The runs of `tests/c/bits.c`, through the Rust API: same seeds, same
 //! configurations, same output format. `scripts/ci-ffi.sh` diffs the two.
 //!
 //! The C program goes through the C ABI (callback energy, kernel and energy

@@ -40,7 +40,7 @@
 //! evaluations built aside), which is not state — the next successful step
 //! overwrites it and the results are the same; and memory that held no
 //! sampler may have been written by a failed `tebm_sampler_init` (it still
-//! holds no sampler). `c_examples/status_test.c` checks all of this byte
+//! holds no sampler). `tests/c/status_test.c` checks all of this byte
 //! for byte.
 //!
 //! ## Training, weights, tempering

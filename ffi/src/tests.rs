@@ -1,5 +1,5 @@
 //! In-process tests of the C entry points, called from Rust as C would call
-//! them, against the Rust API (the C programs in c_examples/ do the same
+//! them, against the Rust API (the C programs in tests/c/ do the same
 //! from C; scripts/ci-ffi.sh runs them).
 
 use core::ffi::{c_int, c_void};
