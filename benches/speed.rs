@@ -89,19 +89,14 @@ impl NaiveMlp {
         let h = 32;
         let mut it = t.into_iter();
         let mut take = |n: usize| (&mut it).take(n).collect::<Vec<f32>>();
-        let w1 = take(2 * h).chunks(2).map(|c| [c[0], c[1]]).collect();
-        let b1 = take(h);
-        let w2 = (0..h).map(|_| take(h)).collect();
-        let b2 = take(h);
-        let w3 = take(h);
-        let b3 = take(1)[0];
+        // Fields are evaluated in the order written: θ's layout.
         NaiveMlp {
-            w1,
-            b1,
-            w2,
-            b2,
-            w3,
-            b3,
+            w1: take(2 * h).chunks(2).map(|c| [c[0], c[1]]).collect(),
+            b1: take(h),
+            w2: (0..h).map(|_| take(h)).collect(),
+            b2: take(h),
+            w3: take(h),
+            b3: take(1)[0],
             alpha: net.alpha(),
         }
     }
@@ -154,33 +149,29 @@ impl Trainable for NaiveMlp {
         *self = NaiveMlp::from(&net);
         Ok(())
     }
-    fn accumulate_param_grad(
-        &self,
-        x: &[f32],
-        scale: f32,
-        grad: &mut [f32],
-    ) -> Result<f32, EvalError> {
+    /// Adds s·∂U/∂θ at `x` to `g`.
+    fn accumulate_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
         let h = self.b1.len();
         let (z1, z2, u) = self.forward(x);
         let (d1, d2) = self.backward(&z1, &z2);
-        let (gw1, rest) = grad.split_at_mut(2 * h);
+        let (gw1, rest) = g.split_at_mut(2 * h);
         let (gb1, rest) = rest.split_at_mut(h);
         let (gw2, rest) = rest.split_at_mut(h * h);
         let (gb2, rest) = rest.split_at_mut(h);
         let (gw3, gb3) = rest.split_at_mut(h);
         for j in 0..h {
-            gw1[2 * j] += scale * d1[j] * x[0];
-            gw1[2 * j + 1] += scale * d1[j] * x[1];
-            gb1[j] += scale * d1[j];
+            gw1[2 * j] += s * d1[j] * x[0];
+            gw1[2 * j + 1] += s * d1[j] * x[1];
+            gb1[j] += s * d1[j];
         }
         for k in 0..h {
             for j in 0..h {
-                gw2[k * h + j] += scale * d2[k] * z1[j];
+                gw2[k * h + j] += s * d2[k] * z1[j];
             }
-            gb2[k] += scale * d2[k];
-            gw3[k] += scale * z2[k];
+            gb2[k] += s * d2[k];
+            gw3[k] += s * z2[k];
         }
-        gb3[0] += scale;
+        gb3[0] += s;
         Ok(u)
     }
 }
@@ -211,13 +202,8 @@ impl Trainable for PerWalker {
     fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
         self.0.set_params(theta)
     }
-    fn accumulate_param_grad(
-        &self,
-        x: &[f32],
-        scale: f32,
-        grad: &mut [f32],
-    ) -> Result<f32, EvalError> {
-        self.0.accumulate_param_grad(x, scale, grad)
+    fn accumulate_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
+        self.0.accumulate_param_grad(x, s, g)
     }
 }
 

@@ -411,7 +411,6 @@ fn mlp_learns_gaussian_mixture() {
     const P: usize = mlp_param_count(2, H);
     const B: usize = 64;
     const UPDATES: usize = 6000;
-    const MOMENTS_FROM: usize = 5000;
     let mut model = Mlp::<2, H>::init(2, H, Activation::Tanh, 0.5, 1).unwrap();
     let mut s = Stream::new(77, 0);
     let held_out: Vec<[f32; 2]> = (0..4000).map(|_| corners_draw(&mut s)).collect();
@@ -431,7 +430,9 @@ fn mlp_learns_gaussian_mixture() {
         ..PcdConfig::new(Mode::Pcd)
     };
     let mut t = Pcd::<_, _, N, 2, P>::new(&model, sampler, opt, cfg).unwrap();
-    // Walker moments: per-update ensemble averages of x, y, x², y².
+    // Walker moments: per-update ensemble averages of x, y, x², y², over the
+    // last 1000 updates.
+    const MOMENTS_FROM: usize = 5000;
     let mut series: [Vec<f64>; 4] = Default::default();
     for u in 0..UPDATES {
         if u == UPDATES / 2 {

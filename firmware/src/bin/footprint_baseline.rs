@@ -3,11 +3,12 @@
 #![no_std]
 #![no_main]
 
-#[path = "../stack.rs"]
-mod stack;
+#[path = "../footprint.rs"]
+mod footprint;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::hprintln;
+use footprint::{exit, stack};
 
 #[entry]
 fn main() -> ! {
@@ -18,16 +19,5 @@ fn main() -> ! {
     }
     let used = stack::used_since(sp);
     hprintln!("baseline {} stack {}", x, used);
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::wfi();
-    }
+    exit::success()
 }

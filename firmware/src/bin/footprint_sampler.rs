@@ -4,11 +4,12 @@
 #![no_std]
 #![no_main]
 
-#[path = "../stack.rs"]
-mod stack;
+#[path = "../footprint.rs"]
+mod footprint;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::hprintln;
+use footprint::{exit, stack};
 use tinyebm::{Activation, Kernel, Mala, Mlp, Walkers};
 
 type Net = Mlp<2, 16>;
@@ -18,40 +19,27 @@ fn main() -> ! {
     // State lives in static RAM (.bss), as a firmware would keep it.
     let state = cortex_m::singleton!(: (Option<Net>, Walkers<16, 2>) = (None, Walkers::empty()));
     let Some((net_slot, walkers)) = state else {
-        fail()
+        exit::failure()
     };
     let sp = stack::paint();
     let Ok(net) = Net::init(2, 16, Activation::Tanh, 0.5, 2024) else {
-        fail()
+        exit::failure()
     };
     let net = net_slot.insert(net);
-    let Ok(mala) = Mala::new(0.1) else { fail() };
+    let Ok(mala) = Mala::new(0.1) else {
+        exit::failure()
+    };
     if walkers.init_gaussian(net, 16, 7, &[0.0, 0.0], 1.0).is_err() {
-        fail()
+        exit::failure()
     }
     let mut accepted = 0u32;
     for _ in 0..1000 {
         match mala.step(net, 1.0, walkers) {
             Ok(s) => accepted += s.accepted as u32,
-            Err(_) => fail(),
+            Err(_) => exit::failure(),
         }
     }
     let used = stack::used_since(sp);
     hprintln!("sampler accepted {} stack {}", accepted, used);
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-fn fail() -> ! {
-    loop {
-        debug::exit(debug::EXIT_FAILURE);
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    fail()
+    exit::success()
 }

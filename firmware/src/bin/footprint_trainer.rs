@@ -8,11 +8,12 @@
 #![no_std]
 #![no_main]
 
-#[path = "../stack.rs"]
-mod stack;
+#[path = "../footprint.rs"]
+mod footprint;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::hprintln;
+use footprint::{exit, stack};
 use tinyebm::{
     Activation, Adam, Mala, Mlp, Mode, Pcd, PcdConfig, Stream, Walkers, mlp_param_count,
 };
@@ -51,7 +52,7 @@ fn main() -> ! {
     let state = cortex_m::singleton!(: Option<(Net, Trainer, Stream)> = build());
     let construct = stack::used_since(sp);
     let Some(Some((net, trainer, data))) = state else {
-        fail()
+        exit::failure()
     };
     let sp = stack::paint();
     let mut updates = 0u32;
@@ -69,12 +70,12 @@ fn main() -> ! {
                 updates += 1;
                 gap = m.gap;
             }
-            _ => fail(),
+            _ => exit::failure(),
         }
     }
     let used = stack::used_since(sp);
     if !gap.is_finite() {
-        fail()
+        exit::failure()
     }
     hprintln!(
         "trainer updates {} gap-bits {:08x} construct {} stack {}",
@@ -83,20 +84,5 @@ fn main() -> ! {
         construct,
         used
     );
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::wfi();
-    }
-}
-
-fn fail() -> ! {
-    loop {
-        debug::exit(debug::EXIT_FAILURE);
-        cortex_m::asm::wfi();
-    }
-}
-
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    fail()
+    exit::success()
 }
