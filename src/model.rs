@@ -152,7 +152,7 @@ impl ModelConfig {
 
 /// One built-in model of any kind. `G`, `P`, `X`, `M` are what each
 /// variant holds: the models ([`AnyModel`]) or references to them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum BuiltIn<G, P, X, M> {
     /// A [`Gaussian`].
     Gaussian(G),

@@ -107,6 +107,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 
 mod energy;
 mod handle;
+mod models;
 mod sampler;
 mod status;
 mod tempering;

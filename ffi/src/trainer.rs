@@ -12,7 +12,7 @@ use ebm::{
     Optimizer, Pcd, PcdConfig, Reinit, Rwmh, Sampler, Sgd, Trainable, Ula, Walkers,
 };
 
-use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
+use crate::energy::{Model, TebmEnergyKind, TrainableMut, energy_ref, trainable_mut};
 use crate::handle::{
     Handle, Object, TRAINER_TAG, check_null, check_object, floats, object_memory, object_mut,
     object_ref, out_slice, tri,
@@ -503,13 +503,7 @@ unsafe fn write_blank<'a>(p: *mut TrainerObj, plan: &Plan) -> &'a mut TrainerObj
 }
 
 fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
-    use crate::energy::TebmEnergyKind as K;
-    (match t {
-        TrainableMut::Gaussian(_) => K::Gaussian,
-        TrainableMut::Polynomial(_) => K::Polynomial,
-        TrainableMut::Mixture(_) => K::Mixture,
-        TrainableMut::Mlp(_) => K::Mlp,
-    }) as u32
+    TebmEnergyKind::of(t.kind()).map_or(u32::MAX, |k| k as u32)
 }
 
 /// Initialises a trainer in `mem` (`mem_len` bytes: a `TebmTrainer`, or
@@ -541,14 +535,10 @@ pub unsafe extern "C" fn tebm_trainer_init(
     let c = unsafe { cfg.read() };
     // SAFETY: non-null; storage per contract; only read here.
     let e = tri!(unsafe { energy_ref(energy) });
-    use crate::energy::TebmEnergyKind as K;
-    let kind = match e.model {
-        Model::Gaussian(_) => K::Gaussian,
-        Model::Polynomial(_) => K::Polynomial,
-        Model::Mixture(_) => K::Mixture,
-        Model::Mlp(_) => K::Mlp,
-        Model::Callback(_) => return TebmStatus::BadConfig,
-    } as u32;
+    let Model::BuiltIn(model) = e.model else {
+        return TebmStatus::BadConfig;
+    };
+    let kind = TebmEnergyKind::of(model.kind()).map_or(u32::MAX, |k| k as u32);
     let (addr, d) = (e.addr, e.model.dim());
     // SAFETY: (each) non-null; the caller provides the documented lengths
     // (d ≤ TEBM_MAX_DIM; n_walkers is checked by `plan` before use).
@@ -565,14 +555,7 @@ pub unsafe extern "C" fn tebm_trainer_init(
         Start::Gaussian((!c.init_center.is_null()).then(|| unsafe { floats(c.init_center, d) }))
     };
     let p = tri!(object_memory::<TrainerObj>(mem, mem_len));
-    let checked = match e.model {
-        Model::Gaussian(m) => precheck(m, &plan, &c, start),
-        Model::Polynomial(m) => precheck(m, &plan, &c, start),
-        Model::Mixture(m) => precheck(m, &plan, &c, start),
-        Model::Mlp(m) => precheck(m, &plan, &c, start),
-        Model::Callback(_) => return TebmStatus::BadConfig,
-    };
-    tri!(checked);
+    tri!(ebm::model_dispatch!(model, m => precheck(m, &plan, &c, start)));
     // SAFETY: `p` is non-null, aligned for `TrainerObj` and has room for
     // one (checked by `object_memory`); `check_object` reads its first 4 bytes.
     let existing =
@@ -585,13 +568,7 @@ pub unsafe extern "C" fn tebm_trainer_init(
         // anyone else per contract.
         unsafe { write_blank(p, &plan) }
     };
-    let r = match e.model {
-        Model::Gaussian(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Polynomial(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Mixture(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Mlp(m) => init_in_place(obj, m, &plan, &c, start, addr, kind),
-        Model::Callback(_) => return TebmStatus::BadConfig,
-    };
+    let r = ebm::model_dispatch!(model, m => init_in_place(obj, m, &plan, &c, start, addr, kind));
     match r {
         Ok(()) => {
             obj.tag = TRAINER_TAG;
@@ -632,7 +609,7 @@ fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), 
             "energy kind differs from the trainer's",
         ));
     }
-    let (p, d) = with_trainable!(t, m => (m.num_params(), m.dim()));
+    let (p, d) = ebm::model_dispatch!(t, m => (m.num_params(), m.dim()));
     let w = s.state.pcd.sampler().samples();
     if d != w.dim() {
         return Err(Error::DimensionMismatch {
@@ -736,7 +713,7 @@ pub unsafe extern "C" fn tebm_trainer_push_batch(
         return s.fail("tebm_trainer_push", e);
     }
     let before = s.state.pcd.updates();
-    let r = with_trainable!(t, m => s.state.pcd.push_batch(m, xs));
+    let r = ebm::model_dispatch!(t, m => s.state.pcd.push_batch(m, xs));
     let done = s.state.pcd.updates() - before;
     match r {
         Ok(_) => {
@@ -770,7 +747,7 @@ pub unsafe extern "C" fn tebm_trainer_update(
     if let Err(e) = prepare(s, &t, addr) {
         return s.fail("tebm_trainer_update", e);
     }
-    match with_trainable!(t, m => s.state.pcd.update(m)) {
+    match ebm::model_dispatch!(t, m => s.state.pcd.update(m)) {
         Ok(_) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_trainer_update", e),
     }
@@ -966,7 +943,7 @@ mod tests {
                 theta.len(),
             );
             assert_eq!(st, TebmStatus::Ok);
-            let Model::Mlp(m) = energy_ref(ep).unwrap().model else {
+            let Model::BuiltIn(ebm::BuiltIn::Mlp(m)) = energy_ref(ep).unwrap().model else {
                 panic!("not an MLP")
             };
             let mut c = core::mem::zeroed::<TebmTrainerConfig>();
