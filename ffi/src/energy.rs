@@ -11,8 +11,8 @@ use ebm::{
 };
 
 use crate::handle::{ENERGY_TAG, check_null, check_object, floats, out_slice, tri};
+use crate::models::{ENERGY_ALIGN, ENERGY_MAX_SIZE, OBJECTS, built_in_at, built_in_mut};
 pub(crate) use crate::models::{GaussianM, MixtureM, MlpM, Models, PolynomialM, TrainableMut};
-use crate::models::{OBJECTS, built_in_at, built_in_mut};
 use crate::status::TebmStatus;
 use crate::{
     TEBM_ENERGY_SIZE, TEBM_MAX_COMPONENTS, TEBM_MAX_DIM, TEBM_MAX_HIDDEN, TEBM_MAX_MONOMIALS,
@@ -127,28 +127,6 @@ pub(crate) struct Header {
     tag: u32,
     kind: u32,
 }
-
-/// Largest size (`column` 1) or alignment (2) over every kind's object.
-const fn largest(column: usize) -> usize {
-    let mut m = 0;
-    let mut i = 0;
-    while i < OBJECTS.len() {
-        let v = if column == 1 {
-            OBJECTS[i].1
-        } else {
-            OBJECTS[i].2
-        };
-        if v > m {
-            m = v;
-        }
-        i += 1;
-    }
-    m
-}
-
-/// Largest energy object, and the alignment every one of them is given.
-const ENERGY_MAX_SIZE: usize = largest(1);
-const ENERGY_ALIGN: usize = largest(2);
 
 const _: () = assert!(ENERGY_MAX_SIZE <= TEBM_ENERGY_SIZE);
 const _: () = assert!(ENERGY_ALIGN <= TEBM_OBJECT_ALIGN);
@@ -339,7 +317,7 @@ pub extern "C" fn tebm_energy_size_for(kind: u32) -> usize {
     OBJECTS
         .iter()
         .find(|o| o.0 == kind)
-        .map_or(0, |&(_, size, _)| size)
+        .map_or(0, |&(_, size)| size)
 }
 
 /// Alignment every energy object needs (≤ `TEBM_OBJECT_ALIGN`).

@@ -50,15 +50,19 @@ macro_rules! built_in_models {
             }
         }
 
-        /// (C kind, size, alignment) of the energy object of every kind.
-        pub(crate) const OBJECTS: [(u32, usize, usize); 1 + [$(stringify!($kind)),*].len()] = [
-            $((TebmEnergyKind::$kind as u32, size_of::<Obj<$model>>(), align_of::<Obj<$model>>()),)*
-            (
-                TebmEnergyKind::Callback as u32,
-                size_of::<Obj<Callback>>(),
-                align_of::<Obj<Callback>>(),
-            ),
+        /// (C kind, size) of the energy object of every kind.
+        pub(crate) const OBJECTS: [(u32, usize); 1 + [$(stringify!($kind)),*].len()] = [
+            $((TebmEnergyKind::$kind as u32, size_of::<Obj<$model>>()),)*
+            (TebmEnergyKind::Callback as u32, size_of::<Obj<Callback>>()),
         ];
+
+        /// Largest energy object.
+        pub(crate) const ENERGY_MAX_SIZE: usize =
+            max_of(&[$(size_of::<Obj<$model>>(),)* size_of::<Obj<Callback>>()]);
+
+        /// The alignment every energy object is given: the largest any needs.
+        pub(crate) const ENERGY_ALIGN: usize =
+            max_of(&[$(align_of::<Obj<$model>>(),)* align_of::<Obj<Callback>>()]);
 
         /// Borrows the built-in model of kind `kind` stored at `h`.
         ///
@@ -107,6 +111,18 @@ built_in_models! {
     Polynomial: PolynomialM,
     Mixture: MixtureM,
     Mlp: MlpM,
+}
+
+/// The largest of `v` (0 when empty).
+const fn max_of(v: &[usize]) -> usize {
+    let (mut m, mut i) = (0, 0);
+    while i < v.len() {
+        if v[i] > m {
+            m = v[i];
+        }
+        i += 1;
+    }
+    m
 }
 
 /// How a new energy object of a stored model type is made from a weight
