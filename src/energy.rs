@@ -309,6 +309,16 @@ pub(crate) fn check_finite(theta: &[f32], what: &'static str) -> Result<(), Erro
     }
 }
 
+/// `out[..p]`, where [`Trainable::params`] writes `p` values; a shorter
+/// `out` is [`Error::CapacityExceeded`].
+pub(crate) fn params_out(out: &mut [f32], p: usize) -> Result<&mut [f32], Error> {
+    let capacity = out.len();
+    out.get_mut(..p).ok_or(Error::CapacityExceeded {
+        requested: p,
+        capacity,
+    })
+}
+
 /// Checks the length of a flat parameter vector.
 pub(crate) fn check_len(expected: usize, found: usize) -> Result<(), Error> {
     crate::error::check_dim(expected, found)

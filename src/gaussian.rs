@@ -5,7 +5,7 @@
 //! d(d+1)/2 values). P must stay symmetric positive definite: `set_params`
 //! refuses anything else, so the density is always normalisable.
 
-use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len, params_out};
 use crate::error::{Error, check_dim, check_size};
 use crate::linalg::{cholesky, spd_inverse};
 use crate::model::{ModelConfig, ModelKind};
@@ -214,13 +214,7 @@ impl<const D: usize> Trainable for Gaussian<D> {
     }
 
     fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        let p = self.num_params();
-        if out.len() < p {
-            return Err(Error::CapacityExceeded {
-                requested: p,
-                capacity: out.len(),
-            });
-        }
+        let out = params_out(out, self.num_params())?;
         let d = self.d;
         out[..d].copy_from_slice(&self.mean[..d]);
         let mut k = d;

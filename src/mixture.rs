@@ -7,7 +7,7 @@
 //! trainable; the standard deviations are fixed at construction.
 //! Parameters, flat: logits (k values), then means (k×d, component-major).
 
-use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len, params_out};
 use crate::error::{Error, check_dim, check_size};
 use crate::math;
 use crate::model::{ModelConfig, ModelKind};
@@ -183,13 +183,7 @@ impl<const K: usize, const D: usize> Trainable for Mixture<K, D> {
     }
 
     fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        let p = self.num_params();
-        if out.len() < p {
-            return Err(Error::CapacityExceeded {
-                requested: p,
-                capacity: out.len(),
-            });
-        }
+        let out = params_out(out, self.num_params())?;
         out[..self.k].copy_from_slice(&self.logits[..self.k]);
         for c in 0..self.k {
             let o = self.k + c * self.d;

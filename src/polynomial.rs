@@ -11,7 +11,7 @@
 //! even-degree part; it is the caller's responsibility and is not checked,
 //! since for d > 1 it is not decidable cheaply.
 
-use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len, params_out};
 use crate::error::{Error, check_size};
 use crate::model::{ModelConfig, ModelKind};
 use crate::weights::{
@@ -203,13 +203,7 @@ impl<const D: usize, const M: usize> Trainable for Polynomial<D, M> {
     }
 
     fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        if out.len() < self.m {
-            return Err(Error::CapacityExceeded {
-                requested: self.m,
-                capacity: out.len(),
-            });
-        }
-        out[..self.m].copy_from_slice(&self.coef[..self.m]);
+        params_out(out, self.m)?.copy_from_slice(&self.coef[..self.m]);
         Ok(())
     }
 

@@ -15,7 +15,9 @@
 //! `pass.rs`, the weight format in `persist.rs`).
 
 use crate::activation::Activation;
-use crate::energy::{Energy, EvalError, Evals, Soa, Trainable, check_finite, check_len};
+use crate::energy::{
+    Energy, EvalError, Evals, Soa, Trainable, check_finite, check_len, params_out,
+};
 use crate::error::{Error, check_positive, check_size};
 use crate::rng::Stream;
 
@@ -253,13 +255,7 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
     }
 
     fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        let p = self.num_params();
-        if out.len() < p {
-            return Err(Error::CapacityExceeded {
-                requested: p,
-                capacity: out.len(),
-            });
-        }
+        let out = params_out(out, self.num_params())?;
         let mut k = 0;
         self.visit_params(|v| {
             out[k] = v;
