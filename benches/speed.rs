@@ -150,7 +150,7 @@ impl Trainable for NaiveMlp {
         Ok(())
     }
     /// Adds s·∂U/∂θ at `x` to `g`.
-    fn accumulate_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
+    fn add_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
         let h = self.b1.len();
         let (z1, z2, u) = self.forward(x);
         let (d1, d2) = self.backward(&z1, &z2);
@@ -202,8 +202,8 @@ impl Trainable for PerWalker {
     fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
         self.0.set_params(theta)
     }
-    fn accumulate_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
-        self.0.accumulate_param_grad(x, s, g)
+    fn add_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
+        self.0.add_param_grad(x, s, g)
     }
 }
 

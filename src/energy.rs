@@ -158,13 +158,26 @@ pub trait Trainable: Energy {
     /// constraints; on error the model is unchanged.
     fn set_params(&mut self, theta: &[f32]) -> Result<(), Error>;
 
+    /// Adds `scale · ∂θU(x)` to `grad` and returns U(x), where `x` has
+    /// length [`Energy::dim`] and `grad` length [`Trainable::num_params`]:
+    /// the model's part of [`Trainable::accumulate_param_grad`], which
+    /// checks both lengths and then calls it.
+    fn add_param_grad(&self, x: &[f32], scale: f32, grad: &mut [f32]) -> Result<f32, EvalError>;
+
     /// Adds `scale · ∂θU(x)` to `grad[..num_params()]` and returns U(x).
+    /// An `x` whose length is not [`Energy::dim`], or a `grad` shorter than
+    /// [`Trainable::num_params`], is [`EvalError::WrongLength`].
     fn accumulate_param_grad(
         &self,
         x: &[f32],
         scale: f32,
         grad: &mut [f32],
-    ) -> Result<f32, EvalError>;
+    ) -> Result<f32, EvalError> {
+        match grad.get_mut(..self.num_params()) {
+            Some(g) if x.len() == self.dim() => self.add_param_grad(x, scale, g),
+            _ => Err(EvalError::WrongLength),
+        }
+    }
 
     /// Adds `Σ_w weight[w] · ∂θU(x_w)` over walkers `0..n` to `grad`.
     /// On failure returns the first failing walker; `grad` may then hold a
@@ -294,6 +307,16 @@ pub(crate) fn check_finite(theta: &[f32], what: &'static str) -> Result<(), Erro
     } else {
         Err(Error::InvalidParameters(what))
     }
+}
+
+/// `out[..p]`, where [`Trainable::params`] writes `p` values; a shorter
+/// `out` is [`Error::CapacityExceeded`].
+pub(crate) fn params_out(out: &mut [f32], p: usize) -> Result<&mut [f32], Error> {
+    let capacity = out.len();
+    out.get_mut(..p).ok_or(Error::CapacityExceeded {
+        requested: p,
+        capacity,
+    })
 }
 
 /// Checks the length of a flat parameter vector.

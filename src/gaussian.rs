@@ -5,9 +5,22 @@
 //! d(d+1)/2 values). P must stay symmetric positive definite: `set_params`
 //! refuses anything else, so the density is always normalisable.
 
-use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len, params_out};
 use crate::error::{Error, check_dim, check_size};
 use crate::linalg::{cholesky, spd_inverse};
+use crate::model::{ModelConfig, ModelKind};
+use crate::weights::{ConfigBlock, ModelCodec, Persist, Reader, encode_with, f32s, open};
+
+/// Parameter count of a Gaussian in dimension `d`: d + d (diagonal) or
+/// d + d(d+1)/2 (full); `None` on overflow.
+pub fn param_count(d: usize, diagonal: bool) -> Option<usize> {
+    let precision = if diagonal {
+        d
+    } else {
+        d.checked_mul(d.checked_add(1)?)? / 2
+    };
+    d.checked_add(precision)
+}
 
 /// A Gaussian potential in dimension `d ≤ D`.
 #[derive(Clone, Debug, PartialEq)]
@@ -196,18 +209,12 @@ impl<const D: usize> Energy for Gaussian<D> {
 
 impl<const D: usize> Trainable for Gaussian<D> {
     fn num_params(&self) -> usize {
-        let d = self.d;
-        d + if self.diagonal { d } else { d * (d + 1) / 2 }
+        // d ≤ D: no overflow for a model in memory.
+        param_count(self.d, self.diagonal).unwrap_or(0)
     }
 
     fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        let p = self.num_params();
-        if out.len() < p {
-            return Err(Error::CapacityExceeded {
-                requested: p,
-                capacity: out.len(),
-            });
-        }
+        let out = params_out(out, self.num_params())?;
         let d = self.d;
         out[..d].copy_from_slice(&self.mean[..d]);
         let mut k = d;
@@ -245,15 +252,7 @@ impl<const D: usize> Trainable for Gaussian<D> {
         Ok(())
     }
 
-    fn accumulate_param_grad(
-        &self,
-        x: &[f32],
-        scale: f32,
-        grad: &mut [f32],
-    ) -> Result<f32, EvalError> {
-        if x.len() != self.d || grad.len() < self.num_params() {
-            return Err(EvalError::WrongLength);
-        }
+    fn add_param_grad(&self, x: &[f32], scale: f32, grad: &mut [f32]) -> Result<f32, EvalError> {
         let d = self.d;
         let (mut r, mut pr) = ([0f32; D], [0f32; D]);
         self.residual(x, &mut r, &mut pr);
@@ -274,8 +273,8 @@ impl<const D: usize> Trainable for Gaussian<D> {
     }
 }
 
-/// Hooks for the weight format ([`crate::weights`]), which streams parameters
-/// without a flat buffer (its size is not expressible from `D` on stable Rust).
+/// Hooks for the weight format, which streams parameters without a flat
+/// buffer (its size is not expressible from `D` on stable Rust).
 impl<const D: usize> Gaussian<D> {
     /// Identity precision in dimension `d`, stored diagonal or full.
     pub(crate) fn blank(d: usize, diagonal: bool) -> Result<Self, Error> {
@@ -331,5 +330,62 @@ impl<const D: usize> Gaussian<D> {
         self.mean = mean;
         self.prec = prec;
         Ok(())
+    }
+}
+
+/// The configuration block: d, then the precision storage (0 diagonal,
+/// 1 full).
+pub(crate) fn config_block(d: usize, diagonal: bool) -> ConfigBlock {
+    ConfigBlock::new(
+        &[d, usize::from(!diagonal)],
+        Some(0),
+        param_count(d, diagonal),
+    )
+}
+
+/// Reads [`config_block`]'s fields.
+pub(crate) fn read_config(r: &mut Reader<'_>) -> Result<ModelConfig, Error> {
+    let d = r.size()?;
+    let diagonal = match r.u32()? {
+        0 => true,
+        1 => false,
+        _ => return Err(Error::CorruptData("Gaussian storage flag is not 0 or 1")),
+    };
+    Ok(ModelConfig::Gaussian { d, diagonal })
+}
+
+impl<const D: usize> ModelCodec for Gaussian<D> {
+    const KIND: ModelKind = ModelKind::Gaussian;
+
+    fn check_capacity(config: &ModelConfig) -> Result<(), Error> {
+        check_size(config.dim(), D)
+    }
+}
+
+impl<const D: usize> Persist for Gaussian<D> {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::Gaussian {
+            d: self.d,
+            diagonal: self.diagonal,
+        }
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        encode_with(
+            out,
+            &self.config(),
+            |_| {},
+            |w| self.visit_params(|v| w.f32(v)),
+        )
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let f = open::<Self>(bytes)?;
+        let ModelConfig::Gaussian { d, diagonal } = f.config else {
+            return Err(crate::weights::INCONSISTENT);
+        };
+        let mut g = Gaussian::blank(d, diagonal)?;
+        g.load_params(f32s(f.params))?;
+        Ok(g)
     }
 }

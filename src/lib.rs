@@ -108,6 +108,7 @@ mod linalg;
 pub mod math;
 pub mod mixture;
 pub mod mlp;
+pub mod model;
 pub mod optim;
 pub mod pcd;
 pub mod polynomial;
@@ -127,12 +128,15 @@ pub use kernel::{Kernel, Proposal, StepSummary};
 // The registry's kernels, their kinds and configuration, all at the root.
 pub use kernels::*;
 pub use mixture::Mixture;
-pub use mlp::{Mlp, mlp_param_count};
+pub use mlp::{Mlp, checked_mlp_param_count, mlp_param_count};
 pub use optim::{Adam, AnyOptimizer, Optimizer, Sgd};
 pub use pcd::{Config as PcdConfig, Metrics, Mode, Pcd, Reinit};
-pub use polynomial::{Polynomial, num_monomials};
+pub use polynomial::{Polynomial, checked_num_monomials, num_monomials};
 pub use rng::Stream;
 pub use sampler::{Ensemble, Langevin, NegativePhase, Sampler};
 pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, Walkers};
-pub use weights::{Header, ModelConfig, ModelKind, Persist, peek};
+pub use weights::{Header, ModelCodec, Persist, peek};
+
+// The built-in models as one set (kept apart from the list above).
+pub use model::{AnyModel, BuiltIn, ModelConfig, ModelKind};

@@ -7,9 +7,19 @@
 //! trainable; the standard deviations are fixed at construction.
 //! Parameters, flat: logits (k values), then means (k×d, component-major).
 
-use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len, params_out};
 use crate::error::{Error, check_dim, check_size};
 use crate::math;
+use crate::model::{ModelConfig, ModelKind};
+use crate::weights::{
+    ConfigBlock, INCONSISTENT, ModelCodec, Persist, Reader, encode_with, fill, open,
+};
+
+/// Parameter count of `k` components in dimension `d`: k·(1 + d) (logits,
+/// then means); `None` on overflow.
+pub fn param_count(k: usize, d: usize) -> Option<usize> {
+    k.checked_mul(d.checked_add(1)?)
+}
 
 /// A mixture of `k ≤ K` diagonal Gaussians in dimension `d ≤ D`.
 #[derive(Clone, Debug, PartialEq)]
@@ -168,17 +178,12 @@ impl<const K: usize, const D: usize> Energy for Mixture<K, D> {
 
 impl<const K: usize, const D: usize> Trainable for Mixture<K, D> {
     fn num_params(&self) -> usize {
-        self.k * (1 + self.d)
+        // k ≤ K, d ≤ D: no overflow for a model in memory.
+        param_count(self.k, self.d).unwrap_or(0)
     }
 
     fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        let p = self.num_params();
-        if out.len() < p {
-            return Err(Error::CapacityExceeded {
-                requested: p,
-                capacity: out.len(),
-            });
-        }
+        let out = params_out(out, self.num_params())?;
         out[..self.k].copy_from_slice(&self.logits[..self.k]);
         for c in 0..self.k {
             let o = self.k + c * self.d;
@@ -198,15 +203,7 @@ impl<const K: usize, const D: usize> Trainable for Mixture<K, D> {
         Ok(())
     }
 
-    fn accumulate_param_grad(
-        &self,
-        x: &[f32],
-        scale: f32,
-        grad: &mut [f32],
-    ) -> Result<f32, EvalError> {
-        if x.len() != self.d || grad.len() < self.num_params() {
-            return Err(EvalError::WrongLength);
-        }
+    fn add_param_grad(&self, x: &[f32], scale: f32, grad: &mut [f32]) -> Result<f32, EvalError> {
         let mut r = [0f32; K];
         let u = self.responsibilities(x, &mut r);
         let lse_w = math::log_sum_exp(&self.logits[..self.k]);
@@ -222,7 +219,7 @@ impl<const K: usize, const D: usize> Trainable for Mixture<K, D> {
     }
 }
 
-/// Hooks for the weight format ([`crate::weights`]).
+/// Hooks for the weight format.
 impl<const K: usize, const D: usize> Mixture<K, D> {
     /// Logits (k), means and standard deviations (`k×d`, component-major).
     /// The logits are kept as given, not renormalised, so that
@@ -259,5 +256,72 @@ impl<const K: usize, const D: usize> Mixture<K, D> {
         for row in &self.sigmas[..self.k] {
             row[..self.d].iter().for_each(|&s| f(s));
         }
+    }
+}
+
+/// The configuration block: k, d, then the k·d standard deviations (f32,
+/// component-major).
+pub(crate) fn config_block(k: usize, d: usize) -> ConfigBlock {
+    let sigmas_len = k.checked_mul(d).and_then(|kd| kd.checked_mul(4));
+    ConfigBlock::new(&[k, d], sigmas_len, param_count(k, d))
+}
+
+/// Reads [`config_block`]'s integer fields.
+pub(crate) fn read_config(r: &mut Reader<'_>) -> Result<ModelConfig, Error> {
+    let k = r.size()?;
+    let d = r.size()?;
+    Ok(ModelConfig::Mixture { k, d })
+}
+
+impl<const K: usize, const D: usize> ModelCodec for Mixture<K, D> {
+    const KIND: ModelKind = ModelKind::Mixture;
+
+    fn check_capacity(config: &ModelConfig) -> Result<(), Error> {
+        match *config {
+            ModelConfig::Mixture { k, d } => {
+                check_size(k, K)?;
+                check_size(d, D)
+            }
+            _ => Err(INCONSISTENT),
+        }
+    }
+}
+
+impl<const K: usize, const D: usize> Persist for Mixture<K, D> {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::Mixture {
+            k: self.k,
+            d: self.d,
+        }
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        encode_with(
+            out,
+            &self.config(),
+            |w| self.visit_sigmas(|s| w.f32(s)),
+            |w| self.visit_params(|v| w.f32(v)),
+        )
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let f = open::<Self>(bytes)?;
+        let ModelConfig::Mixture { k, d } = f.config else {
+            return Err(INCONSISTENT);
+        };
+        // k ≤ K and d ≤ D, so k·d values fit in the flattened K×D arrays
+        // (packed with stride d, as the constructor expects).
+        let (mut logits, mut means, mut sigmas) = ([0f32; K], [[0f32; D]; K], [[0f32; D]; K]);
+        let (logit_bytes, mean_bytes) = f
+            .params
+            .split_at_checked(k.saturating_mul(4))
+            .ok_or(INCONSISTENT)?;
+        fill(&mut logits, logit_bytes);
+        let means = means.as_flattened_mut();
+        let sigmas = sigmas.as_flattened_mut();
+        fill(means, mean_bytes);
+        fill(sigmas, f.values);
+        let kd = k * d;
+        Mixture::with_logits(&logits[..k], &means[..kd], &sigmas[..kd])
     }
 }

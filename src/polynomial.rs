@@ -11,21 +11,41 @@
 //! even-degree part; it is the caller's responsibility and is not checked,
 //! since for d > 1 it is not decidable cheaply.
 
-use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len};
+use crate::energy::{Energy, EvalError, Trainable, check_finite, check_len, params_out};
 use crate::error::{Error, check_size};
+use crate::model::{ModelConfig, ModelKind};
+use crate::weights::{
+    ConfigBlock, INCONSISTENT, ModelCodec, Persist, Reader, encode_with, fill, open,
+};
 
 /// Highest supported total degree.
 pub const MAX_DEGREE: usize = 8;
 
-/// Number of monomials of total degree ≤ `degree` in `d` variables: C(d + degree, degree).
+/// Number of monomials of total degree ≤ `degree` in `d` variables:
+/// C(d + degree, degree); 0 when that overflows `usize`.
 pub const fn num_monomials(d: usize, degree: usize) -> usize {
+    match checked_num_monomials(d, degree) {
+        Some(m) => m,
+        None => 0,
+    }
+}
+
+/// C(d + degree, degree), the parameter count; `None` on overflow.
+pub const fn checked_num_monomials(d: usize, degree: usize) -> Option<usize> {
     let mut num = 1usize;
     let mut k = 1usize;
     while k <= degree {
-        num = num * (d + k) / k;
+        // num·(d + k) is divisible by k: it is C(d + k, k)·k.
+        num = match d.checked_add(k) {
+            Some(dk) => match num.checked_mul(dk) {
+                Some(v) => v / k,
+                None => return None,
+            },
+            None => return None,
+        };
         k += 1;
     }
-    num
+    Some(num)
 }
 
 /// A polynomial potential in `d ≤ D` variables with at most `M` monomials.
@@ -183,13 +203,7 @@ impl<const D: usize, const M: usize> Trainable for Polynomial<D, M> {
     }
 
     fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        if out.len() < self.m {
-            return Err(Error::CapacityExceeded {
-                requested: self.m,
-                capacity: out.len(),
-            });
-        }
-        out[..self.m].copy_from_slice(&self.coef[..self.m]);
+        params_out(out, self.m)?.copy_from_slice(&self.coef[..self.m]);
         Ok(())
     }
 
@@ -200,15 +214,7 @@ impl<const D: usize, const M: usize> Trainable for Polynomial<D, M> {
         Ok(())
     }
 
-    fn accumulate_param_grad(
-        &self,
-        x: &[f32],
-        scale: f32,
-        grad: &mut [f32],
-    ) -> Result<f32, EvalError> {
-        if x.len() != self.d || grad.len() < self.m {
-            return Err(EvalError::WrongLength);
-        }
+    fn add_param_grad(&self, x: &[f32], scale: f32, grad: &mut [f32]) -> Result<f32, EvalError> {
         let pw = self.powers(x);
         let mut u = 0f32;
         for k in 0..self.m {
@@ -220,11 +226,63 @@ impl<const D: usize, const M: usize> Trainable for Polynomial<D, M> {
     }
 }
 
-/// Hooks for the weight format ([`crate::weights`]).
-impl<const D: usize, const M: usize> Polynomial<D, M> {
-    /// The coefficients θ.
-    pub(crate) fn coefficients(&self) -> &[f32] {
-        &self.coef[..self.m]
+/// The configuration block: d, then the total degree.
+pub(crate) fn config_block(d: usize, degree: usize) -> ConfigBlock {
+    ConfigBlock::new(&[d, degree], Some(0), checked_num_monomials(d, degree))
+}
+
+/// Reads [`config_block`]'s fields; a degree above [`MAX_DEGREE`] is
+/// [`Error::CapacityExceeded`].
+pub(crate) fn read_config(r: &mut Reader<'_>) -> Result<ModelConfig, Error> {
+    let d = r.size()?;
+    let degree = r.u32()?;
+    if degree as u64 > MAX_DEGREE as u64 {
+        return Err(Error::CapacityExceeded {
+            requested: usize::try_from(degree).unwrap_or(usize::MAX),
+            capacity: MAX_DEGREE,
+        });
+    }
+    Ok(ModelConfig::Polynomial {
+        d,
+        degree: degree as usize,
+    })
+}
+
+impl<const D: usize, const M: usize> ModelCodec for Polynomial<D, M> {
+    const KIND: ModelKind = ModelKind::Polynomial;
+
+    fn check_capacity(config: &ModelConfig) -> Result<(), Error> {
+        check_size(config.dim(), D)?;
+        // `dim ≤ D` and degree ≤ MAX_DEGREE were checked: no overflow.
+        check_size(config.num_params().unwrap_or(usize::MAX), M)
+    }
+}
+
+impl<const D: usize, const M: usize> Persist for Polynomial<D, M> {
+    fn config(&self) -> ModelConfig {
+        ModelConfig::Polynomial {
+            d: self.d,
+            degree: self.degree,
+        }
+    }
+
+    fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
+        encode_with(
+            out,
+            &self.config(),
+            |_| {},
+            |w| self.coef[..self.m].iter().for_each(|&v| w.f32(v)),
+        )
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        let f = open::<Self>(bytes)?;
+        let ModelConfig::Polynomial { d, degree } = f.config else {
+            return Err(INCONSISTENT);
+        };
+        let mut coef = [0f32; M];
+        let m = fill(&mut coef, f.params);
+        Polynomial::new(d, degree, &coef[..m])
     }
 }
 

@@ -189,13 +189,8 @@ impl<E: Trainable> Trainable for PerPoint<'_, E> {
     fn set_params(&mut self, _: &[f32]) -> Result<(), tinyebm::Error> {
         unreachable!()
     }
-    fn accumulate_param_grad(
-        &self,
-        x: &[f32],
-        scale: f32,
-        grad: &mut [f32],
-    ) -> Result<f32, tinyebm::EvalError> {
-        self.0.accumulate_param_grad(x, scale, grad)
+    fn add_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, tinyebm::EvalError> {
+        self.0.add_param_grad(x, s, g)
     }
 }
 

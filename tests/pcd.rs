@@ -534,7 +534,7 @@ impl Trainable for Fragile {
         self.theta.copy_from_slice(theta);
         Ok(())
     }
-    fn accumulate_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
+    fn add_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
         g[0] += s * 0.5 * x[0] * x[0];
         g[1] += s * x[0];
         self.value(x)

@@ -8,8 +8,8 @@ use common::random_vec;
 use tinyebm::crc32::crc32;
 use tinyebm::weights::{MAGIC, PEEK_LEN, VERSION};
 use tinyebm::{
-    Activation, Energy, Error, Gaussian, Mixture, Mlp, ModelConfig, ModelKind, Persist, Polynomial,
-    Stream, Trainable, peek,
+    Activation, Energy, Error, Gaussian, Mixture, Mlp, ModelCodec, ModelConfig, ModelKind, Persist,
+    Polynomial, Stream, Trainable, peek,
 };
 
 fn encode<M: Persist>(m: &M) -> Vec<u8> {
@@ -27,7 +27,7 @@ fn params<M: Trainable>(m: &M) -> Vec<u32> {
 /// Decodes `m`'s encoding and checks the copy is the same model: equal
 /// structure, bit-identical parameters, and bit-identical U and ∇U at random
 /// points.
-fn assert_round_trip<M: Persist + PartialEq + std::fmt::Debug>(name: &str, m: &M) {
+fn assert_round_trip<M: ModelCodec + PartialEq + std::fmt::Debug>(name: &str, m: &M) {
     let bytes = encode(m);
     let back = M::decode(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(&back, m, "{name}");

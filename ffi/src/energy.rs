@@ -2,15 +2,17 @@
 //! object type ([`TebmEnergy`]).
 
 use core::ffi::{c_int, c_void};
-use core::mem::{align_of, size_of};
+use core::mem::size_of;
 use core::ptr::addr_of_mut;
 
 use ebm::{
-    Activation, Energy, EvalError, Evals, Gaussian, Mixture, Mlp, Polynomial, Soa, Trainable,
-    mlp_param_count, num_monomials,
+    Activation, Energy, EvalError, Evals, Soa, Trainable, mlp_param_count, model_dispatch,
+    num_monomials,
 };
 
 use crate::handle::{ENERGY_TAG, check_null, check_object, floats, out_slice, tri};
+use crate::models::{ENERGY_ALIGN, ENERGY_MAX_SIZE, OBJECTS, built_in_at, built_in_mut};
+pub(crate) use crate::models::{GaussianM, MixtureM, MlpM, Models, PolynomialM, TrainableMut};
 use crate::status::TebmStatus;
 use crate::{
     TEBM_ENERGY_SIZE, TEBM_MAX_COMPONENTS, TEBM_MAX_DIM, TEBM_MAX_HIDDEN, TEBM_MAX_MONOMIALS,
@@ -89,14 +91,11 @@ impl Callback {
     }
 }
 
-pub(crate) type GaussianM = Gaussian<TEBM_MAX_DIM>;
-pub(crate) type PolynomialM = Polynomial<TEBM_MAX_DIM, TEBM_MAX_MONOMIALS>;
-pub(crate) type MixtureM = Mixture<TEBM_MAX_COMPONENTS, TEBM_MAX_DIM>;
-pub(crate) type MlpM = Mlp<TEBM_MAX_DIM, TEBM_MAX_HIDDEN>;
-
 /// Which model an energy object holds (`tebm_energy_size_for`). Each kind
 /// has its own object size: a callback energy needs a few dozen bytes, an
 /// MLP at full capacity about 12.7 KB.
+// The built-in kinds are named as the core's `ebm::ModelKind`; `models.rs`
+// maps the two.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TebmEnergyKind {
@@ -116,38 +115,18 @@ pub enum TebmEnergyKind {
 /// layout is `repr(C)`, so `tag` and `kind` sit at offsets 0 and 4 whatever
 /// the model.
 #[repr(C)]
-struct Obj<M> {
+pub(crate) struct Obj<M> {
     tag: u32,
     kind: u32,
-    model: M,
+    pub(crate) model: M,
 }
 
 /// The header every energy object starts with.
 #[repr(C)]
-struct Header {
+pub(crate) struct Header {
     tag: u32,
     kind: u32,
 }
-
-const fn max(a: usize, b: usize) -> usize {
-    if a > b { a } else { b }
-}
-
-/// Largest energy object, and the alignment every one of them is given.
-const ENERGY_MAX_SIZE: usize = max(
-    max(size_of::<Obj<GaussianM>>(), size_of::<Obj<PolynomialM>>()),
-    max(
-        max(size_of::<Obj<MixtureM>>(), size_of::<Obj<MlpM>>()),
-        size_of::<Obj<Callback>>(),
-    ),
-);
-const ENERGY_ALIGN: usize = max(
-    max(align_of::<Obj<GaussianM>>(), align_of::<Obj<PolynomialM>>()),
-    max(
-        max(align_of::<Obj<MixtureM>>(), align_of::<Obj<MlpM>>()),
-        align_of::<Obj<Callback>>(),
-    ),
-);
 
 const _: () = assert!(ENERGY_MAX_SIZE <= TEBM_ENERGY_SIZE);
 const _: () = assert!(ENERGY_ALIGN <= TEBM_OBJECT_ALIGN);
@@ -156,36 +135,30 @@ const _: () = assert!(size_of::<TebmEnergy>() == TEBM_ENERGY_SIZE);
 /// A model held by an energy object, borrowed from caller memory.
 #[derive(Clone, Copy)]
 pub(crate) enum Model<'a> {
-    Gaussian(&'a GaussianM),
-    Polynomial(&'a PolynomialM),
-    Mixture(&'a MixtureM),
-    Mlp(&'a MlpM),
+    BuiltIn(Models<'a>),
     Callback(&'a Callback),
-}
-
-macro_rules! model_dispatch {
-    ($m:expr, $e:ident => $body:expr, $cb:ident => $cbody:expr) => {
-        match $m {
-            Model::Gaussian($e) => $body,
-            Model::Polynomial($e) => $body,
-            Model::Mixture($e) => $body,
-            Model::Mlp($e) => $body,
-            Model::Callback($cb) => $cbody,
-        }
-    };
 }
 
 impl Energy for Model<'_> {
     fn dim(&self) -> usize {
-        model_dispatch!(self, e => e.dim(), c => c.dim)
+        match self {
+            Model::BuiltIn(m) => model_dispatch!(m, e => e.dim()),
+            Model::Callback(c) => c.dim,
+        }
     }
 
     fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        model_dispatch!(self, e => e.value(x), c => c.call(x, None))
+        match self {
+            Model::BuiltIn(m) => model_dispatch!(m, e => e.value(x)),
+            Model::Callback(c) => c.call(x, None),
+        }
     }
 
     fn value_grad(&self, x: &[f32], grad: &mut [f32]) -> Result<f32, EvalError> {
-        model_dispatch!(self, e => e.value_grad(x, grad), c => c.call(x, Some(grad)))
+        match self {
+            Model::BuiltIn(m) => model_dispatch!(m, e => e.value_grad(x, grad)),
+            Model::Callback(c) => c.call(x, Some(grad)),
+        }
     }
 
     /// Forwards to each model's own batched pass (the MLP's is vectorised).
@@ -197,10 +170,7 @@ impl Energy for Model<'_> {
         out: &mut Evals<N, D>,
     ) {
         match self {
-            Model::Gaussian(e) => e.eval_batch(x, n, with_grad, out),
-            Model::Polynomial(e) => e.eval_batch(x, n, with_grad, out),
-            Model::Mixture(e) => e.eval_batch(x, n, with_grad, out),
-            Model::Mlp(e) => e.eval_batch(x, n, with_grad, out),
+            Model::BuiltIn(m) => model_dispatch!(m, e => e.eval_batch(x, n, with_grad, out)),
             // The trait's default: one walker at a time through value_grad.
             Model::Callback(_) => ebm::energy::eval_each(self, x, n, with_grad, out),
         }
@@ -219,7 +189,7 @@ pub(crate) struct EnergyRef<'a> {
 ///
 /// # Safety
 /// `p` must point to a valid `Obj<M>` not written during `'a`.
-unsafe fn model_at<'a, M>(p: *const Header) -> &'a M {
+pub(crate) unsafe fn model_at<'a, M>(p: *const Header) -> &'a M {
     // SAFETY: forwarded contract: a valid `Obj<M>` lives at `p`.
     unsafe { &(*p.cast::<Obj<M>>()).model }
 }
@@ -246,15 +216,13 @@ pub(crate) unsafe fn energy_ref<'a>(p: *const TebmEnergy) -> Result<EnergyRef<'a
     // (or copied with one: objects hold no self-references). The caller
     // does not write the memory during the call, so a shared borrow is sound.
     let model = unsafe {
-        match kind {
-            k if k == TebmEnergyKind::Gaussian as u32 => Model::Gaussian(model_at(h)),
-            k if k == TebmEnergyKind::Polynomial as u32 => Model::Polynomial(model_at(h)),
-            k if k == TebmEnergyKind::Mixture as u32 => Model::Mixture(model_at(h)),
-            k if k == TebmEnergyKind::Mlp as u32 => Model::Mlp(model_at(h)),
-            k if k == TebmEnergyKind::Callback as u32 => Model::Callback(model_at(h)),
-            _ => return Err(TebmStatus::NotInitialised),
+        match TebmEnergyKind::core(kind) {
+            Some(k) => built_in_at(h, k).map(Model::BuiltIn),
+            None if kind == TebmEnergyKind::Callback as u32 => Some(Model::Callback(model_at(h))),
+            None => None,
         }
     };
+    let model = model.ok_or(TebmStatus::NotInitialised)?;
     Ok(EnergyRef {
         model,
         addr: h as usize,
@@ -346,14 +314,10 @@ pub extern "C" fn tebm_energy_size() -> usize {
 /// 0 for an unknown kind. Arena users can give an energy just this much.
 #[unsafe(no_mangle)]
 pub extern "C" fn tebm_energy_size_for(kind: u32) -> usize {
-    match kind {
-        0 => size_of::<Obj<GaussianM>>(),
-        1 => size_of::<Obj<PolynomialM>>(),
-        2 => size_of::<Obj<MixtureM>>(),
-        3 => size_of::<Obj<MlpM>>(),
-        4 => size_of::<Obj<Callback>>(),
-        _ => 0,
-    }
+    OBJECTS
+        .iter()
+        .find(|o| o.0 == kind)
+        .map_or(0, |&(_, size)| size)
 }
 
 /// Alignment every energy object needs (≤ `TEBM_OBJECT_ALIGN`).
@@ -691,27 +655,6 @@ pub unsafe extern "C" fn tebm_energy_eval(
     }
 }
 
-/// A trainable model held by an energy object, borrowed mutably.
-pub(crate) enum TrainableMut<'a> {
-    Gaussian(&'a mut GaussianM),
-    Polynomial(&'a mut PolynomialM),
-    Mixture(&'a mut MixtureM),
-    Mlp(&'a mut MlpM),
-}
-
-/// Runs `$body` with `$e` bound to the concrete model of a [`TrainableMut`].
-macro_rules! with_trainable {
-    ($t:expr, $e:ident => $body:expr) => {
-        match $t {
-            $crate::energy::TrainableMut::Gaussian($e) => $body,
-            $crate::energy::TrainableMut::Polynomial($e) => $body,
-            $crate::energy::TrainableMut::Mixture($e) => $body,
-            $crate::energy::TrainableMut::Mlp($e) => $body,
-        }
-    };
-}
-pub(crate) use with_trainable;
-
 /// The trainable model behind a handle, for writing, and the object's
 /// address. A callback energy is `TEBM_STATUS_BAD_CONFIG` (it has no
 /// parameters tinyebm can see).
@@ -725,20 +668,13 @@ pub(crate) unsafe fn trainable_mut<'a>(
     // SAFETY: forwarded contract.
     let r = unsafe { energy_ref(p.cast_const())? };
     let h = r.addr as *mut Header;
+    let Model::BuiltIn(m) = r.model else {
+        return Err(TebmStatus::BadConfig);
+    };
     // SAFETY: `energy_ref` checked the tag and kind at this aligned
     // address: a whole valid `Obj<M>` of the kind's model type lives there
     // (see `energy_ref`). The shared borrow `r` is not used again, and the
     // caller guarantees exclusive access for `'a`.
-    let t = unsafe {
-        match r.model {
-            Model::Gaussian(_) => TrainableMut::Gaussian(&mut (*h.cast::<Obj<GaussianM>>()).model),
-            Model::Polynomial(_) => {
-                TrainableMut::Polynomial(&mut (*h.cast::<Obj<PolynomialM>>()).model)
-            }
-            Model::Mixture(_) => TrainableMut::Mixture(&mut (*h.cast::<Obj<MixtureM>>()).model),
-            Model::Mlp(_) => TrainableMut::Mlp(&mut (*h.cast::<Obj<MlpM>>()).model),
-            Model::Callback(_) => return Err(TebmStatus::BadConfig),
-        }
-    };
-    Ok((t, r.addr))
+    let t = unsafe { built_in_mut(h, m.kind()) };
+    Ok((t.ok_or(TebmStatus::BadConfig)?, r.addr))
 }

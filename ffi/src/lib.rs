@@ -109,6 +109,7 @@ mod energy;
 mod handle;
 mod kernel;
 mod lifecycle;
+mod models;
 mod sampler;
 mod status;
 mod tempering;

@@ -12,7 +12,7 @@ use ebm::{
     Pcd, PcdConfig, Reinit, Sampler, Sgd, Trainable,
 };
 
-use crate::energy::{Model, TrainableMut, energy_ref, trainable_mut, with_trainable};
+use crate::energy::{Model, TebmEnergyKind, TrainableMut, energy_ref, trainable_mut};
 use crate::handle::{
     Object, TRAINER_TAG, check_null, floats, object_handle, object_mut, object_ref, tri,
 };
@@ -462,13 +462,7 @@ fn init_for<M: Trainable>(
 }
 
 fn trainable_kind(t: &TrainableMut<'_>) -> u32 {
-    use crate::energy::TebmEnergyKind as K;
-    (match t {
-        TrainableMut::Gaussian(_) => K::Gaussian,
-        TrainableMut::Polynomial(_) => K::Polynomial,
-        TrainableMut::Mixture(_) => K::Mixture,
-        TrainableMut::Mlp(_) => K::Mlp,
-    }) as u32
+    TebmEnergyKind::of(t.kind()).map_or(u32::MAX, |k| k as u32)
 }
 
 /// Initialises a trainer in `mem` (`mem_len` bytes: a `TebmTrainer`, or
@@ -500,14 +494,10 @@ pub unsafe extern "C" fn tebm_trainer_init(
     let c = unsafe { cfg.read() };
     // SAFETY: non-null; storage per contract; only read here.
     let e = tri!(unsafe { energy_ref(energy) });
-    use crate::energy::TebmEnergyKind as K;
-    let kind = match e.model {
-        Model::Gaussian(_) => K::Gaussian,
-        Model::Polynomial(_) => K::Polynomial,
-        Model::Mixture(_) => K::Mixture,
-        Model::Mlp(_) => K::Mlp,
-        Model::Callback(_) => return TebmStatus::BadConfig,
-    } as u32;
+    let Model::BuiltIn(model) = e.model else {
+        return TebmStatus::BadConfig;
+    };
+    let kind = TebmEnergyKind::of(model.kind()).map_or(u32::MAX, |k| k as u32);
     let d = e.model.dim();
     // SAFETY: the mass, when read, holds `d` floats per the config's contract.
     let plan = tri!(unsafe { plan(&c, d) });
@@ -524,13 +514,7 @@ pub unsafe extern "C" fn tebm_trainer_init(
         )
     };
     let id = (e.addr, kind);
-    match e.model {
-        Model::Gaussian(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
-        Model::Polynomial(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
-        Model::Mixture(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
-        Model::Mlp(m) => init_for(mem, mem_len, m, id, &plan, &c, start),
-        Model::Callback(_) => TebmStatus::BadConfig,
-    }
+    ebm::model_dispatch!(model, m => init_for(mem, mem_len, m, id, &plan, &c, start))
 }
 
 /// Checks and borrows the trainer and the energy of a training call.
@@ -560,14 +544,14 @@ fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), 
             "energy kind differs from the trainer's",
         ));
     }
-    let p = with_trainable!(t, m => m.num_params());
+    let p = ebm::model_dispatch!(t, m => m.num_params());
     if p != s.state.pcd.optimizer().len() {
         return Err(Error::DimensionMismatch {
             expected: s.state.pcd.optimizer().len(),
             found: p,
         });
     }
-    with_trainable!(t, m => adopt_energy(&mut s.state, &**m, addr))
+    ebm::model_dispatch!(t, m => adopt_energy(&mut s.state, &**m, addr))
 }
 
 /// Checks `n` points of `dim` floats at `x` and returns them as a slice.
@@ -653,7 +637,7 @@ pub unsafe extern "C" fn tebm_trainer_push_batch(
         return s.fail("tebm_trainer_push", e);
     }
     let before = s.state.pcd.updates();
-    let r = with_trainable!(t, m => s.state.pcd.push_batch(m, xs));
+    let r = ebm::model_dispatch!(t, m => s.state.pcd.push_batch(m, xs));
     let done = s.state.pcd.updates() - before;
     match r {
         Ok(_) => {
@@ -687,7 +671,7 @@ pub unsafe extern "C" fn tebm_trainer_update(
     if let Err(e) = prepare(s, &t, addr) {
         return s.fail("tebm_trainer_update", e);
     }
-    match with_trainable!(t, m => s.state.pcd.update(m)) {
+    match ebm::model_dispatch!(t, m => s.state.pcd.update(m)) {
         Ok(_) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_trainer_update", e),
     }
@@ -860,7 +844,7 @@ mod tests {
                 theta.len(),
             );
             assert_eq!(st, TebmStatus::Ok);
-            let Model::Mlp(m) = energy_ref(ep).unwrap().model else {
+            let Model::BuiltIn(ebm::BuiltIn::Mlp(m)) = energy_ref(ep).unwrap().model else {
                 panic!("not an MLP")
             };
             let mut c = core::mem::zeroed::<TebmTrainerConfig>();

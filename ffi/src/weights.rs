@@ -5,13 +5,11 @@
 
 use core::ffi::{c_char, c_void};
 
-use ebm::{Error, ModelConfig, ModelKind, Persist, peek};
+use ebm::{Error, ModelConfig, Persist, model_dispatch, peek};
 
-use crate::energy::{
-    GaussianM, MixtureM, MlpM, Model, PolynomialM, TebmEnergyKind, energy_ref, init,
-    init_mlp_from_weights, trainable_mut, with_trainable,
-};
+use crate::energy::{Model, TebmEnergyKind, energy_ref, trainable_mut};
 use crate::handle::{check_null, tri};
+use crate::models::create_from_weights;
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 use crate::{TEBM_ERROR_MESSAGE_CAPACITY, TebmEnergy};
 
@@ -44,16 +42,6 @@ pub struct TebmWeightsHeader {
     pub fits: u32,
 }
 
-fn energy_kind(k: ModelKind) -> TebmEnergyKind {
-    match k {
-        ModelKind::Gaussian => TebmEnergyKind::Gaussian,
-        ModelKind::Polynomial => TebmEnergyKind::Polynomial,
-        ModelKind::Mixture => TebmEnergyKind::Mixture,
-        // ModelKind is #[non_exhaustive]; decode refuses unknown kinds anyway.
-        _ => TebmEnergyKind::Mlp,
-    }
-}
-
 /// Bytes as a slice (`n` may be 0: then no pointer is read).
 ///
 /// # Safety
@@ -76,13 +64,10 @@ pub unsafe extern "C" fn tebm_weights_size(
     check_null!(energy, len);
     // SAFETY: non-null; storage per contract.
     let e = tri!(unsafe { energy_ref(energy) });
-    let n = match e.model {
-        Model::Gaussian(m) => m.encoded_len(),
-        Model::Polynomial(m) => m.encoded_len(),
-        Model::Mixture(m) => m.encoded_len(),
-        Model::Mlp(m) => m.encoded_len(),
-        Model::Callback(_) => return TebmStatus::BadConfig,
+    let Model::BuiltIn(m) = e.model else {
+        return TebmStatus::BadConfig;
     };
+    let n = model_dispatch!(m, m => m.encoded_len());
     // SAFETY: non-null and writable per contract.
     unsafe { len.write(n) };
     TebmStatus::Ok
@@ -118,10 +103,7 @@ pub unsafe extern "C" fn tebm_weights_save(
         m.encode(out).map_err(TebmStatus::from)
     }
     let n = tri!(match e.model {
-        Model::Gaussian(m) => save(m, out),
-        Model::Polynomial(m) => save(m, out),
-        Model::Mixture(m) => save(m, out),
-        Model::Mlp(m) => save(m, out),
+        Model::BuiltIn(m) => model_dispatch!(m, m => save(m, out)),
         Model::Callback(_) => Err(TebmStatus::BadConfig),
     });
     if !written.is_null() {
@@ -162,7 +144,7 @@ pub unsafe extern "C" fn tebm_weights_load(
     // The core's `decode_into`: an MLP is validated whole, then written in
     // place; the smaller models are decoded aside and moved in. Either way
     // the energy changes only on success.
-    match with_trainable!(t, m => decode_into(m, b)) {
+    match model_dispatch!(t, m => decode_into(m, b)) {
         Ok(()) => TebmStatus::Ok,
         Err(e) => TebmStatus::from(e),
     }
@@ -185,7 +167,8 @@ pub unsafe extern "C" fn tebm_weights_peek(
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let h = tri!(peek(unsafe { byte_slice(bytes, nbytes) }));
     let mut r = TebmWeightsHeader {
-        kind: energy_kind(h.kind()) as u32,
+        // Every kind a file can name is stored by the C API.
+        kind: TebmEnergyKind::of(h.kind()).map_or(u32::MAX, |k| k as u32),
         version: u32::from(h.version),
         dim: h.config.dim(),
         num_params: h.num_params,
@@ -227,39 +210,6 @@ fn decode_into<M: Persist>(m: &mut M, b: &[u8]) -> Result<(), Error> {
     m.decode_into(b)
 }
 
-/// Decodes a whole file as model type `M` and hands the model to `f`. Out
-/// of line: the decoded model (a few KB; not used for the MLP) lives in
-/// this frame only.
-#[inline(never)]
-fn decode_as<M: Persist, R>(b: &[u8], f: impl FnOnce(M) -> R) -> Result<R, Error> {
-    Ok(f(M::decode(b)?))
-}
-
-/// Decodes a whole file as the model type its header names and, when `mem`
-/// is given, writes it there as a new energy object.
-fn decode_any(b: &[u8], mem: Option<(*mut c_void, usize)>) -> Result<TebmStatus, Error> {
-    fn put<M>(mem: Option<(*mut c_void, usize)>, kind: TebmEnergyKind, m: M) -> TebmStatus {
-        match mem {
-            Some((p, len)) => init(p, len, kind, m),
-            None => TebmStatus::Ok,
-        }
-    }
-    let kind = energy_kind(peek(b)?.kind());
-    match kind {
-        TebmEnergyKind::Gaussian => decode_as(b, |m: GaussianM| put(mem, kind, m)),
-        TebmEnergyKind::Polynomial => decode_as(b, |m: PolynomialM| put(mem, kind, m)),
-        TebmEnergyKind::Mixture => decode_as(b, |m: MixtureM| put(mem, kind, m)),
-        // Validated whole without building it, then written in place.
-        _ => {
-            MlpM::validate(b)?;
-            Ok(match mem {
-                Some((p, len)) => init_mlp_from_weights(p, len, b),
-                None => TebmStatus::Ok,
-            })
-        }
-    }
-}
-
 /// Creates an energy in `mem` (`mem_len` bytes, as for the
 /// `tebm_energy_init_*` functions; `tebm_energy_size_for(header.kind)`
 /// suffices) from a weight file of `nbytes` bytes: the model kind, sizes
@@ -282,7 +232,7 @@ pub unsafe extern "C" fn tebm_energy_init_from_weights(
     check_null!(mem, bytes);
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let b = unsafe { byte_slice(bytes, nbytes) };
-    match decode_any(b, Some((mem, mem_len))) {
+    match create_from_weights(b, Some((mem, mem_len))) {
         Ok(s) => s,
         Err(e) => TebmStatus::from(e),
     }
@@ -308,7 +258,7 @@ pub unsafe extern "C" fn tebm_weights_check(
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let b = unsafe { byte_slice(bytes, nbytes) };
     let mut text = ErrorText::<TEBM_ERROR_MESSAGE_CAPACITY>::new();
-    let status = match decode_any(b, None) {
+    let status = match create_from_weights(b, None) {
         Ok(s) => s,
         Err(e) => {
             text.set("weight file", &e);

@@ -1,0 +1,271 @@
+//! The MLP's forward and backward passes over `L` lanes, and the
+//! θ-gradients taken from their tapes: the bodies behind [`Energy`] and
+//! [`Trainable`] for one point and for chunks of walkers.
+
+use super::Mlp;
+use super::lanes::{BLOCK, Tape, activate, axpy, dot, matvec, transpose};
+use super::layout::GradParts;
+use crate::energy::{Evals, Soa, Trainable};
+
+impl<const D: usize, const H: usize> Mlp<D, H> {
+    /// Forward and backward pass over `L` lanes: returns U per lane, writes
+    /// ∇ₓU into `gx` when given, and leaves δ₁, δ₂ in the tape. Out of line:
+    /// one copy per lane count serves every caller.
+    #[inline(never)]
+    pub(super) fn run<const L: usize>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &mut Tape<L, H>,
+        gx: Option<&mut [[f32; L]; D]>,
+        backward: bool,
+    ) -> [f32; L] {
+        let (d, h) = (self.d, self.h);
+        // Layer 1: a₁ = b₁ + W₁x.
+        let mut a = [[0f32; L]; H];
+        for (ar, &b) in a[..h].iter_mut().zip(&self.b1[..h]) {
+            *ar = [b; L];
+        }
+        matvec(&self.w1t, &self.w1, x, &mut a, d, h);
+        activate(self.act, &a[..h], &mut t.z1[..h], &mut t.d1[..h]);
+        // Layer 2: a₂ = b₂ + W₂z₁.
+        for (ar, &b) in a[..h].iter_mut().zip(&self.b2[..h]) {
+            *ar = [b; L];
+        }
+        matvec(&self.w2t, &self.w2, &t.z1, &mut a, h, h);
+        activate(self.act, &a[..h], &mut t.z2[..h], &mut t.d2[..h]);
+        let mut u = dot(&self.w3[..h], &t.z2[..h], [self.b3; L]);
+        for xi in &x[..d] {
+            for (ul, &xl) in u.iter_mut().zip(xi) {
+                *ul += 0.5 * self.alpha * xl * xl;
+            }
+        }
+        if !backward {
+            return u;
+        }
+        // δ₂ = w₃ ⊙ σ'(a₂);  δ₁ = σ'(a₁) ⊙ W₂ᵀδ₂.
+        for (dr, &w) in t.d2[..h].iter_mut().zip(&self.w3[..h]) {
+            for v in dr.iter_mut() {
+                *v *= w;
+            }
+        }
+        for ar in a[..h].iter_mut() {
+            *ar = [0.0; L];
+        }
+        matvec(&self.w2, &self.w2t, &t.d2, &mut a, h, h);
+        for (dr, ar) in t.d1[..h].iter_mut().zip(&a[..h]) {
+            for (v, &s) in dr.iter_mut().zip(ar) {
+                *v *= s;
+            }
+        }
+        if let Some(g) = gx {
+            for ((gi, xi), w) in g[..d].iter_mut().zip(&x[..d]).zip(&self.w1t[..d]) {
+                let mut init = [0f32; L];
+                for (v, &xl) in init.iter_mut().zip(xi) {
+                    *v = self.alpha * xl;
+                }
+                *gi = dot(&w[..h], &t.d1[..h], init);
+            }
+        }
+        u
+    }
+
+    /// Adds `Σ_l scale[l]·∂θU(x_l)` to `grad` over all lanes, from a tape
+    /// after a backward pass.
+    ///
+    /// Every parameter sums its lanes in lane order, each term rounded as
+    /// `(c·δ)·z`: the bits of taking the points one at a time. W₂'s outer
+    /// products (h² of the h² + hd + 3h + 1 terms) run one row block of
+    /// [`BLOCK`] parameters at a time, held in registers across the lanes
+    /// (lane by lane, each block was loaded and stored once per lane).
+    #[inline]
+    pub(super) fn param_grad<const L: usize>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        scale: &[f32; L],
+        grad: &mut [f32],
+    ) {
+        let h = self.h;
+        let mut g = GradParts::split(grad, self.d, h);
+        for (l, &c) in scale.iter().enumerate() {
+            self.small_grads(x, t, l, c, &mut g);
+        }
+        if L == 1 {
+            // One lane (a small target): nothing to keep across lanes, and
+            // the plain loop is a third of the blocked one's flash.
+            for (k, row) in g.w2.chunks_exact_mut(h.max(1)).enumerate().take(h) {
+                let sd2 = scale[0] * t.d2[k][0];
+                for (a, z) in row.iter_mut().zip(&t.z1[..h]) {
+                    *a += sd2 * z[0];
+                }
+            }
+            return;
+        }
+        let z1t = transpose(&t.z1);
+        for (k, row) in g.w2.chunks_exact_mut(h.max(1)).enumerate().take(h) {
+            let sd2: [f32; L] = core::array::from_fn(|l| scale[l] * t.d2[k][l]);
+            let (full, tail) = row.split_at_mut(h / BLOCK * BLOCK);
+            for (b, blk) in full.chunks_exact_mut(BLOCK).enumerate() {
+                let blk: &mut [f32; BLOCK] = blk.try_into().unwrap();
+                let mut acc = *blk;
+                for (z, &c) in z1t.iter().zip(&sd2) {
+                    let z: &[f32; BLOCK] = z[b * BLOCK..(b + 1) * BLOCK].try_into().unwrap();
+                    axpy(&mut acc, c, z);
+                }
+                *blk = acc;
+            }
+            for (z, &c) in z1t.iter().zip(&sd2) {
+                for (a, &zj) in tail.iter_mut().zip(&z[full.len()..]) {
+                    *a += c * zj;
+                }
+            }
+        }
+    }
+
+    /// Writes lane `l`'s own ∂θU into `grad` (no zeroing first: `0 + v` is
+    /// what accumulating into zeros gives, signed zeros included, so this
+    /// has the bits of [`Trainable::accumulate_param_grad`] on a zeroed
+    /// buffer).
+    #[inline]
+    pub(super) fn point_grad<const L: usize>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        l: usize,
+        grad: &mut [f32],
+    ) {
+        if L == 1 {
+            // One lane (a small target): the same sum from a zeroed buffer,
+            // without a second copy of the W₂ loop in flash.
+            grad[..self.num_params()].fill(0.0);
+            return self.param_grad(x, t, &[1.0; L], grad);
+        }
+        let h = self.h;
+        let mut g = GradParts::split(grad, self.d, h);
+        g.w1.fill(0.0);
+        g.b1.fill(0.0);
+        g.b2.fill(0.0);
+        g.w3.fill(0.0);
+        g.b3[0] = 0.0;
+        self.small_grads(x, t, l, 1.0, &mut g);
+        let z1: [f32; H] = core::array::from_fn(|j| t.z1[j][l]);
+        for (k, row) in g.w2.chunks_exact_mut(h.max(1)).enumerate().take(h) {
+            let sd2 = t.d2[k][l];
+            for (a, &z) in row.iter_mut().zip(&z1[..h]) {
+                *a = 0.0 + sd2 * z;
+            }
+        }
+    }
+
+    /// Adds `c·∂U/∂(W₁, b₁, b₂, w₃, b₃)` of lane `l` (all but W₂).
+    #[inline]
+    fn small_grads<const L: usize>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        l: usize,
+        c: f32,
+        g: &mut GradParts<'_>,
+    ) {
+        let (d, h) = (self.d, self.h);
+        let xl: [f32; D] = core::array::from_fn(|i| x[i][l]);
+        // Zipped, not indexed: no bounds check in these per-lane loops.
+        for ((b, w), d1) in
+            g.b1.iter_mut()
+                .zip(g.w1.chunks_exact_mut(d.max(1)))
+                .zip(&t.d1[..h])
+        {
+            let sd1 = c * d1[l];
+            *b += sd1;
+            for (wi, &xi) in w.iter_mut().zip(&xl[..d]) {
+                *wi += sd1 * xi;
+            }
+        }
+        for (((b, w), d2), z2) in
+            g.b2.iter_mut()
+                .zip(g.w3.iter_mut())
+                .zip(&t.d2[..h])
+                .zip(&t.z2[..h])
+        {
+            *b += c * d2[l];
+            *w += c * z2[l];
+        }
+        g.b3[0] += c;
+    }
+
+    /// Copies walkers `w0..w0+L` into lanes.
+    #[inline]
+    fn gather<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+    ) -> [[f32; L]; D] {
+        let mut xl = [[0f32; L]; D];
+        for i in 0..self.d {
+            xl[i].copy_from_slice(&x[i][w0..w0 + L]);
+        }
+        xl
+    }
+
+    /// Evaluates walkers `w0..w0+L` of `x` into `out`.
+    #[inline]
+    pub(super) fn eval_chunk<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        with_grad: bool,
+        t: &mut Tape<L, H>,
+        out: &mut Evals<N, DW>,
+    ) {
+        let xl = self.gather::<N, DW, L>(x, w0);
+        let mut g = [[0f32; L]; D];
+        let u = self.run(&xl, t, with_grad.then_some(&mut g), with_grad);
+        out.u[w0..w0 + L].copy_from_slice(&u);
+        out.code[w0..w0 + L].fill(0);
+        if with_grad {
+            for i in 0..self.d {
+                out.grad[i][w0..w0 + L].copy_from_slice(&g[i]);
+            }
+        }
+    }
+
+    /// Adds the weighted parameter gradient of walkers `w0..w0+L`.
+    #[inline]
+    pub(super) fn param_grad_chunk<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        weight: &[f32; N],
+        t: &mut Tape<L, H>,
+        grad: &mut [f32],
+    ) {
+        let xl = self.gather::<N, DW, L>(x, w0);
+        self.run(&xl, t, None, true);
+        let mut scale = [0f32; L];
+        scale.copy_from_slice(&weight[w0..w0 + L]);
+        self.param_grad(&xl, t, &scale, grad);
+    }
+
+    /// [`Trainable::param_grad_each`] for walkers `w0..w0+L`: one batched
+    /// forward/backward pass, then each lane's ∂θU into `scratch` and `f`.
+    /// Returns whether to go on.
+    #[inline]
+    pub(super) fn param_grad_each_chunk<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        t: &mut Tape<L, H>,
+        scratch: &mut [f32],
+        f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> bool {
+        let xl = self.gather::<N, DW, L>(x, w0);
+        let u = self.run(&xl, t, None, true);
+        for (l, &ul) in u.iter().enumerate() {
+            self.point_grad(&xl, t, l, scratch);
+            if !f(w0 + l, ul, scratch) {
+                return false;
+            }
+        }
+        true
+    }
+}
