@@ -31,6 +31,15 @@ pub trait NegativePhase<const N: usize, const D: usize> {
     /// The energy's parameters changed: cached energies are stale.
     fn invalidate(&mut self);
 
+    /// Checks, changing nothing, that `energy` is usable wherever the next
+    /// steps will re-evaluate cached values (U, and ∇U when the kernel needs
+    /// it, finite and not declined): how a front end vets a new energy
+    /// before [`NegativePhase::invalidate`]. Default: at
+    /// [`NegativePhase::samples`], with gradients.
+    fn check_energy<E: Energy>(&self, energy: &E) -> Result<(), Error> {
+        self.samples().check_energy(energy, true)
+    }
+
     /// `Some` when one step of [`NegativePhase::advance`] is exactly one
     /// unadjusted Langevin move x' = x − h∇U(x) + √(2h/β)·ξ of every walker
     /// of [`NegativePhase::samples`], with the h and β it will use; weighted
@@ -240,6 +249,10 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<
         self.ens.invalidate();
     }
 
+    fn check_energy<E: Energy>(&self, energy: &E) -> Result<(), Error> {
+        self.ens.check_energy(energy)
+    }
+
     /// The step size in force for the next step (adaptation, if running,
     /// changes it only after a step).
     fn langevin(&self) -> Option<Langevin> {
@@ -324,6 +337,12 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Ensemble
 
     fn invalidate(&mut self) {
         self.walkers.invalidate();
+    }
+
+    /// With gradients only if the kernel needs them.
+    fn check_energy<E: Energy>(&self, energy: &E) -> Result<(), Error> {
+        let with_grad = self.kernel.needs_grad();
+        self.walkers.check_energy(energy, with_grad)
     }
 
     fn langevin(&self) -> Option<Langevin> {

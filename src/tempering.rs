@@ -555,6 +555,14 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> NegativePhase<N,
             r.invalidate();
         }
     }
+
+    /// At every replica's walkers, with gradients if the kernels need them.
+    fn check_energy<E: Energy>(&self, energy: &E) -> Result<(), Error> {
+        let with_grad = self.kernels[..self.count].iter().any(|k| k.needs_grad());
+        self.replicas[..self.count]
+            .iter()
+            .try_for_each(|w| w.check_energy(energy, with_grad))
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,3 @@
-#![allow(clippy::needless_range_loop)]
 //! The kernel registry (`tinyebm::kernels`): every kind builds from one
 //! configuration, dispatch through `AnyKernel` gives the bits of the
 //! concrete kernel, and the `Kernel` trait is usable from outside the crate.
@@ -97,23 +96,26 @@ impl Kernel for OutsideRandomWalk {
     fn needs_grad(&self) -> bool {
         false
     }
+    /// Written from the public API only: walker by walker, its own stream,
+    /// its draws laid into the structure-of-arrays proposal.
     fn propose<E: Energy, const M: usize, const D: usize>(&self, p: Proposal<'_, E, M, D>) {
         let Proposal {
             energy,
-            beta: _,
-            chains: c,
-            scratch: s,
+            chains,
+            scratch,
+            ..
         } = p;
-        let (n, d) = (c.len(), c.dim());
+        let x = chains.positions();
         let mut xi = [0f32; D];
-        for w in 0..n {
-            s.rng[w].fill_normal(&mut xi[..d]);
-            for i in 0..d {
-                s.y[i][w] = c.positions()[i][w] + self.0 * xi[i];
+        for (w, stream) in scratch.rng.iter_mut().enumerate().take(chains.len()) {
+            let xi = &mut xi[..chains.dim()];
+            stream.fill_normal(xi);
+            for (i, z) in xi.iter().enumerate() {
+                scratch.y[i][w] = x[i][w] + self.0 * z;
             }
-            s.log_q[w] = 0.0;
         }
-        energy.eval_batch(&s.y, n, false, &mut s.ev);
+        scratch.log_q.fill(0.0);
+        energy.eval_batch(&scratch.y, chains.len(), false, &mut scratch.ev);
     }
 }
 

@@ -6,6 +6,8 @@
 //! same capacities. Equal output means the C API adds nothing to the
 //! arithmetic and loses no state between calls.
 
+mod common;
+
 use ebm::adapt::{MALA_TARGET, RWMH_TARGET};
 use ebm::{
     Activation, AnyKernel, Energy, FnEnergy, Gaussian, Hmc, Kernel, Mala, Mixture, Mlp, Persist,
@@ -52,13 +54,7 @@ fn run<K: Kernel, E: Energy>(
 
 fn main() {
     // A: U = x0^4/4 - x0^2 + (x1 - x0/2)^2 / 2, the same operations as bits.c.
-    let quartic = FnEnergy::new(2, |x: &[f32], g: &mut [f32]| {
-        let (x0, x1) = (x[0], x[1]);
-        let r = x1 - 0.5 * x0;
-        g[0] = x0 * x0 * x0 - 2.0 * x0 - 0.5 * r;
-        g[1] = r;
-        0.25 * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5 * r * r
-    });
+    let quartic = FnEnergy::new(2, common::quartic);
     let w = Walkers::<N, D>::gaussian(&quartic, 16, 7, &[0.5, -0.5], 1.0).unwrap();
     let s = Sampler::new(AnyKernel::<D>::Mala(Mala::new(0.1).unwrap()), w);
     run("A callback/MALA", s, &quartic, Some(MALA_TARGET), 150, 150);

@@ -17,34 +17,96 @@ use crate::handle::{
 };
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 
-/// What the shared lifecycle needs from an object's state: its negative
-/// phase (the walkers whose positions are the samples) and the energy its
-/// cached values belong to.
+/// A core object that a C object wraps and that owns the walkers: a
+/// sampler or replica exchange (their own negative phase), or a trainer
+/// (whose sampler is).
 ///
 /// # Safety
-/// All-zero bytes must be a valid `Object<Self>`: [`init`] zeroes fresh
-/// memory and then hands it to the builder as a `&mut`.
-pub(crate) unsafe trait Stateful<const N: usize> {
-    /// The sampler behind the object.
+/// All-zero bytes must be a valid `Self`: [`init`] zeroes fresh memory and
+/// then hands it to the builder as a `&mut`.
+pub(crate) unsafe trait Owner<const N: usize> {
+    /// The sampler whose walkers are the samples.
     type Phase: NegativePhase<N, TEBM_MAX_DIM>;
     /// The negative phase.
     fn phase(&self) -> &Self::Phase;
     /// The negative phase, mutably.
     fn phase_mut(&mut self) -> &mut Self::Phase;
-    /// Address of the energy object the cached values belong to.
-    fn energy_addr(&mut self) -> &mut usize;
-    /// Whether the kernel's steps need ∇U (what a new energy must provide).
-    fn needs_grad(&self) -> bool;
-    /// Checks aside, changing nothing, that `e` is usable wherever a cached
-    /// value will be recomputed. Default: at the samples' walkers.
-    fn check_energy<E: Energy>(&self, e: &E) -> Result<(), Error> {
-        self.phase().samples().check_energy(e, self.needs_grad())
-    }
     /// Called by `tebm_*_invalidate`. Default: the caches go stale.
     fn invalidate(&mut self) {
         self.phase_mut().invalidate();
     }
 }
+
+/// Implements [`Owner`] for a core type that is its own negative phase.
+/// The caller states, in a `// SAFETY:` comment before the invocation, why
+/// all-zero bytes are a valid value of the type.
+macro_rules! own_phase {
+    ($t:ty, $n:expr) => {
+        // SAFETY: see the comment at the invocation.
+        unsafe impl $crate::lifecycle::Owner<{ $n }> for $t {
+            type Phase = $t;
+            fn phase(&self) -> &$t {
+                self
+            }
+            fn phase_mut(&mut self) -> &mut $t {
+                self
+            }
+        }
+    };
+}
+pub(crate) use own_phase;
+
+/// The state of every stateful C object: the core object, the address of
+/// the energy its cached values belong to, and what else the object keeps.
+pub(crate) struct State<P, X> {
+    pub(crate) core: P,
+    /// Address of the energy object the cached values belong to.
+    pub(crate) energy_addr: usize,
+    pub(crate) extra: X,
+}
+
+/// What the shared lifecycle needs from an object's state.
+///
+/// # Safety
+/// All-zero bytes must be a valid `Self` (see [`init`]).
+pub(crate) unsafe trait Stateful<const N: usize> {
+    /// The core object.
+    type Core: Owner<N>;
+    /// The core object.
+    fn core(&self) -> &Self::Core;
+    /// The core object, mutably.
+    fn core_mut(&mut self) -> &mut Self::Core;
+    /// Address of the energy object the cached values belong to.
+    fn energy_addr(&mut self) -> &mut usize;
+}
+
+// SAFETY: all-zero bytes are a valid `State<P, X>` when they are a valid
+// `P` (`Owner`'s contract), an integer, and a valid `X` (the `Zeroed`
+// bound's contract).
+unsafe impl<P: Owner<N>, X: Zeroed, const N: usize> Stateful<N> for State<P, X> {
+    type Core = P;
+    fn core(&self) -> &P {
+        &self.core
+    }
+    fn core_mut(&mut self) -> &mut P {
+        &mut self.core
+    }
+    fn energy_addr(&mut self) -> &mut usize {
+        &mut self.energy_addr
+    }
+}
+
+/// Plain data whose all-zero bytes are a valid value.
+///
+/// # Safety
+/// As said.
+pub(crate) unsafe trait Zeroed {}
+// SAFETY: integers.
+unsafe impl Zeroed for u32 {}
+// SAFETY: no bytes.
+unsafe impl Zeroed for () {}
+// SAFETY: integers and a float (`StepSummary`: three `usize`, one `f32`).
+unsafe impl Zeroed for ebm::StepSummary {}
 
 /// The one policy for a new energy: an energy object other than the one the
 /// cached values came from (compared by address) is first checked aside at
@@ -56,7 +118,7 @@ pub(crate) fn adopt_energy<S: Stateful<N>, E: Energy, const N: usize>(
     e: &E,
     addr: usize,
 ) -> Result<(), Error> {
-    let dim = s.phase().samples().dim();
+    let dim = s.core().phase().samples().dim();
     if e.dim() != dim {
         return Err(Error::DimensionMismatch {
             expected: dim,
@@ -64,8 +126,8 @@ pub(crate) fn adopt_energy<S: Stateful<N>, E: Energy, const N: usize>(
         });
     }
     if addr != *s.energy_addr() {
-        s.check_energy(e)?;
-        s.phase_mut().invalidate();
+        s.core().phase().check_energy(e)?;
+        s.core_mut().phase_mut().invalidate();
         *s.energy_addr() = addr;
     }
     Ok(())
@@ -145,7 +207,7 @@ where
     // SAFETY: non-null; exclusive storage per contract.
     let s = tri!(unsafe { object_mut(h) });
     let mut done = 0;
-    let dim = s.state.phase().samples().dim();
+    let dim = s.state.core().phase().samples().dim();
     let adopted = if e.model.dim() != dim {
         Err(Error::DimensionMismatch {
             expected: dim,
@@ -173,69 +235,132 @@ where
     status
 }
 
+/// A call that changes an object: `f` on its state. The status of a
+/// failure is returned and its text recorded as the object's last error,
+/// under the name `what`.
+///
+/// # Safety
+/// `h` NULL or a handle's storage used by no one else during the call.
+pub(crate) unsafe fn update<H: Handle>(
+    h: *mut H,
+    what: &str,
+    f: impl FnOnce(&mut H::State) -> Result<(), Error>,
+) -> TebmStatus {
+    check_null!(h);
+    // SAFETY: non-null; exclusive storage per contract.
+    let s = tri!(unsafe { object_mut(h) });
+    match f(&mut s.state) {
+        Ok(()) => TebmStatus::Ok,
+        Err(e) => s.fail(what, e),
+    }
+}
+
+/// A read-back of one value: `f` of the state into `*out`.
+///
+/// # Safety
+/// `h` NULL or a handle's storage; `out` NULL or writable.
+pub(crate) unsafe fn read<H: Handle, T>(
+    h: *const H,
+    out: *mut T,
+    f: impl FnOnce(&H::State) -> T,
+) -> TebmStatus {
+    check_null!(h, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { object_ref(h) });
+    // SAFETY: non-null and writable per contract.
+    unsafe { out.write(f(&s.state)) };
+    TebmStatus::Ok
+}
+
+/// A read-back of an array: `need(state)` elements written by `fill` into
+/// `out` (`len` elements; `BUFFER_TOO_SMALL` when fewer than needed).
+///
+/// # Safety
+/// `h` NULL or a handle's storage; `out` NULL or `len` writable elements.
+pub(crate) unsafe fn read_array<H: Handle, T>(
+    h: *const H,
+    out: *mut T,
+    len: usize,
+    need: impl FnOnce(&H::State) -> usize,
+    fill: impl FnOnce(&H::State, &mut [T]) -> Result<(), Error>,
+) -> TebmStatus {
+    check_null!(h, out);
+    // SAFETY: non-null; storage per contract.
+    let s = tri!(unsafe { object_ref(h) });
+    let n = need(&s.state);
+    if len < n {
+        return TebmStatus::BufferTooSmall;
+    }
+    // SAFETY: non-null; at least `n` writable elements (len ≥ n).
+    tri!(fill(&s.state, unsafe { out_slice(out, n) }));
+    TebmStatus::Ok
+}
+
+/// The walkers whose positions are an object's samples.
+fn samples<S: Stateful<N>, const N: usize>(s: &S) -> &Walkers<N, TEBM_MAX_DIM> {
+    s.core().phase().samples()
+}
+
 /// `tebm_*_positions`: the samples' positions (n × dim floats,
 /// walker-major) into `out` (`len` floats).
 ///
 /// # Safety
 /// `h` NULL or a handle's storage; `out` NULL or `len` writable floats.
-pub(crate) unsafe fn positions<H: Handle, const N: usize>(
+pub(crate) unsafe fn positions<S: Stateful<N>, H: Handle<State = S>, const N: usize>(
     h: *const H,
     out: *mut f32,
     len: usize,
-) -> TebmStatus
-where
-    H::State: Stateful<N>,
-{
-    check_null!(h, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(h) });
-    let w = s.state.phase().samples();
-    let need = w.len() * w.dim();
-    if len < need {
-        return TebmStatus::BufferTooSmall;
+) -> TebmStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_array(
+            h,
+            out,
+            len,
+            |s| samples(s).len() * samples(s).dim(),
+            |s, o| samples(s).positions(o),
+        )
     }
-    // SAFETY: non-null; at least `need` writable floats.
-    tri!(w.positions(unsafe { out_slice(out, need) }));
-    TebmStatus::Ok
 }
 
 /// `tebm_*_energies`: the samples' cached energies (n floats) into `out`.
 ///
 /// # Safety
 /// As for [`positions`].
-pub(crate) unsafe fn energies<H: Handle, const N: usize>(
+pub(crate) unsafe fn energies<S: Stateful<N>, H: Handle<State = S>, const N: usize>(
     h: *const H,
     out: *mut f32,
     len: usize,
-) -> TebmStatus
-where
-    H::State: Stateful<N>,
-{
-    check_null!(h, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(h) });
-    let u = s.state.phase().samples().energies();
-    if len < u.len() {
-        return TebmStatus::BufferTooSmall;
+) -> TebmStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        read_array(
+            h,
+            out,
+            len,
+            |s| samples(s).len(),
+            |s, o| {
+                o.copy_from_slice(samples(s).energies());
+                Ok(())
+            },
+        )
     }
-    // SAFETY: non-null; at least `u.len()` writable floats.
-    unsafe { out_slice(out, u.len()) }.copy_from_slice(u);
-    TebmStatus::Ok
 }
 
 /// `tebm_*_invalidate`.
 ///
 /// # Safety
 /// `h` NULL or a handle's storage used by no one else.
-pub(crate) unsafe fn invalidate<H: Handle, const N: usize>(h: *mut H) -> TebmStatus
-where
-    H::State: Stateful<N>,
-{
-    check_null!(h);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(h) });
-    Stateful::invalidate(&mut s.state);
-    TebmStatus::Ok
+pub(crate) unsafe fn invalidate<S: Stateful<N>, H: Handle<State = S>, const N: usize>(
+    h: *mut H,
+) -> TebmStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        update(h, "invalidate", |s| {
+            s.core_mut().invalidate();
+            Ok(())
+        })
+    }
 }
 
 /// `tebm_*_last_error`: the text of the object's last error ("" if none),

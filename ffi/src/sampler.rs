@@ -9,11 +9,9 @@ use core::mem::{align_of, size_of};
 use ebm::{AnyKernel, DualAveraging, Energy, Error, Kernel, Sampler, StepSummary};
 
 use crate::energy::energy_ref;
-use crate::handle::{
-    Object, SAMPLER_TAG, check_null, object_handle, object_mut, object_ref, out_slice, tri,
-};
+use crate::handle::{Object, SAMPLER_TAG, check_null, object_handle, object_ref, out_slice, tri};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
-use crate::lifecycle::{self, Start, Stateful};
+use crate::lifecycle::{self, Start, own_phase};
 use crate::status::TebmStatus;
 use crate::{TEBM_MAX_DIM, TEBM_MAX_WALKERS, TEBM_SAMPLER_SIZE, TebmEnergy, TebmSampler};
 
@@ -81,33 +79,15 @@ pub(crate) type SamplerObj = Object<State>;
 
 object_handle!(TebmSampler, State, SAMPLER_TAG, TEBM_SAMPLER_SIZE);
 
-pub(crate) struct State {
-    sampler: Inner,
-    last: StepSummary,
-    /// Address of the energy the cached U and ∇U belong to.
-    energy_addr: usize,
-}
+/// The sampler, the energy its caches belong to, and the last step's summary.
+pub(crate) type State = lifecycle::State<Inner, StepSummary>;
 
-// SAFETY: all-zero bytes are a valid `State`: two integers-and-floats
-// structs (`StepSummary`, `usize`) and the core `Sampler`, whose fields are
-// integers, floats, bools, random streams, arrays and plain structs of these
-// (documented on `Sampler`, `Walkers` and `Diagnostics`), plus its kernel
-// `AnyKernel`, `repr(u8)` with tag 0 = `Ula` whose field is a float.
-unsafe impl Stateful<TEBM_MAX_WALKERS> for State {
-    type Phase = Inner;
-    fn phase(&self) -> &Inner {
-        &self.sampler
-    }
-    fn phase_mut(&mut self) -> &mut Inner {
-        &mut self.sampler
-    }
-    fn energy_addr(&mut self) -> &mut usize {
-        &mut self.energy_addr
-    }
-    fn needs_grad(&self) -> bool {
-        self.sampler.kernel().needs_grad()
-    }
-}
+// SAFETY (for `own_phase!`): all-zero bytes are a valid `Inner`: the core
+// `Sampler`'s fields are integers, floats, bools, random streams, arrays and
+// plain structs of these (documented on `Sampler`, `Walkers` and
+// `Diagnostics`), plus its kernel `AnyKernel`, `repr(u8)` with tag 0 = `Ula`
+// whose field is a float.
+own_phase!(Inner, TEBM_MAX_WALKERS);
 
 /// Bytes a sampler object needs (≤ `TEBM_SAMPLER_SIZE`).
 #[unsafe(no_mangle)]
@@ -168,7 +148,7 @@ fn build(
     adapt: Option<DualAveraging>,
     start: Start<'_>,
 ) -> Result<(), Error> {
-    let sm = &mut obj.state.sampler;
+    let sm = &mut obj.state.core;
     start.apply(sm.walkers_mut(), e)?;
     sm.stop_adaptation();
     *sm.kernel_mut() = kernel;
@@ -178,7 +158,7 @@ fn build(
     }
     sm.set_recording(true);
     sm.reset_diagnostics();
-    obj.state.last = StepSummary::default();
+    obj.state.extra = StepSummary::default();
     obj.state.energy_addr = addr;
     Ok(())
 }
@@ -287,7 +267,7 @@ pub unsafe extern "C" fn tebm_sampler_run(
             steps_done,
             "tebm_sampler_run",
             |s: &mut State, e| {
-                s.last = s.sampler.step(&e.model)?;
+                s.extra = s.core.step(&e.model)?;
                 Ok(())
             },
         )
@@ -356,7 +336,7 @@ pub unsafe extern "C" fn tebm_sampler_last_accepted(
     check_null!(sampler, accepted);
     // SAFETY: non-null; storage per contract.
     let s = tri!(unsafe { object_ref(sampler) });
-    let w = s.state.sampler.walkers();
+    let w = s.state.core.walkers();
     let n = w.len();
     if len < n {
         return TebmStatus::BufferTooSmall;
@@ -376,6 +356,25 @@ pub unsafe extern "C" fn tebm_sampler_last_accepted(
     TebmStatus::Ok
 }
 
+/// The summary `tebm_sampler_stats` writes.
+fn stats(s: &State) -> TebmSamplerStats {
+    let sm = &s.core;
+    let (w, dg) = (sm.walkers(), sm.diagnostics());
+    TebmSamplerStats {
+        n_walkers: w.len(),
+        dim: w.dim(),
+        steps: w.steps(),
+        draws: dg.draws(),
+        acceptance_rate: dg.acceptance_rate(),
+        last_mean_accept_prob: s.extra.mean_accept_prob,
+        step_size: sm.kernel().step_size(),
+        beta: sm.beta(),
+        adapting: u32::from(sm.is_adapting()),
+        min_ess: dg.min_ess(),
+        max_rhat: dg.max_rhat(),
+    }
+}
+
 /// Writes a summary (sizes, steps, acceptance, step size, β, ESS, R̂).
 ///
 /// # Safety
@@ -385,27 +384,8 @@ pub unsafe extern "C" fn tebm_sampler_stats(
     sampler: *const TebmSampler,
     out: *mut TebmSamplerStats,
 ) -> TebmStatus {
-    check_null!(sampler, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(sampler) });
-    let sm = &s.state.sampler;
-    let (w, dg) = (sm.walkers(), sm.diagnostics());
-    let stats = TebmSamplerStats {
-        n_walkers: w.len(),
-        dim: w.dim(),
-        steps: w.steps(),
-        draws: dg.draws(),
-        acceptance_rate: dg.acceptance_rate(),
-        last_mean_accept_prob: s.state.last.mean_accept_prob,
-        step_size: sm.kernel().step_size(),
-        beta: sm.beta(),
-        adapting: u32::from(sm.is_adapting()),
-        min_ess: dg.min_ess(),
-        max_rhat: dg.max_rhat(),
-    };
-    // SAFETY: non-null and writable per contract.
-    unsafe { out.write(stats) };
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::read(sampler, out, stats) }
 }
 
 /// Which per-coordinate diagnostic (`tebm_sampler_diagnostic`).
@@ -439,9 +419,6 @@ pub unsafe extern "C" fn tebm_sampler_diagnostic(
     check_null!(sampler, out);
     // SAFETY: non-null; storage per contract.
     let s = tri!(unsafe { object_ref(sampler) });
-    let sm = &s.state.sampler;
-    let d = sm.walkers().dim();
-    let dg = sm.diagnostics();
     let f: fn(&ebm::Diagnostics<TEBM_MAX_WALKERS, TEBM_MAX_DIM>, usize) -> f64 = match which {
         0 => |g, i| g.mean(i),
         1 => |g, i| g.variance(i),
@@ -449,6 +426,7 @@ pub unsafe extern "C" fn tebm_sampler_diagnostic(
         3 => |g, i| g.rhat(i),
         _ => return TebmStatus::BadConfig,
     };
+    let (d, dg) = (s.state.core.walkers().dim(), s.state.core.diagnostics());
     if len < d {
         return TebmStatus::BufferTooSmall;
     }
@@ -471,12 +449,11 @@ pub unsafe extern "C" fn tebm_sampler_set_step_size(
     sampler: *mut TebmSampler,
     h: f32,
 ) -> TebmStatus {
-    check_null!(sampler);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(sampler) });
-    match s.state.sampler.kernel_mut().set_step_size(h) {
-        Ok(()) => TebmStatus::Ok,
-        Err(e) => s.fail("tebm_sampler_set_step_size", e),
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(sampler, "tebm_sampler_set_step_size", |s: &mut State| {
+            s.core.kernel_mut().set_step_size(h)
+        })
     }
 }
 
@@ -486,12 +463,11 @@ pub unsafe extern "C" fn tebm_sampler_set_step_size(
 /// As for [`tebm_sampler_set_step_size`].
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tebm_sampler_set_beta(sampler: *mut TebmSampler, beta: f32) -> TebmStatus {
-    check_null!(sampler);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(sampler) });
-    match s.state.sampler.set_beta(beta) {
-        Ok(()) => TebmStatus::Ok,
-        Err(e) => s.fail("tebm_sampler_set_beta", e),
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(sampler, "tebm_sampler_set_beta", |s: &mut State| {
+            s.core.set_beta(beta)
+        })
     }
 }
 
@@ -505,14 +481,12 @@ pub unsafe extern "C" fn tebm_sampler_start_adaptation(
     sampler: *mut TebmSampler,
     target: f32,
 ) -> TebmStatus {
-    check_null!(sampler);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(sampler) });
-    let sm = &mut s.state.sampler;
-    let r = adaptation_target(sm.kernel(), target).and_then(|t| sm.start_adaptation(t));
-    match r {
-        Ok(()) => TebmStatus::Ok,
-        Err(e) => s.fail("tebm_sampler_start_adaptation", e),
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(sampler, "tebm_sampler_start_adaptation", |s: &mut State| {
+            let t = adaptation_target(s.core.kernel(), target)?;
+            s.core.start_adaptation(t)
+        })
     }
 }
 
@@ -523,12 +497,11 @@ pub unsafe extern "C" fn tebm_sampler_start_adaptation(
 /// As for [`tebm_sampler_set_step_size`].
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tebm_sampler_freeze_step_size(sampler: *mut TebmSampler) -> TebmStatus {
-    check_null!(sampler);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(sampler) });
-    match s.state.sampler.freeze_step_size() {
-        Ok(()) => TebmStatus::Ok,
-        Err(e) => s.fail("tebm_sampler_freeze_step_size", e),
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(sampler, "tebm_sampler_freeze_step_size", |s: &mut State| {
+            s.core.freeze_step_size()
+        })
     }
 }
 
@@ -539,11 +512,17 @@ pub unsafe extern "C" fn tebm_sampler_freeze_step_size(sampler: *mut TebmSampler
 /// As for [`tebm_sampler_set_step_size`].
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tebm_sampler_reset_diagnostics(sampler: *mut TebmSampler) -> TebmStatus {
-    check_null!(sampler);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(sampler) });
-    s.state.sampler.reset_diagnostics();
-    TebmStatus::Ok
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(
+            sampler,
+            "tebm_sampler_reset_diagnostics",
+            |s: &mut State| {
+                s.core.reset_diagnostics();
+                Ok(())
+            },
+        )
+    }
 }
 
 /// Writes the text of the sampler's last error ("" if none) into `buf`

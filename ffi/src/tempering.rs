@@ -7,12 +7,12 @@
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, size_of};
 
-use ebm::{AnyKernel, Energy, Error, Kernel, ReplicaExchange};
+use ebm::{AnyKernel, Energy, Error, ReplicaExchange};
 
 use crate::energy::energy_ref;
 use crate::handle::{Object, TEMPERING_TAG, check_null, object_handle, object_ref, out_slice, tri};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
-use crate::lifecycle::{self, Start, Stateful};
+use crate::lifecycle::{self, Start, own_phase};
 use crate::status::TebmStatus;
 use crate::{
     TEBM_MAX_DIM, TEBM_MAX_REPLICAS, TEBM_MAX_TEMPERING_WALKERS, TEBM_TEMPERING_SIZE, TebmEnergy,
@@ -67,39 +67,16 @@ type TemperingObj = Object<State>;
 
 object_handle!(TebmTempering, State, TEMPERING_TAG, TEBM_TEMPERING_SIZE);
 
-pub(crate) struct State {
-    rx: Inner,
-    energy_addr: usize,
-}
+/// The replicas and the energy their caches belong to.
+pub(crate) type State = lifecycle::State<Inner, ()>;
 
-// SAFETY: all-zero bytes are a valid `State`: an integer and the core
-// `ReplicaExchange`, whose fields besides the kernels are integers, floats,
+// SAFETY (for `own_phase!`): all-zero bytes are a valid `Inner`: the core
+// `ReplicaExchange`'s fields besides the kernels are integers, floats,
 // bools, random streams and arrays or plain structs of these (documented on
 // `ReplicaExchange`; its walkers are documented zero-valid on `Walkers`),
-// and whose kernels are `AnyKernel`s, zero-valid (`repr(u8)`, 0 = `Ula`
-// with h = 0).
-unsafe impl Stateful<TEBM_MAX_TEMPERING_WALKERS> for State {
-    type Phase = Inner;
-    fn phase(&self) -> &Inner {
-        &self.rx
-    }
-    fn phase_mut(&mut self) -> &mut Inner {
-        &mut self.rx
-    }
-    fn energy_addr(&mut self) -> &mut usize {
-        &mut self.energy_addr
-    }
-    fn needs_grad(&self) -> bool {
-        self.rx.kernel(0).is_some_and(|k| k.needs_grad())
-    }
-    /// Every replica's walkers, not only the β = 1 ones.
-    fn check_energy<E: Energy>(&self, e: &E) -> Result<(), Error> {
-        let g = self.needs_grad();
-        (0..self.rx.replicas())
-            .filter_map(|k| self.rx.replica(k))
-            .try_for_each(|w| w.check_energy(e, g))
-    }
-}
+// and its kernels are `AnyKernel`s, zero-valid (`repr(u8)`, 0 = `Ula` with
+// h = 0).
+own_phase!(Inner, TEBM_MAX_TEMPERING_WALKERS);
 
 /// Bytes a replica-exchange object needs (≤ `TEBM_TEMPERING_SIZE`).
 #[unsafe(no_mangle)]
@@ -153,7 +130,7 @@ fn build(
     ladder: &[f32],
     start: Start<'_>,
 ) -> Result<(), Error> {
-    let rx = &mut obj.state.rx;
+    let rx = &mut obj.state.core;
     start.apply(rx.base_mut(), &e.model)?;
     // Cannot fail: the ladder was checked and the walkers are not empty.
     rx.reinit(k, ladder, c.seed)?;
@@ -245,7 +222,7 @@ pub unsafe extern "C" fn tebm_tempering_run(
             steps,
             steps_done,
             "tebm_tempering_run",
-            |s: &mut State, e| s.rx.step(&e.model).map(|_| ()),
+            |s: &mut State, e| s.core.step(&e.model).map(|_| ()),
         )
     }
 }
@@ -310,7 +287,7 @@ pub unsafe extern "C" fn tebm_tempering_ladder(
     check_null!(t, betas);
     // SAFETY: non-null; storage per contract.
     let s = tri!(unsafe { object_ref(t) });
-    let rx = &s.state.rx;
+    let rx = &s.state.core;
     let r = rx.replicas();
     if len < r {
         return TebmStatus::BufferTooSmall;
@@ -354,31 +331,7 @@ pub unsafe extern "C" fn tebm_tempering_last_error(
 mod tests {
     use super::*;
     use crate::energy::tebm_energy_init_callback;
-    use core::ffi::c_int;
     use std::boxed::Box;
-
-    unsafe extern "C" fn bowl(
-        _user: *mut c_void,
-        x: *const f32,
-        dim: usize,
-        u: *mut f32,
-        grad: *mut f32,
-    ) -> c_int {
-        // SAFETY: the library passes `dim` readable floats, a writable `u`
-        // and `dim` writable floats or NULL in `grad`.
-        unsafe {
-            let mut s = 0.0;
-            for i in 0..dim {
-                let xi = *x.add(i);
-                s += 0.5 * xi * xi;
-                if !grad.is_null() {
-                    *grad.add(i) = xi;
-                }
-            }
-            *u = s;
-        }
-        0
-    }
 
     /// In fresh memory and over used objects of other sizes and kernels, the
     /// in-place init builds what `ReplicaExchange::geometric` builds.
@@ -398,7 +351,7 @@ mod tests {
                 ep.cast(),
                 size_of::<TebmEnergy>(),
                 3,
-                Some(bowl),
+                Some(crate::tests::callback::<crate::tests::Bowl>),
                 core::ptr::null_mut(),
             );
             assert_eq!(st, TebmStatus::Ok);
@@ -421,7 +374,7 @@ mod tests {
             for c in &configs {
                 let st = tebm_tempering_init(tp.cast(), size_of::<TebmTempering>(), ep, c);
                 assert_eq!(st, TebmStatus::Ok);
-                let got = &object_ref(tp).unwrap().state.rx;
+                let got = &object_ref(tp).unwrap().state.core;
                 let mut w = ebm::Walkers::empty();
                 w.init_gaussian(&er.model, c.n_walkers, c.seed, &[0.0; 3], c.init_sd)
                     .unwrap();

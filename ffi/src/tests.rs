@@ -12,26 +12,49 @@ use ebm::{Activation, AnyKernel, Energy, FnEnergy, Mala, Mlp, Sampler, Walkers};
 
 use crate::*;
 
-unsafe extern "C" fn quartic(
+#[path = "../examples/common/mod.rs"]
+mod energies;
+
+/// A C energy callback that evaluates `f` (U returned, ∇U written).
+pub(crate) unsafe extern "C" fn callback<F: EnergyFn>(
     _user: *mut c_void,
     x: *const f32,
     dim: usize,
     u: *mut f32,
     grad: *mut f32,
 ) -> c_int {
-    assert_eq!(dim, 2);
-    // SAFETY: the library passes `dim` readable floats, a writable `u` and
-    // `dim` writable floats or NULL in `grad` (the TebmEnergyFn contract).
+    let mut g = [0f32; TEBM_MAX_DIM];
+    // SAFETY: the library passes `dim` (≤ TEBM_MAX_DIM) readable floats, a
+    // writable `u` and `dim` writable floats or NULL in `grad` (the
+    // TebmEnergyFn contract).
     unsafe {
-        let (x0, x1) = (*x, *x.add(1));
-        let r = x1 - 0.5 * x0;
-        *u = 0.25 * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5 * r * r;
+        *u = F::eval(core::slice::from_raw_parts(x, dim), &mut g[..dim]);
         if !grad.is_null() {
-            *grad = x0 * x0 * x0 - 2.0 * x0 - 0.5 * r;
-            *grad.add(1) = r;
+            core::slice::from_raw_parts_mut(grad, dim).copy_from_slice(&g[..dim]);
         }
     }
     0
+}
+
+/// An energy as a plain function, for [`callback`].
+pub(crate) trait EnergyFn {
+    fn eval(x: &[f32], g: &mut [f32]) -> f32;
+}
+
+/// See `energies::quartic` (2-D).
+pub(crate) struct Quartic;
+impl EnergyFn for Quartic {
+    fn eval(x: &[f32], g: &mut [f32]) -> f32 {
+        energies::quartic(x, g)
+    }
+}
+
+/// See `energies::bowl`.
+pub(crate) struct Bowl;
+impl EnergyFn for Bowl {
+    fn eval(x: &[f32], g: &mut [f32]) -> f32 {
+        energies::bowl(x, g)
+    }
 }
 
 fn energy_storage() -> Box<TebmEnergy> {
@@ -59,7 +82,7 @@ fn callback_mala_through_the_c_api_matches_the_rust_api_bit_for_bit() {
             ep.cast(),
             size_of::<TebmEnergy>(),
             2,
-            Some(quartic),
+            Some(callback::<Quartic>),
             core::ptr::null_mut(),
         );
         assert_eq!(st, TebmStatus::Ok);
@@ -89,13 +112,7 @@ fn callback_mala_through_the_c_api_matches_the_rust_api_bit_for_bit() {
         assert_eq!(tebm_sampler_stats(sp, &mut stats), TebmStatus::Ok);
     }
 
-    let f = FnEnergy::new(2, |x: &[f32], g: &mut [f32]| {
-        let (x0, x1) = (x[0], x[1]);
-        let r = x1 - 0.5 * x0;
-        g[0] = x0 * x0 * x0 - 2.0 * x0 - 0.5 * r;
-        g[1] = r;
-        0.25 * (x0 * x0) * (x0 * x0) - x0 * x0 + 0.5 * r * r
-    });
+    let f = FnEnergy::new(2, energies::quartic);
     let w = Walkers::<TEBM_MAX_WALKERS, TEBM_MAX_DIM>::gaussian(&f, 16, 7, &centre, 1.0).unwrap();
     let mut r = Sampler::new(AnyKernel::<TEBM_MAX_DIM>::Mala(Mala::new(0.1).unwrap()), w);
     r.start_adaptation(MALA_TARGET).unwrap();
@@ -163,4 +180,13 @@ fn sizes_fit_the_published_storage() {
     for k in 0..5 {
         assert!(tebm_energy_size_for(k) > 0 && tebm_energy_size_for(k) <= tebm_energy_size());
     }
+}
+
+#[test]
+fn version_matches_the_header_constants_and_cargo_toml() {
+    // SAFETY: `tebm_version` returns a static NUL-terminated string.
+    let v = unsafe { core::ffi::CStr::from_ptr(tebm_version()) };
+    let want = std::format!("{TEBM_VERSION_MAJOR}.{TEBM_VERSION_MINOR}.{TEBM_VERSION_PATCH}");
+    assert_eq!(v.to_str().unwrap(), want);
+    assert_eq!(want, env!("CARGO_PKG_VERSION"));
 }

@@ -13,11 +13,9 @@ use ebm::{
 };
 
 use crate::energy::{Model, TebmEnergyKind, TrainableMut, energy_ref, trainable_mut};
-use crate::handle::{
-    Object, TRAINER_TAG, check_null, floats, object_handle, object_mut, object_ref, tri,
-};
+use crate::handle::{Object, TRAINER_TAG, check_null, floats, object_handle, object_mut, tri};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
-use crate::lifecycle::{self, Start, Stateful, adopt_energy};
+use crate::lifecycle::{self, Owner, Start, adopt_energy};
 use crate::status::TebmStatus;
 use crate::{
     TEBM_MAX_DIM, TEBM_MAX_PARAMS, TEBM_MAX_TRAIN_WALKERS, TEBM_TRAINER_SIZE, TebmEnergy,
@@ -170,46 +168,33 @@ type TrainerObj = Object<State>;
 
 object_handle!(TebmTrainer, State, TRAINER_TAG, TEBM_TRAINER_SIZE);
 
-pub(crate) struct State {
-    pcd: Inner,
-    /// Address of the energy the walkers' cached values belong to.
-    energy_addr: usize,
-    /// `TebmEnergyKind` of the energy it was built for.
-    kind: u32,
-}
+/// The trainer, the energy its walkers' caches belong to, and the
+/// `TebmEnergyKind` of the energy it was built for.
+pub(crate) type State = lifecycle::State<Inner, u32>;
 
-// SAFETY: all-zero bytes are a valid `State`: two integers and the core
-// `Pcd`, whose fields besides the sampler and optimiser are integers,
-// floats, bools, random streams, `repr(u8)` enums with field-less variant 0
-// (`Mode`, `Reinit`) and arrays or plain structs of these (documented on
-// `Pcd`); the `Sampler` is zero-valid when its kernel is (documented on
-// `Sampler`), and `AnyKernel` is (`repr(u8)`, 0 = `Ula` with h = 0);
-// `AnyOptimizer` is `repr(u8)` with 0 = `Sgd`, all of whose fields are
-// integers and floats (documented on `AnyOptimizer`).
-unsafe impl Stateful<TEBM_MAX_TRAIN_WALKERS> for State {
+// SAFETY: all-zero bytes are a valid `Inner`: the core `Pcd`'s fields besides
+// the sampler and optimiser are integers, floats, bools, random streams,
+// `repr(u8)` enums with field-less variant 0 (`Mode`, `Reinit`) and arrays or
+// plain structs of these (documented on `Pcd`); the `Sampler` is zero-valid
+// when its kernel is (documented on `Sampler`), and `AnyKernel` is
+// (`repr(u8)`, 0 = `Ula` with h = 0); `AnyOptimizer` is `repr(u8)` with 0 =
+// `Sgd`, all of whose fields are integers and floats (documented on
+// `AnyOptimizer`).
+unsafe impl Owner<TEBM_MAX_TRAIN_WALKERS> for Inner {
     type Phase = TrainSampler;
     fn phase(&self) -> &TrainSampler {
-        self.pcd.sampler()
+        self.sampler()
     }
     fn phase_mut(&mut self) -> &mut TrainSampler {
-        self.pcd.sampler_mut()
-    }
-    fn energy_addr(&mut self) -> &mut usize {
-        &mut self.energy_addr
-    }
-    fn needs_grad(&self) -> bool {
-        self.pcd.sampler().kernel().needs_grad()
+        self.sampler_mut()
     }
     /// Also drops the batch collected so far (its gradients were taken at
     /// the old parameters).
     fn invalidate(&mut self) {
-        self.pcd.sampler_mut().invalidate();
-        self.pcd.clear_batch();
+        self.sampler_mut().invalidate();
+        self.clear_batch();
     }
 }
-
-const _: () =
-    assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, crate::TEBM_MAX_HIDDEN));
 
 /// Bytes a trainer object needs (≤ `TEBM_TRAINER_SIZE`).
 #[unsafe(no_mangle)]
@@ -427,7 +412,7 @@ fn build<M: Trainable>(
     c: &TebmTrainerConfig,
     start: Start<'_>,
 ) -> Result<(), Error> {
-    let pcd = &mut obj.state.pcd;
+    let pcd = &mut obj.state.core;
     start.apply(pcd.sampler_mut().walkers_mut(), m)?;
     // As `TrainSampler::new(kernel, walkers)` then `set_beta` (trainers
     // never adapt the step size; drop any adaptation anyway).
@@ -456,7 +441,7 @@ fn init_for<M: Trainable>(
     lifecycle::init::<TebmTrainer, TEBM_MAX_TRAIN_WALKERS>(mem, mem_len, |obj| {
         build(obj, m, plan, c, start)?;
         obj.state.energy_addr = addr;
-        obj.state.kind = kind;
+        obj.state.extra = kind;
         Ok(())
     })
 }
@@ -539,15 +524,15 @@ unsafe fn args<'a>(
 /// one policy of `lifecycle::adopt_energy` (checked aside, then the caches
 /// go stale).
 fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), Error> {
-    if trainable_kind(t) != s.state.kind {
+    if trainable_kind(t) != s.state.extra {
         return Err(Error::InvalidConfig(
             "energy kind differs from the trainer's",
         ));
     }
     let p = ebm::model_dispatch!(t, m => m.num_params());
-    if p != s.state.pcd.optimizer().len() {
+    if p != s.state.core.optimizer().len() {
         return Err(Error::DimensionMismatch {
-            expected: s.state.pcd.optimizer().len(),
+            expected: s.state.core.optimizer().len(),
             found: p,
         });
     }
@@ -570,7 +555,7 @@ unsafe fn points<'a>(
     if dim > TEBM_MAX_DIM {
         return Err(TebmStatus::CapacityExceeded);
     }
-    if dim != s.state.pcd.sampler().samples().dim() {
+    if dim != s.state.core.sampler().samples().dim() {
         return Err(TebmStatus::BadDimension);
     }
     let Some(len) = n.checked_mul(dim) else {
@@ -636,9 +621,9 @@ pub unsafe extern "C" fn tebm_trainer_push_batch(
     if let Err(e) = prepare(s, &t, addr) {
         return s.fail("tebm_trainer_push", e);
     }
-    let before = s.state.pcd.updates();
-    let r = ebm::model_dispatch!(t, m => s.state.pcd.push_batch(m, xs));
-    let done = s.state.pcd.updates() - before;
+    let before = s.state.core.updates();
+    let r = ebm::model_dispatch!(t, m => s.state.core.push_batch(m, xs));
+    let done = s.state.core.updates() - before;
     match r {
         Ok(_) => {
             if !updated.is_null() {
@@ -665,13 +650,13 @@ pub unsafe extern "C" fn tebm_trainer_update(
     check_null!(trainer, energy);
     // SAFETY: non-null; per contract.
     let (s, t, addr) = tri!(unsafe { args(trainer, energy) });
-    if s.state.pcd.batch_len() == 0 {
+    if s.state.core.batch_len() == 0 {
         return s.fail("tebm_trainer_update", Error::Empty);
     }
     if let Err(e) = prepare(s, &t, addr) {
         return s.fail("tebm_trainer_update", e);
     }
-    match ebm::model_dispatch!(t, m => s.state.pcd.update(m)) {
+    match ebm::model_dispatch!(t, m => s.state.core.update(m)) {
         Ok(_) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_trainer_update", e),
     }
@@ -700,31 +685,22 @@ pub unsafe extern "C" fn tebm_trainer_set_learning_rate(
     trainer: *mut TebmTrainer,
     lr: f32,
 ) -> TebmStatus {
-    check_null!(trainer);
-    // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(trainer) });
-    match s.state.pcd.optimizer_mut().set_learning_rate(lr) {
-        Ok(()) => TebmStatus::Ok,
-        Err(e) => s.fail("tebm_trainer_set_learning_rate", e),
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(
+            trainer,
+            "tebm_trainer_set_learning_rate",
+            |s: &mut State| s.core.optimizer_mut().set_learning_rate(lr),
+        )
     }
 }
 
-/// Writes the last update's metrics and the trainer's counters.
-///
-/// # Safety
-/// `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or writable.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn tebm_trainer_metrics(
-    trainer: *const TebmTrainer,
-    out: *mut TebmTrainerMetrics,
-) -> TebmStatus {
-    check_null!(trainer, out);
-    // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(trainer) });
-    let pcd = &s.state.pcd;
+/// What `tebm_trainer_metrics` writes.
+fn metrics(s: &State) -> TebmTrainerMetrics {
+    let pcd = &s.core;
     let m: Metrics = pcd.metrics();
     let w = pcd.sampler().samples();
-    let r = TebmTrainerMetrics {
+    TebmTrainerMetrics {
         data_energy: m.data_energy,
         walker_energy: m.walker_energy,
         gap: m.gap,
@@ -741,10 +717,20 @@ pub unsafe extern "C" fn tebm_trainer_metrics(
         dim: w.dim(),
         num_params: pcd.optimizer().len(),
         learning_rate: pcd.optimizer().learning_rate(),
-    };
-    // SAFETY: non-null and writable per contract.
-    unsafe { out.write(r) };
-    TebmStatus::Ok
+    }
+}
+
+/// Writes the last update's metrics and the trainer's counters.
+///
+/// # Safety
+/// `trainer` NULL or a `TebmTrainer`'s storage; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_trainer_metrics(
+    trainer: *const TebmTrainer,
+    out: *mut TebmTrainerMetrics,
+) -> TebmStatus {
+    // SAFETY: forwarded contract.
+    unsafe { lifecycle::read(trainer, out, metrics) }
 }
 
 /// Copies the walkers' positions (n_walkers × dim floats, walker-major)
@@ -874,7 +860,7 @@ mod tests {
             for c in &configs {
                 let st = tebm_trainer_init(tp.cast(), size_of::<TebmTrainer>(), ep, c);
                 assert_eq!(st, TebmStatus::Ok);
-                let got = &object_ref(tp).unwrap().state.pcd;
+                let got = &crate::handle::object_ref(tp).unwrap().state.core;
                 let want = by_value(m, c);
                 assert!(*got == *want);
                 assert_eq!(got.sampler().kernel(), want.sampler().kernel());

@@ -51,12 +51,8 @@ impl Kernel for Barker {
     /// Per walker: d normals, then d uniforms for the signs, from the
     /// walker's own stream.
     fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
-        let Proposal {
-            energy,
-            beta,
-            chains: c,
-            scratch: s,
-        } = p;
+        let (energy, c, s) = (p.energy, p.chains, p.scratch);
+        let beta = p.beta;
         let (n, d) = (c.n, c.d);
         let mut xi = [0f32; D];
         for w in 0..n {

@@ -133,12 +133,8 @@ impl<const DM: usize> Kernel for Hmc<DM> {
     }
 
     fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
-        let Proposal {
-            energy,
-            beta,
-            chains: c,
-            scratch: s,
-        } = p;
+        let (energy, c, s) = (p.energy, p.chains, p.scratch);
+        let beta = p.beta;
         let (n, d) = (c.n, c.d);
         if d > DM {
             // Unreachable through `Kernel::step` (checked by `check_dim`);

@@ -56,12 +56,8 @@ impl<const ADJUSTED: bool> Kernel for LangevinKernel<ADJUSTED> {
     /// log g(y|x) = −β/(4h)·|y − x + h∇U(x)|² (the proposal density keeps
     /// the ∇U term).
     fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
-        let Proposal {
-            energy,
-            beta,
-            chains: c,
-            scratch: s,
-        } = p;
+        let (energy, c, s) = (p.energy, p.chains, p.scratch);
+        let beta = p.beta;
         let (n, d, h) = (c.n, c.d, self.h);
         let sd = math::sqrt(2.0 * h / beta);
         let mut xi = [0f32; D];

@@ -32,12 +32,7 @@ impl Kernel for Rwmh {
     }
     /// y = x + s·ξ, evaluated without gradients; no correction (symmetric).
     fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
-        let Proposal {
-            energy,
-            beta: _,
-            chains: c,
-            scratch: s,
-        } = p;
+        let (energy, c, s) = (p.energy, p.chains, p.scratch);
         let (n, d) = (c.n, c.d);
         let mut xi = [0f32; D];
         for w in 0..n {
