@@ -1365,19 +1365,6 @@ size_t tebm_trainer_size(void);
 size_t tebm_trainer_align(void);
 
 /*
- Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
- β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
- batches of 16, one kernel step per update, no regulariser, no
- re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;
- Adam (η = 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8; SGD momentum 0.9 when
- chosen), no clipping, no weight decay.
-
- # Safety
- `cfg` NULL or writable.
- */
-enum TebmStatus tebm_trainer_config_default(struct TebmTrainerConfig *cfg);
-
-/*
  Initialises a trainer in `mem` (`mem_len` bytes: a `TebmTrainer`, or
  `tebm_trainer_size()` bytes aligned to `tebm_trainer_align()`) for
  `energy`, which must be a trainable built-in model (Gaussian,
@@ -1509,6 +1496,19 @@ enum TebmStatus tebm_trainer_energies(const struct TebmTrainer *trainer, float *
  writable bytes.
  */
 enum TebmStatus tebm_trainer_last_error(const struct TebmTrainer *trainer, char *buf, size_t len);
+
+/*
+ Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
+ β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
+ batches of 16, one kernel step per update, no regulariser, no
+ re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;
+ Adam (η = 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8; SGD momentum 0.9 when
+ chosen), no clipping, no weight decay.
+
+ # Safety
+ `cfg` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_config_default(struct TebmTrainerConfig *cfg);
 
 /*
  Writes into `*len` the number of bytes `tebm_weights_save` writes for

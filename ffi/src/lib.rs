@@ -116,6 +116,7 @@ mod tempering;
 #[cfg(test)]
 mod tests;
 mod trainer;
+mod trainer_config;
 mod weights;
 
 pub use energy::*;
@@ -124,6 +125,7 @@ pub use sampler::*;
 pub use status::*;
 pub use tempering::*;
 pub use trainer::*;
+pub use trainer_config::*;
 pub use weights::*;
 
 /// The library's version, "MAJOR.MINOR.PATCH" (the crate's version in
