@@ -20,14 +20,20 @@
  * storage yourself (an init call on misaligned memory returns
  * TEBM_STATUS_MISALIGNED).
  *
- * Threads: an object may be used by one thread at a time. Energies are
- * read-only after init except for training (tebm_trainer_push, _push_batch,
- * _update) and tebm_weights_load, which write their parameters: otherwise
- * several samplers (in several threads) may share one if its callback is
- * thread-safe.
+ * Threads: an object may be used by one thread at a time; a sampler,
+ * trainer or tempering object used by a second call at once (another thread,
+ * or a callback re-entering the object whose step calls it) refuses it with
+ * TEBM_STATUS_BUSY and changes nothing. Energies are read-only after init
+ * except for training (tebm_trainer_push, _push_batch, _update) and
+ * tebm_weights_load, which write their parameters and renew the energy's
+ * identity (objects that cached values of it refresh them by themselves):
+ * otherwise several samplers (in several threads) may share one if its
+ * callback is thread-safe.
  *
- * Callbacks must not unwind (C++ exceptions, longjmp) and must not call tinyebm
- * functions on the sampler that is stepping.
+ * Callbacks must not unwind (C++ exceptions, longjmp), must restore the
+ * floating-point environment if they change it (the same-bits promise holds
+ * in the default rounding mode), and should not call tinyebm functions on the
+ * object that is stepping (they get TEBM_STATUS_BUSY).
  */
 
 #ifndef TINYEBM_H
@@ -159,6 +165,12 @@
 #define TEBM_KERNEL_COUNT 5
 
 /*
+ Number of status codes: valid `TebmStatus` values are `0 ..
+ TEBM_STATUS_COUNT`.
+ */
+#define TEBM_STATUS_COUNT 18
+
+/*
  What a call did. `TEBM_STATUS_OK` (0) is success; every other value is a
  failure that left the objects involved unchanged.
  */
@@ -240,6 +252,12 @@ typedef enum TebmStatus {
    A weight file's CRC-32 does not match its contents (damaged bytes).
    */
   TEBM_STATUS_CHECKSUM = 16,
+  /*
+   The object is in use by another call: an energy callback called a
+   function on the object whose step is calling it, or two threads used
+   one object at once. Nothing was done.
+   */
+  TEBM_STATUS_BUSY = 17,
 } TebmStatus;
 
 /*
@@ -1085,20 +1103,23 @@ enum TebmStatus tebm_sampler_init(void *mem,
  or `CALLBACK_ERROR`) for ULA.
 
  Each walker caches U and ∇U at its position. When `energy` is another
- object than the one last used (compared by address), it is first
- evaluated aside at every current position: if it is not usable there,
- nothing changes (status `NON_FINITE` or `CALLBACK_ERROR`); else the
- first step re-evaluates the caches (if that step then fails — ULA — the
- caches already belong to the new energy, the rest is unchanged). The
- same rule holds for trainers and replica exchange. When the *same* object
- now computes something else
- (a callback whose parameters changed, an energy re-initialised in
- place), call `tebm_sampler_invalidate` first.
+ energy than the one last used — another object, or the same object
+ re-initialised, loaded with `tebm_weights_load` or trained since (every
+ energy object carries an identity renewed by each of these) — it is
+ first evaluated aside at every current position: if it is not usable
+ there, nothing changes (status `NON_FINITE` or `CALLBACK_ERROR`); else
+ the first step re-evaluates the caches (if that step then fails — ULA —
+ the caches already belong to the new energy, the rest is unchanged). The
+ same rule holds for trainers and replica exchange. Only a change the
+ energy object cannot see (a callback whose own parameters changed) needs
+ `tebm_sampler_invalidate`.
+
+ A call on a sampler that is in use — from the energy callback of its
+ own step, or from another thread — returns `BUSY` and does nothing.
 
  # Safety
- `sampler` must be NULL or a `TebmSampler`'s storage used by no one else
- during the call (the energy callback must not touch it); `energy` NULL
- or a `TebmEnergy`'s storage; `steps_done` NULL or writable.
+ `sampler` must be NULL or a `TebmSampler`'s storage; `energy` NULL or a
+ `TebmEnergy`'s storage; `steps_done` NULL or writable.
  */
 enum TebmStatus tebm_sampler_run(struct TebmSampler *sampler,
                                  const struct TebmEnergy *energy,
@@ -1440,10 +1461,11 @@ enum TebmStatus tebm_trainer_push_batch(struct TebmTrainer *trainer,
 enum TebmStatus tebm_trainer_update(struct TebmTrainer *trainer, struct TebmEnergy *energy);
 
 /*
- Marks the walkers' cached energies stale: call it after changing the
- energy's parameters by other means than training (e.g.
- `tebm_weights_load`). Also drops the batch collected so far (its
- gradients were taken at the old parameters).
+ Marks the walkers' cached energies stale and drops the batch collected
+ so far (its gradients were taken at the old parameters). Needed only for
+ a change the energy object cannot see: an energy re-initialised, loaded
+ with `tebm_weights_load` or trained by another trainer gets a new
+ identity, and the next push or update does the same by itself.
 
  # Safety
  `trainer` NULL or a `TebmTrainer`'s storage used by no one else.
@@ -1545,9 +1567,9 @@ enum TebmStatus tebm_weights_save(const struct TebmEnergy *energy,
  `CAPACITY_EXCEEDED`, `BAD_PARAMETERS`; a callback energy is
  `BAD_CONFIG`. `tebm_weights_check` gives the detailed reason.
 
- Samplers and trainers cache energies at their walkers: after loading
- into an energy they use, call `tebm_sampler_invalidate` /
- `tebm_trainer_invalidate`. An MLP is checked whole (checksum and every
+ Loading gives the energy a new identity: samplers, trainers and
+ replica-exchange objects that cached values of it re-evaluate them at
+ their next step by themselves (no `tebm_*_invalidate` needed). An MLP is checked whole (checksum and every
  parameter) and then written in place, in little stack; the other
  models (a few KB at most) are decoded aside first.
 
@@ -1555,7 +1577,9 @@ enum TebmStatus tebm_weights_save(const struct TebmEnergy *energy,
  `energy` NULL or a `TebmEnergy`'s storage used by no one else during the
  call; `bytes` NULL or `nbytes` readable bytes.
  */
-enum TebmStatus tebm_weights_load(struct TebmEnergy *energy, const uint8_t *bytes, size_t nbytes);
+enum TebmStatus tebm_weights_load(struct TebmEnergy *energy,
+                                  const uint8_t *bytes,
+                                  size_t nbytes);
 
 /*
  Reads the kind, sizes and total length of a weight file from its first

@@ -4,6 +4,7 @@
 use core::ffi::{c_int, c_void};
 use core::mem::size_of;
 use core::ptr::addr_of_mut;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ebm::{
     Activation, Energy, EvalError, Evals, Soa, Trainable, mlp_param_count, model_dispatch,
@@ -111,13 +112,17 @@ pub enum TebmEnergyKind {
     Callback = 4,
 }
 
-/// An energy object in caller memory: type tag, kind, then the model. The
-/// layout is `repr(C)`, so `tag` and `kind` sit at offsets 0 and 4 whatever
-/// the model.
+/// An energy object in caller memory: type tag, kind, identity, then the
+/// model. The layout is `repr(C)`, so the header fields sit at offsets 0, 4
+/// and 8 whatever the model.
 #[repr(C)]
 pub(crate) struct Obj<M> {
     tag: u32,
     kind: u32,
+    /// New at every init, weights load and training update of the object:
+    /// with the address, what samplers remember of the energy their cached
+    /// values came from ([`EnergyKey`]).
+    id: u32,
     pub(crate) model: M,
 }
 
@@ -126,6 +131,51 @@ pub(crate) struct Obj<M> {
 pub(crate) struct Header {
     tag: u32,
     kind: u32,
+    id: u32,
+}
+
+/// Which energy a sampler's, trainer's or replica exchange's cached values
+/// were computed with: the object's address and its identity. A new
+/// energy at the address of a dead one, re-initialised in place, reloaded
+/// from weights or trained has another identity, so stale caches cannot be
+/// reused. (A callback whose own parameters change keeps its identity:
+/// `tebm_*_invalidate` is for that.)
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EnergyKey {
+    pub(crate) addr: usize,
+    pub(crate) id: u32,
+}
+
+/// A fresh energy identity. Ids only need to differ between successive
+/// models at one address, so where the target has no atomic read-modify-
+/// write (Cortex-M0) a load and a store are enough.
+pub(crate) fn fresh_id() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    #[cfg(target_has_atomic = "32")]
+    {
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+    #[cfg(not(target_has_atomic = "32"))]
+    {
+        let id = NEXT.load(Ordering::Relaxed);
+        NEXT.store(id.wrapping_add(1), Ordering::Relaxed);
+        id
+    }
+}
+
+/// The identity of a trainable energy borrowed for writing, and the means
+/// to renew it once its parameters changed.
+pub(crate) struct Identity<'a> {
+    pub(crate) key: EnergyKey,
+    id: &'a mut u32,
+}
+
+impl Identity<'_> {
+    /// The parameters changed: the energy gets a new identity.
+    pub(crate) fn renew(&mut self) {
+        *self.id = fresh_id();
+        self.key.id = *self.id;
+    }
 }
 
 const _: () = assert!(ENERGY_MAX_SIZE <= TEBM_ENERGY_SIZE);
@@ -177,12 +227,12 @@ impl Energy for Model<'_> {
     }
 }
 
-/// An energy handle, checked: the model and the object's address (which
+/// An energy handle, checked: the model and which energy it is (what
 /// samplers remember to know whose cached values they hold).
 #[derive(Clone, Copy)]
 pub(crate) struct EnergyRef<'a> {
     pub(crate) model: Model<'a>,
-    pub(crate) addr: usize,
+    pub(crate) key: EnergyKey,
 }
 
 /// Borrows the model of an object of kind `M` at `p`.
@@ -209,7 +259,7 @@ pub(crate) unsafe fn energy_ref<'a>(p: *const TebmEnergy) -> Result<EnergyRef<'a
     }
     // SAFETY: the header was checked readable and aligned just above; every
     // bit pattern is a valid u32.
-    let kind = unsafe { (*h).kind };
+    let (kind, id) = unsafe { ((*h).kind, (*h).id) };
     // SAFETY: (each arm) the tag and kind are only ever written by `init`
     // below, together with a whole valid `Obj<M>` of the model type the kind
     // names, at this address aligned to ENERGY_ALIGN ≥ align_of::<Obj<M>>()
@@ -225,7 +275,10 @@ pub(crate) unsafe fn energy_ref<'a>(p: *const TebmEnergy) -> Result<EnergyRef<'a
     let model = model.ok_or(TebmStatus::NotInitialised)?;
     Ok(EnergyRef {
         model,
-        addr: h as usize,
+        key: EnergyKey {
+            addr: h as usize,
+            id,
+        },
     })
 }
 
@@ -265,6 +318,7 @@ pub(crate) fn init_mlp_from_weights(mem: *mut c_void, len: usize, b: &[u8]) -> T
     match ebm::Persist::decode_into(&mut obj.model, b) {
         Ok(()) => {
             obj.kind = TebmEnergyKind::Mlp as u32;
+            obj.id = fresh_id();
             obj.tag = ENERGY_TAG;
             TebmStatus::Ok
         }
@@ -286,6 +340,7 @@ pub(crate) fn init<M>(mem: *mut c_void, len: usize, kind: TebmEnergyKind, model:
         p.write(Obj {
             tag: ENERGY_TAG,
             kind: kind as u32,
+            id: fresh_id(),
             model,
         })
     };
@@ -549,6 +604,7 @@ pub unsafe extern "C" fn tebm_energy_init_mlp(
     let obj = unsafe {
         addr_of_mut!((*p).model).write(zeros);
         addr_of_mut!((*p).kind).write(TebmEnergyKind::Mlp as u32);
+        addr_of_mut!((*p).id).write(fresh_id());
         addr_of_mut!((*p).tag).write(ENERGY_TAG);
         &mut *p
     };
@@ -656,7 +712,7 @@ pub unsafe extern "C" fn tebm_energy_eval(
 }
 
 /// The trainable model behind a handle, for writing, and the object's
-/// address. A callback energy is `TEBM_STATUS_BAD_CONFIG` (it has no
+/// identity. A callback energy is `TEBM_STATUS_BAD_CONFIG` (it has no
 /// parameters tinyebm can see).
 ///
 /// # Safety
@@ -664,10 +720,10 @@ pub unsafe extern "C" fn tebm_energy_eval(
 /// during `'a` (no other argument of the call).
 pub(crate) unsafe fn trainable_mut<'a>(
     p: *mut TebmEnergy,
-) -> Result<(TrainableMut<'a>, usize), TebmStatus> {
+) -> Result<(TrainableMut<'a>, Identity<'a>), TebmStatus> {
     // SAFETY: forwarded contract.
     let r = unsafe { energy_ref(p.cast_const())? };
-    let h = r.addr as *mut Header;
+    let h = r.key.addr as *mut Header;
     let Model::BuiltIn(m) = r.model else {
         return Err(TebmStatus::BadConfig);
     };
@@ -676,5 +732,9 @@ pub(crate) unsafe fn trainable_mut<'a>(
     // (see `energy_ref`). The shared borrow `r` is not used again, and the
     // caller guarantees exclusive access for `'a`.
     let t = unsafe { built_in_mut(h, m.kind()) };
-    Ok((t.ok_or(TebmStatus::BadConfig)?, r.addr))
+    // SAFETY: as above; the identity is a header field, apart from the
+    // model borrowed just before.
+    let id = unsafe { &mut *addr_of_mut!((*h).id) };
+    let identity = Identity { key: r.key, id };
+    Ok((t.ok_or(TebmStatus::BadConfig)?, identity))
 }

@@ -3,6 +3,8 @@
 
 use core::ffi::c_void;
 use core::mem::{align_of, size_of};
+use core::ptr::{addr_of, addr_of_mut};
+use core::sync::atomic::{AtomicU16, Ordering};
 
 use ebm::Error;
 
@@ -133,21 +135,90 @@ pub(crate) unsafe fn out_slice<'a, T>(p: *mut T, n: usize) -> &'a mut [T] {
 }
 
 /// A stateful object in caller memory (sampler, trainer, tempering): type
-/// tag and last-error record (the first `TEBM_SAMPLER_HEADER_SIZE` bytes,
-/// checked per type at compile time), then the state. A failing call may
-/// write the header only.
+/// tag, busy flag and last-error record (the first
+/// `TEBM_SAMPLER_HEADER_SIZE` bytes, checked per type at compile time), then
+/// the state. A failing call may write the last-error record only.
 #[repr(C)]
 pub(crate) struct Object<S> {
     pub(crate) tag: u32,
+    /// Non-zero while a call uses the object: a call that finds it set
+    /// (a callback re-entering the object it is called from, or a second
+    /// thread) is refused with `TEBM_STATUS_BUSY` before it touches the
+    /// state. Atomic, so that the check itself is no data race.
+    busy: AtomicU16,
     pub(crate) error: ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
     pub(crate) state: S,
 }
 
-impl<S> Object<S> {
+const _: () = assert!(TEBM_ERROR_MESSAGE_CAPACITY < u16::MAX as usize);
+
+/// An object in use by the current call: its state and last-error record,
+/// borrowed apart from its busy flag, which is set while this lives.
+pub(crate) struct InUse<'a, S> {
+    pub(crate) state: &'a mut S,
+    pub(crate) error: &'a mut ErrorText<TEBM_ERROR_MESSAGE_CAPACITY>,
+    busy: &'a AtomicU16,
+}
+
+impl<S> InUse<'_, S> {
     /// Records `e` as the last error and returns its status.
     pub(crate) fn fail(&mut self, what: &str, e: Error) -> TebmStatus {
         self.error.set(what, &e);
         TebmStatus::from(e)
+    }
+}
+
+impl<S> Drop for InUse<'_, S> {
+    fn drop(&mut self) {
+        self.busy.store(0, Ordering::Release);
+    }
+}
+
+/// Sets the busy flag if it is clear; false if it was set. Where the target
+/// has no compare-and-swap (Cortex-M0), a load then a store: enough against
+/// re-entry from a callback, not against two cores.
+fn acquire(busy: &AtomicU16) -> bool {
+    #[cfg(target_has_atomic = "16")]
+    {
+        busy.compare_exchange(0, 1, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+    #[cfg(not(target_has_atomic = "16"))]
+    {
+        if busy.load(Ordering::Acquire) != 0 {
+            return false;
+        }
+        busy.store(1, Ordering::Release);
+        true
+    }
+}
+
+/// Takes the object at `p` for the current call: checks its busy flag
+/// (through the atomic only, so a refused call touches nothing else), sets
+/// it, and borrows the state and the last-error record.
+///
+/// # Safety
+/// `p` points to a valid `Object<S>` at an aligned address, in memory that
+/// no one else uses during `'a` except through its busy flag (the contract
+/// of every function taking an object: one call at a time per object — the
+/// flag turns a breach into `TEBM_STATUS_BUSY`).
+pub(crate) unsafe fn take<'a, S>(p: *mut Object<S>) -> Result<InUse<'a, S>, TebmStatus> {
+    // SAFETY: `p` points to a valid object; a shared borrow of the atomic
+    // field alone does not overlap the state or error record, which another
+    // call (the one that set the flag) may hold mutably.
+    let busy = unsafe { &*addr_of!((*p).busy) };
+    if !acquire(busy) {
+        return Err(TebmStatus::Busy);
+    }
+    // SAFETY: the flag was clear and is now ours: no other call holds the
+    // state or the error record (per the contract above), and the two
+    // fields are disjoint.
+    unsafe {
+        Ok(InUse {
+            state: &mut *addr_of_mut!((*p).state),
+            error: &mut *addr_of_mut!((*p).error),
+            busy,
+        })
     }
 }
 
@@ -159,34 +230,34 @@ pub(crate) trait Handle {
     const TAG: u32;
 }
 
-/// The object behind a handle, for reading.
+/// The object behind a handle, taken for the current call (for reading
+/// as for writing: a call that reads an object in the middle of another
+/// call's step would see half a step).
 ///
 /// # Safety
-/// `p` must be NULL or point to `size_of::<H>()` readable bytes not
-/// written during `'a`; `size_of::<Object<H::State>>() ≤ size_of::<H>()`
-/// (each module checks it at compile time).
-pub(crate) unsafe fn object_ref<'a, H: Handle>(
+/// `p` must be NULL or point to `size_of::<H>()` bytes of a handle's
+/// storage used by no other call during `'a` except through the busy flag;
+/// `size_of::<Object<H::State>>() ≤ size_of::<H>()` (checked at compile
+/// time by `object_handle!`).
+pub(crate) unsafe fn object_mut<'a, H: Handle>(
     p: *const H,
-) -> Result<&'a Object<H::State>, TebmStatus> {
-    // SAFETY: forwarded contract.
+) -> Result<InUse<'a, H::State>, TebmStatus> {
+    // SAFETY: forwarded contract; `check_object` reads the 4-byte tag only.
     let p = unsafe { check_object::<Object<H::State>>(p.cast(), H::TAG)? };
     // SAFETY: the tag is only written by the handle's init function,
     // together with a whole valid object at this aligned address (or copied
-    // with one: objects hold no self-references). Not written during the
-    // call per contract.
-    Ok(unsafe { &*p })
+    // with one: objects hold no self-references); the memory is used as the
+    // contract says.
+    unsafe { take(p.cast_mut()) }
 }
 
-/// The object behind a handle, for writing.
+/// [`object_mut`], for the functions that only read (the same access).
 ///
 /// # Safety
-/// As for [`object_ref`], and nothing else reads or writes the storage
-/// during `'a` (no other argument of the call, no energy callback).
-pub(crate) unsafe fn object_mut<'a, H: Handle>(
-    p: *mut H,
-) -> Result<&'a mut Object<H::State>, TebmStatus> {
-    // SAFETY: as in `object_ref`.
-    let p = unsafe { check_object::<Object<H::State>>(p.cast_const().cast(), H::TAG)? };
-    // SAFETY: as in `object_ref`; exclusive for the call per contract.
-    Ok(unsafe { &mut *p.cast_mut() })
+/// As for [`object_mut`].
+pub(crate) unsafe fn object_ref<'a, H: Handle>(
+    p: *const H,
+) -> Result<InUse<'a, H::State>, TebmStatus> {
+    // SAFETY: forwarded contract.
+    unsafe { object_mut(p) }
 }

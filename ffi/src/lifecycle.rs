@@ -5,15 +5,16 @@
 //! one policy for an energy other than the last one ([`adopt_energy`]).
 
 use core::ffi::{c_char, c_void};
+use core::ptr::addr_of_mut;
 
 use ebm::{Energy, Error, NegativePhase, Walkers};
 
 use crate::TEBM_MAX_DIM;
 use crate::TebmEnergy;
-use crate::energy::{EnergyRef, energy_ref};
+use crate::energy::{EnergyKey, EnergyRef, energy_ref};
 use crate::handle::{
-    Handle, Object, check_null, check_object, floats, object_memory, object_mut, object_ref,
-    out_slice, tri,
+    Handle, InUse, Object, check_null, check_object, floats, object_memory, object_mut, object_ref,
+    out_slice, take, tri,
 };
 use crate::status::{ErrorText, TebmStatus, write_c_str};
 
@@ -60,8 +61,8 @@ pub(crate) use own_phase;
 /// the energy its cached values belong to, and what else the object keeps.
 pub(crate) struct State<P, X> {
     pub(crate) core: P,
-    /// Address of the energy object the cached values belong to.
-    pub(crate) energy_addr: usize,
+    /// The energy the cached values belong to.
+    pub(crate) energy: EnergyKey,
     pub(crate) extra: X,
 }
 
@@ -76,8 +77,8 @@ pub(crate) unsafe trait Stateful<const N: usize> {
     fn core(&self) -> &Self::Core;
     /// The core object, mutably.
     fn core_mut(&mut self) -> &mut Self::Core;
-    /// Address of the energy object the cached values belong to.
-    fn energy_addr(&mut self) -> &mut usize;
+    /// The energy the cached values belong to.
+    fn energy(&mut self) -> &mut EnergyKey;
 }
 
 // SAFETY: all-zero bytes are a valid `State<P, X>` when they are a valid
@@ -91,8 +92,8 @@ unsafe impl<P: Owner<N>, X: Zeroed, const N: usize> Stateful<N> for State<P, X> 
     fn core_mut(&mut self) -> &mut P {
         &mut self.core
     }
-    fn energy_addr(&mut self) -> &mut usize {
-        &mut self.energy_addr
+    fn energy(&mut self) -> &mut EnergyKey {
+        &mut self.energy
     }
 }
 
@@ -108,15 +109,16 @@ unsafe impl Zeroed for () {}
 // SAFETY: integers and a float (`StepSummary`: three `usize`, one `f32`).
 unsafe impl Zeroed for ebm::StepSummary {}
 
-/// The one policy for a new energy: an energy object other than the one the
-/// cached values came from (compared by address) is first checked aside at
+/// The one policy for a new energy: an energy other than the one the cached
+/// values came from (another object, or the same object re-initialised,
+/// reloaded or trained since: see `EnergyKey`) is first checked aside at
 /// every position where it will be evaluated; if it is unusable the error
 /// comes back and nothing has changed, else the caches are marked stale (the
-/// next step re-evaluates them) and the object remembers the new address.
+/// next step re-evaluates them) and the object remembers the new energy.
 pub(crate) fn adopt_energy<S: Stateful<N>, E: Energy, const N: usize>(
     s: &mut S,
     e: &E,
-    addr: usize,
+    key: EnergyKey,
 ) -> Result<(), Error> {
     let dim = s.core().phase().samples().dim();
     if e.dim() != dim {
@@ -125,10 +127,10 @@ pub(crate) fn adopt_energy<S: Stateful<N>, E: Energy, const N: usize>(
             found: e.dim(),
         });
     }
-    if addr != *s.energy_addr() {
+    if key != *s.energy() {
         s.core().phase().check_energy(e)?;
-        s.core_mut().phase_mut().invalidate();
-        *s.energy_addr() = addr;
+        s.core_mut().invalidate();
+        *s.energy() = key;
     }
     Ok(())
 }
@@ -143,7 +145,7 @@ pub(crate) fn adopt_energy<S: Stateful<N>, E: Energy, const N: usize>(
 pub(crate) fn init<H: Handle, const N: usize>(
     mem: *mut c_void,
     mem_len: usize,
-    build: impl FnOnce(&mut Object<H::State>) -> Result<(), Error>,
+    build: impl FnOnce(&mut InUse<'_, H::State>) -> Result<(), Error>,
 ) -> TebmStatus
 where
     H::State: Stateful<N>,
@@ -154,27 +156,37 @@ where
     let existing =
         unsafe { check_object::<Object<H::State>>(p.cast_const().cast(), H::TAG) }.is_ok();
     // SAFETY: `p` is valid for writing one object and used by no one else
-    // during the call (the init functions' contract). A tagged object is a
-    // valid one (only init writes tags, with a whole object); otherwise all-
-    // zero bytes are a valid `Object<H::State>`: the tag and `ErrorText` are
-    // integers and bytes, and the state is zero-valid by `Stateful`'s
-    // contract. Either way the reference points to a valid, exclusively
-    // owned object.
-    let obj = unsafe {
+    // during the call except through its busy flag (the init functions'
+    // contract). A tagged object is a valid one (only init writes tags,
+    // with a whole object); otherwise all-zero bytes are a valid
+    // `Object<H::State>` (tag, busy flag and `ErrorText` are integers and
+    // bytes, the state is zero-valid by `Stateful`'s contract) and fresh
+    // memory has no other user to race with the zeroing.
+    let taken = unsafe {
         if !existing {
             p.write_bytes(0, 1);
         }
-        &mut *p
+        take(p)
     };
-    match build(obj) {
+    let mut obj = tri!(taken);
+    let r = build(&mut obj);
+    if r.is_ok() {
+        *obj.error = ErrorText::new();
+    }
+    drop(obj);
+    // SAFETY: the tag is a field apart from those `obj` borrowed (now
+    // released); the memory is ours for the call, as above.
+    let tag = unsafe { addr_of_mut!((*p).tag) };
+    match r {
         Ok(()) => {
-            obj.error = ErrorText::new();
-            obj.tag = H::TAG;
+            // SAFETY: as above.
+            unsafe { tag.write(H::TAG) };
             TebmStatus::Ok
         }
         Err(e) => {
             if !existing {
-                obj.tag = 0;
+                // SAFETY: as above.
+                unsafe { tag.write(0) };
             }
             TebmStatus::from(e)
         }
@@ -205,7 +217,7 @@ where
     // the object is borrowed mutably; equal handles fail one of the tag checks.
     let e = tri!(unsafe { energy_ref(energy) });
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(h) });
+    let mut s = tri!(unsafe { object_mut(h) });
     let mut done = 0;
     let dim = s.state.core().phase().samples().dim();
     let adopted = if e.model.dim() != dim {
@@ -214,7 +226,7 @@ where
             found: e.model.dim(),
         })
     } else if steps > 0 {
-        adopt_energy(&mut s.state, &e.model, e.addr)
+        adopt_energy(&mut *s.state, &e.model, e.key)
     } else {
         Ok(())
     };
@@ -223,7 +235,7 @@ where
         Err(err) => s.fail(what, err),
     };
     while status == TebmStatus::Ok && done < steps {
-        match step(&mut s.state, &e) {
+        match step(&mut *s.state, &e) {
             Ok(()) => done += 1,
             Err(err) => status = s.fail(what, err),
         }
@@ -248,8 +260,8 @@ pub(crate) unsafe fn update<H: Handle>(
 ) -> TebmStatus {
     check_null!(h);
     // SAFETY: non-null; exclusive storage per contract.
-    let s = tri!(unsafe { object_mut(h) });
-    match f(&mut s.state) {
+    let mut s = tri!(unsafe { object_mut(h) });
+    match f(&mut *s.state) {
         Ok(()) => TebmStatus::Ok,
         Err(e) => s.fail(what, e),
     }
@@ -268,7 +280,7 @@ pub(crate) unsafe fn read<H: Handle, T>(
     // SAFETY: non-null; storage per contract.
     let s = tri!(unsafe { object_ref(h) });
     // SAFETY: non-null and writable per contract.
-    unsafe { out.write(f(&s.state)) };
+    unsafe { out.write(f(s.state)) };
     TebmStatus::Ok
 }
 
@@ -287,12 +299,12 @@ pub(crate) unsafe fn read_array<H: Handle, T>(
     check_null!(h, out);
     // SAFETY: non-null; storage per contract.
     let s = tri!(unsafe { object_ref(h) });
-    let n = need(&s.state);
+    let n = need(s.state);
     if len < n {
         return TebmStatus::BufferTooSmall;
     }
     // SAFETY: non-null; at least `n` writable elements (len ≥ n).
-    tri!(fill(&s.state, unsafe { out_slice(out, n) }));
+    tri!(fill(s.state, unsafe { out_slice(out, n) }));
     TebmStatus::Ok
 }
 

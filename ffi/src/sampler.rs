@@ -8,8 +8,10 @@ use core::mem::{align_of, size_of};
 
 use ebm::{AnyKernel, DualAveraging, Energy, Error, Kernel, Sampler, StepSummary};
 
-use crate::energy::energy_ref;
-use crate::handle::{Object, SAMPLER_TAG, check_null, object_handle, object_ref, out_slice, tri};
+use crate::energy::{EnergyKey, energy_ref};
+use crate::handle::{
+    InUse, Object, SAMPLER_TAG, check_null, object_handle, object_ref, out_slice, tri,
+};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, own_phase};
 use crate::status::TebmStatus;
@@ -140,9 +142,9 @@ fn adaptation_target(k: &AnyKernel<TEBM_MAX_DIM>, target: f32) -> Result<f32, Er
 /// again.
 #[inline(never)]
 fn build(
-    obj: &mut SamplerObj,
+    obj: &mut InUse<'_, State>,
     e: &impl Energy,
-    addr: usize,
+    energy: EnergyKey,
     kernel: AnyKernel<TEBM_MAX_DIM>,
     cfg: &TebmSamplerConfig,
     adapt: Option<DualAveraging>,
@@ -159,7 +161,7 @@ fn build(
     sm.set_recording(true);
     sm.reset_diagnostics();
     obj.state.extra = StepSummary::default();
-    obj.state.energy_addr = addr;
+    obj.state.energy = energy;
     Ok(())
 }
 
@@ -223,7 +225,7 @@ pub unsafe extern "C" fn tebm_sampler_init(
     };
     tri!(start.check::<_, TEBM_MAX_WALKERS>(&e.model));
     lifecycle::init::<TebmSampler, TEBM_MAX_WALKERS>(mem, mem_len, |obj| {
-        build(obj, &e.model, e.addr, kernel, &cfg, adapt, start)
+        build(obj, &e.model, e.key, kernel, &cfg, adapt, start)
     })
 }
 
@@ -237,20 +239,23 @@ pub unsafe extern "C" fn tebm_sampler_init(
 /// or `CALLBACK_ERROR`) for ULA.
 ///
 /// Each walker caches U and ∇U at its position. When `energy` is another
-/// object than the one last used (compared by address), it is first
-/// evaluated aside at every current position: if it is not usable there,
-/// nothing changes (status `NON_FINITE` or `CALLBACK_ERROR`); else the
-/// first step re-evaluates the caches (if that step then fails — ULA — the
-/// caches already belong to the new energy, the rest is unchanged). The
-/// same rule holds for trainers and replica exchange. When the *same* object
-/// now computes something else
-/// (a callback whose parameters changed, an energy re-initialised in
-/// place), call `tebm_sampler_invalidate` first.
+/// energy than the one last used — another object, or the same object
+/// re-initialised, loaded with `tebm_weights_load` or trained since (every
+/// energy object carries an identity renewed by each of these) — it is
+/// first evaluated aside at every current position: if it is not usable
+/// there, nothing changes (status `NON_FINITE` or `CALLBACK_ERROR`); else
+/// the first step re-evaluates the caches (if that step then fails — ULA —
+/// the caches already belong to the new energy, the rest is unchanged). The
+/// same rule holds for trainers and replica exchange. Only a change the
+/// energy object cannot see (a callback whose own parameters changed) needs
+/// `tebm_sampler_invalidate`.
+///
+/// A call on a sampler that is in use — from the energy callback of its
+/// own step, or from another thread — returns `BUSY` and does nothing.
 ///
 /// # Safety
-/// `sampler` must be NULL or a `TebmSampler`'s storage used by no one else
-/// during the call (the energy callback must not touch it); `energy` NULL
-/// or a `TebmEnergy`'s storage; `steps_done` NULL or writable.
+/// `sampler` must be NULL or a `TebmSampler`'s storage; `energy` NULL or a
+/// `TebmEnergy`'s storage; `steps_done` NULL or writable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn tebm_sampler_run(
     sampler: *mut TebmSampler,

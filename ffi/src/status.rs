@@ -53,7 +53,15 @@ pub enum TebmStatus {
     Truncated = 15,
     /// A weight file's CRC-32 does not match its contents (damaged bytes).
     Checksum = 16,
+    /// The object is in use by another call: an energy callback called a
+    /// function on the object whose step is calling it, or two threads used
+    /// one object at once. Nothing was done.
+    Busy = 17,
 }
+
+/// Number of status codes: valid `TebmStatus` values are `0 ..
+/// TEBM_STATUS_COUNT`.
+pub const TEBM_STATUS_COUNT: i32 = 18;
 
 impl From<Error> for TebmStatus {
     fn from(e: Error) -> Self {
@@ -99,12 +107,13 @@ impl TebmStatus {
             TebmStatus::Unknown => "unknown error",
             TebmStatus::Truncated => "input data truncated",
             TebmStatus::Checksum => "checksum mismatch",
+            TebmStatus::Busy => "object in use by another call",
         }
     }
 
     fn from_code(code: i32) -> Option<Self> {
         use TebmStatus::*;
-        const ALL: [TebmStatus; 17] = [
+        const ALL: [TebmStatus; TEBM_STATUS_COUNT as usize] = [
             Ok,
             NullPointer,
             BadDimension,
@@ -122,6 +131,7 @@ impl TebmStatus {
             Unknown,
             Truncated,
             Checksum,
+            Busy,
         ];
         usize::try_from(code).ok().and_then(|i| ALL.get(i).copied())
     }
@@ -192,7 +202,7 @@ fn floor_char_boundary(s: &str, max: usize) -> usize {
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub(crate) struct ErrorText<const CAP: usize> {
-    len: u32,
+    len: u16,
     text: [u8; CAP],
 }
 
@@ -226,7 +236,8 @@ impl<const CAP: usize> fmt::Write for ErrorText<CAP> {
         let room = CAP.saturating_sub(1).saturating_sub(used);
         let n = floor_char_boundary(s, room);
         self.text[used..used + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len = (used + n) as u32;
+        // CAP < 2¹⁶ (checked where the record is declared).
+        self.len = (used + n) as u16;
         Ok(())
     }
 }
@@ -238,12 +249,12 @@ mod tests {
 
     #[test]
     fn every_code_has_a_message_and_round_trips() {
-        for c in 0..17 {
+        for c in 0..TEBM_STATUS_COUNT {
             let s = TebmStatus::from_code(c).unwrap();
             assert_eq!(s as i32, c);
             assert!(!s.message().is_empty());
         }
-        assert_eq!(TebmStatus::from_code(17), None);
+        assert_eq!(TebmStatus::from_code(TEBM_STATUS_COUNT), None);
         assert_eq!(TebmStatus::from_code(-1), None);
     }
 

@@ -10,7 +10,9 @@ use core::mem::{align_of, size_of};
 use ebm::{AnyKernel, Energy, Error, ReplicaExchange};
 
 use crate::energy::energy_ref;
-use crate::handle::{Object, TEMPERING_TAG, check_null, object_handle, object_ref, out_slice, tri};
+use crate::handle::{
+    InUse, Object, TEMPERING_TAG, check_null, object_handle, object_ref, out_slice, tri,
+};
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, own_phase};
 use crate::status::TebmStatus;
@@ -123,7 +125,7 @@ pub unsafe extern "C" fn tebm_tempering_config_default(
 /// differently the second time it is asked (an error is returned then).
 #[inline(never)]
 fn build(
-    obj: &mut TemperingObj,
+    obj: &mut InUse<'_, State>,
     e: &crate::energy::EnergyRef<'_>,
     k: AnyKernel<TEBM_MAX_DIM>,
     c: &TebmTemperingConfig,
@@ -134,7 +136,7 @@ fn build(
     start.apply(rx.base_mut(), &e.model)?;
     // Cannot fail: the ladder was checked and the walkers are not empty.
     rx.reinit(k, ladder, c.seed)?;
-    obj.state.energy_addr = e.addr;
+    obj.state.energy = e.key;
     Ok(())
 }
 
@@ -374,7 +376,8 @@ mod tests {
             for c in &configs {
                 let st = tebm_tempering_init(tp.cast(), size_of::<TebmTempering>(), ep, c);
                 assert_eq!(st, TebmStatus::Ok);
-                let got = &object_ref(tp).unwrap().state.core;
+                let taken = object_ref(tp).unwrap();
+                let got = &taken.state.core;
                 let mut w = ebm::Walkers::empty();
                 w.init_gaussian(&er.model, c.n_walkers, c.seed, &[0.0; 3], c.init_sd)
                     .unwrap();
@@ -382,6 +385,7 @@ mod tests {
                 let want =
                     Box::new(Inner::geometric(k, w, c.replicas, c.beta_min, c.seed).unwrap());
                 assert!(*got == *want);
+                drop(taken);
                 // Run a little so the next init starts from a used object.
                 assert_eq!(
                     tebm_tempering_run(tp, ep, 3, core::ptr::null_mut()),

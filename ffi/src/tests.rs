@@ -190,3 +190,146 @@ fn version_matches_the_header_constants_and_cargo_toml() {
     assert_eq!(v.to_str().unwrap(), want);
     assert_eq!(want, env!("CARGO_PKG_VERSION"));
 }
+
+/// What the re-entrant callback saw: the statuses of its nested calls.
+struct Reentry {
+    sampler: *mut TebmSampler,
+    energy: *const TebmEnergy,
+    nested: std::vec::Vec<TebmStatus>,
+}
+
+unsafe extern "C" fn reentrant(
+    user: *mut c_void,
+    x: *const f32,
+    dim: usize,
+    u: *mut f32,
+    grad: *mut f32,
+) -> c_int {
+    // SAFETY: `user` is the `Reentry` the test passed, alive during the run.
+    let r = unsafe { &mut *user.cast::<Reentry>() };
+    let mut pos = [0f32; 64];
+    // SAFETY: pointers from the test; the sampler is the one stepping.
+    unsafe {
+        r.nested.push(tebm_sampler_run(
+            r.sampler,
+            r.energy,
+            1,
+            core::ptr::null_mut(),
+        ));
+        r.nested
+            .push(tebm_sampler_positions(r.sampler, pos.as_mut_ptr(), 64));
+        r.nested.push(tebm_sampler_invalidate(r.sampler));
+    }
+    // SAFETY: as in `callback`.
+    unsafe { callback::<Bowl>(core::ptr::null_mut(), x, dim, u, grad) }
+}
+
+/// A callback that calls back into the sampler whose step is calling it is
+/// refused with BUSY and changes nothing: the outer run counts its steps
+/// exactly (issue: a nested run left 13 steps after 10 reported).
+#[test]
+fn a_reentrant_call_from_a_callback_is_refused_with_busy() {
+    let mut e = energy_storage();
+    let mut s = sampler_storage();
+    let ep: *mut TebmEnergy = &mut *e;
+    let sp: *mut TebmSampler = &mut *s;
+    let mut r = Reentry {
+        sampler: sp,
+        energy: ep,
+        nested: vec![],
+    };
+    // SAFETY: every pointer is valid for what the header documents; `r`
+    // outlives the energy's use.
+    unsafe {
+        let user: *mut Reentry = &mut r;
+        let st = tebm_energy_init_callback(
+            ep.cast(),
+            size_of::<TebmEnergy>(),
+            2,
+            Some(reentrant),
+            user.cast(),
+        );
+        assert_eq!(st, TebmStatus::Ok);
+        let mut cfg = core::mem::zeroed::<TebmSamplerConfig>();
+        tebm_sampler_config_default(&mut cfg);
+        cfg.n_walkers = 4;
+        assert_eq!(
+            tebm_sampler_init(sp.cast(), size_of::<TebmSampler>(), ep, &cfg),
+            TebmStatus::Ok
+        );
+        (*user).nested.clear();
+        let mut done = 0;
+        assert_eq!(tebm_sampler_run(sp, ep, 10, &mut done), TebmStatus::Ok);
+        assert_eq!(done, 10);
+        let mut stats = TebmSamplerStats::default();
+        assert_eq!(tebm_sampler_stats(sp, &mut stats), TebmStatus::Ok);
+        assert_eq!(stats.steps, 10);
+        assert!(!(*user).nested.is_empty());
+        assert!((*user).nested.iter().all(|&st| st == TebmStatus::Busy));
+    }
+}
+
+/// A new energy built at the address of a dead one, or the same energy
+/// reloaded with other weights, is a different energy: the sampler's next
+/// step refreshes its caches instead of reusing stale ones (issue: a new
+/// energy at a dead one's address left 10 of 16 walkers with stale U).
+#[test]
+fn an_energy_rebuilt_at_the_same_address_refreshes_the_caches() {
+    let mut e = energy_storage();
+    let mut s = sampler_storage();
+    let ep: *mut TebmEnergy = &mut *e;
+    let sp: *mut TebmSampler = &mut *s;
+    let unit = [1f32; 2];
+    // SAFETY: every pointer is valid for what the header documents.
+    unsafe {
+        let init = |mean: [f32; 2]| {
+            tebm_energy_init_gaussian_diag(
+                ep.cast(),
+                size_of::<TebmEnergy>(),
+                2,
+                mean.as_ptr(),
+                unit.as_ptr(),
+            )
+        };
+        assert_eq!(init([0.0, 0.0]), TebmStatus::Ok);
+        let mut cfg = core::mem::zeroed::<TebmSamplerConfig>();
+        tebm_sampler_config_default(&mut cfg);
+        cfg.n_walkers = 16;
+        cfg.kernel.kind = TebmKernel::Mh as u32;
+        assert_eq!(
+            tebm_sampler_init(sp.cast(), size_of::<TebmSampler>(), ep, &cfg),
+            TebmStatus::Ok
+        );
+        assert_eq!(
+            tebm_sampler_run(sp, ep, 5, core::ptr::null_mut()),
+            TebmStatus::Ok
+        );
+        // Same address, another model: every cached U must be the new one's.
+        assert_eq!(init([3.0, -3.0]), TebmStatus::Ok);
+        assert_eq!(
+            tebm_sampler_run(sp, ep, 1, core::ptr::null_mut()),
+            TebmStatus::Ok
+        );
+        let (mut pos, mut u) = ([0f32; 32], [0f32; 16]);
+        assert_eq!(
+            tebm_sampler_positions(sp, pos.as_mut_ptr(), 32),
+            TebmStatus::Ok
+        );
+        assert_eq!(
+            tebm_sampler_energies(sp, u.as_mut_ptr(), 16),
+            TebmStatus::Ok
+        );
+        for w in 0..16 {
+            let mut want = 0f32;
+            let st = tebm_energy_eval(
+                ep,
+                pos[2 * w..].as_ptr(),
+                2,
+                &mut want,
+                core::ptr::null_mut(),
+            );
+            assert_eq!(st, TebmStatus::Ok);
+            assert_eq!(u[w].to_bits(), want.to_bits(), "walker {w}: stale cache");
+        }
+    }
+}

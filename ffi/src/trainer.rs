@@ -12,8 +12,12 @@ use ebm::{
     Sampler, Trainable,
 };
 
-use crate::energy::{Model, TebmEnergyKind, TrainableMut, energy_ref, trainable_mut};
-use crate::handle::{Object, TRAINER_TAG, check_null, floats, object_handle, object_mut, tri};
+use crate::energy::{
+    EnergyKey, Identity, Model, TebmEnergyKind, TrainableMut, energy_ref, trainable_mut,
+};
+use crate::handle::{
+    InUse, Object, TRAINER_TAG, check_null, floats, object_handle, object_mut, tri,
+};
 use crate::lifecycle::{self, Owner, Start, adopt_energy};
 use crate::status::TebmStatus;
 use crate::trainer_config::{
@@ -113,7 +117,7 @@ fn precheck<M: Trainable>(
 /// panic).
 #[inline(never)]
 fn build<M: Trainable>(
-    obj: &mut TrainerObj,
+    obj: &mut InUse<'_, State>,
     m: &M,
     plan: &Plan,
     c: &TebmTrainerConfig,
@@ -139,7 +143,7 @@ fn init_for<M: Trainable>(
     mem: *mut c_void,
     mem_len: usize,
     m: &M,
-    (addr, kind): (usize, u32),
+    (energy, kind): (EnergyKey, u32),
     plan: &Plan,
     c: &TebmTrainerConfig,
     start: Start<'_>,
@@ -147,7 +151,7 @@ fn init_for<M: Trainable>(
     tri!(precheck(m, plan, c, start));
     lifecycle::init::<TebmTrainer, TEBM_MAX_TRAIN_WALKERS>(mem, mem_len, |obj| {
         build(obj, m, plan, c, start)?;
-        obj.state.energy_addr = addr;
+        obj.state.energy = energy;
         obj.state.extra = kind;
         Ok(())
     })
@@ -205,7 +209,7 @@ pub unsafe extern "C" fn tebm_trainer_init(
             d,
         )
     };
-    let id = (e.addr, kind);
+    let id = (e.key, kind);
     ebm::model_dispatch!(model, m => init_for(mem, mem_len, m, id, &plan, &c, start))
 }
 
@@ -216,21 +220,21 @@ pub unsafe extern "C" fn tebm_trainer_init(
 unsafe fn args<'a>(
     trainer: *mut TebmTrainer,
     energy: *mut TebmEnergy,
-) -> Result<(&'a mut TrainerObj, TrainableMut<'a>, usize), TebmStatus> {
+) -> Result<(InUse<'a, State>, TrainableMut<'a>, Identity<'a>), TebmStatus> {
     // SAFETY: non-null (checked by the caller); exclusive storage per
     // contract. The energy is checked first: if both handles were the same
     // memory, one of the two tag checks fails.
-    let (t, addr) = unsafe { trainable_mut(energy)? };
+    let (t, identity) = unsafe { trainable_mut(energy)? };
     // SAFETY: as above.
     let s = unsafe { object_mut(trainer)? };
-    Ok((s, t, addr))
+    Ok((s, t, identity))
 }
 
 /// Pre-checks shared by push and update: the energy is the kind and size
 /// the trainer was built for; a different energy object is adopted by the
 /// one policy of `lifecycle::adopt_energy` (checked aside, then the caches
 /// go stale).
-fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), Error> {
+fn prepare(s: &mut InUse<'_, State>, t: &TrainableMut<'_>, energy: EnergyKey) -> Result<(), Error> {
     if trainable_kind(t) != s.state.extra {
         return Err(Error::InvalidConfig(
             "energy kind differs from the trainer's",
@@ -243,7 +247,15 @@ fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), 
             found: p,
         });
     }
-    ebm::model_dispatch!(t, m => adopt_energy(&mut s.state, &**m, addr))
+    ebm::model_dispatch!(t, m => adopt_energy(&mut *s.state, &**m, energy))
+}
+
+/// θ changed: the energy gets a new identity, so that samplers and other
+/// trainers using it refresh their caches; this trainer's walkers are kept
+/// consistent by the core trainer itself.
+fn trained(s: &mut InUse<'_, State>, identity: &mut Identity<'_>) {
+    identity.renew();
+    s.state.energy = identity.key;
 }
 
 /// Checks `n` points of `dim` floats at `x` and returns them as a slice.
@@ -251,7 +263,7 @@ fn prepare(s: &mut TrainerObj, t: &TrainableMut<'_>, addr: usize) -> Result<(), 
 /// # Safety
 /// `x` non-null and `n·dim` readable floats when `dim`, `n` pass the checks.
 unsafe fn points<'a>(
-    s: &TrainerObj,
+    s: &InUse<'_, State>,
     x: *const f32,
     n: usize,
     dim: usize,
@@ -319,18 +331,21 @@ pub unsafe extern "C" fn tebm_trainer_push_batch(
 ) -> TebmStatus {
     check_null!(trainer, energy, x);
     // SAFETY: non-null; per contract.
-    let (s, t, addr) = tri!(unsafe { args(trainer, energy) });
+    let (mut s, t, mut identity) = tri!(unsafe { args(trainer, energy) });
     // SAFETY: non-null; n·dim floats per contract.
-    let xs = tri!(unsafe { points(s, x, n, dim) });
+    let xs = tri!(unsafe { points(&s, x, n, dim) });
     if !xs.iter().all(|v| v.is_finite()) {
         return s.fail("tebm_trainer_push", Error::NotFinite("data point"));
     }
-    if let Err(e) = prepare(s, &t, addr) {
+    if let Err(e) = prepare(&mut s, &t, identity.key) {
         return s.fail("tebm_trainer_push", e);
     }
     let before = s.state.core.updates();
     let r = ebm::model_dispatch!(t, m => s.state.core.push_batch(m, xs));
     let done = s.state.core.updates() - before;
+    if done > 0 {
+        trained(&mut s, &mut identity);
+    }
     match r {
         Ok(_) => {
             if !updated.is_null() {
@@ -356,23 +371,29 @@ pub unsafe extern "C" fn tebm_trainer_update(
 ) -> TebmStatus {
     check_null!(trainer, energy);
     // SAFETY: non-null; per contract.
-    let (s, t, addr) = tri!(unsafe { args(trainer, energy) });
+    let (mut s, t, mut identity) = tri!(unsafe { args(trainer, energy) });
     if s.state.core.batch_len() == 0 {
         return s.fail("tebm_trainer_update", Error::Empty);
     }
-    if let Err(e) = prepare(s, &t, addr) {
+    if let Err(e) = prepare(&mut s, &t, identity.key) {
         return s.fail("tebm_trainer_update", e);
     }
-    match ebm::model_dispatch!(t, m => s.state.core.update(m)) {
+    let before = s.state.core.updates();
+    let r = ebm::model_dispatch!(t, m => s.state.core.update(m));
+    if s.state.core.updates() > before {
+        trained(&mut s, &mut identity);
+    }
+    match r {
         Ok(_) => TebmStatus::Ok,
         Err(e) => s.fail("tebm_trainer_update", e),
     }
 }
 
-/// Marks the walkers' cached energies stale: call it after changing the
-/// energy's parameters by other means than training (e.g.
-/// `tebm_weights_load`). Also drops the batch collected so far (its
-/// gradients were taken at the old parameters).
+/// Marks the walkers' cached energies stale and drops the batch collected
+/// so far (its gradients were taken at the old parameters). Needed only for
+/// a change the energy object cannot see: an energy re-initialised, loaded
+/// with `tebm_weights_load` or trained by another trainer gets a new
+/// identity, and the next push or update does the same by itself.
 ///
 /// # Safety
 /// `trainer` NULL or a `TebmTrainer`'s storage used by no one else.
@@ -569,7 +590,8 @@ mod tests {
             for c in &configs {
                 let st = tebm_trainer_init(tp.cast(), size_of::<TebmTrainer>(), ep, c);
                 assert_eq!(st, TebmStatus::Ok);
-                let got = &crate::handle::object_ref(tp).unwrap().state.core;
+                let taken = crate::handle::object_ref(tp).unwrap();
+                let got = &taken.state.core;
                 let want = by_value(m, c);
                 assert!(*got == *want);
                 assert_eq!(got.sampler().kernel(), want.sampler().kernel());
@@ -577,6 +599,7 @@ mod tests {
                     got.sampler().beta().to_bits(),
                     want.sampler().beta().to_bits()
                 );
+                drop(taken);
                 // Train a little so the next init starts from a used trainer.
                 let x = [0.1f32, -0.2, 0.3];
                 for _ in 0..c.batch_size {

@@ -121,9 +121,9 @@ pub unsafe extern "C" fn tebm_weights_save(
 /// `CAPACITY_EXCEEDED`, `BAD_PARAMETERS`; a callback energy is
 /// `BAD_CONFIG`. `tebm_weights_check` gives the detailed reason.
 ///
-/// Samplers and trainers cache energies at their walkers: after loading
-/// into an energy they use, call `tebm_sampler_invalidate` /
-/// `tebm_trainer_invalidate`. An MLP is checked whole (checksum and every
+/// Loading gives the energy a new identity: samplers, trainers and
+/// replica-exchange objects that cached values of it re-evaluate them at
+/// their next step by themselves (no `tebm_*_invalidate` needed). An MLP is checked whole (checksum and every
 /// parameter) and then written in place, in little stack; the other
 /// models (a few KB at most) are decoded aside first.
 ///
@@ -138,14 +138,19 @@ pub unsafe extern "C" fn tebm_weights_load(
 ) -> TebmStatus {
     check_null!(energy, bytes);
     // SAFETY: non-null; exclusive storage per contract.
-    let (t, _) = tri!(unsafe { trainable_mut(energy) });
+    let (t, mut identity) = tri!(unsafe { trainable_mut(energy) });
     // SAFETY: non-null; `nbytes` readable bytes per contract.
     let b = unsafe { byte_slice(bytes, nbytes) };
     // The core's `decode_into`: an MLP is validated whole, then written in
     // place; the smaller models are decoded aside and moved in. Either way
     // the energy changes only on success.
     match model_dispatch!(t, m => decode_into(m, b)) {
-        Ok(()) => TebmStatus::Ok,
+        Ok(()) => {
+            // New parameters: samplers and trainers using this energy
+            // refresh their caches by themselves.
+            identity.renew();
+            TebmStatus::Ok
+        }
         Err(e) => TebmStatus::from(e),
     }
 }

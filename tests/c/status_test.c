@@ -95,7 +95,7 @@ static void test_status_message(void) {
     CHECK(buf[0] == 'x');
     EXPECT(tebm_status_message(TEBM_STATUS_NULL_POINTER, buf, 5), TEBM_STATUS_BUFFER_TOO_SMALL);
     CHECK(strcmp(buf, "a re") == 0);
-    for (int s = 0; s <= TEBM_STATUS_UNKNOWN; s++) {
+    for (int s = 0; s < TEBM_STATUS_COUNT; s++) {
         EXPECT(tebm_status_message(s, buf, sizeof buf), TEBM_STATUS_OK);
         CHECK(strlen(buf) > 0);
     }

@@ -61,7 +61,9 @@ static void test_status_messages(void) {
     CHECK(strcmp(buf, "checksum mismatch") == 0);
     EXPECT(tebm_status_message(TEBM_STATUS_CORRUPT_DATA, buf, sizeof buf), TEBM_STATUS_OK);
     CHECK(strstr(buf, "corrupt weight data") != NULL);
-    EXPECT(tebm_status_message(TEBM_STATUS_CHECKSUM + 1, buf, sizeof buf), TEBM_STATUS_OK);
+    EXPECT(tebm_status_message(TEBM_STATUS_BUSY, buf, sizeof buf), TEBM_STATUS_OK);
+    CHECK(strstr(buf, "in use by another call") != NULL);
+    EXPECT(tebm_status_message(TEBM_STATUS_COUNT, buf, sizeof buf), TEBM_STATUS_OK);
     CHECK(strcmp(buf, "unknown status code") == 0);
 }
 
