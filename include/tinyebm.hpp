@@ -14,8 +14,8 @@
 // When exceptions are enabled (__cpp_exceptions; define TINYEBM_EXCEPTIONS to 0
 // to leave them out anyway) each also has a form without the prefix that
 // returns the value and throws tinyebm::Error (a std::runtime_error holding the
-// status and, for samplers, trainers and tempering objects, the object's
-// last-error text). A failing call leaves the objects as the C API does (see
+// status and, for samplers, trainers and tempering objects, the last-error
+// text the failing call recorded; for weight files the reason). A failing call leaves the objects as the C API does (see
 // include/tinyebm.h: unchanged, the last-error record aside). The wrapper adds
 // length checks of its spans where the C API cannot (BAD_DIMENSION before any
 // C call), so it never reads or writes outside a span.
@@ -152,8 +152,9 @@ class [[nodiscard]] Status {
 };
 
 #if TINYEBM_EXCEPTIONS
-// A failed call: its status, what was called, and the object's last-error text
-// ("" for energies and free functions; for weight files the refusal reason).
+// A failed call: its status, what was called, and the last-error text the call
+// recorded in its object ("" when it recorded none, for read-only calls,
+// energies and free functions; for weight files the refusal reason).
 // what() is "WHERE: STATUS MESSAGE (DETAIL)".
 class Error : public std::runtime_error {
   public:
@@ -534,9 +535,20 @@ inline WeightsHeader weights_peek(span<const uint8_t> bytes) {
         return m;                                                                                          \
     }
 #if TINYEBM_EXCEPTIONS
+// Throwing forms. A call that can record an error: Error's detail is the
+// last-error text when this call changed it (a failure before the object is
+// reached, e.g. an uninitialised energy, records nothing, and the record may
+// hold an older error). Read-only calls record nothing: no detail.
 #define TINYEBM_HPP_CHECK                                                                                  \
+    template <class Call> void recorded(const char *where, Call &&call) {                                  \
+        const Message before = last_error();                                                               \
+        const Status s = call();                                                                           \
+        if (s.ok()) return;                                                                                \
+        const Message after = last_error();                                                                \
+        throw Error(s, where, std::strcmp(before.data, after.data) != 0 ? after.c_str() : "");             \
+    }                                                                                                      \
     void check(Status s, const char *where) const {                                                       \
-        if (!s.ok()) throw Error(s, where, last_error().c_str());                                          \
+        if (!s.ok()) throw Error(s, where, "");                                                            \
     }                                                                                                      \
     template <class T> T checked(const Result<T> &r, const char *where) const {                            \
         check(r.status(), where);                                                                          \
@@ -612,10 +624,12 @@ class Sampler {
 #if TINYEBM_EXCEPTIONS
     Sampler(const Energy &energy, const TebmSamplerConfig &cfg) { init(energy, cfg); }
     void init(const Energy &energy, const TebmSamplerConfig &cfg) {
-        check(try_init(energy, cfg), "tebm_sampler_init");
+        recorded("tebm_sampler_init", [&] { return try_init(energy, cfg); });
     }
-    void run(const Energy &energy, size_t steps) { check(try_run(energy, steps), "tebm_sampler_run"); }
-    void invalidate() { check(try_invalidate(), "tebm_sampler_invalidate"); }
+    void run(const Energy &energy, size_t steps) {
+        recorded("tebm_sampler_run", [&] { return try_run(energy, steps); });
+    }
+    void invalidate() { recorded("tebm_sampler_invalidate", [&] { return try_invalidate(); }); }
     void positions(span<float> out) const { check(try_positions(out), "tebm_sampler_positions"); }
     template <size_t N> std::array<float, N> positions() const {
         return checked(try_positions<N>(), "tebm_sampler_positions");
@@ -634,13 +648,13 @@ class Sampler {
     template <size_t N> std::array<double, N> diagnostic(TebmDiagnostic which) const {
         return checked(try_diagnostic<N>(which), "tebm_sampler_diagnostic");
     }
-    void set_step_size(float h) { check(try_set_step_size(h), "tebm_sampler_set_step_size"); }
-    void set_beta(float beta) { check(try_set_beta(beta), "tebm_sampler_set_beta"); }
+    void set_step_size(float h) { recorded("tebm_sampler_set_step_size", [&] { return try_set_step_size(h); }); }
+    void set_beta(float beta) { recorded("tebm_sampler_set_beta", [&] { return try_set_beta(beta); }); }
     void start_adaptation(float target = 0.0f) {
-        check(try_start_adaptation(target), "tebm_sampler_start_adaptation");
+        recorded("tebm_sampler_start_adaptation", [&] { return try_start_adaptation(target); });
     }
-    void freeze_step_size() { check(try_freeze_step_size(), "tebm_sampler_freeze_step_size"); }
-    void reset_diagnostics() { check(try_reset_diagnostics(), "tebm_sampler_reset_diagnostics"); }
+    void freeze_step_size() { recorded("tebm_sampler_freeze_step_size", [&] { return try_freeze_step_size(); }); }
+    void reset_diagnostics() { recorded("tebm_sampler_reset_diagnostics", [&] { return try_reset_diagnostics(); }); }
 #endif
 
     TebmSampler *raw() noexcept { return &raw_; }
@@ -709,12 +723,12 @@ class Trainer {
 #if TINYEBM_EXCEPTIONS
     Trainer(const Energy &energy, const TebmTrainerConfig &cfg) { init(energy, cfg); }
     void init(const Energy &energy, const TebmTrainerConfig &cfg) {
-        check(try_init(energy, cfg), "tebm_trainer_init");
+        recorded("tebm_trainer_init", [&] { return try_init(energy, cfg); });
     }
     // Whether an update ran.
     bool push(Energy &energy, span<const float> x) {
         bool updated = false;
-        check(try_push(energy, x, &updated), "tebm_trainer_push");
+        recorded("tebm_trainer_push", [&] { return try_push(energy, x, &updated); });
         return updated;
     }
     // The number of updates that ran.
@@ -722,12 +736,14 @@ class Trainer {
         if (dim == 0 || points.size() % dim != 0)
             throw Error(TEBM_STATUS_BAD_DIMENSION, "tebm_trainer_push_batch", "points.size() is not a multiple of dim");
         size_t updates = 0;
-        check(try_push_batch(energy, points, dim, &updates), "tebm_trainer_push_batch");
+        recorded("tebm_trainer_push_batch", [&] { return try_push_batch(energy, points, dim, &updates); });
         return updates;
     }
-    void update(Energy &energy) { check(try_update(energy), "tebm_trainer_update"); }
-    void invalidate() { check(try_invalidate(), "tebm_trainer_invalidate"); }
-    void set_learning_rate(float lr) { check(try_set_learning_rate(lr), "tebm_trainer_set_learning_rate"); }
+    void update(Energy &energy) { recorded("tebm_trainer_update", [&] { return try_update(energy); }); }
+    void invalidate() { recorded("tebm_trainer_invalidate", [&] { return try_invalidate(); }); }
+    void set_learning_rate(float lr) {
+        recorded("tebm_trainer_set_learning_rate", [&] { return try_set_learning_rate(lr); });
+    }
     TrainerMetrics metrics() const { return checked(try_metrics(), "tebm_trainer_metrics"); }
     void positions(span<float> out) const { check(try_positions(out), "tebm_trainer_positions"); }
     template <size_t N> std::array<float, N> positions() const {
@@ -833,10 +849,12 @@ class Tempering {
 #if TINYEBM_EXCEPTIONS
     Tempering(const Energy &energy, const TebmTemperingConfig &cfg) { init(energy, cfg); }
     void init(const Energy &energy, const TebmTemperingConfig &cfg) {
-        check(try_init(energy, cfg), "tebm_tempering_init");
+        recorded("tebm_tempering_init", [&] { return try_init(energy, cfg); });
     }
-    void run(const Energy &energy, size_t steps) { check(try_run(energy, steps), "tebm_tempering_run"); }
-    void invalidate() { check(try_invalidate(), "tebm_tempering_invalidate"); }
+    void run(const Energy &energy, size_t steps) {
+        recorded("tebm_tempering_run", [&] { return try_run(energy, steps); });
+    }
+    void invalidate() { recorded("tebm_tempering_invalidate", [&] { return try_invalidate(); }); }
     void positions(span<float> out) const { check(try_positions(out), "tebm_tempering_positions"); }
     template <size_t N> std::array<float, N> positions() const {
         return checked(try_positions<N>(), "tebm_tempering_positions");
@@ -871,7 +889,8 @@ static_assert(std::is_trivially_copyable_v<Sampler> && sizeof(Sampler) == sizeof
 static_assert(std::is_trivially_copyable_v<Trainer> && sizeof(Trainer) == sizeof(TebmTrainer), "Trainer layout");
 static_assert(std::is_trivially_copyable_v<Tempering> && sizeof(Tempering) == sizeof(TebmTempering),
               "Tempering layout");
-static_assert(sizeof(SamplerConfig) == sizeof(TebmSamplerConfig) && sizeof(TrainerConfig) == sizeof(TebmTrainerConfig) &&
+static_assert(sizeof(SamplerConfig) == sizeof(TebmSamplerConfig) &&
+                  sizeof(TrainerConfig) == sizeof(TebmTrainerConfig) &&
                   sizeof(TemperingConfig) == sizeof(TebmTemperingConfig),
               "configs are the C structs");
 

@@ -94,6 +94,7 @@ template <class T> static bool same_state(const T &a, const T &b) { return state
 static bool approx(float a, float b, float tol = 1e-5f) { return std::fabs(a - b) <= tol * (1.0f + std::fabs(b)); }
 
 // ---- objects (static: a sampler is 62 KB) ----
+static tinyebm::Energy e_never;  // never initialised
 static tinyebm::Energy e2, e3, e_full, e_poly, e_dw, e_mix, e_mlp, e_mlp2, e_cb, e_lambda, e_opt, e_copy, e_tmp,
     e_before;
 static tinyebm::Sampler s, s_copy, s_before, s_empty;
@@ -493,6 +494,11 @@ static void test_sampler() {
     EXPECT_THROW(s.init(e2, bad), TEBM_STATUS_BAD_CONFIG);
     CHECK(same_state(*s.raw(), *s_before.raw()));
     EXPECT_THROW(s.positions<15>(), TEBM_STATUS_BUFFER_TOO_SMALL);
+    CHECK(thrown_detail.empty() && !s.last_error().empty());  // read-only: the older record is not reported
+    EXPECT_THROW(s.run(e_never, 1), TEBM_STATUS_NOT_INITIALISED);  // refused before the sampler is reached
+    CHECK(thrown_detail.empty());
+    EXPECT_THROW(s.set_beta(-1.0f), TEBM_STATUS_BAD_CONFIG);
+    CHECK(!thrown_detail.empty() && std::strstr(thrown_detail.c_str(), "tebm_sampler_set_beta") != nullptr);
     EXPECT_THROW(s_empty.stats(), TEBM_STATUS_NOT_INITIALISED);
     EXPECT_THROW(static tinyebm::Sampler s_bad(e2, bad), TEBM_STATUS_BAD_CONFIG);
 #endif
