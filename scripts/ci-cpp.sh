@@ -10,8 +10,8 @@
 #      -Wold-style-cast ...) in C++17 and C++20, with and without exceptions;
 #   4. misuse that must not compile: a temporary callable as an energy (it
 #      would dangle), a discarded Status, a callable of the wrong signature;
-#   5. c_examples/simulator.cpp (the wrapper in a time-stepping loop) builds
-#      and passes its checks.
+#   5. the example of docs/cpp.md and c_examples/simulator.cpp (the wrapper
+#      in a time-stepping loop) build and pass their checks.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -101,6 +101,14 @@ must_fail no_throwing_forms_without_exceptions '#define TINYEBM_EXCEPTIONS 0
 #include "tinyebm.hpp"
 static tinyebm::Energy e;
 int main() { return e.eval({1.0f}) > 0.0f; }'
+
+step "docs/cpp.md: the example, with and without exceptions"
+awk '/^```cpp$/ {on = 1; next} /^```$/ {if (on) exit} on' docs/cpp.md > "$out/doc_example.cpp"
+for x in "" "-fno-exceptions -fno-rtti"; do
+    # shellcheck disable=SC2086
+    $CXX $CXXFLAGS -O2 $x "$out/doc_example.cpp" $LIB $LDLIBS -o "$out/doc_example"
+    "$out/doc_example"
+done
 
 step "c_examples/simulator.cpp: plain and ASan+UBSan"
 # shellcheck disable=SC2086
