@@ -15,10 +15,11 @@
 // to leave them out anyway) each also has a form without the prefix that
 // returns the value and throws tinyebm::Error (a std::runtime_error holding the
 // status and, for samplers, trainers and tempering objects, the last-error
-// text the failing call recorded; for weight files the reason). A failing call leaves the objects as the C API does (see
-// include/tinyebm.h: unchanged, the last-error record aside). The wrapper adds
-// length checks of its spans where the C API cannot (BAD_DIMENSION before any
-// C call), so it never reads or writes outside a span.
+// text the failing call recorded; for weight files the reason). A failing
+// call leaves the objects as the C API does (see include/tinyebm.h: unchanged,
+// the last-error record aside). The wrapper passes every span's length to C
+// and checks the lengths the C API cannot see (BAD_DIMENSION before any C
+// call), so nothing is read or written outside a span.
 //
 // Allocation. The try_ forms, the objects and the callback trampolines never
 // allocate. Only a thrown Error does (std::runtime_error's message and the
