@@ -1,141 +1,66 @@
-// A C++17 "simulator" using tinyebm through RAII wrappers over caller-owned
-// storage (no heap): particles in a harmonic optical trap whose centre moves
-// on a circle and whose stiffness is modulated, U(x, t) = k(t)/2 |x - c(t)|^2.
-// Each time step updates the trap, tells the sampler the energy changed, and
-// runs a few MALA steps; the ensemble must track the moving equilibrium
-// N(c(t), I/(beta k(t))). Exit status 0 when every check passes.
+// A C++17 "simulator" using tinyebm through its C++ wrapper (tinyebm.hpp:
+// objects held by value in caller-owned storage, no heap): particles in a
+// harmonic optical trap whose centre moves on a circle and whose stiffness is
+// modulated, U(x, t) = k(t)/2 |x - c(t)|^2. Each time step updates the trap,
+// tells the sampler the energy changed, and runs a few MALA steps; the
+// ensemble must track the moving equilibrium N(c(t), I/(beta k(t))). Exit
+// status 0 when every check passes.
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
-#include <string>
 
-#include "tinyebm.h"
+#include "tinyebm.hpp"
 
-namespace tebm {
+// The trap: a callable energy. tinyebm keeps a pointer to it, so it must
+// outlive the energy (both are members of the simulator, trap_ first).
+struct Trap {
+    static constexpr std::size_t kDim = 2;
+    float cx = 2.0f, cy = 0.0f, k = 4.0f;
 
-// Throws on any status but OK, with the status message and (if given) the
-// sampler's last error.
-inline void check(TebmStatus s, const char *what, const TebmSampler *sampler = nullptr) {
-    if (s == TEBM_STATUS_OK) return;
-    std::array<char, 96> msg{};
-    tebm_status_message(s, msg.data(), msg.size());
-    std::string text = std::string(what) + ": " + msg.data();
-    if (sampler) {
-        std::array<char, TEBM_ERROR_MESSAGE_CAPACITY> detail{};
-        if (tebm_sampler_last_error(sampler, detail.data(), detail.size()) == TEBM_STATUS_OK && detail[0])
-            text += std::string(" (") + detail.data() + ")";
-    }
-    throw std::runtime_error(text);
-}
-
-// An energy in its own storage. Not copyable: a sampler remembers which
-// energy object its cached values came from, and callbacks point into the
-// owner.
-class Energy {
-  public:
-    Energy(const Energy &) = delete;
-    Energy &operator=(const Energy &) = delete;
-
-    // A callback energy calling obj->energy(x, grad) on an object of type T.
-    template <class T> static void callback(Energy &e, std::size_t dim, T *obj) {
-        check(tebm_energy_init_callback(&e.storage_, sizeof e.storage_, dim, &trampoline<T>, obj),
-              "tebm_energy_init_callback");
-    }
-    static void gaussian_diag(Energy &e, std::size_t dim, const float *mean, const float *precision) {
-        check(tebm_energy_init_gaussian_diag(&e.storage_, sizeof e.storage_, dim, mean, precision),
-              "tebm_energy_init_gaussian_diag");
-    }
-    Energy() = default;
-    const TebmEnergy *get() const { return &storage_; }
-
-  private:
-    template <class T>
-    static int trampoline(void *user, const float *x, std::size_t dim, float *u, float *grad) noexcept {
-        // Nothing may unwind into tinyebm: exceptions become an error code.
-        try {
-            *u = static_cast<T *>(user)->energy(x, dim, grad);
-            return 0;
-        } catch (...) {
-            return -1;
+    // U = k/2 |x - c|^2 and, when grad is not empty, its gradient. An
+    // exception here is caught by the wrapper and declines the point.
+    float operator()(tinyebm::span<const float> x, tinyebm::span<float> grad) const {
+        if (x.size() != kDim) throw std::logic_error("dimension");
+        float dx = x[0] - cx, dy = x[1] - cy;
+        if (!grad.empty()) {
+            grad[0] = k * dx;
+            grad[1] = k * dy;
         }
+        return 0.5f * k * (dx * dx + dy * dy);
     }
-    TebmEnergy storage_{};  // 16-byte aligned by its type
 };
-
-class Sampler {
-  public:
-    Sampler() = default;
-    Sampler(const Sampler &) = delete;
-    Sampler &operator=(const Sampler &) = delete;
-
-    void init(const Energy &e, const TebmSamplerConfig &cfg) {
-        check(tebm_sampler_init(&storage_, sizeof storage_, e.get(), &cfg), "tebm_sampler_init");
-    }
-    void run(const Energy &e, std::size_t steps) {
-        check(tebm_sampler_run(&storage_, e.get(), steps, nullptr), "tebm_sampler_run", &storage_);
-    }
-    void energy_changed() { check(tebm_sampler_invalidate(&storage_), "tebm_sampler_invalidate"); }
-    void freeze() { check(tebm_sampler_freeze_step_size(&storage_), "freeze", &storage_); }
-    void reset_diagnostics() { check(tebm_sampler_reset_diagnostics(&storage_), "reset"); }
-    template <std::size_t N> void positions(std::array<float, N> &out) const {
-        check(tebm_sampler_positions(&storage_, out.data(), out.size()), "tebm_sampler_positions");
-    }
-    TebmSamplerStats stats() const {
-        TebmSamplerStats s{};
-        check(tebm_sampler_stats(&storage_, &s), "tebm_sampler_stats");
-        return s;
-    }
-
-  private:
-    TebmSampler storage_{};
-};
-
-}  // namespace tebm
 
 class TrapSimulator {
   public:
     static constexpr std::size_t kWalkers = 64;
-    static constexpr std::size_t kDim = 2;
+    static constexpr std::size_t kDim = Trap::kDim;
 
-    TrapSimulator() {
-        tebm::Energy::callback(trap_, kDim, this);
-        TebmSamplerConfig cfg;
-        tebm::check(tebm_sampler_config_default(&cfg), "config");
-        cfg.kernel.kind = TEBM_KERNEL_MALA;
+    // Throws tinyebm::Error when tinyebm refuses the energy or the config.
+    TrapSimulator() : energy_(tinyebm::Energy::callback(kDim, trap_)) {
+        const float centre[2] = {trap_.cx, trap_.cy};
+        tinyebm::SamplerConfig cfg;  // the C defaults
+        cfg.kernel = tinyebm::kernel::mala(0.1f);
         cfg.n_walkers = kWalkers;
         cfg.seed = 314;
-        cfg.kernel.step_size = 0.1f;
         cfg.adapt = 1;
-        const float centre[2] = {cx_, cy_};
-        cfg.init_center = centre;
-        sampler_.init(trap_, cfg);
-    }
-
-    // U = k/2 |x - c|^2 (called by tinyebm through the trampoline).
-    float energy(const float *x, std::size_t dim, float *grad) const {
-        if (dim != kDim) throw std::logic_error("dimension");
-        float dx = x[0] - cx_, dy = x[1] - cy_;
-        if (grad) {
-            grad[0] = k_ * dx;
-            grad[1] = k_ * dy;
-        }
-        return 0.5f * k_ * (dx * dx + dy * dy);
+        cfg.init_center = centre;  // read during init only
+        sampler_.init(energy_, cfg);
     }
 
     void equilibrate(std::size_t steps) {
-        sampler_.run(trap_, steps);
-        sampler_.freeze();
+        sampler_.run(energy_, steps);
+        sampler_.freeze_step_size();
         sampler_.reset_diagnostics();
     }
 
     // Advances the trap to time t and the particles by `mcmc` steps.
     void step(double t, std::size_t mcmc) {
-        cx_ = static_cast<float>(2.0 * std::cos(0.5 * t));
-        cy_ = static_cast<float>(2.0 * std::sin(0.5 * t));
-        k_ = static_cast<float>(4.0 + 2.0 * std::sin(0.3 * t));
-        sampler_.energy_changed();
-        sampler_.run(trap_, mcmc);
+        trap_.cx = static_cast<float>(2.0 * std::cos(0.5 * t));
+        trap_.cy = static_cast<float>(2.0 * std::sin(0.5 * t));
+        trap_.k = static_cast<float>(4.0 + 2.0 * std::sin(0.3 * t));
+        sampler_.invalidate();  // the same energy object now computes something else
+        sampler_.run(energy_, mcmc);
         sampler_.positions(pos_);
     }
 
@@ -154,16 +79,16 @@ class TrapSimulator {
             v += (pos_[2 * w] - mx) * (pos_[2 * w] - mx) + (pos_[2 * w + 1] - my) * (pos_[2 * w + 1] - my);
         }
         v /= 2.0 * (kWalkers - 1);
-        sq_err = (mx - cx_) * (mx - cx_) + (my - cy_) * (my - cy_);
-        var_ratio = v * k_;  // exact variance is 1/k
+        sq_err = (mx - trap_.cx) * (mx - trap_.cx) + (my - trap_.cy) * (my - trap_.cy);
+        var_ratio = v * trap_.k;  // exact variance is 1/k
     }
 
-    TebmSamplerStats stats() const { return sampler_.stats(); }
+    tinyebm::SamplerStats stats() const { return sampler_.stats(); }
 
   private:
-    float cx_ = 2.0f, cy_ = 0.0f, k_ = 4.0f;
-    tebm::Energy trap_;
-    tebm::Sampler sampler_;
+    Trap trap_;
+    tinyebm::Energy energy_;
+    tinyebm::Sampler sampler_;
     std::array<float, kWalkers * kDim> pos_{};
 };
 
@@ -183,7 +108,7 @@ int main() {
         }
         sq_err /= steps;
         var_ratio /= steps;
-        TebmSamplerStats st = sim.stats();
+        tinyebm::SamplerStats st = sim.stats();
         // For independent equilibrium draws E|mean - c|^2 = 2/(k n) <= 2/(2*64).
         const double expected_sq = 2.0 / (2.0 * TrapSimulator::kWalkers);
         std::printf("trap simulator: %d time steps x 10 MALA steps, %zu walkers\n", steps, st.n_walkers);
