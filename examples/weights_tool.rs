@@ -15,8 +15,9 @@
 //!   (the shortest decimal that reads back to the same f32). `POINTS` has one
 //!   point per line, d whitespace-separated values, each a decimal number or
 //!   an f32 bit pattern `0x…`; blank lines and `#` comments are skipped.
-//! * `check FILE`: loads `FILE`; prints `ok KIND d=… params=…` (exit 0), or
-//!   `error VARIANT: message` with the [`Error`] variant's name (exit 1).
+//! * `check FILE…`: loads each file; prints one line per file, in order:
+//!   `ok KIND d=… params=…`, or `error VARIANT: message` with the [`Error`]
+//!   variant's name; exits 1 (with a summary on stderr) if any was refused.
 //! * `reencode IN OUT`: loads `IN` and writes the model back with
 //!   [`Persist::save`] (for byte-for-byte comparisons with other writers).
 //!
@@ -55,13 +56,22 @@ enum Model {
 }
 
 impl Model {
+    /// Decodes with the type named by the kind code at bytes 6..8, so every
+    /// error is the one that type's `decode` reports (`peek` first would
+    /// report absurd sizes as an overflow before the capacity check); a file
+    /// too short for a kind code, or with an unknown one, gets `peek`'s error.
     fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        Ok(match peek(bytes)?.kind() {
-            ModelKind::Gaussian => Model::Gaussian(Box::new(G::decode(bytes)?)),
-            ModelKind::Polynomial => Model::Polynomial(Box::new(P::decode(bytes)?)),
-            ModelKind::Mixture => Model::Mixture(Box::new(Mx::decode(bytes)?)),
-            ModelKind::Mlp => Model::Mlp(Box::new(M::decode(bytes)?)),
-            _ => return Err(Error::CorruptData("unknown model kind")),
+        let code = bytes.get(6..8).map(|c| u16::from_le_bytes([c[0], c[1]]));
+        let kind = code.and_then(ModelKind::from_code);
+        Ok(match kind {
+            Some(ModelKind::Gaussian) => Model::Gaussian(Box::new(G::decode(bytes)?)),
+            Some(ModelKind::Polynomial) => Model::Polynomial(Box::new(P::decode(bytes)?)),
+            Some(ModelKind::Mixture) => Model::Mixture(Box::new(Mx::decode(bytes)?)),
+            Some(ModelKind::Mlp) => Model::Mlp(Box::new(M::decode(bytes)?)),
+            _ => {
+                peek(bytes)?;
+                return Err(Error::CorruptData("unknown model kind"));
+            }
         })
     }
 
@@ -218,7 +228,29 @@ fn eval(file: &str, points: &str, sci: bool) -> Result<(), String> {
     Ok(())
 }
 
-const USAGE: &str = "usage: weights_tool samples DIR | eval [--sci] FILE POINTS | check FILE | reencode IN OUT";
+/// One line per file, in order; fails (exit 1) if any file does not load.
+fn check(files: &[&str]) -> Result<(), String> {
+    let mut failed = 0;
+    for file in files {
+        match load(file) {
+            Ok(m) => {
+                let e = m.energy();
+                println!("ok {} d={} params={}", m.name(), e.dim(), e.num_params());
+            }
+            Err(msg) => {
+                println!("{msg}");
+                failed += 1;
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(format!("{n} of {} files refused", files.len())),
+    }
+}
+
+const USAGE: &str =
+    "usage: weights_tool samples DIR | eval [--sci] FILE POINTS | check FILE… | reencode IN OUT";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -227,10 +259,7 @@ fn main() -> ExitCode {
         ["samples", dir] => samples(dir).map_err(|e| e.to_string()),
         ["eval", "--sci", file, points] => eval(file, points, true),
         ["eval", file, points] => eval(file, points, false),
-        ["check", file] => load(file).map(|m| {
-            let e = m.energy();
-            println!("ok {} d={} params={}", m.name(), e.dim(), e.num_params());
-        }),
+        ["check", files @ ..] if !files.is_empty() => check(files),
         ["reencode", src, dst] => load(src).and_then(|m| {
             m.energy().save(dst).map_err(|e| format!("{dst}: {e}"))
         }),
@@ -239,7 +268,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(msg) => {
-            println!("{msg}");
+            eprintln!("{msg}");
             ExitCode::FAILURE
         }
     }
