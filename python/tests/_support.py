@@ -43,13 +43,26 @@ def record(name: str, value: float) -> None:
     MAX_ERRORS[name] = max(MAX_ERRORS.get(name, 0.0), float(value))
 
 
+#: How many cases a check covered.
+COUNTS: dict = {}
+
+
+def count(name: str, n: int) -> None:
+    COUNTS[name] = COUNTS.get(name, 0) + int(n)
+
+
 def report() -> str:
-    if not MAX_ERRORS:
-        return ""
-    lines = ["largest errors seen (scaled = |Δ| / error_scale, the asserted one; "
-             "plain = |Δ| / |value|, for information):"]
-    for k in sorted(MAX_ERRORS):
-        lines.append(f"  {k:48s} {MAX_ERRORS[k]:.3e}")
+    lines = []
+    if MAX_ERRORS:
+        lines.append(
+            "largest errors seen: scaled = |Δ| / error_scale (asserted ≤ 1e-5); "
+            "plain = |Δ| / |exact| where |exact| ≥ 0.1·error_scale (asserted ≤ 1e-5); "
+            "plain-all = |Δ| / |exact| anywhere (information: large where U or a "
+            "component of ∇U nearly cancels)")
+        for k in sorted(MAX_ERRORS):
+            lines.append(f"  {k:44s} {MAX_ERRORS[k]:.3e}")
+    for k in sorted(COUNTS):
+        lines.append(f"  {k:44s} {COUNTS[k]}")
     return "\n".join(lines)
 
 
