@@ -212,7 +212,11 @@ fn eval(file: &str, points: &str, sci: bool) -> Result<(), String> {
             .map(parse_value)
             .collect::<Result<Vec<f32>, String>>()?;
         if x.len() != d {
-            return Err(format!("{points}:{}: {} values, expected d = {d}", n + 1, x.len()));
+            return Err(format!(
+                "{points}:{}: {} values, expected d = {d}",
+                n + 1,
+                x.len()
+            ));
         }
         let u = e
             .value_grad(&x, &mut g)
@@ -260,9 +264,9 @@ fn main() -> ExitCode {
         ["eval", "--sci", file, points] => eval(file, points, true),
         ["eval", file, points] => eval(file, points, false),
         ["check", files @ ..] if !files.is_empty() => check(files),
-        ["reencode", src, dst] => load(src).and_then(|m| {
-            m.energy().save(dst).map_err(|e| format!("{dst}: {e}"))
-        }),
+        ["reencode", src, dst] => {
+            load(src).and_then(|m| m.energy().save(dst).map_err(|e| format!("{dst}: {e}")))
+        }
         _ => Err(USAGE.to_string()),
     };
     match result {
