@@ -219,6 +219,20 @@ class Validation(unittest.TestCase):
             tw.Mlp(np.zeros((2, 3)), np.zeros(2), np.zeros((3, 3)), np.zeros(2), np.zeros(2), 0.0)
 
 
+class Imports(unittest.TestCase):
+    def test_numpy_only(self):
+        """Importing the package (and using it) does not import torch."""
+        import subprocess
+        import sys
+
+        from _support import PYROOT
+
+        code = ("import sys, tinyebm_weights as tw; "
+                "tw.loads(tw.Mlp.random(2, 3).to_bytes()); "
+                "assert 'torch' not in sys.modules, 'torch imported'")
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=PYROOT)
+
+
 class MlpEnergy(unittest.TestCase):
     def test_gradient_matches_finite_differences(self):
         rng = np.random.default_rng(3)

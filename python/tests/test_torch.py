@@ -39,6 +39,13 @@ class TorchBridge(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
+    def test_lazy_names(self):
+        import tinyebm_weights
+        from tinyebm_weights import TinyEbmMlp as lazy
+
+        self.assertIs(lazy, TinyEbmMlp)
+        self.assertIs(tinyebm_weights.torch_bridge.TinyEbmMlp, TinyEbmMlp)
+
     def test_tebm_module_tebm_is_bit_exact(self):
         rng = np.random.default_rng(1)
         for act in ACTIVATIONS:

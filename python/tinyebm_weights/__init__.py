@@ -62,8 +62,11 @@ __all__ = [
 
 def __getattr__(name):
     # `tinyebm_weights.TinyEbmMlp` imports torch on first use only.
+    # (import_module, not `from . import`: that form looks the name up on
+    # this module first, which would call __getattr__ again.)
     if name in ("TinyEbmMlp", "torch_bridge"):
-        from . import torch_bridge
+        import importlib
 
-        return torch_bridge if name == "torch_bridge" else torch_bridge.TinyEbmMlp
+        bridge = importlib.import_module(".torch_bridge", __name__)
+        return bridge if name == "torch_bridge" else bridge.TinyEbmMlp
     raise AttributeError(f"module 'tinyebm_weights' has no attribute {name!r}")
