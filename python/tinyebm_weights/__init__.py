@@ -1,0 +1,72 @@
+"""Read and write tinyebm's portable weight files (``.tebm``) from Python.
+
+Pure Python + NumPy; the PyTorch bridge (:mod:`tinyebm_weights.torch_bridge`,
+``TinyEbmMlp``) is imported only when asked for. See ``docs/python.md``.
+
+    >>> import tinyebm_weights as tw
+    >>> m = tw.Mlp.random(d=2, h=8, activation="silu", alpha=0.5, seed=1)
+    >>> data = m.to_bytes()
+    >>> tw.loads(data) == m
+    True
+"""
+
+from . import errors
+from .errors import (
+    BadMagic,
+    CapacityExceeded,
+    Checksum,
+    CorruptData,
+    Empty,
+    InvalidConfig,
+    InvalidParameters,
+    TrailingBytes,
+    Truncated,
+    UnsupportedVersion,
+    WeightFormatError,
+    WrongModelKind,
+)
+from .format import (
+    MAGIC,
+    MAX_DEGREE,
+    PEEK_LEN,
+    VERSION,
+    Activation,
+    Gaussian,
+    Header,
+    Mixture,
+    Mlp,
+    Model,
+    ModelKind,
+    Polynomial,
+    dumps,
+    exponents,
+    load,
+    loads,
+    mlp_param_count,
+    num_monomials,
+    peek,
+    save,
+)
+from .mlp import energy, energy_grad
+
+__all__ = [
+    "errors", "WeightFormatError", "BadMagic", "UnsupportedVersion", "WrongModelKind",
+    "Truncated", "TrailingBytes", "Checksum", "CorruptData", "Empty", "CapacityExceeded",
+    "InvalidConfig", "InvalidParameters",
+    "MAGIC", "VERSION", "MAX_DEGREE", "PEEK_LEN", "ModelKind", "Activation", "Header",
+    "Model", "Gaussian", "Polynomial", "Mixture", "Mlp",
+    "peek", "loads", "load", "dumps", "save", "exponents", "num_monomials",
+    "mlp_param_count", "energy", "energy_grad",
+]
+
+
+def __getattr__(name):
+    # `tinyebm_weights.TinyEbmMlp` imports torch on first use only.
+    # (import_module, not `from . import`: that form looks the name up on
+    # this module first, which would call __getattr__ again.)
+    if name in ("TinyEbmMlp", "torch_bridge"):
+        import importlib
+
+        bridge = importlib.import_module(".torch_bridge", __name__)
+        return bridge if name == "torch_bridge" else bridge.TinyEbmMlp
+    raise AttributeError(f"module 'tinyebm_weights' has no attribute {name!r}")
