@@ -112,9 +112,10 @@ pub enum TebmEnergyKind {
     Callback = 4,
 }
 
-/// An energy object in caller memory: type tag, kind, identity, then the
-/// model. The layout is `repr(C)`, so the header fields sit at offsets 0, 4
-/// and 8 whatever the model.
+/// An energy object in caller memory: type tag, kind, identity, a reserved
+/// word, then the model. The layout is `repr(C)`, so the 16-byte header
+/// sits at offsets 0 to 15 whatever the model (whose alignment is at most
+/// 16, checked below).
 #[repr(C)]
 pub(crate) struct Obj<M> {
     tag: u32,
@@ -123,6 +124,9 @@ pub(crate) struct Obj<M> {
     /// with the address, what samplers remember of the energy their cached
     /// values came from ([`EnergyKey`]).
     id: u32,
+    /// Zero: keeps the header 16 bytes long with no padding whose bytes
+    /// would be indeterminate.
+    reserved: u32,
     pub(crate) model: M,
 }
 
@@ -132,6 +136,7 @@ pub(crate) struct Header {
     tag: u32,
     kind: u32,
     id: u32,
+    reserved: u32,
 }
 
 /// Which energy a sampler's, trainer's or replica exchange's cached values
@@ -180,6 +185,7 @@ impl Identity<'_> {
 
 const _: () = assert!(ENERGY_MAX_SIZE <= TEBM_ENERGY_SIZE);
 const _: () = assert!(ENERGY_ALIGN <= TEBM_OBJECT_ALIGN);
+const _: () = assert!(size_of::<Header>() == 16);
 const _: () = assert!(size_of::<TebmEnergy>() == TEBM_ENERGY_SIZE);
 
 /// A model held by an energy object, borrowed from caller memory.
@@ -341,6 +347,7 @@ pub(crate) fn init<M>(mem: *mut c_void, len: usize, kind: TebmEnergyKind, model:
             tag: ENERGY_TAG,
             kind: kind as u32,
             id: fresh_id(),
+            reserved: 0,
             model,
         })
     };
@@ -605,6 +612,7 @@ pub unsafe extern "C" fn tebm_energy_init_mlp(
         addr_of_mut!((*p).model).write(zeros);
         addr_of_mut!((*p).kind).write(TebmEnergyKind::Mlp as u32);
         addr_of_mut!((*p).id).write(fresh_id());
+        addr_of_mut!((*p).reserved).write(0);
         addr_of_mut!((*p).tag).write(ENERGY_TAG);
         &mut *p
     };
