@@ -57,8 +57,8 @@ macro_rules! own_phase {
 }
 pub(crate) use own_phase;
 
-/// The state of every stateful C object: the core object, the address of
-/// the energy its cached values belong to, and what else the object keeps.
+/// The state of every stateful C object: the core object, the energy its
+/// cached values belong to, and what else the object keeps.
 pub(crate) struct State<P, X> {
     pub(crate) core: P,
     /// The energy the cached values belong to.
@@ -82,8 +82,8 @@ pub(crate) unsafe trait Stateful<const N: usize> {
 }
 
 // SAFETY: all-zero bytes are a valid `State<P, X>` when they are a valid
-// `P` (`Owner`'s contract), an integer, and a valid `X` (the `Zeroed`
-// bound's contract).
+// `P` (`Owner`'s contract), a valid `EnergyKey` (two integers) and a valid
+// `X` (the `Zeroed` bound's contract).
 unsafe impl<P: Owner<N>, X: Zeroed, const N: usize> Stateful<N> for State<P, X> {
     type Core = P;
     fn core(&self) -> &P {
