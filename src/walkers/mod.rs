@@ -384,6 +384,12 @@ impl<const N: usize> Decision<N> {
         invalid: 0,
         needs_grad: false,
     };
+
+    /// The mean acceptance probability of walkers `0..n`, as the committed
+    /// step's [`StepSummary::mean_accept_prob`] will report it.
+    pub(crate) fn mean_accept_prob(&self, n: usize) -> f32 {
+        self.prob[..n].iter().sum::<f32>() / n as f32
+    }
 }
 
 /// Makes a decided step the state of `walkers` (which must be the ensemble
@@ -422,7 +428,7 @@ pub(crate) fn commit<const N: usize, const D: usize>(
     StepSummary {
         accepted,
         proposed: n,
-        mean_accept_prob: dec.prob[..n].iter().sum::<f32>() / n as f32,
+        mean_accept_prob: dec.mean_accept_prob(n),
         invalid: dec.invalid,
     }
 }
