@@ -199,8 +199,25 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     }
 
     /// Coordinate `i` of walker `w`.
+    ///
+    /// # Panics
+    ///
+    /// If `w ≥ len()` or `i ≥ dim()`, like slice indexing (the fallible
+    /// form is [`Walkers::position`]).
     pub fn coord(&self, w: usize, i: usize) -> f32 {
+        self.check_index(w, i);
         self.c.x[i][w]
+    }
+
+    #[inline]
+    #[track_caller]
+    fn check_index(&self, w: usize, i: usize) {
+        assert!(
+            w < self.c.n && i < self.c.d,
+            "walker {w}, coordinate {i} out of range ({} walkers, dimension {})",
+            self.c.n,
+            self.c.d
+        );
     }
 
     /// Copies walker `w`'s position into `out[..d]`.
@@ -247,13 +264,22 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     }
 
     /// Cached gradient of walker `w` along coordinate `i`.
+    ///
+    /// # Panics
+    ///
+    /// If `w ≥ len()` or `i ≥ dim()`, like slice indexing.
     pub fn grad(&self, w: usize, i: usize) -> f32 {
+        self.check_index(w, i);
         self.c.g[i][w]
     }
 
     /// What walker `w`'s last step did.
+    ///
+    /// # Panics
+    ///
+    /// If `w ≥ len()`, like slice indexing.
     pub fn last_step(&self, w: usize) -> StepInfo {
-        self.c.info[w]
+        self.c.info[..self.c.n][w]
     }
 
     /// Marks the cached energies and gradients stale: call after changing the
@@ -471,7 +497,7 @@ fn check_walker(w: usize, n: usize) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::CapacityExceeded {
-            requested: w + 1,
+            requested: w.saturating_add(1),
             capacity: n,
         })
     }
