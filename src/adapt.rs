@@ -17,6 +17,13 @@ pub const RWMH_TARGET: f32 = 0.234;
 /// Stan's default of 0.8 trades a smaller step for robustness.
 pub const HMC_TARGET: f32 = 0.65;
 
+/// Smallest lower bound [`DualAveraging::with_bounds`] accepts: below it
+/// exp(ln h) is no longer a usable positive f32 step.
+pub const MIN_STEP_BOUND: f32 = 1e-30;
+/// Largest upper bound [`DualAveraging::with_bounds`] accepts, so that every
+/// step size [`DualAveraging::update`] returns is finite.
+pub const MAX_STEP_BOUND: f32 = 1e30;
+
 /// Dual-averaging state for one step size.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DualAveraging {
@@ -77,12 +84,20 @@ impl DualAveraging {
         }
     }
 
-    /// Restricts the step size to `[min, max]` (0 < min ≤ max).
+    /// Restricts the step size to `[min, max]`, with
+    /// [`MIN_STEP_BOUND`] ≤ min ≤ max ≤ [`MAX_STEP_BOUND`] (min = max is
+    /// allowed: a fixed step). Within these limits every step size
+    /// [`DualAveraging::update`] returns is finite and > 0.
     pub fn with_bounds(mut self, min: f32, max: f32) -> Result<Self, Error> {
         check_positive(min, "minimum step size must be > 0")?;
         check_positive(max, "maximum step size must be > 0")?;
         if min > max {
             return Err(Error::InvalidConfig("minimum step size above maximum"));
+        }
+        if min < MIN_STEP_BOUND || max > MAX_STEP_BOUND {
+            return Err(Error::InvalidConfig(
+                "step-size bounds must lie in [MIN_STEP_BOUND, MAX_STEP_BOUND]",
+            ));
         }
         self.log_min = math::ln(min);
         self.log_max = math::ln(max);
@@ -92,7 +107,12 @@ impl DualAveraging {
     }
 
     /// Feeds one acceptance probability (clamped to [0, 1]; NaN counts as 0)
-    /// and returns the step size to use next.
+    /// and returns the step size to use next: finite and within the bounds.
+    ///
+    /// Hoffman & Gelman 2014, Algorithm 5, with t the number of updates and
+    /// a the acceptance: H̄ₜ = (1 − 1/(t + t₀))·H̄ₜ₋₁ + (δ − a)/(t + t₀);
+    /// log hₜ = μ − √t/γ·H̄ₜ (clamped to the bounds); η = t^−κ;
+    /// log h̄ₜ = η·log hₜ + (1 − η)·log h̄ₜ₋₁.
     pub fn update(&mut self, accept_prob: f32) -> f32 {
         let a = if accept_prob.is_nan() {
             0.0
@@ -150,6 +170,60 @@ mod tests {
             "{} vs {want}",
             da.averaged()
         );
+    }
+
+    /// Hoffman & Gelman 2014, Algorithm 5, written out in f64 for a few
+    /// updates with varied acceptances (inside the bounds, so no clamping).
+    #[test]
+    fn update_matches_algorithm_5_in_f64() {
+        let (h0, delta) = (0.3f64, 0.65f64);
+        let mut da = DualAveraging::new(h0 as f32, delta as f32).unwrap();
+        let (gamma, t0, kappa) = (0.05f64, 10.0f64, 0.75f64);
+        let mu = (10.0 * h0).ln();
+        let (mut h_bar, mut log_h_avg) = (0.0f64, h0.ln());
+        let accepts = [0.9, 0.2, 0.7, 0.65, 1.0, 0.0, 0.5, 0.61, 0.66, 0.8];
+        for (k, &a) in accepts.iter().enumerate() {
+            let t = (k + 1) as f64;
+            h_bar = (1.0 - 1.0 / (t + t0)) * h_bar + (delta - a) / (t + t0);
+            let log_h = mu - t.sqrt() / gamma * h_bar;
+            let eta = t.powf(-kappa);
+            log_h_avg = eta * log_h + (1.0 - eta) * log_h_avg;
+            let h = da.update(a as f32) as f64;
+            assert!(
+                (h - log_h.exp()).abs() < 1e-5 * log_h.exp(),
+                "t={t}: h {h} vs {}",
+                log_h.exp()
+            );
+            let avg = da.averaged() as f64;
+            assert!(
+                (avg - log_h_avg.exp()).abs() < 1e-5 * log_h_avg.exp(),
+                "t={t}: averaged {avg} vs {}",
+                log_h_avg.exp()
+            );
+            assert_eq!(da.iterations(), k as u32 + 1);
+        }
+    }
+
+    /// Bounds: min = max is a fixed step; bounds whose step sizes would
+    /// not be finite, positive f32 values are refused (with_bounds(MAX, MAX)
+    /// used to be accepted and `update` then returned +∞).
+    #[test]
+    fn bounds_are_validated() {
+        let da = DualAveraging::new(1.0, 0.5).unwrap();
+        let mut fixed = da.with_bounds(0.25, 0.25).unwrap();
+        assert_eq!(fixed.update(0.0), 0.25);
+        assert_eq!(fixed.update(1.0), 0.25);
+        assert!(da.with_bounds(f32::MAX, f32::MAX).is_err());
+        assert!(da.with_bounds(1.0, f32::MAX).is_err());
+        assert!(da.with_bounds(1e-45, 1.0).is_err());
+        assert!(da.with_bounds(MIN_STEP_BOUND, MAX_STEP_BOUND).is_ok());
+        let mut wide = da.with_bounds(MIN_STEP_BOUND, MAX_STEP_BOUND).unwrap();
+        for a in [0.0, 1.0] {
+            for _ in 0..10_000 {
+                let h = wide.update(a);
+                assert!(h.is_finite() && h > 0.0, "{h}");
+            }
+        }
     }
 
     #[test]

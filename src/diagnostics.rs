@@ -242,19 +242,34 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         self.accepted as f64 / self.proposed as f64
     }
 
-    /// Pooled mean of coordinate `i`.
+    /// Coordinates recorded (0 before the first draw).
+    pub fn dim(&self) -> usize {
+        self.d
+    }
+
+    /// Pooled mean of coordinate `i` (NaN before any draw, or when `i` is
+    /// not a recorded coordinate: `i ≥` [`Diagnostics::dim`]).
     pub fn mean(&self, i: usize) -> f64 {
+        if i >= self.d {
+            return f64::NAN;
+        }
         self.pooled[i].mean
     }
 
-    /// Pooled (unbiased) variance of coordinate `i`.
+    /// Pooled (unbiased) variance of coordinate `i` (NaN with fewer than two
+    /// values, or when `i ≥` [`Diagnostics::dim`]).
     pub fn variance(&self, i: usize) -> f64 {
+        if i >= self.d {
+            return f64::NAN;
+        }
         let total = self.draws as f64 * self.n as f64;
         self.pooled[i].m2 / (total - 1.0)
     }
 
     /// Effective sample size of the pooled mean of coordinate `i` (all
-    /// walkers together); NaN until 8 batches are complete.
+    /// walkers together); NaN until 8 batches are complete, when the batch
+    /// means do not vary (a coordinate that does not move), and when
+    /// `i ≥` [`Diagnostics::dim`].
     ///
     /// ESS = σ²·B / s²_b · (B−3)/(B−1) with σ² the pooled variance and s²_b
     /// the variance of the B batch means of the walker-averaged series (the
@@ -264,7 +279,7 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
     /// together with [`Diagnostics::rhat`].
     pub fn ess(&self, i: usize) -> f64 {
         let b = self.full_batches;
-        if b < 8 {
+        if b < 8 || i >= self.d {
             return f64::NAN;
         }
         let m = &self.batches[i][..b];
@@ -280,29 +295,72 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         }
     }
 
-    /// Smallest ESS over coordinates.
+    /// Smallest ESS over coordinates. NaN when any coordinate's ESS is NaN
+    /// (too few draws, or a coordinate that does not move: a NaN is never
+    /// hidden behind the other coordinates) and before the first draw; see
+    /// [`Diagnostics::worst_ess`] for which coordinate it is.
     pub fn min_ess(&self) -> f64 {
-        (0..self.d)
-            .map(|i| self.ess(i))
-            .fold(f64::INFINITY, f64::min)
+        self.worst_ess().map_or(f64::NAN, |(_, v)| v)
     }
 
-    /// Split-R̂ of coordinate `i` (NaN until 4 draws per walker).
+    /// The coordinate with the smallest ESS and that ESS: the first
+    /// coordinate whose ESS is NaN if there is one, else the first with the
+    /// smallest value; `None` before the first draw.
+    pub fn worst_ess(&self) -> Option<(usize, f64)> {
+        worst((0..self.d).map(|i| self.ess(i)), |a, b| a < b)
+    }
+
+    /// Split-R̂ of coordinate `i` (NaN until 4 draws per walker, when the
+    /// chains do not move, and when `i ≥` [`Diagnostics::dim`]).
+    ///
+    /// With the m = 2n half-chains of length l of the current window (see
+    /// the module documentation), W the mean of their unbiased variances and
+    /// B/l the variance (over m − 1) of their means:
+    /// R̂ = √(((l − 1)/l·W + B/l) / W) (BDA3 §11.4).
     pub fn rhat(&self, i: usize) -> f64 {
+        if i >= self.d {
+            return f64::NAN;
+        }
         self.rhat[i]
     }
 
-    /// Largest split-R̂ over coordinates.
+    /// Largest split-R̂ over coordinates. NaN when any coordinate's R̂ is
+    /// NaN (too few draws, or a coordinate that does not move) and before
+    /// the first draw; see [`Diagnostics::worst_rhat`].
     pub fn max_rhat(&self) -> f64 {
-        (0..self.d)
-            .map(|i| self.rhat[i])
-            .fold(f64::NEG_INFINITY, f64::max)
+        self.worst_rhat().map_or(f64::NAN, |(_, v)| v)
+    }
+
+    /// The coordinate with the largest split-R̂ and that R̂: the first
+    /// coordinate whose R̂ is NaN if there is one, else the first with the
+    /// largest value; `None` before the first draw.
+    pub fn worst_rhat(&self) -> Option<(usize, f64)> {
+        worst((0..self.d).map(|i| self.rhat[i]), |a, b| a > b)
     }
 
     /// Draws per walker that the current R̂ values cover.
     pub fn rhat_draws(&self) -> u64 {
         self.rhat_draws
     }
+}
+
+/// The first NaN of `values` with its index, else the first value that no
+/// later one is `better` than; `None` when empty.
+fn worst(
+    values: impl Iterator<Item = f64>,
+    better: impl Fn(f64, f64) -> bool,
+) -> Option<(usize, f64)> {
+    let mut out: Option<(usize, f64)> = None;
+    for (i, v) in values.enumerate() {
+        if v.is_nan() {
+            return Some((i, v));
+        }
+        match out {
+            Some((_, w)) if !better(v, w) => {}
+            _ => out = Some((i, v)),
+        }
+    }
+    out
 }
 
 /// Split-R̂ from two halves of length `l` for each of the chains.

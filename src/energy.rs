@@ -66,6 +66,10 @@ impl<const N: usize, const D: usize> Evals<N, D> {
     }
 
     /// True when walker `w` has a usable energy (and gradient, for the first `d` rows).
+    ///
+    /// # Panics
+    ///
+    /// If `w ≥ N` or `d > D`, like slice indexing.
     #[inline]
     pub fn is_valid(&self, w: usize, d: usize, with_grad: bool) -> bool {
         self.code[w] == 0

@@ -137,7 +137,16 @@ impl<const D: usize> Gaussian<D> {
     }
 
     /// Precision entry `P[i][j]`.
+    ///
+    /// # Panics
+    ///
+    /// If `i ≥ dim()` or `j ≥ dim()`, like slice indexing.
     pub fn precision(&self, i: usize, j: usize) -> f32 {
+        assert!(
+            i < self.d && j < self.d,
+            "precision entry ({i}, {j}) out of range (dimension {})",
+            self.d
+        );
         if self.diagonal && i != j {
             0.0
         } else {

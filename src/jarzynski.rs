@@ -262,4 +262,40 @@ mod tests {
         systematic(&[0.25; 4], 0.01, &mut a);
         assert_eq!(a, [0, 1, 2, 3]);
     }
+
+    /// Weights that round to a sum below 1 (here 0.99, as a caricature of
+    /// f32 round-off): the last targets lie past the cumulative sum, and
+    /// the guard keeps them on the last walker instead of reading p[n].
+    #[test]
+    fn systematic_never_steps_past_the_last_walker() {
+        let mut a = [0usize; 3];
+        systematic(&[0.33, 0.33, 0.33], 0.999, &mut a);
+        assert_eq!(a, [1, 2, 2]);
+        let mut a = [0usize; 4];
+        systematic(&[0.7, 0.0, 0.0, 0.0], 0.9, &mut a);
+        assert_eq!(a, [0, 0, 3, 3]);
+    }
+
+    /// Equality compares the persistent part (log-weights, log Z reference,
+    /// resampling count) and nothing else.
+    #[test]
+    fn weights_equality_sees_the_persistent_state() {
+        let a = Weights::<4, 2>::new();
+        let mut b = a.clone();
+        assert!(a == b);
+        b.x_prev[1][3] = 5.0;
+        b.back_old[0] = 1.0;
+        assert!(a == b, "move scratch is not state");
+        let mut c = a.clone();
+        c.log_w[2] = 0.5;
+        assert!(a != c);
+        let mut c = a.clone();
+        c.log_z_ref = -0.0;
+        assert!(a != c, "log Z reference compared by bits");
+        let mut c = a.clone();
+        c.resamplings = 1;
+        assert!(a != c);
+        c.clear();
+        assert!(a == c);
+    }
 }

@@ -44,7 +44,9 @@ pub trait Kernel {
     /// standard deviation for random-walk Metropolis–Hastings.
     fn step_size(&self) -> f32;
 
-    /// Sets the proposal scale (finite, > 0).
+    /// Sets the proposal scale (finite, > 0). On error the kernel must be
+    /// unchanged: [`crate::Sampler::step`] relies on it to stay
+    /// all-or-nothing while adapting.
     fn set_step_size(&mut self, h: f32) -> Result<(), Error>;
 
     /// Whether proposals pass a Metropolis–Hastings test (default true;

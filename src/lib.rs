@@ -69,6 +69,40 @@
 //! leaves its object exactly as it was. A non-finite U or ∇U at a proposal
 //! is a rejection for MALA and MH, and an error (state unchanged) for ULA.
 //!
+//! ## Panics
+//!
+//! One policy per kind of function:
+//!
+//! * **Constructors, setters, steps, updates and everything that takes
+//!   sizes, capacities, indices into a `Result`-returning call,
+//!   configuration or data** return an [`Error`], never panic (also at
+//!   `usize::MAX`, e.g. [`Walkers::position`]), and leave their object as
+//!   it was.
+//! * **Size helpers** ([`num_monomials`], [`mlp_param_count`] and their
+//!   `checked_*` forms) are total: exact, `0`/`None` when the count does not
+//!   fit in `usize`, a bounded number of steps whatever the arguments.
+//! * **Plain index accessors** that return a value (`Walkers::coord`,
+//!   `grad`, `last_step`; `Mixture::weight`, `mean`, `sigma`;
+//!   `Gaussian::precision`; `Polynomial::exponents`; `Evals::is_valid`)
+//!   panic on an index outside the size in use, like slice indexing, and say
+//!   so under "Panics"; they never return a stale or made-up value.
+//!   Accessors of optional parts return `Option` (e.g.
+//!   [`ReplicaExchange::replica`]).
+//! * **Statistics** ([`Diagnostics`]) return NaN where there is no
+//!   information, including a coordinate that was not recorded, and
+//!   summaries over coordinates propagate a NaN.
+//! * [`Stream::below`]`(0)` is `below(1)` (0).
+//!
+//! ## Floating-point environment
+//!
+//! "Same seed, same bits" holds in the default floating-point environment:
+//! round-to-nearest-even, no flush-to-zero or denormals-are-zero, and
+//! floating-point exceptions not trapping. A callback energy (e.g. through
+//! the C API) that changes the environment (rounding mode, FTZ/DAZ bits of
+//! MXCSR or FPSCR) must restore it before returning; otherwise results may
+//! differ from the reference bits (they stay valid floating-point results:
+//! the crate never relies on the environment for safety).
+//!
 //! ## Example
 //!
 //! ```

@@ -100,18 +100,31 @@ impl<const K: usize, const D: usize> Mixture<K, D> {
     }
 
     /// Mixture weight πₖ (softmax of the logits).
+    ///
+    /// # Panics
+    ///
+    /// If `c ≥ components()`, like slice indexing.
     pub fn weight(&self, c: usize) -> f32 {
-        math::exp(self.logits[c] - math::log_sum_exp(&self.logits[..self.k]))
+        let logits = &self.logits[..self.k];
+        math::exp(logits[c] - math::log_sum_exp(logits))
     }
 
     /// Mean of component `c`.
+    ///
+    /// # Panics
+    ///
+    /// If `c ≥ components()`, like slice indexing.
     pub fn mean(&self, c: usize) -> &[f32] {
-        &self.means[c][..self.d]
+        &self.means[..self.k][c][..self.d]
     }
 
     /// Standard deviation of component `c` along coordinate `i`.
+    ///
+    /// # Panics
+    ///
+    /// If `c ≥ components()` or `i ≥ dim()`, like slice indexing.
     pub fn sigma(&self, c: usize, i: usize) -> f32 {
-        self.sigmas[c][i]
+        self.sigmas[..self.k][c][..self.d][i]
     }
 
     /// Per-component log-joint ℓₖ = log πₖ + log N(x; μₖ, σₖ²) and squared

@@ -30,22 +30,31 @@ pub const fn num_monomials(d: usize, degree: usize) -> usize {
     }
 }
 
-/// C(d + degree, degree), the parameter count; `None` on overflow.
+/// C(d + degree, degree), the parameter count; `None` exactly when it
+/// does not fit in `usize`. Takes at most min(d, degree) steps (and never
+/// more than about 70 before the count overflows), whatever the arguments.
 pub const fn checked_num_monomials(d: usize, degree: usize) -> Option<usize> {
-    let mut num = 1usize;
-    let mut k = 1usize;
-    while k <= degree {
-        // num·(d + k) is divisible by k: it is C(d + k, k)·k.
-        num = match d.checked_add(k) {
-            Some(dk) => match num.checked_mul(dk) {
-                Some(v) => v / k,
-                None => return None,
-            },
+    // C(a + b, b) = C(a + b, a): loop over the smaller of the two.
+    let (a, b) = if d < degree { (degree, d) } else { (d, degree) };
+    let mut num: u128 = 1;
+    let mut k: usize = 1;
+    while k <= b {
+        // C(a + k, k) = C(a + k − 1, k − 1)·(a + k)/k, exactly (the product
+        // is C(a + k, k)·k); in u128 the product of two usize values fits.
+        let ak = match a.checked_add(k) {
+            Some(ak) => ak,
             None => return None,
         };
+        num = num * ak as u128 / k as u128;
+        // Each step's value is at most the final one, so an intermediate
+        // value above usize::MAX means the result is too.
+        if num > usize::MAX as u128 {
+            return None;
+        }
+        // k ≤ b < usize::MAX here: num ≥ C(2k, k) overflows long before.
         k += 1;
     }
-    Some(num)
+    Some(num as usize)
 }
 
 /// A polynomial potential in `d ≤ D` variables with at most `M` monomials.
@@ -121,8 +130,12 @@ impl<const D: usize, const M: usize> Polynomial<D, M> {
     }
 
     /// Exponents of monomial `k`.
+    ///
+    /// # Panics
+    ///
+    /// If `k ≥ len()`, like slice indexing.
     pub fn exponents(&self, k: usize) -> &[u8] {
-        &self.exps[k][..self.d]
+        &self.exps[..self.m][k][..self.d]
     }
 
     /// Total degree p.

@@ -58,9 +58,9 @@ impl Stream {
         ((self.next_u32() >> 9) as f32 + 0.5) * (1.0 / 8_388_608.0)
     }
 
-    /// Uniform integer in `0..n` (n ≥ 1), by Lemire's multiply-shift with rejection.
+    /// Uniform integer in `0..n` (n ≥ 1), by Lemire's multiply-shift with
+    /// rejection. `below(0)` is `below(1)`: 0, after one draw (no panic).
     pub fn below(&mut self, n: u32) -> u32 {
-        debug_assert!(n > 0);
         let n = n.max(1);
         let threshold = n.wrapping_neg() % n;
         loop {

@@ -6,8 +6,8 @@ use crate::adapt::DualAveraging;
 use crate::diagnostics::Diagnostics;
 use crate::energy::Energy;
 use crate::error::Error;
-use crate::kernel::{Kernel, StepSummary};
-use crate::walkers::{Walkers, check_beta};
+use crate::kernel::{Kernel, StepSummary, decide};
+use crate::walkers::{Walkers, check_beta, commit};
 
 /// What a trainer needs from the sampler of its negative phase: walkers whose
 /// positions are (approximately) samples of ρ ∝ exp(−U), and a way to move
@@ -179,13 +179,24 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
 
     /// One step of every walker. On error nothing changes (walkers,
     /// adaptation and diagnostics).
+    ///
+    /// While adapting, the step is decided first, the adapted step size is
+    /// computed and handed to the kernel, and only then is the step
+    /// committed: a step size the kernel refuses fails the step with the
+    /// walkers, the kernel and the adaptation as they were.
     pub fn step<E: Energy>(&mut self, energy: &E) -> Result<StepSummary, Error> {
-        let s = self.ens.step(energy)?;
-        if self.adapting {
-            let h = self.adapt.update(s.mean_accept_prob);
-            // h is finite and positive by construction of the update.
-            self.ens.kernel.set_step_size(h)?;
-        }
+        let s = if self.adapting {
+            let ens = &mut self.ens;
+            let dec = decide(&ens.kernel, energy, ens.beta, &mut ens.walkers)?;
+            let mut adapt = self.adapt;
+            let h = adapt.update(dec.mean_accept_prob(ens.walkers.len()));
+            // Unchanged on error (Kernel::set_step_size).
+            ens.kernel.set_step_size(h)?;
+            self.adapt = adapt;
+            commit(&mut ens.walkers, &dec)
+        } else {
+            self.ens.step(energy)?
+        };
         if self.record {
             self.diag.record(&self.ens.walkers, Some(&s));
         }

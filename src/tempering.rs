@@ -454,13 +454,29 @@ impl<K: Kernel, const R: usize, const N: usize, const D: usize> ReplicaExchange<
                 &mut self.replicas[k],
             )?;
         }
+        // Adapted step sizes before any commit: a step size a kernel refuses
+        // fails the step with every kernel restored (set_step_size leaves a
+        // kernel unchanged on error; the old sizes were accepted before).
+        let mut adapt = self.adapt;
+        let mut old = [0f32; R];
+        for k in 0..self.count {
+            if self.adapting[k] {
+                let p = decisions[k].mean_accept_prob(self.replicas[k].len());
+                let h = adapt[k].update(p);
+                old[k] = self.kernels[k].step_size();
+                if let Err(e) = self.kernels[k].set_step_size(h) {
+                    for j in 0..k {
+                        if self.adapting[j] {
+                            self.kernels[j].set_step_size(old[j]).ok();
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        self.adapt = adapt;
         for k in 0..self.count {
             self.last[k] = commit(&mut self.replicas[k], &decisions[k]);
-            if self.adapting[k] {
-                let h = self.adapt[k].update(self.last[k].mean_accept_prob);
-                // Finite and > 0 by construction of the update.
-                self.kernels[k].set_step_size(h)?;
-            }
         }
         self.sweep();
         Ok(self.last[0])

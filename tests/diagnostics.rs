@@ -148,3 +148,119 @@ fn adaptation_reaches_target_acceptance() {
         );
     }
 }
+
+/// Coordinate 0 stuck at 1e8 (a 2-D Gaussian centred there cannot move it in
+/// f32), coordinate 1 an AR(1) series: the stuck coordinate's ESS and R̂
+/// are NaN, and the summaries must say so instead of reporting the other
+/// coordinate (f64::min/max drop NaN).
+fn stuck_first_coordinate() -> Diagnostics<4, 2> {
+    let mut s = Stream::new(3, 0);
+    let mut diag = Diagnostics::<4, 2>::new();
+    let mut x = [[1e8f32; 4], [0f32; 4]];
+    let mut xi = [0f32; 4];
+    for _ in 0..256 {
+        s.fill_normal(&mut xi);
+        for w in 0..4 {
+            x[1][w] = 0.5 * x[1][w] + xi[w];
+        }
+        diag.record_soa(&x, 4, 2, None);
+    }
+    diag
+}
+
+#[test]
+fn summaries_propagate_nan_from_a_stuck_coordinate() {
+    let diag = stuck_first_coordinate();
+    assert!(diag.ess(0).is_nan() && diag.rhat(0).is_nan());
+    assert!(diag.ess(1).is_finite() && diag.rhat(1).is_finite());
+    assert!(diag.min_ess().is_nan(), "min_ess {}", diag.min_ess());
+    assert!(diag.max_rhat().is_nan(), "max_rhat {}", diag.max_rhat());
+}
+
+#[test]
+fn worst_coordinate_is_reported() {
+    let diag = stuck_first_coordinate();
+    let (i, v) = diag.worst_ess().unwrap();
+    assert!(i == 0 && v.is_nan());
+    let (i, v) = diag.worst_rhat().unwrap();
+    assert!(i == 0 && v.is_nan());
+    assert_eq!(Diagnostics::<4, 2>::new().worst_ess(), None);
+    assert!(Diagnostics::<4, 2>::new().min_ess().is_nan());
+    // Out-of-range coordinates are NaN, not a panic or a stale zero.
+    assert!(diag.mean(2).is_nan() && diag.ess(usize::MAX).is_nan());
+    assert!(diag.variance(7).is_nan() && diag.rhat(usize::MAX).is_nan());
+    // All finite: the smallest ESS / largest R̂ and where they are.
+    let d = ar1_diagnostics::<8, 3>(0.5, 64, 9, &[0.0]);
+    let (i, v) = d.worst_ess().unwrap();
+    assert_eq!(v, d.min_ess());
+    assert!((0..3).all(|j| d.ess(j) >= v) && d.ess(i) == v && v > 0.0);
+    let (i, v) = d.worst_rhat().unwrap();
+    assert_eq!(v, d.max_rhat());
+    assert!((0..3).all(|j| d.rhat(j) <= v) && d.rhat(i) == v && v > 0.0);
+}
+
+/// Deterministic draws x[w][t] for 3 chains (exact in f32).
+fn det_draw(w: usize, t: usize) -> f32 {
+    ((w * 7 + t * t * 3 + t * w) % 11) as f32 * 0.25 - (w as f32)
+}
+
+/// Split-R̂ against BDA3 §11.4 written out in f64: after 8 draws of 3
+/// chains, halves of l = 4 draws, m = 6 sequences.
+#[test]
+fn split_rhat_matches_the_published_formula() {
+    const N: usize = 3;
+    let mut diag = Diagnostics::<N, 1>::new();
+    for t in 0..8 {
+        let x = [[det_draw(0, t), det_draw(1, t), det_draw(2, t)]];
+        diag.record_soa(&x, N, 1, None);
+    }
+    assert_eq!(diag.rhat_draws(), 8);
+    let l = 4usize;
+    let mut means = [0f64; 2 * N];
+    let mut vars = [0f64; 2 * N];
+    for w in 0..N {
+        for h in 0..2 {
+            let v: Vec<f64> = (0..l).map(|t| det_draw(w, h * l + t) as f64).collect();
+            let mean = v.iter().sum::<f64>() / l as f64;
+            means[2 * w + h] = mean;
+            vars[2 * w + h] = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (l - 1) as f64;
+        }
+    }
+    let m = (2 * N) as f64;
+    let w_ = vars.iter().sum::<f64>() / m;
+    let grand = means.iter().sum::<f64>() / m;
+    let b_over_l = means.iter().map(|x| (x - grand).powi(2)).sum::<f64>() / (m - 1.0);
+    let lf = l as f64;
+    let want = (((lf - 1.0) / lf * w_ + b_over_l) / w_).sqrt();
+    let got = diag.rhat(0);
+    assert!((got - want).abs() < 1e-12 * want, "R̂ {got} vs {want}");
+    assert_eq!(diag.max_rhat(), got);
+}
+
+/// The batch-means ESS against its formula in f64: 10 draws of 3 walkers
+/// (batches of one draw each, B = 10): σ² the pooled unbiased variance of
+/// all 30 values, s²_b that of the 10 walker averages, ESS =
+/// σ²·B/s²_b·(B−3)/(B−1).
+#[test]
+fn ess_matches_the_batch_means_formula() {
+    const N: usize = 3;
+    let mut diag = Diagnostics::<N, 1>::new();
+    let mut all = Vec::new();
+    let mut avgs = Vec::new();
+    for t in 0..10 {
+        let x = [[det_draw(0, t), det_draw(1, t), det_draw(2, t)]];
+        diag.record_soa(&x, N, 1, None);
+        all.extend(x[0].iter().map(|&v| v as f64));
+        avgs.push(x[0].iter().map(|&v| v as f64).sum::<f64>() / N as f64);
+    }
+    let var = |v: &[f64]| {
+        let mean = v.iter().sum::<f64>() / v.len() as f64;
+        v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (v.len() - 1) as f64
+    };
+    let b = 10.0;
+    let want = var(&all) * b / var(&avgs) * (b - 3.0) / (b - 1.0);
+    let got = diag.ess(0);
+    assert!((got - want).abs() < 1e-12 * want, "ESS {got} vs {want}");
+    assert_eq!(diag.min_ess(), got);
+    assert!((diag.variance(0) - var(&all)).abs() < 1e-12 * var(&all));
+}

@@ -307,3 +307,36 @@ fn wrong_lengths_are_errors_not_panics() {
     let x = Mixture::review_example();
     assert_eq!(x.value_grad(&[0.0], &mut g3), Err(WrongLength));
 }
+
+/// The MLP's batched θ-gradients refuse a buffer shorter than the parameter
+/// count before touching anything, whatever the number of points (with 0
+/// points an unchecked call would have "succeeded").
+#[test]
+fn mlp_batched_param_grads_refuse_a_short_buffer() {
+    let net = Mlp::<2, 8>::init(2, 8, Activation::Tanh, 0.5, 3).unwrap();
+    let p = net.num_params();
+    let x = [[0.1f32; 4], [-0.2f32; 4]];
+    let coef = [0.25f32; 4];
+    for n in [0, 1, 4] {
+        let mut short = vec![0f32; p - 1];
+        let e = net.accumulate_param_grad_batch(&x, n, &coef, &mut short);
+        assert_eq!(e, Err((0, tinyebm::EvalError::WrongLength)), "n = {n}");
+        assert!(short.iter().all(|&v| v == 0.0));
+        let mut calls = 0;
+        let e = net.param_grad_each(&x, n, &mut short, |_, _, _| {
+            calls += 1;
+            true
+        });
+        assert_eq!(e, Err((0, tinyebm::EvalError::WrongLength)), "n = {n}");
+        assert_eq!(calls, 0);
+        let mut exact = vec![0f32; p];
+        assert!(
+            net.accumulate_param_grad_batch(&x, n, &coef, &mut exact)
+                .is_ok()
+        );
+        assert!(
+            net.param_grad_each(&x, n, &mut exact, |_, _, _| true)
+                .is_ok()
+        );
+    }
+}

@@ -1153,3 +1153,75 @@ fn reinit_in_place_equals_new() {
     };
     assert_eq!(bits(&net), bits(&net_new));
 }
+
+/// A batch of 2²⁵ identical points with U = 0.5 and ∂θU = (1, 0) (the
+/// linear polynomial θ₀ + θ₁x at x = 0): the data energy is 0.5 and the
+/// positive phase's ∂θ₀ mean 1, which the walkers' 1 cancels. Summed in f32
+/// the batch stopped growing at 2²³ after 2²⁴ points and reported 0.25 and
+/// a gradient of −0.5 (the smallest wrong count is 2²⁴ + 2; 2²⁵ shows it
+/// plainly and runs in about a second at the test profile's opt-level 2).
+#[test]
+fn large_batch_mean_is_exact() {
+    const POINTS: usize = 1 << 25;
+    let mut poly = Polynomial::<1, 2>::new(1, 1, &[0.5, 0.0]).unwrap();
+    let walkers = Walkers::<4, 1>::gaussian(&poly, 4, 1, &[0.0], 1.0).unwrap();
+    let cfg = PcdConfig {
+        batch_size: POINTS,
+        ..PcdConfig::new(Mode::Pcd)
+    };
+    let sampler = Sampler::new(Ula::new(1e-3).unwrap(), walkers);
+    let mut t = Pcd::<_, _, 4, 1, 2>::new(&poly, sampler, Sgd::<2>::new(2, 0.1, 0.0).unwrap(), cfg)
+        .unwrap();
+    let chunk = [0f32; 4096];
+    let mut last = None;
+    for _ in 0..POINTS / chunk.len() {
+        last = t.push_batch(&mut poly, &chunk).unwrap();
+    }
+    let m = last.expect("the batch filled and updated");
+    assert_eq!(m.data_energy, 0.5);
+    // G = (1 − 1, 0 − mean walker x): no θ₀ component.
+    let mut theta = [0f32; 2];
+    poly.params(&mut theta).unwrap();
+    assert_eq!(theta[0], 0.5, "θ₀ moved: the data gradient was wrong");
+}
+
+/// Batches just above the f32 sum's limit (4096 points) switch to running
+/// means: their mean stays within a few f32 rounding errors of the f64
+/// mean (no worse than a plain f32 sum of generic values), and a batch at
+/// the limit keeps the bits of a plain f32 sum.
+#[test]
+fn batch_means_around_the_sum_limit() {
+    for (points, exact_sum) in [
+        (4096usize, true),
+        (4097, false),
+        (10_000, false),
+        (100_000, false),
+    ] {
+        let mut poly = Polynomial::<1, 2>::new(1, 1, &[0.0, 1.0]).unwrap();
+        let walkers = Walkers::<4, 1>::gaussian(&poly, 4, 1, &[0.0], 1.0).unwrap();
+        let cfg = PcdConfig {
+            batch_size: points,
+            ..PcdConfig::new(Mode::Pcd)
+        };
+        let sampler = Sampler::new(Ula::new(1e-3).unwrap(), walkers);
+        let mut t =
+            Pcd::<_, _, 4, 1, 2>::new(&poly, sampler, Sgd::<2>::new(2, 0.1, 0.0).unwrap(), cfg)
+                .unwrap();
+        // U = x, x uniform on (0, 1).
+        let mut s = Stream::new(points as u64, 0);
+        let xs: Vec<f32> = (0..points).map(|_| s.uniform()).collect();
+        let m = t.push_batch(&mut poly, &xs).unwrap().unwrap();
+        let want = xs.iter().map(|&x| x as f64).sum::<f64>() / points as f64;
+        let sum = xs.iter().fold(0f32, |s, &x| s + x);
+        let naive = sum * (1.0 / points as f32);
+        if exact_sum {
+            assert_eq!(m.data_energy, naive);
+        }
+        let err = (m.data_energy as f64 - want).abs() / want;
+        eprintln!(
+            "{points}: relative error {err:.2e} (plain f32 sum {:.2e})",
+            (naive as f64 - want).abs() / want
+        );
+        assert!(err < 4e-6, "{points}: {} vs {want}", m.data_energy);
+    }
+}

@@ -461,3 +461,72 @@ fn non_finite_proposals_are_invalid_even_where_the_energy_is_finite() {
     ));
     assert!(w == before);
 }
+
+/// MALA whose step size may not exceed `cap` (a kernel outside the crate
+/// with its own limits): adaptation toward a low acceptance target pushes
+/// the step size past it.
+#[derive(Clone, Debug)]
+struct CappedMala {
+    inner: Mala,
+    cap: f32,
+}
+
+impl Kernel for CappedMala {
+    fn step_size(&self) -> f32 {
+        self.inner.step_size()
+    }
+    fn set_step_size(&mut self, h: f32) -> Result<(), Error> {
+        if h > self.cap {
+            return Err(Error::InvalidConfig("step size above the cap"));
+        }
+        self.inner.set_step_size(h)
+    }
+    fn propose<E: Energy, const N: usize, const D: usize>(
+        &self,
+        p: tinyebm::Proposal<'_, E, N, D>,
+    ) {
+        self.inner.propose(p)
+    }
+}
+
+/// A step whose adapted step size the kernel refuses changes nothing: not
+/// the walkers (the move used to be committed before the refusal), not the
+/// kernel, not the adaptation, not the diagnostics.
+#[test]
+fn sampler_step_refused_by_the_adapted_step_size_changes_nothing() {
+    let g = Gaussian::<2>::standard(2).unwrap();
+    let kernel = CappedMala {
+        inner: Mala::new(0.01).unwrap(),
+        cap: 0.0105,
+    };
+    let w = Walkers::<8, 2>::gaussian(&g, 8, 5, &[0.0, 0.0], 1.0).unwrap();
+    let mut s = Sampler::new(kernel, w);
+    // Target 0.1 with acceptance ≈ 1 at h = 0.01: the next h is 10·h₀·… > cap.
+    s.start_adaptation(0.1).unwrap();
+    let before = sampler_state(&s);
+    assert!(s.step(&g).is_err());
+    assert_eq!(sampler_state(&s), before);
+    assert_eq!(s.kernel().step_size(), 0.01);
+    // Without the cap the same step succeeds and moves the walkers.
+    s.kernel_mut().cap = f32::INFINITY;
+    s.step(&g).unwrap();
+    assert_ne!(sampler_state(&s), before);
+}
+
+/// The same for replica exchange: one replica's refused step size fails the
+/// step with every replica, kernel and adaptation as before.
+#[test]
+fn tempering_step_refused_by_an_adapted_step_size_changes_nothing() {
+    let g = Gaussian::<2>::standard(2).unwrap();
+    let w = Walkers::<8, 2>::gaussian(&g, 8, 5, &[0.0, 0.0], 1.0).unwrap();
+    let k = |cap| CappedMala {
+        inner: Mala::new(0.01).unwrap(),
+        cap,
+    };
+    let mut re = ReplicaExchange::<CappedMala, 2, 8, 2>::new(k(1.0), w, &[1.0, 0.5], 9).unwrap();
+    re.kernel_mut(1).unwrap().cap = 0.0105;
+    re.start_adaptation(0.1).unwrap();
+    let before = re_state(&re);
+    assert!(re.step(&g).is_err());
+    assert_eq!(re_state(&re), before);
+}

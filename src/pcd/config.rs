@@ -3,17 +3,18 @@
 
 use crate::error::{Error, check_positive};
 
-/// How the negative phase is produced. `repr(u8)` (tag first, 0 = `Pcd`):
-/// all-zero bytes are a valid value, see [`Pcd`](crate::Pcd).
+/// How the negative phase is produced. `repr(u8)` (tag first, 0 = `Pcd`,
+/// which has no fields; explicit discriminants): all-zero bytes are a valid
+/// value, see [`Pcd`](crate::Pcd).
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[repr(u8)]
 pub enum Mode {
     /// Persistent contrastive divergence (review, Algorithm 2): the walkers
     /// carry over between updates.
-    Pcd,
+    Pcd = 0,
     /// Contrastive divergence (Algorithm 1): each update restarts the walkers
     /// from the most recent data points, then takes [`Config::steps`] steps.
-    Cd,
+    Cd = 1,
     /// PCD with Jarzynski importance weights (Carbone et al. 2023): an
     /// unbiased estimate of E_θ\[∂θU\] with a ULA sampler
     /// ([`NegativePhase::langevin`](crate::NegativePhase::langevin) must be `Some`). Resamples when the
@@ -23,28 +24,42 @@ pub enum Mode {
     Jarzynski {
         /// ESS fraction below which walkers are resampled.
         ess_threshold: f32,
-    },
+    } = 2,
 }
+
+// The layout the C API's zeroed storage relies on (see `Pcd`): a one-byte
+// tag first, padded to the f32 fields; unchanged by `repr(u8)` (Reinit was
+// 12 bytes, align 4, before it).
+const _: () = {
+    use core::mem::{align_of, size_of};
+    assert!(size_of::<Reinit>() == 12 && align_of::<Reinit>() == 4);
+    assert!(size_of::<Mode>() == 8 && align_of::<Mode>() == 4);
+};
 
 /// Occasional walker re-initialisation in PCD mode: at each update, each
 /// walker restarts with probability `prob`, decided and drawn from its own
 /// random stream (so it is reproducible from the seed).
+///
+/// `repr(u8)` (tag first, 0 = `Never`, which has no fields): all-zero bytes
+/// are a valid value, see [`Pcd`](crate::Pcd). The explicit discriminants
+/// state it in the code; the C API's zeroed trainer storage relies on it.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[repr(u8)]
 pub enum Reinit {
     /// Walkers are never re-initialised.
-    Never,
+    Never = 0,
     /// From one of the most recent data points, chosen uniformly.
     Data {
         /// Per-walker probability per update.
         prob: f32,
-    },
+    } = 1,
     /// From N(0, sd²·I).
     Gaussian {
         /// Per-walker probability per update.
         prob: f32,
         /// Standard deviation of the draw.
         sd: f32,
-    },
+    } = 2,
 }
 
 /// Trainer configuration.

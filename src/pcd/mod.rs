@@ -18,7 +18,10 @@
 //! small groups ([`Pcd::push_batch`]); each point's ∂θU is accumulated at
 //! once into a fixed buffer, so no batch is stored, only the last N points
 //! (for CD restarts and re-initialisation). When `batch_size` points have
-//! arrived, or on [`Pcd::update`], the update runs.
+//! arrived, or on [`Pcd::update`], the update runs. The first 4096 points
+//! of a batch are summed in f32; beyond that the batch keeps running means
+//! instead, so a batch of any size has an accurate mean (a plain f32 sum of
+//! 2²⁵ points of U = 0.5 stops at 2²³: a mean of 0.25).
 //!
 //! **One update k**, in three modes of the same code:
 //!
@@ -413,7 +416,9 @@ where
             walker_energy += pw[w] * u[w];
             coef[w] = pw[w] * (lambda2 * u[w] - 1.0);
         }
-        let inv = 1.0 / self.batch.count as f32;
+        // 1/count (bit for bit as before for batches of up to SUM_LIMIT
+        // points), 1 for larger batches, which hold means (batch.rs).
+        let inv = self.batch.to_mean();
         let g = &mut self.grad[..p];
         for (gj, sj) in g.iter_mut().zip(&self.batch.grad[..p]) {
             *gj = sj * inv;

@@ -199,8 +199,25 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     }
 
     /// Coordinate `i` of walker `w`.
+    ///
+    /// # Panics
+    ///
+    /// If `w ≥ len()` or `i ≥ dim()`, like slice indexing (the fallible
+    /// form is [`Walkers::position`]).
     pub fn coord(&self, w: usize, i: usize) -> f32 {
+        self.check_index(w, i);
         self.c.x[i][w]
+    }
+
+    #[inline]
+    #[track_caller]
+    fn check_index(&self, w: usize, i: usize) {
+        assert!(
+            w < self.c.n && i < self.c.d,
+            "walker {w}, coordinate {i} out of range ({} walkers, dimension {})",
+            self.c.n,
+            self.c.d
+        );
     }
 
     /// Copies walker `w`'s position into `out[..d]`.
@@ -247,13 +264,22 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
     }
 
     /// Cached gradient of walker `w` along coordinate `i`.
+    ///
+    /// # Panics
+    ///
+    /// If `w ≥ len()` or `i ≥ dim()`, like slice indexing.
     pub fn grad(&self, w: usize, i: usize) -> f32 {
+        self.check_index(w, i);
         self.c.g[i][w]
     }
 
     /// What walker `w`'s last step did.
+    ///
+    /// # Panics
+    ///
+    /// If `w ≥ len()`, like slice indexing.
     pub fn last_step(&self, w: usize) -> StepInfo {
-        self.c.info[w]
+        self.c.info[..self.c.n][w]
     }
 
     /// Marks the cached energies and gradients stale: call after changing the
@@ -384,6 +410,12 @@ impl<const N: usize> Decision<N> {
         invalid: 0,
         needs_grad: false,
     };
+
+    /// The mean acceptance probability of walkers `0..n`, as the committed
+    /// step's [`StepSummary::mean_accept_prob`] will report it.
+    pub(crate) fn mean_accept_prob(&self, n: usize) -> f32 {
+        self.prob[..n].iter().sum::<f32>() / n as f32
+    }
 }
 
 /// Makes a decided step the state of `walkers` (which must be the ensemble
@@ -422,7 +454,7 @@ pub(crate) fn commit<const N: usize, const D: usize>(
     StepSummary {
         accepted,
         proposed: n,
-        mean_accept_prob: dec.prob[..n].iter().sum::<f32>() / n as f32,
+        mean_accept_prob: dec.mean_accept_prob(n),
         invalid: dec.invalid,
     }
 }
@@ -465,7 +497,7 @@ fn check_walker(w: usize, n: usize) -> Result<(), Error> {
         Ok(())
     } else {
         Err(Error::CapacityExceeded {
-            requested: w + 1,
+            requested: w.saturating_add(1),
             capacity: n,
         })
     }
