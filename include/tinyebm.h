@@ -558,11 +558,13 @@ typedef struct TebmSamplerStats {
    */
   uint32_t adapting;
   /*
-   Smallest effective sample size over coordinates (NaN if too few draws).
+   Smallest effective sample size over coordinates: NaN if too few
+   draws, or if any coordinate's ESS is NaN (e.g. a coordinate that
+   cannot move): never a finite value that hides one.
    */
   double min_ess;
   /*
-   Largest split-R̂ over coordinates (NaN if too few draws).
+   Largest split-R̂ over coordinates: NaN as for `min_ess`.
    */
   double max_rhat;
 } TebmSamplerStats;

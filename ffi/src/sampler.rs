@@ -67,9 +67,11 @@ pub struct TebmSamplerStats {
     pub beta: f32,
     /// 1 while the step size is being adapted.
     pub adapting: u32,
-    /// Smallest effective sample size over coordinates (NaN if too few draws).
+    /// Smallest effective sample size over coordinates: NaN if too few
+    /// draws, or if any coordinate's ESS is NaN (e.g. a coordinate that
+    /// cannot move): never a finite value that hides one.
     pub min_ess: f64,
-    /// Largest split-R̂ over coordinates (NaN if too few draws).
+    /// Largest split-R̂ over coordinates: NaN as for `min_ess`.
     pub max_rhat: f64,
 }
 
