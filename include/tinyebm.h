@@ -1071,7 +1071,7 @@ size_t tebm_sampler_size(void);
 size_t tebm_sampler_align(void);
 
 /*
- Fills `*cfg` with defaults: MALA, 32 walkers, seed 1, step size 0.1,
+ Fills `*cfg` with defaults: MALA, 32 walkers (at most `TEBM_MAX_WALKERS`), seed 1, step size 0.1,
  β = 1, no adaptation, default target, 10 leapfrog steps, identity mass,
  initial positions N(0, 1).
 
@@ -1284,9 +1284,10 @@ size_t tebm_tempering_size(void);
 size_t tebm_tempering_align(void);
 
 /*
- Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas down to
- β = 0.1, seed 1, step size 0.1, 10 leapfrog steps, identity mass,
- walkers from N(0, 1).
+ Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas (at most
+ `TEBM_MAX_TEMPERING_WALKERS` and `TEBM_MAX_REPLICAS`) down to β = 0.1,
+ seed 1, step size 0.1, 10 leapfrog steps, identity mass, walkers from
+ N(0, 1).
 
  # Safety
  `cfg` NULL or writable.
@@ -1531,7 +1532,7 @@ enum TebmStatus tebm_trainer_energies(const struct TebmTrainer *trainer, float *
 enum TebmStatus tebm_trainer_last_error(const struct TebmTrainer *trainer, char *buf, size_t len);
 
 /*
- Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
+ Fills `*cfg` with defaults: ULA, 16 walkers (at most `TEBM_MAX_TRAIN_WALKERS`), seed 1, step size 0.01,
  β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
  batches of 16, one kernel step per update, no regulariser, no
  re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;
