@@ -73,7 +73,7 @@ int main(void) {
     return 0;
 }
 EOF
-${CC:-cc} "$tmp/sizes.c" "$lib" -lm -lpthread -ldl -o "$tmp/sizes"
+${HOST_CC:-cc} "$tmp/sizes.c" "$lib" -lm -lpthread -ldl -o "$tmp/sizes"
 read -r energy sampler trainer tempering < <("$tmp/sizes")
 reserve() { echo $(( ($1 + $1 / 32 + 255) / 256 * 256 )); }
 
