@@ -98,4 +98,5 @@ if [ -n "$config" ]; then
     sed -i "1i /* Configuration (scripts/gen-header.sh):$config. */" "$tmp/tinyebm.h"
 fi
 mkdir -p "$(dirname "$out")"
-cp "$tmp/tinyebm.h" "$out"
+# Unchanged: keep the file's time stamp (make does not rebuild the programs).
+cmp -s "$tmp/tinyebm.h" "$out" || cp "$tmp/tinyebm.h" "$out"
