@@ -68,26 +68,31 @@
 
 /*
  Largest dimension d of an energy or sampler.
+ Build knob: environment variable `TEBM_MAX_DIM` (default 16).
  */
 #define TEBM_MAX_DIM 16
 
 /*
  Largest number of walkers of a sampler.
+ Build knob: environment variable `TEBM_MAX_WALKERS` (default 64).
  */
 #define TEBM_MAX_WALKERS 64
 
 /*
  Largest hidden width h of an MLP energy.
+ Build knob: environment variable `TEBM_MAX_HIDDEN` (default 32).
  */
 #define TEBM_MAX_HIDDEN 32
 
 /*
  Largest number of components of a mixture energy.
+ Build knob: environment variable `TEBM_MAX_COMPONENTS` (default 8).
  */
 #define TEBM_MAX_COMPONENTS 8
 
 /*
  Largest total degree of a polynomial energy.
+ Build knob: environment variable `TEBM_MAX_POLY_DEGREE` (default 6).
  */
 #define TEBM_MAX_POLY_DEGREE 6
 
@@ -95,8 +100,35 @@
  Largest number of monomials (= coefficients) of a polynomial energy:
  C(d + degree, degree) must not exceed it (e.g. d = 3, degree 6: 84;
  d = 4, degree 5: 126; d = 2, degree 6: 28).
+ Build knob: environment variable `TEBM_MAX_MONOMIALS` (default 128).
  */
 #define TEBM_MAX_MONOMIALS 128
+
+/*
+ Largest number of walkers of a trainer (by default smaller than a sampler's
+ `TEBM_MAX_WALKERS`: a trainer also holds parameter-sized buffers).
+ Build knob: environment variable `TEBM_MAX_TRAIN_WALKERS` (default 32).
+ */
+#define TEBM_MAX_TRAIN_WALKERS 32
+
+/*
+ Largest number of parameters a trainer trains: an MLP at full capacity,
+ h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`
+ (derived, not a knob).
+ */
+#define TEBM_MAX_PARAMS 1633
+
+/*
+ Largest number of replicas (temperatures) of a `TebmTempering`.
+ Build knob: environment variable `TEBM_MAX_REPLICAS` (default 8).
+ */
+#define TEBM_MAX_REPLICAS 8
+
+/*
+ Largest number of walkers per replica of a `TebmTempering`.
+ Build knob: environment variable `TEBM_MAX_TEMPERING_WALKERS` (default 16).
+ */
+#define TEBM_MAX_TEMPERING_WALKERS 16
 
 /*
  Alignment of the opaque object types (the objects need at most this).
@@ -104,16 +136,16 @@
 #define TEBM_OBJECT_ALIGN 16
 
 /*
- Bytes reserved for [`TebmEnergy`]: at least [`tebm_energy_size`] on every
- supported target, with a little room for later versions.
+ Bytes reserved for [`TebmEnergy`]: [`tebm_energy_size`] (which depends on
+ the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_ENERGY_SIZE 12800
+#define TEBM_ENERGY_SIZE 13312
 
 /*
- Bytes reserved for [`TebmSampler`]: at least [`tebm_sampler_size`] on
- every supported target, with a little room for later versions.
+ Bytes reserved for [`TebmSampler`]: [`tebm_sampler_size`] (which depends
+ on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_SAMPLER_SIZE 63488
+#define TEBM_SAMPLER_SIZE 64256
 
 /*
  The first bytes of a sampler: its type tag and last-error record. A
@@ -127,37 +159,16 @@
 #define TEBM_ERROR_MESSAGE_CAPACITY 120
 
 /*
- Largest number of walkers of a trainer (smaller than a sampler's
- `TEBM_MAX_WALKERS`: a trainer also holds parameter-sized buffers).
+ Bytes reserved for [`TebmTrainer`]: [`tebm_trainer_size`] (which depends
+ on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_MAX_TRAIN_WALKERS 32
+#define TEBM_TRAINER_SIZE 84480
 
 /*
- Largest number of parameters a trainer trains: an MLP at full capacity,
- h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`.
+ Bytes reserved for [`TebmTempering`]: [`tebm_tempering_size`] (which
+ depends on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_MAX_PARAMS 1633
-
-/*
- Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
- every supported target, with a little room for later versions.
- */
-#define TEBM_TRAINER_SIZE 83968
-
-/*
- Largest number of replicas (temperatures) of a `TebmTempering`.
- */
-#define TEBM_MAX_REPLICAS 8
-
-/*
- Largest number of walkers per replica of a `TebmTempering`.
- */
-#define TEBM_MAX_TEMPERING_WALKERS 16
-
-/*
- Bytes reserved for [`TebmTempering`]: at least [`tebm_tempering_size`].
- */
-#define TEBM_TEMPERING_SIZE 45056
+#define TEBM_TEMPERING_SIZE 44288
 
 /*
  Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
@@ -1062,7 +1073,7 @@ size_t tebm_sampler_size(void);
 size_t tebm_sampler_align(void);
 
 /*
- Fills `*cfg` with defaults: MALA, 32 walkers, seed 1, step size 0.1,
+ Fills `*cfg` with defaults: MALA, 32 walkers (at most `TEBM_MAX_WALKERS`), seed 1, step size 0.1,
  β = 1, no adaptation, default target, 10 leapfrog steps, identity mass,
  initial positions N(0, 1).
 
@@ -1275,9 +1286,10 @@ size_t tebm_tempering_size(void);
 size_t tebm_tempering_align(void);
 
 /*
- Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas down to
- β = 0.1, seed 1, step size 0.1, 10 leapfrog steps, identity mass,
- walkers from N(0, 1).
+ Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas (at most
+ `TEBM_MAX_TEMPERING_WALKERS` and `TEBM_MAX_REPLICAS`) down to β = 0.1,
+ seed 1, step size 0.1, 10 leapfrog steps, identity mass, walkers from
+ N(0, 1).
 
  # Safety
  `cfg` NULL or writable.
@@ -1522,7 +1534,7 @@ enum TebmStatus tebm_trainer_energies(const struct TebmTrainer *trainer, float *
 enum TebmStatus tebm_trainer_last_error(const struct TebmTrainer *trainer, char *buf, size_t len);
 
 /*
- Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
+ Fills `*cfg` with defaults: ULA, 16 walkers (at most `TEBM_MAX_TRAIN_WALKERS`), seed 1, step size 0.01,
  β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
  batches of 16, one kernel step per update, no regulariser, no
  re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;

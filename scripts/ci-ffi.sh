@@ -22,6 +22,9 @@ start=$(date +%s)
 step() { printf '\n==> [ci-ffi %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
 out=target/ci-ffi
 mkdir -p "$out"
+# The default capacities (scripts/ci-capacities.sh tests others).
+unset TEBM_MAX_DIM TEBM_MAX_WALKERS TEBM_MAX_HIDDEN TEBM_MAX_COMPONENTS TEBM_MAX_POLY_DEGREE \
+    TEBM_MAX_MONOMIALS TEBM_MAX_TRAIN_WALKERS TEBM_MAX_REPLICAS TEBM_MAX_TEMPERING_WALKERS
 
 step "header: include/tinyebm.h is what cbindgen generates"
 scripts/gen-header.sh "$out/tinyebm.h"

@@ -170,28 +170,31 @@ const fn parse_u32(s: &str) -> u32 {
     v
 }
 
-/// Largest dimension d of an energy or sampler.
-pub const TEBM_MAX_DIM: usize = 16;
-/// Largest number of walkers of a sampler.
-pub const TEBM_MAX_WALKERS: usize = 64;
-/// Largest hidden width h of an MLP energy.
-pub const TEBM_MAX_HIDDEN: usize = 32;
-/// Largest number of components of a mixture energy.
-pub const TEBM_MAX_COMPONENTS: usize = 8;
-/// Largest total degree of a polynomial energy.
-pub const TEBM_MAX_POLY_DEGREE: usize = 6;
-/// Largest number of monomials (= coefficients) of a polynomial energy:
-/// C(d + degree, degree) must not exceed it (e.g. d = 3, degree 6: 84;
-/// d = 4, degree 5: 126; d = 2, degree 6: 28).
-pub const TEBM_MAX_MONOMIALS: usize = 128;
+// The capacities `TEBM_MAX_*` (and the derived `TEBM_MAX_PARAMS`): build-time
+// knobs, one environment variable each, read and validated by `build.rs`.
+// (`scripts/gen-header.sh` replaces this line by the file's contents.)
+include!(concat!(env!("OUT_DIR"), "/capacities.rs"));
+
+const _: () = {
+    assert!(TEBM_MAX_POLY_DEGREE <= ebm::polynomial::MAX_DEGREE);
+    assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, TEBM_MAX_HIDDEN));
+};
+
+/// Bytes reserved for an object that needs `bytes`: about 3 % more, rounded
+/// up to a multiple of 256. (`scripts/gen-header.sh` computes the header's
+/// numbers with the same rule from the `tebm_*_size()` of the host build.)
+const fn reserve(bytes: usize) -> usize {
+    (bytes + bytes / 32).next_multiple_of(256)
+}
+
 /// Alignment of the opaque object types (the objects need at most this).
 pub const TEBM_OBJECT_ALIGN: usize = 16;
-/// Bytes reserved for [`TebmEnergy`]: at least [`tebm_energy_size`] on every
-/// supported target, with a little room for later versions.
-pub const TEBM_ENERGY_SIZE: usize = 12_800;
-/// Bytes reserved for [`TebmSampler`]: at least [`tebm_sampler_size`] on
-/// every supported target, with a little room for later versions.
-pub const TEBM_SAMPLER_SIZE: usize = 63_488;
+/// Bytes reserved for [`TebmEnergy`]: [`tebm_energy_size`] (which depends on
+/// the capacities) plus about 3 %, rounded up to a multiple of 256.
+pub const TEBM_ENERGY_SIZE: usize = reserve(models::ENERGY_MAX_SIZE);
+/// Bytes reserved for [`TebmSampler`]: [`tebm_sampler_size`] (which depends
+/// on the capacities) plus about 3 %, rounded up to a multiple of 256.
+pub const TEBM_SAMPLER_SIZE: usize = reserve(size_of::<handle::Object<sampler::State>>());
 /// The first bytes of a sampler: its type tag and last-error record. A
 /// failing call changes nothing after them.
 pub const TEBM_SAMPLER_HEADER_SIZE: usize = 128;
@@ -213,22 +216,13 @@ pub struct TebmSampler {
     opaque: [u8; TEBM_SAMPLER_SIZE],
 }
 
-/// Largest number of walkers of a trainer (smaller than a sampler's
-/// `TEBM_MAX_WALKERS`: a trainer also holds parameter-sized buffers).
-pub const TEBM_MAX_TRAIN_WALKERS: usize = 32;
-/// Largest number of parameters a trainer trains: an MLP at full capacity,
-/// h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`.
-pub const TEBM_MAX_PARAMS: usize = 1633;
-/// Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
-/// every supported target, with a little room for later versions.
-pub const TEBM_TRAINER_SIZE: usize = 83_968;
+/// Bytes reserved for [`TebmTrainer`]: [`tebm_trainer_size`] (which depends
+/// on the capacities) plus about 3 %, rounded up to a multiple of 256.
+pub const TEBM_TRAINER_SIZE: usize = reserve(size_of::<handle::Object<trainer::State>>());
 
-/// Largest number of replicas (temperatures) of a `TebmTempering`.
-pub const TEBM_MAX_REPLICAS: usize = 8;
-/// Largest number of walkers per replica of a `TebmTempering`.
-pub const TEBM_MAX_TEMPERING_WALKERS: usize = 16;
-/// Bytes reserved for [`TebmTempering`]: at least [`tebm_tempering_size`].
-pub const TEBM_TEMPERING_SIZE: usize = 45_056;
+/// Bytes reserved for [`TebmTempering`]: [`tebm_tempering_size`] (which
+/// depends on the capacities) plus about 3 %, rounded up to a multiple of 256.
+pub const TEBM_TEMPERING_SIZE: usize = reserve(size_of::<handle::Object<tempering::State>>());
 
 /// Storage for a replica-exchange sampler; see [`TebmEnergy`]. Initialise
 /// it with [`tebm_tempering_init`].

@@ -3,6 +3,7 @@
 //! and streaming diagnostics ([`TebmSampler`]). The energy is passed to
 //! every step; the lifecycle is [`crate::lifecycle`]'s.
 
+use core::cmp::min;
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, size_of};
 
@@ -105,7 +106,7 @@ pub extern "C" fn tebm_sampler_align() -> usize {
     align_of::<SamplerObj>()
 }
 
-/// Fills `*cfg` with defaults: MALA, 32 walkers, seed 1, step size 0.1,
+/// Fills `*cfg` with defaults: MALA, 32 walkers (at most `TEBM_MAX_WALKERS`), seed 1, step size 0.1,
 /// β = 1, no adaptation, default target, 10 leapfrog steps, identity mass,
 /// initial positions N(0, 1).
 ///
@@ -116,7 +117,8 @@ pub unsafe extern "C" fn tebm_sampler_config_default(cfg: *mut TebmSamplerConfig
     check_null!(cfg);
     let c = TebmSamplerConfig {
         kernel: TebmKernelConfig::new(TebmKernel::Mala, 0.1),
-        n_walkers: 32,
+        // Capped by the build's capacity (the default build: 32).
+        n_walkers: min(32, TEBM_MAX_WALKERS),
         seed: 1,
         beta: 1.0,
         adapt: 0,

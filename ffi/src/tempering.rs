@@ -4,6 +4,7 @@
 //! copy of the kernel, with swaps between neighbouring temperatures after
 //! every step. Samples are read from the β = 1 replica.
 
+use core::cmp::min;
 use core::ffi::{c_char, c_void};
 use core::mem::{align_of, size_of};
 
@@ -92,9 +93,10 @@ pub extern "C" fn tebm_tempering_align() -> usize {
     align_of::<TemperingObj>()
 }
 
-/// Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas down to
-/// β = 0.1, seed 1, step size 0.1, 10 leapfrog steps, identity mass,
-/// walkers from N(0, 1).
+/// Fills `*cfg` with defaults: MALA, 16 walkers, 4 replicas (at most
+/// `TEBM_MAX_TEMPERING_WALKERS` and `TEBM_MAX_REPLICAS`) down to β = 0.1,
+/// seed 1, step size 0.1, 10 leapfrog steps, identity mass, walkers from
+/// N(0, 1).
 ///
 /// # Safety
 /// `cfg` NULL or writable.
@@ -105,8 +107,9 @@ pub unsafe extern "C" fn tebm_tempering_config_default(
     check_null!(cfg);
     let c = TebmTemperingConfig {
         kernel: TebmKernelConfig::new(TebmKernel::Mala, 0.1),
-        n_walkers: 16,
-        replicas: 4,
+        // Capped by the build's capacities (the default build: 16 and 4).
+        n_walkers: min(16, TEBM_MAX_TEMPERING_WALKERS),
+        replicas: min(4, TEBM_MAX_REPLICAS),
         beta_min: 0.1,
         seed: 1,
         init_positions: core::ptr::null(),

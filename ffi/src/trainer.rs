@@ -66,7 +66,10 @@ unsafe impl Owner<TEBM_MAX_TRAIN_WALKERS> for Inner {
     /// Also drops the batch collected so far (its gradients were taken at
     /// the old parameters).
     fn invalidate(&mut self) {
-        self.sampler_mut().invalidate();
+        // Explicit: when `TEBM_MAX_TRAIN_WALKERS == TEBM_MAX_WALKERS` the
+        // trainer's sampler is the sampler object's type, which also has
+        // `Owner::invalidate`.
+        NegativePhase::invalidate(self.sampler_mut());
         self.clear_batch();
     }
 }

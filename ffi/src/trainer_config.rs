@@ -3,6 +3,7 @@
 //! its defaults, the metrics struct, and the validation of a configuration
 //! into the core's settings (everything that does not need the energy).
 
+use core::cmp::min;
 use ebm::{Adam, AnyKernel, AnyOptimizer, Error, Mode, PcdConfig, Reinit, Sgd};
 
 use crate::handle::check_null;
@@ -141,7 +142,7 @@ pub struct TebmTrainerMetrics {
     pub learning_rate: f32,
 }
 
-/// Fills `*cfg` with defaults: ULA, 16 walkers, seed 1, step size 0.01,
+/// Fills `*cfg` with defaults: ULA, 16 walkers (at most `TEBM_MAX_TRAIN_WALKERS`), seed 1, step size 0.01,
 /// β = 1, 10 leapfrog steps, identity mass, walkers from N(0, 1); PCD,
 /// batches of 16, one kernel step per update, no regulariser, no
 /// re-initialisation (probability 0.05, sd 1 when enabled), trainer seed 0;
@@ -155,7 +156,8 @@ pub unsafe extern "C" fn tebm_trainer_config_default(cfg: *mut TebmTrainerConfig
     check_null!(cfg);
     let c = TebmTrainerConfig {
         kernel: TebmKernelConfig::new(TebmKernel::Ula, 0.01),
-        n_walkers: 16,
+        // Capped by the build's capacity (the default build: 16).
+        n_walkers: min(16, TEBM_MAX_TRAIN_WALKERS),
         seed: 1,
         beta: 1.0,
         init_positions: core::ptr::null(),

@@ -57,7 +57,11 @@ static union {
 
 static float ones[TEBM_MAX_MONOMIALS + 2 * TEBM_MAX_WALKERS * TEBM_MAX_DIM];
 static float zeros[TEBM_MAX_MONOMIALS + 2 * TEBM_MAX_WALKERS * TEBM_MAX_DIM];
-static float params[34 * 64 + 1 + 64]; /* ≥ tebm_mlp_num_params(16, 32) + 1 */
+/* Config defaults are capped by the capacities. */
+#define MIN_(a, b) ((a) < (b) ? (a) : (b))
+/* Coefficients of a 2-D polynomial of degree p: C(p + 2, 2). */
+#define NCOEF2(p) (((p) + 1) * ((p) + 2) / 2)
+static float params[TEBM_MAX_PARAMS + 64]; /* ≥ tebm_mlp_num_params(TEBM_MAX_DIM, TEBM_MAX_HIDDEN) + 1 */
 static float eye[TEBM_MAX_DIM * TEBM_MAX_DIM];
 
 static void setup(void) {
@@ -147,7 +151,7 @@ static void t_polynomial(void) {
     CHECK(tebm_polynomial_num_coefficients(0, 2) == 0);
     CHECK(tebm_polynomial_num_coefficients(1, 0) == 1);
     CHECK(tebm_polynomial_num_coefficients(2, 2) == 6);
-    CHECK(tebm_polynomial_num_coefficients(2, TEBM_MAX_POLY_DEGREE) == 28);
+    CHECK(tebm_polynomial_num_coefficients(2, TEBM_MAX_POLY_DEGREE) == NCOEF2(TEBM_MAX_POLY_DEGREE));
     CHECK(tebm_polynomial_num_coefficients(2, TEBM_MAX_POLY_DEGREE + 1) == 0);
     CHECK(tebm_polynomial_num_coefficients(TEBM_MAX_DIM, 1) == TEBM_MAX_DIM + 1);
     CHECK(tebm_polynomial_num_coefficients(TEBM_MAX_DIM + 1, 1) == 0);
@@ -162,12 +166,30 @@ static void t_polynomial(void) {
     EXPECT(INIT_(&et, el, TEBM_MAX_DIM, 1, ones, TEBM_MAX_DIM + 1), TEBM_STATUS_OK);
     /* degree: 0, capacity, capacity + 1 */
     EXPECT(INIT_(&et, el, 1, 0, ones, 1), TEBM_STATUS_OK);
-    EXPECT(INIT_(&et, el, 2, TEBM_MAX_POLY_DEGREE, ones, 28), TEBM_STATUS_OK);
-    EXPECT_E(INIT_(&et, el, 2, TEBM_MAX_POLY_DEGREE + 1, ones, 36), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT(INIT_(&et, el, 2, TEBM_MAX_POLY_DEGREE, ones, NCOEF2(TEBM_MAX_POLY_DEGREE)), TEBM_STATUS_OK);
+    EXPECT_E(INIT_(&et, el, 2, TEBM_MAX_POLY_DEGREE + 1, ones, NCOEF2(TEBM_MAX_POLY_DEGREE + 1)),
+             TEBM_STATUS_CAPACITY_EXCEEDED);
     EXPECT_E(INIT_(&et, el, 1, SIZE_MAX, ones, 3), TEBM_STATUS_CAPACITY_EXCEEDED);
+#if TEBM_MAX_MONOMIALS == 128 && TEBM_MAX_DIM >= 4 && TEBM_MAX_POLY_DEGREE >= 6
     /* monomials: 126 (d = 4, degree 5) fits, 210 (d = 4, degree 6) not */
     EXPECT(INIT_(&et, el, 4, 5, ones, 126), TEBM_STATUS_OK);
     EXPECT_E(INIT_(&et, el, 4, 6, ones, 210), TEBM_STATUS_CAPACITY_EXCEEDED);
+#else
+    /* other capacities (scripts/ci-capacities.sh): the most monomials that fit
+     * TEBM_MAX_MONOMIALS fit, the fewest above do not */
+    {
+        size_t fit = 0, fd = 1, fp = 0, over = SIZE_MAX, od = 1, op = 0;
+        for (size_t d = 1; d <= TEBM_MAX_DIM; d++) {
+            for (size_t p = 0; p <= TEBM_MAX_POLY_DEGREE; p++) {
+                size_t m = tebm_polynomial_num_coefficients(d, p);
+                if (m <= TEBM_MAX_MONOMIALS && m > fit) fit = m, fd = d, fp = p;
+                if (m > TEBM_MAX_MONOMIALS && m < over) over = m, od = d, op = p;
+            }
+        }
+        EXPECT(INIT_(&et, el, fd, fp, ones, fit), TEBM_STATUS_OK);
+        if (over != SIZE_MAX) EXPECT_E(INIT_(&et, el, od, op, ones, over), TEBM_STATUS_CAPACITY_EXCEEDED);
+    }
+#endif
     /* n_coef: 0, one short, one over */
     EXPECT_E(INIT_(&et, el, 1, 2, c3, 0), TEBM_STATUS_BAD_DIMENSION);
     EXPECT_E(INIT_(&et, el, 1, 2, c3, 2), TEBM_STATUS_BAD_DIMENSION);
@@ -214,8 +236,10 @@ static void t_mixture(void) {
 
 static void t_mlp(void) {
     size_t el = sizeof et;
-    CHECK(tebm_mlp_num_params(2, 32) == 32 * (2 + 32 + 3) + 1);
-    CHECK(tebm_mlp_num_params(TEBM_MAX_DIM, TEBM_MAX_HIDDEN) == 32 * (16 + 32 + 3) + 1);
+    CHECK(tebm_mlp_num_params(2, TEBM_MAX_HIDDEN) == TEBM_MAX_HIDDEN * (2 + TEBM_MAX_HIDDEN + 3) + 1);
+    CHECK(tebm_mlp_num_params(TEBM_MAX_DIM, TEBM_MAX_HIDDEN) ==
+          TEBM_MAX_HIDDEN * (TEBM_MAX_DIM + TEBM_MAX_HIDDEN + 3) + 1);
+    CHECK(tebm_mlp_num_params(TEBM_MAX_DIM, TEBM_MAX_HIDDEN) == TEBM_MAX_PARAMS);
     CHECK(tebm_mlp_num_params(0, 4) == 0);
     CHECK(tebm_mlp_num_params(2, 0) == 0);
     CHECK(tebm_mlp_num_params(TEBM_MAX_DIM + 1, 4) == 0);
@@ -230,7 +254,8 @@ static void t_mlp(void) {
     EXPECT_E(INIT_(&et, el, 0, 4, 0, 0.5f, params, np), TEBM_STATUS_BAD_DIMENSION);
     EXPECT_E(INIT_(&et, el, TEBM_MAX_DIM + 1, 4, 0, 0.5f, params, np), TEBM_STATUS_CAPACITY_EXCEEDED);
     EXPECT_E(INIT_(&et, el, 2, 0, 0, 0.5f, params, np), TEBM_STATUS_BAD_DIMENSION);
-    EXPECT(INIT_(&et, el, 2, TEBM_MAX_HIDDEN, 0, 0.5f, params, tebm_mlp_num_params(2, 32)), TEBM_STATUS_OK);
+    EXPECT(INIT_(&et, el, 2, TEBM_MAX_HIDDEN, 0, 0.5f, params, tebm_mlp_num_params(2, TEBM_MAX_HIDDEN)),
+           TEBM_STATUS_OK);
     EXPECT_E(INIT_(&et, el, 2, TEBM_MAX_HIDDEN + 1, 0, 0.5f, params, np), TEBM_STATUS_CAPACITY_EXCEEDED);
     /* n_params: 0, one short, one over */
     EXPECT_E(INIT_(&et, el, 2, 4, 0, 0.5f, params, 0), TEBM_STATUS_BAD_DIMENSION);
@@ -295,7 +320,7 @@ static void t_sampler_init(void) {
     TebmSamplerConfig c = cfg(4);
     EXPECT(tebm_sampler_config_default(NULL), TEBM_STATUS_NULL_POINTER);
     EXPECT(tebm_sampler_config_default(&c), TEBM_STATUS_OK);
-    CHECK(c.kernel.kind == TEBM_KERNEL_MALA && c.n_walkers == 32 && c.beta == 1.0f);
+    CHECK(c.kernel.kind == TEBM_KERNEL_MALA && c.n_walkers == MIN_(32, TEBM_MAX_WALKERS) && c.beta == 1.0f);
     c.n_walkers = 4;
     size_t sl = sizeof st;
 
@@ -622,7 +647,7 @@ static void t_trainer_init(void) {
     CHECK(tebm_trainer_align() > 0 && tebm_trainer_align() <= TEBM_OBJECT_ALIGN);
     EXPECT(tebm_trainer_config_default(NULL), TEBM_STATUS_NULL_POINTER);
     EXPECT(tebm_trainer_config_default(&c), TEBM_STATUS_OK);
-    CHECK(c.kernel.kind == TEBM_KERNEL_ULA && c.n_walkers == 16 && c.mode == TEBM_TRAIN_MODE_PCD &&
+    CHECK(c.kernel.kind == TEBM_KERNEL_ULA && c.n_walkers == MIN_(16, TEBM_MAX_TRAIN_WALKERS) && c.mode == TEBM_TRAIN_MODE_PCD &&
           c.optimizer == TEBM_OPTIMIZER_ADAM && c.batch_size == 16 && c.steps == 1);
     EXPECT(tebm_energy_init_gaussian_diag(&eg, sizeof eg, 2, zeros, ones), TEBM_STATUS_OK);
     EXPECT(tebm_energy_init_callback(&ecb, sizeof ecb, 2, cb, NULL), TEBM_STATUS_OK);
@@ -1042,7 +1067,7 @@ static void t_tempering_init(void) {
     CHECK(tebm_tempering_align() > 0 && tebm_tempering_align() <= TEBM_OBJECT_ALIGN);
     EXPECT(tebm_tempering_config_default(NULL), TEBM_STATUS_NULL_POINTER);
     EXPECT(tebm_tempering_config_default(&c), TEBM_STATUS_OK);
-    CHECK(c.kernel.kind == TEBM_KERNEL_MALA && c.n_walkers == 16 && c.replicas == 4 && c.beta_min == 0.1f);
+    CHECK(c.kernel.kind == TEBM_KERNEL_MALA && c.n_walkers == MIN_(16, TEBM_MAX_TEMPERING_WALKERS) && c.replicas == MIN_(4, TEBM_MAX_REPLICAS) && c.beta_min == 0.1f);
     c = xcfg(4, 3);
     EXPECT(tebm_tempering_init(NULL, xl, &e2, &c), TEBM_STATUS_NULL_POINTER);
     EXPECT_XI(tebm_tempering_init(&xti, xl, NULL, &c), TEBM_STATUS_NULL_POINTER);

@@ -105,7 +105,8 @@ static void test_status_message(void) {
 }
 
 static void test_energy_init(void) {
-    const float one[TEBM_MAX_DIM + 1] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    float one[TEBM_MAX_DIM + 17];
+    for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) one[i] = 1.0f;
     const float zero[TEBM_MAX_DIM * TEBM_MAX_DIM + 16] = {0};
     float prec2[4] = {1, 0, 0, 1};
     size_t el = sizeof e_target;
