@@ -52,6 +52,12 @@ use crate::kernel::Kernel;
 use crate::math;
 use crate::walkers::{Walkers, first_invalid};
 
+/// x².
+#[inline]
+fn sq(x: f32) -> f32 {
+    x * x
+}
+
 /// ½·ln(2π).
 const HALF_LN_TAU: f32 = 0.918_938_5;
 
@@ -116,7 +122,7 @@ impl<const D: usize> Base<D> {
         let (mut mean, mut sd) = ([0f32; D], [0f32; D]);
         for i in 0..d {
             let mu = (0..m).map(|p| points[p * d + i]).sum::<f32>() / m as f32;
-            let ss: f32 = (0..m).map(|p| (points[p * d + i] - mu).powi(2)).sum();
+            let ss: f32 = (0..m).map(|p| sq(points[p * d + i] - mu)).sum();
             mean[i] = mu;
             sd[i] = inflate * math::sqrt(ss / (m - 1) as f32);
         }
@@ -139,7 +145,7 @@ impl<const D: usize> Base<D> {
         let (mut mean, mut sd) = ([0f32; D], [0f32; D]);
         for i in 0..d {
             let mu = x[i][..n].iter().sum::<f32>() / n as f32;
-            let ss: f32 = x[i][..n].iter().map(|v| (v - mu).powi(2)).sum();
+            let ss: f32 = x[i][..n].iter().map(|v| sq(v - mu)).sum();
             mean[i] = mu;
             sd[i] = inflate * math::sqrt(ss / (n - 1) as f32);
         }
@@ -458,7 +464,7 @@ impl WeightStats {
         let se = if a.len() < 2 {
             f32::INFINITY
         } else {
-            let ss: f32 = a.iter().map(|&v| (math::exp(v - m) - mean).powi(2)).sum();
+            let ss: f32 = a.iter().map(|&v| sq(math::exp(v - m) - mean)).sum();
             math::sqrt(ss / (n - 1.0)) / (math::sqrt(n) * mean)
         };
         Ok(WeightStats {
@@ -539,7 +545,7 @@ pub fn pool(runs: &[AisResult]) -> Result<AisResult, Error> {
     let spread = if runs.len() < 2 {
         f32::NAN
     } else {
-        let v = runs.iter().map(|x| (x.log_z - mu).powi(2)).sum::<f32>() / (r - 1.0);
+        let v = runs.iter().map(|x| sq(x.log_z - mu)).sum::<f32>() / (r - 1.0);
         math::sqrt(v / r)
     };
     Ok(AisResult {
@@ -627,11 +633,22 @@ impl<K: Kernel, const N: usize, const D: usize> Ais<K, N, D> {
     /// Checks a configuration against this object and `energy` without
     /// changing anything (what [`Ais::run`] refuses before it starts).
     pub fn check<E: Energy>(&self, energy: &E, cfg: &AisConfig<'_>) -> Result<(), Error> {
+        Self::check_with(&self.kernel, &self.base, energy, cfg)
+    }
+
+    /// What [`Ais::check`] would return for an object with `kernel` and
+    /// `base` (a front end checks before it builds the object in place).
+    pub fn check_with<E: Energy>(
+        kernel: &K,
+        base: &Base<D>,
+        energy: &E,
+        cfg: &AisConfig<'_>,
+    ) -> Result<(), Error> {
         check_size(cfg.walkers, N)?;
         let d = energy.dim();
         check_size(d, D)?;
-        check_dim(d, self.base.d)?;
-        self.kernel.check_dim(d)?;
+        check_dim(d, base.d)?;
+        kernel.check_dim(d)?;
         if !(cfg.beta.is_finite() && cfg.beta > 0.0) {
             return Err(Error::InvalidConfig("AIS: beta must be finite and > 0"));
         }
