@@ -764,7 +764,8 @@ pub fn held_out_nll<E: Energy>(
             "held-out NLL: points must be m×d floats, m ≥ 1",
         ));
     }
-    if !(beta.is_finite() && beta > 0.0) || !log_z.is_finite() || !(log_z_se >= 0.0) {
+    let se_ok = log_z_se.is_finite() && log_z_se >= 0.0 || log_z_se == f32::INFINITY;
+    if !(beta.is_finite() && beta > 0.0 && log_z.is_finite() && se_ok) {
         return Err(Error::InvalidConfig(
             "held-out NLL: beta > 0, finite log Z and se ≥ 0",
         ));
