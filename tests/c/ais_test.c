@@ -96,7 +96,7 @@ int main(void) {
     EXPECT(tebm_ais_run(&ais, sizeof ais, &eq, &c, &r), TEBM_STATUS_OK);
     double err = (double)r.log_z - 3.0 * log(s);
     printf("too short (K = 2, wide base)        estimate %8.4f  SE %.4f  ESS %5.1f/%zu  reliable %d\n",
-           (double)r.log_z, (double)r.se, (double)r.ess, r.n_walkers, r.reliable);
+           (double)r.log_z, (double)r.se, (double)r.ess, r.n_walkers, (int)r.reliable);
     CHECK(fabs(err) <= 4.0 * (double)r.se && r.se > 0.1f && r.ess < 0.5f * (float)r.n_walkers);
 
     printf("ais_test: %d checks, %d failures\n", checks, failures);
