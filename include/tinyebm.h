@@ -171,6 +171,18 @@
 #define TEBM_TEMPERING_SIZE 44288
 
 /*
+ Bytes reserved for [`TebmAis`]: at least [`tebm_ais_size`] on every
+ supported target, with a little room for later versions.
+ */
+#define TEBM_AIS_SIZE 24576
+
+/*
+ Largest number of temperatures of a custom schedule (its values are
+ copied aside during the call: 4 bytes each of stack).
+ */
+#define TEBM_AIS_MAX_CUSTOM_STEPS 256
+
+/*
  Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
  */
 #define TEBM_KERNEL_COUNT 5
@@ -424,29 +436,28 @@ typedef enum TebmOptimizer {
 } TebmOptimizer;
 
 /*
- A user energy: computes U(x) into `*energy` and, when `grad` is not
- NULL, ∇U(x) into `grad[0..dim]`; returns 0 on success. A non-zero return
- declines the point (a rejected proposal for MALA, MH and HMC; an error
- `TEBM_STATUS_CALLBACK_ERROR` for ULA and initialisation). Non-finite
- values are allowed and handled the same way (status `NON_FINITE`).
-
- `grad` is NULL when only U is needed (random-walk MH proposals). When it
- is not, it is pre-filled with NaN: a gradient left unwritten is caught.
- `x` and `grad` hold `dim` floats and are valid only during the call.
- The callback must not unwind (C++ exceptions, longjmp) and must not call
- tinyebm functions on the sampler that is stepping; it may evaluate other
- energies.
+ The annealing schedule b₀ = 0 < b₁ ≤ … ≤ b_K = 1 (`TebmAisConfig::schedule`).
  */
-typedef int (*TebmEnergyFn)(void *user, const float *x, size_t dim, float *energy, float *grad);
-
-/*
- Storage for an energy: declare one (`static TebmEnergy e;`, a member, a
- local) and pass its address and `sizeof` to a `tebm_energy_init_*`
- function. Opaque: only tinyebm reads or writes its bytes.
- */
-typedef struct TEBM_ALIGNED(16) TebmEnergy {
-  uint8_t opaque[TEBM_ENERGY_SIZE];
-} TebmEnergy;
+typedef enum TebmAisSchedule {
+  /*
+   b_k = k/K.
+   */
+  TEBM_AIS_SCHEDULE_LINEAR = 0,
+  /*
+   Equal ratios from b₁ = `schedule_param` (in (0, 1)) to 1.
+   */
+  TEBM_AIS_SCHEDULE_GEOMETRIC = 1,
+  /*
+   Sigmoidal with steepness δ = `schedule_param` (> 0; 4 is usual):
+   dense at both ends.
+   */
+  TEBM_AIS_SCHEDULE_SIGMOIDAL = 2,
+  /*
+   b₁ … b_K from `schedule_values` (K = `steps` values, non-decreasing
+   in (0, 1], the last 1; K ≤ `TEBM_AIS_MAX_CUSTOM_STEPS`).
+   */
+  TEBM_AIS_SCHEDULE_CUSTOM = 3,
+} TebmAisSchedule;
 
 /*
  A kernel and its settings: a member of `TebmSamplerConfig`,
@@ -473,6 +484,165 @@ typedef struct TebmKernelConfig {
    */
   const float *mass;
 } TebmKernelConfig;
+
+/*
+ How to run AIS. Start from `tebm_ais_config_default`.
+ */
+typedef struct TebmAisConfig {
+  /*
+   The transition at every temperature (MALA by default). Use an exact
+   kernel (MALA, MH, HMC, Barker): ULA's bias enters the estimate.
+   */
+  struct TebmKernelConfig kernel;
+  /*
+   Walkers, 2..=`TEBM_MAX_WALKERS`.
+   */
+  size_t n_walkers;
+  /*
+   Seed of the walkers' streams.
+   */
+  uint64_t seed;
+  /*
+   Inverse temperature β of the target (> 0).
+   */
+  float beta;
+  /*
+   Number of temperatures K (≥ 1).
+   */
+  size_t steps;
+  /*
+   A `TebmAisSchedule` value.
+   */
+  uint32_t schedule;
+  /*
+   b₁ (geometric) or δ (sigmoidal); ignored otherwise.
+   */
+  float schedule_param;
+  /*
+   Custom schedule: `steps` floats; ignored (and not read) otherwise.
+   */
+  const float *schedule_values;
+  /*
+   Kernel steps per temperature (≥ 1).
+   */
+  size_t moves;
+  /*
+   Base mean (dim floats), or NULL for the origin. Ignored when
+   `fit_points` is not NULL.
+   */
+  const float *base_mean;
+  /*
+   Base standard deviations (dim floats, > 0), or NULL for ones.
+   Ignored when `fit_points` is not NULL.
+   */
+  const float *base_sd;
+  /*
+   Points to fit the base to (`fit_count` × dim floats, point-major:
+   e.g. training data or a sampler's walkers), or NULL to use
+   `base_mean` and `base_sd`.
+   */
+  const float *fit_points;
+  /*
+   Number of points at `fit_points` (≥ 2).
+   */
+  size_t fit_count;
+  /*
+   The fitted sd is the points' sd times this (≥ 1 advisable: a base
+   narrower than the target misses mass).
+   */
+  float fit_inflate;
+} TebmAisConfig;
+
+/*
+ Storage for an energy: declare one (`static TebmEnergy e;`, a member, a
+ local) and pass its address and `sizeof` to a `tebm_energy_init_*`
+ function. Opaque: only tinyebm reads or writes its bytes.
+ */
+typedef struct TEBM_ALIGNED(16) TebmEnergy {
+  uint8_t opaque[TEBM_ENERGY_SIZE];
+} TebmEnergy;
+
+/*
+ What an AIS run estimates (`tebm_ais_run`).
+ */
+typedef struct TebmAisResult {
+  /*
+   log Ẑ = log ∫exp(−βU): `log_z_base` + log mean of the weights.
+   */
+  float log_z;
+  /*
+   Its Monte Carlo standard error, by the delta method on the final
+   weights: sd(w)/(√n·mean(w)).
+   */
+  float se;
+  /*
+   Effective sample size of the final weights, (Σw)²/Σw² ∈ [1, n].
+   */
+  float ess;
+  /*
+   log Z of the base Gaussian.
+   */
+  float log_z_base;
+  /*
+   Mean acceptance probability of the kernel over the run.
+   */
+  float acceptance;
+  /*
+   1 when ESS ≥ 10% of the walkers, else 0: the SE is then itself
+   unreliable (log Ẑ most likely too low); use more temperatures.
+   */
+  int32_t reliable;
+  /*
+   Walkers n.
+   */
+  size_t n_walkers;
+} TebmAisResult;
+
+/*
+ Storage for an annealed-importance-sampling run; see [`TebmEnergy`].
+ [`tebm_ais_run`] initialises it in place at every call.
+ */
+typedef struct TEBM_ALIGNED(16) TebmAis {
+  uint8_t opaque[TEBM_AIS_SIZE];
+} TebmAis;
+
+/*
+ A held-out negative log-likelihood (`tebm_heldout_nll`).
+ */
+typedef struct TebmHeldOut {
+  /*
+   Mean over the points of βU(x) + log Z, nats per point.
+   */
+  float nll;
+  /*
+   Its standard error: √(se_energy² + se(log Z)²).
+   */
+  float se;
+  /*
+   Mean of βU over the points.
+   */
+  float mean_energy;
+  /*
+   Standard error of `mean_energy`.
+   */
+  float se_energy;
+} TebmHeldOut;
+
+/*
+ A user energy: computes U(x) into `*energy` and, when `grad` is not
+ NULL, ∇U(x) into `grad[0..dim]`; returns 0 on success. A non-zero return
+ declines the point (a rejected proposal for MALA, MH and HMC; an error
+ `TEBM_STATUS_CALLBACK_ERROR` for ULA and initialisation). Non-finite
+ values are allowed and handled the same way (status `NON_FINITE`).
+
+ `grad` is NULL when only U is needed (random-walk MH proposals). When it
+ is not, it is pre-filled with NaN: a gradient left unwritten is caught.
+ `x` and `grad` hold `dim` floats and are valid only during the call.
+ The callback must not unwind (C++ exceptions, longjmp) and must not call
+ tinyebm functions on the sampler that is stepping; it may evaluate other
+ energies.
+ */
+typedef int (*TebmEnergyFn)(void *user, const float *x, size_t dim, float *energy, float *grad);
 
 /*
  How to build a sampler. Start from `tebm_sampler_config_default`.
@@ -891,6 +1061,78 @@ extern "C" {
  header the program was compiled with when header and library match.
  */
 const char *tebm_version(void);
+
+/*
+ Bytes an AIS object needs (≤ `TEBM_AIS_SIZE`).
+ */
+size_t tebm_ais_size(void);
+
+/*
+ Alignment an AIS object needs (≤ `TEBM_OBJECT_ALIGN`).
+ */
+size_t tebm_ais_align(void);
+
+/*
+ Fills `*cfg` with defaults: MALA with step size 0.1, 64 walkers, seed
+ 1, β = 1, 200 temperatures on the sigmoidal schedule (δ = 4), one move
+ per temperature, base N(0, I) (no fit; `fit_inflate` 1.5 for when
+ points are given).
+
+ # Safety
+ `cfg` NULL or writable.
+ */
+enum TebmStatus tebm_ais_config_default(struct TebmAisConfig *cfg);
+
+/*
+ Runs AIS on `energy` as `cfg` says, in `mem` (`mem_len` bytes: a
+ `TebmAis`, or `tebm_ais_size()` bytes aligned to `tebm_ais_align()`,
+ fresh or holding an earlier run), and writes the estimate to `*result`.
+ The object is initialised in place at every call (a few KB of stack);
+ its previous run is forgotten. Configuration errors are found before
+ anything is written (an earlier object in `mem` is then unchanged); an
+ energy that fails during the run (`NON_FINITE`, `CALLBACK_ERROR`) stops
+ it, leaving an unfinished run in the object and its text as the last
+ error, and `*result` untouched.
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes used by no one else during the
+ call (the energy callback must not touch it); `energy` NULL or a
+ `TebmEnergy`'s storage; `cfg` NULL or a readable config whose non-NULL
+ arrays have the documented lengths; `result` NULL or writable.
+ */
+enum TebmStatus tebm_ais_run(void *mem,
+                             size_t mem_len,
+                             const struct TebmEnergy *energy,
+                             const struct TebmAisConfig *cfg,
+                             struct TebmAisResult *result);
+
+/*
+ The text of the AIS object's last error ("" if none), NUL-terminated
+ and truncated to `len` bytes.
+
+ # Safety
+ `a` NULL or a `TebmAis`'s storage; `buf` NULL or `len` writable bytes.
+ */
+enum TebmStatus tebm_ais_last_error(const struct TebmAis *a, char *buf, size_t len);
+
+/*
+ The held-out negative log-likelihood of `count` points (`points`:
+ count × dim floats, point-major) under ρ ∝ exp(−βU) with log Z =
+ `log_z` ± `log_z_se` (from `tebm_ais_run`, or a quadrature with se 0):
+ mean βU + log Z, with the SE of the mean energy and of log Z added in
+ quadrature. An energy that fails at a point is an error.
+
+ # Safety
+ `energy` NULL or a `TebmEnergy`'s storage; `points` NULL or count·dim
+ readable floats; `out` NULL or writable.
+ */
+enum TebmStatus tebm_heldout_nll(const struct TebmEnergy *energy,
+                                 float beta,
+                                 const float *points,
+                                 size_t count,
+                                 float log_z,
+                                 float log_z_se,
+                                 struct TebmHeldOut *out);
 
 /*
  Bytes the largest energy object needs (≤ `TEBM_ENERGY_SIZE`): enough

@@ -47,6 +47,9 @@
 //!   stream of data points, with any [`NegativePhase`] sampler, as PCD, CD or
 //!   Jarzynski-weighted PCD ([`jarzynski`]: importance weights, log Z and
 //!   systematic resampling); refuses non-finite updates without changing θ.
+//! * [`ais`] — [`Ais`]: annealed importance sampling from a Gaussian base
+//!   to ρ with any kernel, for log Z with its standard error and ESS, and
+//!   [`held_out_nll`]: how good a model is (`docs/evaluation.md`).
 //! * [`weights`] — the portable weight format: [`Persist`] encodes any
 //!   trainable model into a versioned little-endian byte layout closed by a
 //!   [`crc32`], and decodes it with every field validated; [`peek`] reads the
@@ -130,6 +133,7 @@
 
 pub mod activation;
 pub mod adapt;
+pub mod ais;
 pub mod crc32;
 pub mod diagnostics;
 pub mod energy;
@@ -154,6 +158,7 @@ pub mod weights;
 
 pub use activation::Activation;
 pub use adapt::DualAveraging;
+pub use ais::{Ais, AisConfig, AisResult, Annealed, Base, HeldOut, Schedule, held_out_nll};
 pub use diagnostics::Diagnostics;
 pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
 pub use error::Error;

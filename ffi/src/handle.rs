@@ -19,8 +19,10 @@ pub(crate) const SAMPLER_TAG: u32 = 0x7453_4d31;
 pub(crate) const TRAINER_TAG: u32 = 0x7454_5231;
 /// Type tag of a replica-exchange sampler (“tRX1”).
 pub(crate) const TEMPERING_TAG: u32 = 0x7452_5831;
+/// Type tag of an AIS object (“tAI1”).
+pub(crate) const AIS_TAG: u32 = 0x7441_4931;
 /// Every tag, to tell "another tinyebm object" from "not initialised".
-const TAGS: [u32; 4] = [ENERGY_TAG, SAMPLER_TAG, TRAINER_TAG, TEMPERING_TAG];
+const TAGS: [u32; 5] = [ENERGY_TAG, SAMPLER_TAG, TRAINER_TAG, TEMPERING_TAG, AIS_TAG];
 
 /// Returns `TEBM_STATUS_NULL_POINTER` from the enclosing function when any
 /// of the pointers is NULL; checked in argument order before anything else.

@@ -105,6 +105,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
     }
 }
 
+mod ais;
 mod energy;
 mod handle;
 mod kernel;
@@ -119,6 +120,7 @@ mod trainer;
 mod trainer_config;
 mod weights;
 
+pub use ais::*;
 pub use energy::*;
 pub use kernel::*;
 pub use sampler::*;
@@ -236,4 +238,15 @@ pub struct TebmTempering {
 #[repr(C, align(16))]
 pub struct TebmTrainer {
     opaque: [u8; TEBM_TRAINER_SIZE],
+}
+
+/// Bytes reserved for [`TebmAis`]: at least [`tebm_ais_size`] on every
+/// supported target, with a little room for later versions.
+pub const TEBM_AIS_SIZE: usize = 24_576;
+
+/// Storage for an annealed-importance-sampling run; see [`TebmEnergy`].
+/// [`tebm_ais_run`] initialises it in place at every call.
+#[repr(C, align(16))]
+pub struct TebmAis {
+    opaque: [u8; TEBM_AIS_SIZE],
 }

@@ -78,6 +78,39 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         self.commit_init(energy, n, d)
     }
 
+    /// Re-initialises in place with draws from N(`mean`, diag `sd`²) (one
+    /// sd per coordinate), walker w from stream (`seed`, w); on error
+    /// nothing changes.
+    pub fn init_diagonal_gaussian<E: Energy>(
+        &mut self,
+        energy: &E,
+        n: usize,
+        seed: u64,
+        mean: &[f32],
+        sd: &[f32],
+    ) -> Result<(), Error> {
+        let d = energy.dim();
+        check_size(n, N)?;
+        check_size(d, D)?;
+        check_dim(d, mean.len())?;
+        check_dim(d, sd.len())?;
+        if !(mean.iter().all(|c| c.is_finite()) && sd.iter().all(|s| s.is_finite() && *s >= 0.0)) {
+            return Err(Error::InvalidConfig(
+                "initial centre and sd must be finite, sd ≥ 0",
+            ));
+        }
+        let mut xi = [0f32; D];
+        for w in 0..n {
+            let mut s = Stream::new(seed, w as u64);
+            s.fill_normal(&mut xi[..d]);
+            for i in 0..d {
+                self.s.y[i][w] = mean[i] + sd[i] * xi[i];
+            }
+            self.s.rng[w] = s;
+        }
+        self.commit_init(energy, n, d)
+    }
+
     fn check_gaussian_args<E: Energy>(
         energy: &E,
         n: usize,

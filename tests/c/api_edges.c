@@ -1219,6 +1219,225 @@ static void t_tempering_use(void) {
     LAST_ERROR_EDGES(EXPECT_XRO, tebm_tempering_last_error, &xt, nv, wrong, buf);
 }
 
+/* ---- annealed importance sampling and held-out NLL ---- */
+static TebmAis ais, ais_copy; /* ais: a finished run on e2 after t_ais */
+static union {
+    TebmAis a;
+    unsigned char b[sizeof(TebmAis) + 16];
+} rawa; /* misaligned and exactly-sized AIS memory */
+/* A failing run on `ais`: every byte kept (fresh memory, or arguments
+ * refused before the object is taken). */
+#define EXPECT_AI(call, want) EXPECT_KEEPS(call, want, &ais, &ais_copy, same)
+/* A failing run on a live `ais`: the state kept (the header may record). */
+#define EXPECT_AST(call, want) EXPECT_KEEPS(call, want, &ais, &ais_copy, state_bytes_same)
+
+/* A callback that declines where x[0] > 3 (U = |x|²/2 elsewhere). */
+static int declines_right(void *user, const float *x, size_t dim, float *energy, float *grad) {
+    if (x[0] > 3.0f) return 5;
+    return quad_energy(user, x, dim, energy, grad);
+}
+
+static TebmAisConfig ais_cfg(size_t n, size_t steps) {
+    TebmAisConfig c;
+    EXPECT(tebm_ais_config_default(&c), TEBM_STATUS_OK);
+    c.n_walkers = n;
+    c.steps = steps;
+    c.kernel.step_size = 0.5f;
+    return c;
+}
+
+/* Every configuration value that tebm_ais_run refuses, on `ais` (fresh or
+ * live) with the matching byte check: `result` is never written. */
+#define AIS_BAD_CONFIGS(EXP)                                                               \
+    do {                                                                                   \
+        float bad_[] = {0.0f, -1.0f, NAN, INFINITY};                                       \
+        float sched_[3] = {0.5f, 0.25f, 1.0f};                                             \
+        float pts_[4] = {1.0f, 2.0f, 1.0f, 2.0f};                                          \
+        c = ais_cfg(0, 5);                                                                 \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_DIMENSION);               \
+        c = ais_cfg(1, 5);                                                                 \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_DIMENSION);               \
+        c = ais_cfg(TEBM_MAX_WALKERS + 1, 5);                                              \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_CAPACITY_EXCEEDED);           \
+        c = ais_cfg(SIZE_MAX, 5);                                                          \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_CAPACITY_EXCEEDED);           \
+        c = ais_cfg(4, 0);                                                                 \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c = ais_cfg(4, 5);                                                                 \
+        c.moves = 0;                                                                       \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c = ais_cfg(4, 5);                                                                 \
+        c.kernel.kind = TEBM_KERNEL_COUNT;                                                 \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c = ais_cfg(4, 5);                                                                 \
+        c.schedule = TEBM_AIS_SCHEDULE_CUSTOM + 1;                                         \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        for (int i_ = 0; i_ < 4; i_++) {                                                   \
+            c = ais_cfg(4, 5);                                                             \
+            c.kernel.step_size = bad_[i_];                                                 \
+            EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);              \
+            c = ais_cfg(4, 5);                                                             \
+            c.beta = bad_[i_];                                                             \
+            EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);              \
+            c = ais_cfg(4, 5);                                                             \
+            c.schedule_param = bad_[i_];                                                   \
+            EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);              \
+            c.schedule = TEBM_AIS_SCHEDULE_GEOMETRIC;                                      \
+            EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);              \
+            c = ais_cfg(4, 5);                                                             \
+            c.base_sd = ones;                                                              \
+            c.base_mean = zeros;                                                           \
+            c.fit_points = pts_;                                                           \
+            c.fit_count = 2;                                                               \
+            c.fit_inflate = bad_[i_];                                                      \
+            EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);              \
+        }                                                                                  \
+        c = ais_cfg(4, 5);                                                                 \
+        c.base_sd = zeros; /* sd 0 */                                                      \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c = ais_cfg(4, 5);                                                                 \
+        c.fit_points = pts_;                                                               \
+        c.fit_count = 1;                                                                   \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c.fit_count = 2; /* two equal points: zero spread */                               \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c = ais_cfg(4, 3);                                                                 \
+        c.schedule = TEBM_AIS_SCHEDULE_CUSTOM;                                             \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_NULL_POINTER);                \
+        c.schedule_values = sched_; /* decreasing */                                       \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c.steps = 2; /* does not end at 1 */                                               \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c.steps = 0;                                                                       \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_BAD_CONFIG);                  \
+        c.steps = TEBM_AIS_MAX_CUSTOM_STEPS + 1;                                           \
+        EXP(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_CAPACITY_EXCEEDED);           \
+    } while (0)
+
+static void t_ais(void) {
+    TebmAisConfig c;
+    TebmAisResult r, r_copy;
+    TebmHeldOut h, h_copy;
+    size_t al = sizeof ais;
+    TebmAis *nv = (TebmAis *)&never, *wrong = (TebmAis *)&s2;
+    char buf[TEBM_ERROR_MESSAGE_CAPACITY + 8];
+    static float custom[TEBM_AIS_MAX_CUSTOM_STEPS];
+    static TebmEnergy edecl;
+
+    CHECK(tebm_ais_size() > 0 && tebm_ais_size() <= TEBM_AIS_SIZE);
+    CHECK(tebm_ais_align() > 0 && tebm_ais_align() <= TEBM_OBJECT_ALIGN);
+    EXPECT(tebm_ais_config_default(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_ais_config_default(&c), TEBM_STATUS_OK);
+    CHECK(c.kernel.kind == TEBM_KERNEL_MALA && c.n_walkers == TEBM_MAX_WALKERS && c.steps == 200);
+    CHECK(c.schedule == TEBM_AIS_SCHEDULE_SIGMOIDAL && c.schedule_param == 4.0f && c.moves == 1);
+    CHECK(c.base_mean == NULL && c.base_sd == NULL && c.fit_points == NULL && c.beta == 1.0f);
+
+    memset(&r, 0x5A, sizeof r);
+    memcpy(&r_copy, &r, sizeof r);
+    c = ais_cfg(4, 5);
+    /* NULL arguments, memory, handles: nothing written */
+    EXPECT(tebm_ais_run(NULL, al, &e2, &c, &r), TEBM_STATUS_NULL_POINTER);
+    EXPECT_AI(tebm_ais_run(&ais, al, NULL, &c, &r), TEBM_STATUS_NULL_POINTER);
+    EXPECT_AI(tebm_ais_run(&ais, al, &e2, NULL, &r), TEBM_STATUS_NULL_POINTER);
+    EXPECT_AI(tebm_ais_run(&ais, al, &e2, &c, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_AI(tebm_ais_run(&ais, 0, &e2, &c, &r), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_AI(tebm_ais_run(&ais, tebm_ais_size() - 1, &e2, &c, &r), TEBM_STATUS_BUFFER_TOO_SMALL);
+    memcpy(&ais_copy, &rawa, sizeof ais_copy);
+    EXPECT(tebm_ais_run(rawa.b + 1, tebm_ais_size(), &e2, &c, &r), TEBM_STATUS_MISALIGNED);
+    CHECK(same(&rawa, &ais_copy, sizeof ais_copy));
+    EXPECT_AI(tebm_ais_run(&ais, al, (const TebmEnergy *)&never, &c, &r), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_AI(tebm_ais_run(&ais, al, (const TebmEnergy *)&s2, &c, &r), TEBM_STATUS_WRONG_OBJECT);
+    /* every refused value, on fresh memory: nothing written */
+    AIS_BAD_CONFIGS(EXPECT_AI);
+    CHECK(memcmp(&r, &r_copy, sizeof r) == 0);
+    EXPECT(tebm_ais_last_error(&ais, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
+
+    /* every kernel; exactly tebm_ais_size() bytes; capacity: 64 walkers in 16-D */
+    for (uint32_t k = 0; k < TEBM_KERNEL_COUNT; k++) {
+        c = ais_cfg(4, 5);
+        c.kernel.kind = k;
+        memset(rawa.b, 0, sizeof rawa.b);
+        EXPECT(tebm_ais_run(rawa.b, tebm_ais_size(), &e2, &c, &r), TEBM_STATUS_OK);
+        CHECK(r.n_walkers == 4 && isfinite(r.log_z) && r.ess >= 1.0f && r.ess <= 4.0f);
+    }
+    c = ais_cfg(TEBM_MAX_WALKERS, 3);
+    EXPECT(tebm_ais_run(rawa.b, tebm_ais_size(), &e_full, &c, &r), TEBM_STATUS_OK);
+    CHECK(r.n_walkers == TEBM_MAX_WALKERS && r.se >= 0.0f);
+    /* every schedule: linear, geometric, custom of capacity length; one step */
+    c = ais_cfg(4, 5);
+    c.schedule = TEBM_AIS_SCHEDULE_LINEAR;
+    EXPECT(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_OK);
+    c.schedule = TEBM_AIS_SCHEDULE_GEOMETRIC;
+    c.schedule_param = 0.01f;
+    EXPECT(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_OK);
+    for (int k = 0; k < TEBM_AIS_MAX_CUSTOM_STEPS; k++) custom[k] = (float)(k + 1) / TEBM_AIS_MAX_CUSTOM_STEPS;
+    c.schedule = TEBM_AIS_SCHEDULE_CUSTOM;
+    c.schedule_values = custom;
+    c.steps = TEBM_AIS_MAX_CUSTOM_STEPS;
+    EXPECT(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_OK);
+    c = ais_cfg(2, 1);
+    EXPECT(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_OK);
+    /* a fitted base: the standard Gaussian from its quartiles-like points */
+    float pts[4 * 2] = {-1, -1, 1, 1, -1, 1, 1, -1};
+    c = ais_cfg(8, 20);
+    c.fit_points = pts;
+    c.fit_count = 4;
+    c.fit_inflate = 1.0f;
+    EXPECT(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_OK);
+    /* log Z0 of N(0, diag(4/3)) in 2-D: ln(2π·4/3) */
+    CHECK(fabsf(r.log_z_base - logf(6.2831853f * 4.0f / 3.0f)) < 1e-4f);
+    /* a callback energy; one that declines during the run */
+    c = ais_cfg(8, 20);
+    EXPECT(tebm_ais_run(&ais, al, &ecb, &c, &r), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_init_callback(&edecl, sizeof edecl, 2, declines_right, NULL), TEBM_STATUS_OK);
+    c = ais_cfg(16, 20);
+    c.base_sd = ones;
+    float far[2] = {3.5f, 0.0f};
+    c.base_mean = far;
+    memcpy(&r_copy, &r, sizeof r);
+    EXPECT(tebm_ais_run(&ais, al, &edecl, &c, &r), TEBM_STATUS_CALLBACK_ERROR);
+    CHECK(memcmp(&r, &r_copy, sizeof r) == 0);
+    EXPECT(tebm_ais_last_error(&ais, buf, sizeof buf), TEBM_STATUS_OK);
+    CHECK(strstr(buf, "tebm_ais_run") != NULL);
+    /* the live object: every refused value keeps its state */
+    c = ais_cfg(4, 5);
+    EXPECT(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_OK);
+    memcpy(&r_copy, &r, sizeof r);
+    AIS_BAD_CONFIGS(EXPECT_AST);
+    CHECK(memcmp(&r, &r_copy, sizeof r) == 0);
+    LAST_ERROR_EDGES(EXPECT_AST, tebm_ais_last_error, &ais, nv, wrong, buf);
+
+    /* held-out NLL: NULLs, 0 points, bad beta / log Z / se, a declining energy */
+    float data[4 * 2] = {0, 0, 1, 0, 0, 1, -1, -1};
+    memset(&h, 0x5A, sizeof h);
+    memcpy(&h_copy, &h, sizeof h);
+    EXPECT(tebm_heldout_nll(NULL, 1.0f, data, 4, 0.0f, 0.0f, &h), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_heldout_nll(&e2, 1.0f, NULL, 4, 0.0f, 0.0f, &h), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_heldout_nll(&e2, 1.0f, data, 4, 0.0f, 0.0f, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_heldout_nll((const TebmEnergy *)&never, 1.0f, data, 4, 0.0f, 0.0f, &h),
+           TEBM_STATUS_NOT_INITIALISED);
+    EXPECT(tebm_heldout_nll((const TebmEnergy *)&s2, 1.0f, data, 4, 0.0f, 0.0f, &h),
+           TEBM_STATUS_WRONG_OBJECT);
+    EXPECT(tebm_heldout_nll(&e2, 1.0f, data, 0, 0.0f, 0.0f, &h), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT(tebm_heldout_nll(&e2, 1.0f, data, SIZE_MAX, 0.0f, 0.0f, &h), TEBM_STATUS_CAPACITY_EXCEEDED);
+    float badv[] = {0.0f, -1.0f, NAN, INFINITY};
+    for (int i = 0; i < 4; i++) {
+        EXPECT(tebm_heldout_nll(&e2, badv[i], data, 4, 0.0f, 0.0f, &h), TEBM_STATUS_BAD_CONFIG);
+        if (i == 1 || i == 2) EXPECT(tebm_heldout_nll(&e2, 1.0f, data, 4, 0.0f, badv[i], &h), TEBM_STATUS_BAD_CONFIG);
+        if (i > 1) EXPECT(tebm_heldout_nll(&e2, 1.0f, data, 4, badv[i], 0.0f, &h), TEBM_STATUS_BAD_CONFIG);
+    }
+    float right[2] = {4.0f, 0.0f};
+    EXPECT(tebm_heldout_nll(&edecl, 1.0f, right, 1, 0.0f, 0.0f, &h), TEBM_STATUS_CALLBACK_ERROR);
+    CHECK(memcmp(&h, &h_copy, sizeof h) == 0);
+    /* values: U = |x|²/2 (edecl where x0 ≤ 3): mean 0.5 over the 4 points;
+     * one point: se_energy 0 */
+    EXPECT(tebm_heldout_nll(&edecl, 2.0f, data, 4, 1.0f, 0.3f, &h), TEBM_STATUS_OK);
+    CHECK(fabsf(h.mean_energy - 1.0f) < 1e-6f && fabsf(h.nll - 2.0f) < 1e-6f);
+    CHECK(h.se >= 0.3f && h.se_energy > 0.0f);
+    EXPECT(tebm_heldout_nll(&edecl, 1.0f, data + 2, 1, 0.0f, 0.0f, &h), TEBM_STATUS_OK);
+    CHECK(h.se_energy == 0.0f && h.se == 0.0f && fabsf(h.nll - 0.5f) < 1e-6f);
+}
+
 static void t_status_message(void) {
     char buf[80];
     EXPECT(tebm_status_message(TEBM_STATUS_OK, NULL, 10), TEBM_STATUS_NULL_POINTER);
@@ -1255,6 +1474,7 @@ int main(void) {
     t_weights();
     t_tempering_init();
     t_tempering_use();
+    t_ais();
     t_status_message();
     printf("api_edges: %d checks, %d failures\n", checks, failures);
     return failures != 0;
