@@ -162,7 +162,7 @@
 /*
  Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
  */
-#define TEBM_KERNEL_COUNT 5
+#define TEBM_KERNEL_COUNT 6
 
 /*
  Number of status codes: valid `TebmStatus` values are `0 ..
@@ -289,6 +289,15 @@ typedef enum TebmKernel {
    Zanella 2022): robust to a badly chosen step size.
    */
   TEBM_KERNEL_BARKER = 4,
+  /*
+   The No-U-Turn Sampler (exact; Hoffman & Gelman 2014, with Stan's
+   multinomial sampling and generalised U-turn criterion): leapfrog
+   step `step_size`, trajectories of up to 2^`max_tree_depth` − 1
+   steps chosen per walker and step; `mass` and `step_jitter` as HMC.
+   Adaptation targets Stan's acceptance statistic (default 0.8).
+   Divergences are counted in `TebmSamplerStats::divergences`.
+   */
+  TEBM_KERNEL_NUTS = 5,
 } TebmKernel;
 
 /*
@@ -449,7 +458,7 @@ typedef struct TebmKernelConfig {
   uint32_t kind;
   /*
    Step size (> 0): time step h (ULA, MALA), proposal sd (MH),
-   proposal scale (Barker) or leapfrog step (HMC).
+   proposal scale (Barker) or leapfrog step (HMC, NUTS).
    */
   float step_size;
   /*
@@ -457,10 +466,21 @@ typedef struct TebmKernelConfig {
    */
   uint32_t leapfrog_steps;
   /*
-   HMC: diagonal mass matrix M (dim positive floats; momenta are drawn
-   from N(0, M)), or NULL for the identity.
+   HMC, NUTS: diagonal mass matrix M (dim positive floats; momenta are
+   drawn from N(0, M)), or NULL for the identity.
    */
   const float *mass;
+  /*
+   NUTS: maximum tree depth, 1 ..= 12 (at most 2^depth − 1 leapfrog
+   steps per step); 0 for the default, 10.
+   */
+  uint32_t max_tree_depth;
+  /*
+   HMC, NUTS: step jitter fraction j in [0, 1): each walker's step is
+   step_size·(1 + j·(2u − 1)), u uniform, redrawn every step; 0 for
+   none.
+   */
+  float step_jitter;
 } TebmKernelConfig;
 
 /*
@@ -565,6 +585,11 @@ typedef struct TebmSamplerStats {
    Largest split-R̂ over coordinates (NaN if too few draws).
    */
   double max_rhat;
+  /*
+   Divergent steps summed over walkers since the last diagnostics
+   reset (`TEBM_KERNEL_NUTS`; 0 for other kernels).
+   */
+  uint64_t divergences;
 } TebmSamplerStats;
 
 /*
