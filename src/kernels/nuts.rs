@@ -218,6 +218,38 @@ pub(crate) fn no_u_turn(p_minus: &[f32], p_plus: &[f32], rho: &[f32], inv_mass: 
     a > 0.0 && b > 0.0
 }
 
+/// Whether two adjacent trajectories may merge and continue: with a the
+/// first and m the last momentum of the left one (summed momentum
+/// `rho_left`), m1 the first and b the last of the right one (`rho_right`),
+/// the criterion on the whole (a, b, ρ_left + ρ_right) and Stan's two
+/// checks across the boundary: (a, m1, ρ_left + p_m1) and
+/// (m, b, p_m + ρ_right). `r` is scratch of the same length.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub(crate) fn merge_ok(
+    p_a: &[f32],
+    p_m: &[f32],
+    p_m1: &[f32],
+    p_b: &[f32],
+    rho_left: &[f32],
+    rho_right: &[f32],
+    inv_mass: &[f32],
+    r: &mut [f32],
+) -> bool {
+    for i in 0..r.len() {
+        r[i] = rho_left[i] + rho_right[i];
+    }
+    let mut ok = no_u_turn(p_a, p_b, r, inv_mass);
+    for i in 0..r.len() {
+        r[i] = rho_left[i] + p_m1[i];
+    }
+    ok &= no_u_turn(p_a, p_m1, r, inv_mass);
+    for i in 0..r.len() {
+        r[i] = p_m[i] + rho_right[i];
+    }
+    ok & no_u_turn(p_m, p_b, r, inv_mass)
+}
+
 /// log(eᵃ + eᵇ).
 #[inline]
 fn log_add(a: f32, b: f32) -> f32 {
@@ -353,22 +385,21 @@ impl<const D: usize> Trajectory<D> {
             }
             log_w_tree = log_add(log_w_tree, log_w_sub);
 
-            // U-turn across the whole tree and across the boundary.
+            // U-turn across the whole tree and across the boundary (the
+            // checks are symmetric under reversal, so a backward subtree
+            // needs no reordering).
             let far = if forward { &self.left.p } else { &self.right.p };
-            let (e, f) = (&self.cur.p[..d], &self.first[..d]);
             let mut r = [0f32; D];
-            for i in 0..d {
-                r[i] = rho_tree[i] + self.rho[i];
-            }
-            let mut ok = no_u_turn(&far[..d], e, &r[..d], inv_mass);
-            for i in 0..d {
-                r[i] = rho_tree[i] + f[i];
-            }
-            ok &= no_u_turn(&far[..d], f, &r[..d], inv_mass);
-            for i in 0..d {
-                r[i] = self.rho[i] + p_near[i];
-            }
-            ok &= no_u_turn(&p_near[..d], e, &r[..d], inv_mass);
+            let ok = merge_ok(
+                &far[..d],
+                &p_near[..d],
+                &self.first[..d],
+                &self.cur.p[..d],
+                &rho_tree[..d],
+                &self.rho[..d],
+                inv_mass,
+                &mut r[..d],
+            );
             for i in 0..d {
                 rho_tree[i] += self.rho[i];
             }
@@ -468,31 +499,26 @@ impl<const D: usize> Trajectory<D> {
             sum[..d].copy_from_slice(&p[..d]);
             let ends = ((leaf + 1).trailing_zeros() as usize).min(depth);
             for kl in 1..=ends {
-                let rho_left = &self.lv_rho_left[kl - 1];
-                let p_a = &self.lv_first[kl - 1];
-                let p_m = &self.lv_last_left[kl - 1];
                 let p_m1: &[f32] = if kl == 1 {
                     &p[..d]
                 } else {
                     &self.lv_first[kl - 2][..d]
                 };
-                for i in 0..d {
-                    r[i] = rho_left[i] + sum[i];
-                }
-                let mut ok = no_u_turn(&p_a[..d], &p[..d], &r[..d], inv_mass);
-                for i in 0..d {
-                    r[i] = rho_left[i] + p_m1[i];
-                }
-                ok &= no_u_turn(&p_a[..d], p_m1, &r[..d], inv_mass);
-                for i in 0..d {
-                    r[i] = sum[i] + p_m[i];
-                }
-                ok &= no_u_turn(&p_m[..d], &p[..d], &r[..d], inv_mass);
+                let ok = merge_ok(
+                    &self.lv_first[kl - 1][..d],
+                    &self.lv_last_left[kl - 1][..d],
+                    p_m1,
+                    &p[..d],
+                    &self.lv_rho_left[kl - 1][..d],
+                    &sum[..d],
+                    inv_mass,
+                    &mut r[..d],
+                );
                 if !ok {
                     return None;
                 }
                 for i in 0..d {
-                    sum[i] += rho_left[i];
+                    sum[i] += self.lv_rho_left[kl - 1][i];
                 }
             }
             // The subtree completed here is the left half of the next level.
@@ -503,5 +529,57 @@ impl<const D: usize> Trajectory<D> {
         }
         self.rho[..d].copy_from_slice(&sum[..d]);
         Some(log_w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_u_turn_criterion() {
+        let one = [1.0f32, 1.0];
+        assert!(no_u_turn(&[1.0, 0.0], &[0.5, 0.5], &[1.5, 0.5], &one));
+        // The far end moves against ρ: a U-turn.
+        assert!(!no_u_turn(&[1.0, 0.0], &[-1.0, 0.1], &[0.5, 0.5], &one));
+        // Zero is a U-turn (strict inequality, as Stan).
+        assert!(!no_u_turn(&[1.0, 0.0], &[0.0, 1.0], &[0.0, 1.0], &one));
+        // p♯ = M⁻¹p: the mass changes the verdict.
+        assert!(!no_u_turn(&[1.0, -1.0], &[1.0, 1.0], &[1.0, 1.5], &one));
+        assert!(no_u_turn(
+            &[1.0, -1.0],
+            &[1.0, 1.0],
+            &[1.0, 1.5],
+            &[2.0, 1.0]
+        ));
+    }
+
+    /// Four momenta p0..p3 whose halves (p0, p1) and (p2, p3) and whole pass
+    /// the plain criterion, but whose boundary check (p0, p2 over
+    /// p0 + p1 + p2) fails: the case Stan 2.26's extra checks catch.
+    #[test]
+    fn the_boundary_checks_catch_what_the_ends_miss() {
+        let one = [1.0f32, 1.0];
+        let p = [[1.0f32, 0.0], [1.0, 0.0], [-2.0, 1.0], [0.5, 1.0]];
+        let add = |a: [f32; 2], b: [f32; 2]| [a[0] + b[0], a[1] + b[1]];
+        let (left, right) = (add(p[0], p[1]), add(p[2], p[3]));
+        assert!(no_u_turn(&p[0], &p[1], &left, &one));
+        assert!(no_u_turn(&p[2], &p[3], &right, &one));
+        assert!(no_u_turn(&p[0], &p[3], &add(left, right), &one));
+        let mut r = [0f32; 2];
+        assert!(!merge_ok(
+            &p[0], &p[1], &p[2], &p[3], &left, &right, &one, &mut r
+        ));
+        // Mirrored (a backward subtree): the same verdict.
+        let q = [p[3], p[2], p[1], p[0]];
+        assert!(!merge_ok(
+            &q[0], &q[1], &q[2], &q[3], &right, &left, &one, &mut r
+        ));
+        // Without the rotation in p2 all checks pass.
+        let ok = [[1.0f32, 0.0], [1.0, 0.0], [1.0, 1.0], [0.5, 1.0]];
+        let (l, rr) = (add(ok[0], ok[1]), add(ok[2], ok[3]));
+        assert!(merge_ok(
+            &ok[0], &ok[1], &ok[2], &ok[3], &l, &rr, &one, &mut r
+        ));
     }
 }
