@@ -464,7 +464,8 @@ impl<const D: usize> Trajectory<D> {
             };
             let dh = h - h0;
             self.sum_prob += if dh <= 0.0 { 1.0 } else { math::exp(-dh) };
-            if !(dh <= MAX_ENERGY_ERROR) {
+            // NaN-safe: a NaN energy error is a divergence too.
+            if dh.is_nan() || dh > MAX_ENERGY_ERROR {
                 self.divergent = true;
                 return None;
             }
