@@ -145,7 +145,7 @@
  Bytes reserved for [`TebmSampler`]: [`tebm_sampler_size`] (which depends
  on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_SAMPLER_SIZE 64256
+#define TEBM_SAMPLER_SIZE 65280
 
 /*
  The first bytes of a sampler: its type tag and last-error record. A
@@ -162,19 +162,19 @@
  Bytes reserved for [`TebmTrainer`]: [`tebm_trainer_size`] (which depends
  on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_TRAINER_SIZE 84480
+#define TEBM_TRAINER_SIZE 84992
 
 /*
  Bytes reserved for [`TebmTempering`]: [`tebm_tempering_size`] (which
  depends on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_TEMPERING_SIZE 44288
+#define TEBM_TEMPERING_SIZE 46080
 
 /*
- Bytes reserved for [`TebmAis`]: at least [`tebm_ais_size`] on every
- supported target, with a little room for later versions.
+ Bytes reserved for [`TebmAis`]: [`tebm_ais_size`] (which depends on the
+ capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_AIS_SIZE 24576
+#define TEBM_AIS_SIZE 22528
 
 /*
  Largest number of temperatures of a custom schedule (its values are
@@ -185,7 +185,7 @@
 /*
  Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
  */
-#define TEBM_KERNEL_COUNT 5
+#define TEBM_KERNEL_COUNT 6
 
 /*
  Number of status codes: valid `TebmStatus` values are `0 ..
@@ -312,6 +312,15 @@ typedef enum TebmKernel {
    Zanella 2022): robust to a badly chosen step size.
    */
   TEBM_KERNEL_BARKER = 4,
+  /*
+   The No-U-Turn Sampler (exact; Hoffman & Gelman 2014, with Stan's
+   multinomial sampling and generalised U-turn criterion): leapfrog
+   step `step_size`, trajectories of up to 2^`max_tree_depth` − 1
+   steps chosen per walker and step; `mass` and `step_jitter` as HMC.
+   Adaptation targets Stan's acceptance statistic (default 0.8).
+   Divergences are counted in `TebmSamplerStats::divergences`.
+   */
+  TEBM_KERNEL_NUTS = 5,
 } TebmKernel;
 
 /*
@@ -471,7 +480,7 @@ typedef struct TebmKernelConfig {
   uint32_t kind;
   /*
    Step size (> 0): time step h (ULA, MALA), proposal sd (MH),
-   proposal scale (Barker) or leapfrog step (HMC).
+   proposal scale (Barker) or leapfrog step (HMC, NUTS).
    */
   float step_size;
   /*
@@ -479,10 +488,21 @@ typedef struct TebmKernelConfig {
    */
   uint32_t leapfrog_steps;
   /*
-   HMC: diagonal mass matrix M (dim positive floats; momenta are drawn
-   from N(0, M)), or NULL for the identity.
+   HMC, NUTS: diagonal mass matrix M (dim positive floats; momenta are
+   drawn from N(0, M)), or NULL for the identity.
    */
   const float *mass;
+  /*
+   NUTS: maximum tree depth, 1 ..= 12 (at most 2^depth − 1 leapfrog
+   steps per step); 0 for the default, 10.
+   */
+  uint32_t max_tree_depth;
+  /*
+   HMC, NUTS: step jitter fraction j in [0, 1): each walker's step is
+   step_size·(1 + j·(2u − 1)), u uniform, redrawn every step; 0 for
+   none.
+   */
+  float step_jitter;
 } TebmKernelConfig;
 
 /*
@@ -748,6 +768,11 @@ typedef struct TebmSamplerStats {
    Largest split-R̂ over coordinates: NaN as for `min_ess`.
    */
   double max_rhat;
+  /*
+   Divergent steps summed over walkers since the last diagnostics
+   reset (`TEBM_KERNEL_NUTS`; 0 for other kernels).
+   */
+  uint64_t divergences;
 } TebmSamplerStats;
 
 /*

@@ -257,7 +257,7 @@ using WeightsHeader = TebmWeightsHeader;
 namespace kernel {
 constexpr KernelConfig make(TebmKernel kind, float step_size, uint32_t leapfrog_steps = 10,
                             const float *mass = nullptr) noexcept {
-    return KernelConfig{static_cast<uint32_t>(kind), step_size, leapfrog_steps, mass};
+    return KernelConfig{static_cast<uint32_t>(kind), step_size, leapfrog_steps, mass, 0, 0.0f};
 }
 constexpr KernelConfig ula(float h) noexcept { return make(TEBM_KERNEL_ULA, h); }
 constexpr KernelConfig mala(float h) noexcept { return make(TEBM_KERNEL_MALA, h); }
@@ -267,6 +267,10 @@ constexpr KernelConfig hmc(float h, uint32_t leapfrog_steps, const float *mass =
     return make(TEBM_KERNEL_HMC, h, leapfrog_steps, mass);
 }
 constexpr KernelConfig barker(float scale) noexcept { return make(TEBM_KERNEL_BARKER, scale); }
+// NUTS: max_tree_depth 0 for the default (10); mass as for hmc.
+constexpr KernelConfig nuts(float h, uint32_t max_tree_depth = 0, const float *mass = nullptr) noexcept {
+    return KernelConfig{static_cast<uint32_t>(TEBM_KERNEL_NUTS), h, 10, mass, max_tree_depth, 0.0f};
+}
 }  // namespace kernel
 
 // The C configs with their defaults filled in (tebm_*_config_default); the

@@ -6,7 +6,10 @@
 //! * effective sample size per dimension, by batch means on the
 //!   walker-averaged series with a fixed number of batches whose size doubles
 //!   when they fill up (so memory does not grow with the run length);
-//! * split-R̂ per dimension (Gelman et al., BDA3 §11.4) across walkers.
+//! * split-R̂ per dimension (Gelman et al., BDA3 §11.4) across walkers;
+//! * for trajectory kernels ([`crate::Nuts`]): divergent steps per walker
+//!   and a histogram of tree depths (from each walker's
+//!   [`crate::StepInfo`], by [`Diagnostics::record`]).
 //!
 //! Split-R̂ needs two equal halves of every chain. With fixed memory the
 //! halves are kept as two running accumulators per chain: when the second
@@ -20,6 +23,7 @@
 
 use crate::energy::Soa;
 use crate::kernel::StepSummary;
+use crate::kernels::nuts::MAX_TREE_DEPTH;
 use crate::walkers::Walkers;
 
 /// Batches kept for the batch-means ESS.
@@ -78,6 +82,11 @@ pub struct Diagnostics<const N: usize, const D: usize> {
     batch_size: u64,
     batch_fill: u64,
     batch_sum: [f64; D],
+    /// Divergent steps per walker (NUTS).
+    divergences: [u32; N],
+    /// Steps per tree depth 0..=MAX_TREE_DEPTH (NUTS; steps of other
+    /// kernels are not counted).
+    depths: [u32; MAX_TREE_DEPTH + 1],
 }
 
 impl<const N: usize, const D: usize> Default for Diagnostics<N, D> {
@@ -107,6 +116,8 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
             batch_size: 1,
             batch_fill: 0,
             batch_sum: [0.0; D],
+            divergences: [0; N],
+            depths: [0; MAX_TREE_DEPTH + 1],
         }
     }
 
@@ -134,12 +145,47 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         self.batch_size = 1;
         self.batch_fill = 0;
         self.batch_sum.fill(0.0);
+        self.divergences.fill(0);
+        self.depths.fill(0);
     }
 
     /// Records the ensemble's current positions as one draw per walker, and
     /// the step's acceptance when given. A change of ensemble size resets.
+    /// With a step, also counts each walker's divergence and tree depth
+    /// (kernels that build no trajectory report none).
     pub fn record(&mut self, walkers: &Walkers<N, D>, step: Option<&StepSummary>) {
         self.record_soa(walkers.positions_soa(), walkers.len(), walkers.dim(), step);
+        if step.is_some() && self.n == walkers.len() {
+            for w in 0..self.n {
+                let info = walkers.last_step(w);
+                if info.n_leapfrog > 0 {
+                    self.divergences[w] += u32::from(info.divergent);
+                    self.depths[(info.tree_depth as usize).min(MAX_TREE_DEPTH)] += 1;
+                }
+            }
+        }
+    }
+
+    /// Divergent steps of walker `w` since the last reset ([`crate::Nuts`];
+    /// 0 for other kernels or an out-of-range walker).
+    pub fn divergences(&self, w: usize) -> u32 {
+        if w < self.n { self.divergences[w] } else { 0 }
+    }
+
+    /// Divergent steps of all walkers since the last reset.
+    pub fn total_divergences(&self) -> u64 {
+        self.divergences[..self.n]
+            .iter()
+            .map(|&v| u64::from(v))
+            .sum()
+    }
+
+    /// Walker-steps that reached tree depth `k` (index) since the last
+    /// reset, for k in `0..=`[`MAX_TREE_DEPTH`] ([`crate::Nuts`]; all zero
+    /// for other kernels). Steps at the kernel's maximum depth were cut
+    /// short: many of them mean the maximum is too small (or ε is).
+    pub fn tree_depths(&self) -> &[u32; MAX_TREE_DEPTH + 1] {
+        &self.depths
     }
 
     /// As [`Diagnostics::record`], from raw positions `x[dim][walker]` of

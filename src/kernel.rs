@@ -12,7 +12,9 @@
 use crate::energy::Energy;
 use crate::error::{Error, check_dim};
 use crate::math;
-use crate::walkers::{Chains, Decision, Scratch, Walkers, check_beta, commit, first_invalid};
+use crate::walkers::{
+    Chains, Decision, Scratch, TreeStats, Walkers, check_beta, commit, first_invalid,
+};
 
 /// What one ensemble step did.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -61,6 +63,19 @@ pub trait Kernel {
         true
     }
 
+    /// Whether the proposal is already the next state (default false): a
+    /// kernel that draws the next state from a whole trajectory (NUTS's
+    /// multinomial sampling) returns true. The shared step then runs no
+    /// Metropolis–Hastings test: it takes every valid proposal, keeps a
+    /// walker whose proposal is invalid where it is (a rejection counted in
+    /// [`StepSummary::invalid`], never an error), counts a walker as
+    /// accepted when its proposal differs from its position, and reports
+    /// [`Scratch::tree`]`[w].accept_stat` as the acceptance probability (the
+    /// statistic step-size adaptation targets). `s.log_q` is ignored.
+    fn proposal_is_next_state(&self) -> bool {
+        false
+    }
+
     /// True only for the unadjusted Langevin move x' = x − h∇U(x) + √(2h/β)·ξ
     /// with h = [`Kernel::step_size`], whose transition density a weighted
     /// (Jarzynski) trainer needs.
@@ -78,7 +93,10 @@ pub trait Kernel {
 
     /// Writes proposals for walkers `0..n` into `s.y`, evaluates the energy
     /// there into `s.ev` (with gradients iff [`Kernel::needs_grad`]) and, for
-    /// adjusted kernels, the proposal correction into `s.log_q`. Randomness
+    /// adjusted kernels, the proposal correction into `s.log_q` (for a
+    /// kernel whose [proposal is the next
+    /// state](Kernel::proposal_is_next_state), the statistics into
+    /// `s.tree`). Randomness
     /// comes from `s.rng[w]` only, so each walker's draws are its own.
     fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>);
 
@@ -161,6 +179,7 @@ pub(crate) fn decide<K: Kernel, E: Energy, const N: usize, const D: usize>(
     let Walkers { c, s } = walkers;
     let (n, d) = (c.n, c.d);
     s.rng[..n].clone_from_slice(&c.rng[..n]);
+    s.tree[..n].fill(TreeStats::default());
     kernel.propose(Proposal {
         energy,
         beta,
@@ -176,8 +195,9 @@ pub(crate) fn decide<K: Kernel, E: Energy, const N: usize, const D: usize>(
         }
     }
 
+    let next_state = kernel.proposal_is_next_state();
     let adjusted = kernel.adjusted();
-    if !adjusted {
+    if !adjusted && !next_state {
         first_invalid(&s.ev, n, d, needs_grad)?;
     }
     let mut dec = Decision {
@@ -187,6 +207,16 @@ pub(crate) fn decide<K: Kernel, E: Energy, const N: usize, const D: usize>(
         needs_grad,
     };
     for w in 0..n {
+        if next_state {
+            if s.ev.is_valid(w, d, needs_grad) {
+                dec.take[w] = (0..d).any(|i| s.y[i][w].to_bits() != c.x[i][w].to_bits());
+                dec.prob[w] = s.tree[w].accept_stat;
+            } else {
+                dec.invalid += 1;
+                (dec.take[w], dec.prob[w]) = (false, 0.0);
+            }
+            continue;
+        }
         if !adjusted {
             dec.take[w] = true;
             continue;

@@ -174,7 +174,7 @@ pub use polynomial::{Polynomial, checked_num_monomials, num_monomials};
 pub use rng::Stream;
 pub use sampler::{Ensemble, Langevin, NegativePhase, Sampler};
 pub use tempering::{ReplicaExchange, SwapStats};
-pub use walkers::{StepInfo, Walkers};
+pub use walkers::{StepInfo, TreeStats, Walkers};
 pub use weights::{Header, ModelCodec, Persist, peek};
 
 // The built-in models as one set (kept apart from the list above).

@@ -3,8 +3,8 @@
 //! concrete kernel, and the `Kernel` trait is usable from outside the crate.
 
 use tinyebm::{
-    AnyKernel, Barker, Energy, Gaussian, Hmc, Kernel, KernelConfig, KernelKind, Mala, Proposal,
-    Rwmh, Sampler, Ula, Walkers,
+    AnyKernel, Barker, Energy, Gaussian, Hmc, Kernel, KernelConfig, KernelKind, Mala, Nuts,
+    Proposal, Rwmh, Sampler, Ula, Walkers,
 };
 
 const N: usize = 16;
@@ -52,6 +52,13 @@ fn every_kind_builds_from_one_config_and_dispatches_to_the_same_bits() {
                 30,
             ),
             KernelKind::Barker => bits(Barker::new(0.2).unwrap(), 30),
+            KernelKind::Nuts => bits(
+                Nuts::<2>::new(0.2)
+                    .unwrap()
+                    .with_diagonal_mass(&mass)
+                    .unwrap(),
+                30,
+            ),
         };
         assert_eq!(bits(any, 30), direct, "{kind:?}");
     }
@@ -77,6 +84,52 @@ fn configuration_values_are_validated() {
         AnyKernel::<2>::from_config(&hmc).is_err(),
         "mass above capacity"
     );
+    hmc.mass = None;
+    for j in [1.0, -0.1, f32::NAN] {
+        hmc.step_jitter = j;
+        assert!(AnyKernel::<2>::from_config(&hmc).is_err(), "jitter {j}");
+    }
+    let mut nuts = KernelConfig::new(KernelKind::Nuts, 0.1);
+    nuts.max_tree_depth = 13;
+    assert!(AnyKernel::<2>::from_config(&nuts).is_err());
+    nuts.max_tree_depth = 0;
+    match AnyKernel::<2>::from_config(&nuts).unwrap() {
+        AnyKernel::Nuts(k) => assert_eq!(k.max_tree_depth(), 10),
+        other => panic!("{other:?}"),
+    }
+    nuts.step_jitter = 1.0;
+    assert!(AnyKernel::<2>::from_config(&nuts).is_err());
+}
+
+/// Jitter 0 (the default) leaves HMC's bits alone; any other value changes
+/// them, and jittered HMC still samples the target (its moments).
+#[test]
+fn hmc_step_jitter() {
+    let k = Hmc::<2>::new(0.2, 4).unwrap();
+    assert_eq!(bits(k.with_step_jitter(0.0).unwrap(), 30), bits(k, 30));
+    assert_ne!(bits(k.with_step_jitter(0.3).unwrap(), 30), bits(k, 30));
+    let e = target();
+    let mut s = Sampler::new(k.with_step_jitter(0.5).unwrap(), walkers(&e));
+    s.run(&e, 300).unwrap();
+    s.reset_diagnostics();
+    s.run(&e, 3000).unwrap();
+    let d = s.diagnostics();
+    // Means (0.5, −1) and variances (1, 2) within 5 standard errors from
+    // the batch-means ESS (the variance's SE taken as σ²·√(2/ESS)).
+    for (i, (m, v)) in [(0.5f64, 1.0f64), (-1.0, 2.0)].into_iter().enumerate() {
+        let ess = d.ess(i);
+        assert!(ess > 500.0, "{ess}");
+        assert!(
+            (d.mean(i) - m).abs() < 5.0 * (v / ess).sqrt(),
+            "mean {i}: {}",
+            d.mean(i)
+        );
+        assert!(
+            (d.variance(i) - v).abs() < 5.0 * v * (2.0 / ess).sqrt(),
+            "var {i}: {}",
+            d.variance(i)
+        );
+    }
 }
 
 /// A kernel written outside the crate: the random walk again, from the

@@ -121,6 +121,9 @@ pub struct TebmHeldOut {
 }
 
 type Inner = Ais<AnyKernel<TEBM_MAX_DIM>, TEBM_MAX_WALKERS, TEBM_MAX_DIM>;
+/// The state of an AIS object (no energy cache to track: each run starts
+/// afresh).
+pub(crate) type State = Inner;
 type AisObj = Object<Inner>;
 
 object_handle!(TebmAis, Inner, AIS_TAG, TEBM_AIS_SIZE);

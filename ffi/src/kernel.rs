@@ -26,10 +26,17 @@ pub enum TebmKernel {
     /// Barker's proposal with scale `step_size` (exact; Livingstone &
     /// Zanella 2022): robust to a badly chosen step size.
     Barker = 4,
+    /// The No-U-Turn Sampler (exact; Hoffman & Gelman 2014, with Stan's
+    /// multinomial sampling and generalised U-turn criterion): leapfrog
+    /// step `step_size`, trajectories of up to 2^`max_tree_depth` − 1
+    /// steps chosen per walker and step; `mass` and `step_jitter` as HMC.
+    /// Adaptation targets Stan's acceptance statistic (default 0.8).
+    /// Divergences are counted in `TebmSamplerStats::divergences`.
+    Nuts = 5,
 }
 
 /// Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
-pub const TEBM_KERNEL_COUNT: u32 = 5;
+pub const TEBM_KERNEL_COUNT: u32 = 6;
 
 // The C codes are the core's codes, kernel by kernel.
 const _: () = {
@@ -39,6 +46,7 @@ const _: () = {
     assert!(TebmKernel::Mh as u32 == KernelKind::Rwmh.code());
     assert!(TebmKernel::Hmc as u32 == KernelKind::Hmc.code());
     assert!(TebmKernel::Barker as u32 == KernelKind::Barker.code());
+    assert!(TebmKernel::Nuts as u32 == KernelKind::Nuts.code());
 };
 
 /// A kernel and its settings: a member of `TebmSamplerConfig`,
@@ -50,23 +58,33 @@ pub struct TebmKernelConfig {
     /// A `TebmKernel` value.
     pub kind: u32,
     /// Step size (> 0): time step h (ULA, MALA), proposal sd (MH),
-    /// proposal scale (Barker) or leapfrog step (HMC).
+    /// proposal scale (Barker) or leapfrog step (HMC, NUTS).
     pub step_size: f32,
     /// HMC: leapfrog steps per proposal (≥ 1).
     pub leapfrog_steps: u32,
-    /// HMC: diagonal mass matrix M (dim positive floats; momenta are drawn
-    /// from N(0, M)), or NULL for the identity.
+    /// HMC, NUTS: diagonal mass matrix M (dim positive floats; momenta are
+    /// drawn from N(0, M)), or NULL for the identity.
     pub mass: *const f32,
+    /// NUTS: maximum tree depth, 1 ..= 12 (at most 2^depth − 1 leapfrog
+    /// steps per step); 0 for the default, 10.
+    pub max_tree_depth: u32,
+    /// HMC, NUTS: step jitter fraction j in [0, 1): each walker's step is
+    /// step_size·(1 + j·(2u − 1)), u uniform, redrawn every step; 0 for
+    /// none.
+    pub step_jitter: f32,
 }
 
 impl TebmKernelConfig {
-    /// `kind` with `step_size`, 10 leapfrog steps and the identity mass.
+    /// `kind` with `step_size`, 10 leapfrog steps, the identity mass, the
+    /// default tree depth and no jitter.
     pub(crate) const fn new(kind: TebmKernel, step_size: f32) -> Self {
         TebmKernelConfig {
             kind: kind as u32,
             step_size,
             leapfrog_steps: 10,
             mass: core::ptr::null(),
+            max_tree_depth: 0,
+            step_jitter: 0.0,
         }
     }
 
@@ -90,6 +108,8 @@ impl TebmKernelConfig {
             step_size: self.step_size,
             leapfrog_steps: usize::try_from(self.leapfrog_steps).unwrap_or(usize::MAX),
             mass,
+            max_tree_depth: usize::try_from(self.max_tree_depth).unwrap_or(usize::MAX),
+            step_jitter: self.step_jitter,
         })
     }
 }

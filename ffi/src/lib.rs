@@ -240,9 +240,9 @@ pub struct TebmTrainer {
     opaque: [u8; TEBM_TRAINER_SIZE],
 }
 
-/// Bytes reserved for [`TebmAis`]: at least [`tebm_ais_size`] on every
-/// supported target, with a little room for later versions.
-pub const TEBM_AIS_SIZE: usize = 24_576;
+/// Bytes reserved for [`TebmAis`]: [`tebm_ais_size`] (which depends on the
+/// capacities) plus about 3 %, rounded up to a multiple of 256.
+pub const TEBM_AIS_SIZE: usize = reserve(size_of::<handle::Object<ais::State>>());
 
 /// Storage for an annealed-importance-sampling run; see [`TebmEnergy`].
 /// [`tebm_ais_run`] initialises it in place at every call.

@@ -74,6 +74,9 @@ pub struct TebmSamplerStats {
     pub min_ess: f64,
     /// Largest split-R̂ over coordinates: NaN as for `min_ess`.
     pub max_rhat: f64,
+    /// Divergent steps summed over walkers since the last diagnostics
+    /// reset (`TEBM_KERNEL_NUTS`; 0 for other kernels).
+    pub divergences: u64,
 }
 
 type Inner = Sampler<AnyKernel<TEBM_MAX_DIM>, TEBM_MAX_WALKERS, TEBM_MAX_DIM>;
@@ -381,6 +384,7 @@ fn stats(s: &State) -> TebmSamplerStats {
         adapting: u32::from(sm.is_adapting()),
         min_ess: dg.min_ess(),
         max_rhat: dg.max_rhat(),
+        divergences: dg.total_divergences(),
     }
 }
 

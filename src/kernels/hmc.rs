@@ -23,7 +23,12 @@
 //!
 //! Fixed step size and trajectory length can resonate with a target's
 //! periods (e.g. εL·ω = π on a Gaussian maps x to −x); choose L so that εL is
-//! not a multiple of half a period, or vary it between runs.
+//! not a multiple of half a period, or vary it between runs, or jitter the
+//! step ([`Hmc::with_step_jitter`]): each walker then integrates with
+//! ε·(1 + j·(2u − 1)), u uniform from its own stream, drawn after its
+//! momentum. The trajectory stays reversible and volume-preserving for each
+//! ε, so the chain stays exact. With j = 0 (the default) nothing is drawn
+//! and the bits are those of the unjittered kernel.
 
 use crate::energy::{Energy, Soa};
 use crate::error::{Error, check_dim, check_positive, check_size};
@@ -39,8 +44,19 @@ pub struct Hmc<const D: usize> {
     steps: usize,
     /// Length of the diagonal mass, 0 for the identity.
     mass_dim: usize,
-    inv_mass: [f32; D],
-    sqrt_mass: [f32; D],
+    pub(super) inv_mass: [f32; D],
+    pub(super) sqrt_mass: [f32; D],
+    /// Step jitter fraction j ∈ [0, 1); 0 draws nothing.
+    pub(super) jitter: f32,
+}
+
+/// Checks a step jitter fraction: finite, in [0, 1).
+pub(super) fn check_jitter(j: f32) -> Result<(), Error> {
+    if j.is_finite() && (0.0..1.0).contains(&j) {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig("step jitter must be in [0, 1)"))
+    }
 }
 
 impl<const D: usize> Hmc<D> {
@@ -57,7 +73,32 @@ impl<const D: usize> Hmc<D> {
             mass_dim: 0,
             inv_mass: [1.0; D],
             sqrt_mass: [1.0; D],
+            jitter: 0.0,
         })
+    }
+
+    /// The same kernel with step jitter `fraction` j ∈ [0, 1): every step,
+    /// each walker's ε is ε·(1 + j·(2u − 1)) with u uniform from the
+    /// walker's own stream (j = 0, the default: no jitter, nothing drawn).
+    pub fn with_step_jitter(mut self, fraction: f32) -> Result<Self, Error> {
+        check_jitter(fraction)?;
+        self.jitter = fraction;
+        Ok(self)
+    }
+
+    /// The step jitter fraction (0: none).
+    pub fn step_jitter(&self) -> f32 {
+        self.jitter
+    }
+
+    /// ε for one walker's step: jittered from its stream when j > 0.
+    #[inline]
+    pub(super) fn walker_step(&self, rng: &mut crate::rng::Stream) -> f32 {
+        if self.jitter > 0.0 {
+            self.eps * (1.0 + self.jitter * (2.0 * rng.uniform() - 1.0))
+        } else {
+            self.eps
+        }
     }
 
     /// The same kernel with a diagonal mass matrix M = diag(`mass`), each
@@ -144,6 +185,7 @@ impl<const DM: usize> Kernel for Hmc<DM> {
         }
         let mut p: Soa<N, D> = [[0.0; N]; D];
         let mut xi = [0f32; D];
+        let mut eps = [self.eps; N];
         for w in 0..n {
             s.rng[w].fill_normal(&mut xi[..d]);
             let mut k0 = 0f32;
@@ -153,20 +195,24 @@ impl<const DM: usize> Kernel for Hmc<DM> {
                 k0 += pi * pi * self.inv_mass[i];
             }
             s.log_q[w] = 0.5 * k0;
+            eps[w] = self.walker_step(&mut s.rng[w]);
         }
         for i in 0..d {
             s.y[i][..n].copy_from_slice(&c.x[i][..n]);
             s.ev.grad[i][..n].copy_from_slice(&c.g[i][..n]);
         }
 
-        let half_kick = 0.5 * self.eps * beta;
+        let mut half_kick = [0f32; N];
+        for w in 0..n {
+            half_kick[w] = 0.5 * eps[w] * beta;
+        }
         let mut dead = [false; N];
         for _ in 0..self.steps {
             for i in 0..d {
-                let drift = self.eps * self.inv_mass[i];
                 for w in 0..n {
                     if !dead[w] {
-                        p[i][w] -= half_kick * s.ev.grad[i][w];
+                        let drift = eps[w] * self.inv_mass[i];
+                        p[i][w] -= half_kick[w] * s.ev.grad[i][w];
                         s.y[i][w] += drift * p[i][w];
                     }
                 }
@@ -178,7 +224,7 @@ impl<const DM: usize> Kernel for Hmc<DM> {
             for i in 0..d {
                 for w in 0..n {
                     if !dead[w] {
-                        p[i][w] -= half_kick * s.ev.grad[i][w];
+                        p[i][w] -= half_kick[w] * s.ev.grad[i][w];
                     }
                 }
             }

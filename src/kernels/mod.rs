@@ -13,11 +13,13 @@
 mod barker;
 pub mod hmc;
 mod langevin;
+pub mod nuts;
 mod random_walk;
 
 pub use barker::Barker;
 pub use hmc::Hmc;
 pub use langevin::{LangevinKernel, Mala, Ula};
+pub use nuts::Nuts;
 pub use random_walk::Rwmh;
 
 use crate::adapt::{HMC_TARGET, MALA_TARGET, RWMH_TARGET};
@@ -41,16 +43,19 @@ pub enum KernelKind {
     Hmc = 3,
     /// [`Barker`].
     Barker = 4,
+    /// [`Nuts`].
+    Nuts = 5,
 }
 
 impl KernelKind {
     /// Every kind, in code order.
-    pub const ALL: [KernelKind; 5] = [
+    pub const ALL: [KernelKind; 6] = [
         KernelKind::Ula,
         KernelKind::Mala,
         KernelKind::Rwmh,
         KernelKind::Hmc,
         KernelKind::Barker,
+        KernelKind::Nuts,
     ];
 
     /// Number of kinds; codes are `0..COUNT`.
@@ -79,12 +84,13 @@ impl KernelKind {
             KernelKind::Rwmh => Some(RWMH_TARGET),
             KernelKind::Hmc => Some(HMC_TARGET),
             KernelKind::Barker => Some(Barker::TARGET),
+            KernelKind::Nuts => Some(Nuts::<1>::TARGET),
         }
     }
 
     /// Whether the kind reads [`KernelConfig::mass`].
     pub const fn uses_mass(self) -> bool {
-        matches!(self, KernelKind::Hmc)
+        matches!(self, KernelKind::Hmc | KernelKind::Nuts)
     }
 }
 
@@ -96,24 +102,33 @@ pub struct KernelConfig<'a> {
     /// Which kernel.
     pub kind: KernelKind,
     /// Step size: the time step h (Langevin), the proposal sd (random-walk
-    /// MH), the proposal scale σ (Barker) or the leapfrog step ε (HMC);
-    /// finite, > 0.
+    /// MH), the proposal scale σ (Barker) or the leapfrog step ε (HMC,
+    /// NUTS); finite, > 0.
     pub step_size: f32,
     /// HMC: leapfrog steps per proposal (≥ 1).
     pub leapfrog_steps: usize,
-    /// HMC: the diagonal mass M (one positive value per coordinate), or
-    /// `None` for the identity.
+    /// HMC, NUTS: the diagonal mass M (one positive value per coordinate),
+    /// or `None` for the identity.
     pub mass: Option<&'a [f32]>,
+    /// NUTS: maximum tree depth in `1..=`[`nuts::MAX_TREE_DEPTH`]; 0 means
+    /// [`nuts::DEFAULT_TREE_DEPTH`].
+    pub max_tree_depth: usize,
+    /// HMC, NUTS: step jitter fraction in [0, 1) (each walker's ε is
+    /// ε·(1 + j·(2u − 1)) per step); 0 for none.
+    pub step_jitter: f32,
 }
 
 impl KernelConfig<'_> {
-    /// `kind` with step size `step_size`, 10 leapfrog steps, identity mass.
+    /// `kind` with step size `step_size`, 10 leapfrog steps, identity mass,
+    /// the default tree depth, no jitter.
     pub const fn new(kind: KernelKind, step_size: f32) -> Self {
         KernelConfig {
             kind,
             step_size,
             leapfrog_steps: 10,
             mass: None,
+            max_tree_depth: 0,
+            step_jitter: 0.0,
         }
     }
 }
@@ -141,6 +156,8 @@ pub enum AnyKernel<const D: usize> {
     Hmc(Hmc<D>),
     /// Barker's proposal.
     Barker(Barker),
+    /// The No-U-Turn Sampler.
+    Nuts(Nuts<D>),
 }
 
 impl<const D: usize> AnyKernel<D> {
@@ -152,13 +169,26 @@ impl<const D: usize> AnyKernel<D> {
             KernelKind::Mala => AnyKernel::Mala(Mala::new(h)?),
             KernelKind::Rwmh => AnyKernel::Rwmh(Rwmh::new(h)?),
             KernelKind::Hmc => {
-                let k = Hmc::new(h, cfg.leapfrog_steps)?;
+                let k = Hmc::new(h, cfg.leapfrog_steps)?.with_step_jitter(cfg.step_jitter)?;
                 AnyKernel::Hmc(match cfg.mass {
                     Some(m) => k.with_diagonal_mass(m)?,
                     None => k,
                 })
             }
             KernelKind::Barker => AnyKernel::Barker(Barker::new(h)?),
+            KernelKind::Nuts => {
+                let depth = match cfg.max_tree_depth {
+                    0 => nuts::DEFAULT_TREE_DEPTH,
+                    depth => depth,
+                };
+                let k = Nuts::new(h)?
+                    .with_max_tree_depth(depth)?
+                    .with_step_jitter(cfg.step_jitter)?;
+                AnyKernel::Nuts(match cfg.mass {
+                    Some(m) => k.with_diagonal_mass(m)?,
+                    None => k,
+                })
+            }
         })
     }
 
@@ -170,6 +200,7 @@ impl<const D: usize> AnyKernel<D> {
             AnyKernel::Rwmh(_) => KernelKind::Rwmh,
             AnyKernel::Hmc(_) => KernelKind::Hmc,
             AnyKernel::Barker(_) => KernelKind::Barker,
+            AnyKernel::Nuts(_) => KernelKind::Nuts,
         }
     }
 }
@@ -182,6 +213,7 @@ macro_rules! dispatch {
             AnyKernel::Rwmh($k) => $e,
             AnyKernel::Hmc($k) => $e,
             AnyKernel::Barker($k) => $e,
+            AnyKernel::Nuts($k) => $e,
         }
     };
 }
@@ -198,6 +230,9 @@ impl<const DK: usize> Kernel for AnyKernel<DK> {
     }
     fn needs_grad(&self) -> bool {
         dispatch!(self, k => k.needs_grad())
+    }
+    fn proposal_is_next_state(&self) -> bool {
+        dispatch!(self, k => k.proposal_is_next_state())
     }
     fn unadjusted_langevin(&self) -> bool {
         dispatch!(self, k => k.unadjusted_langevin())

@@ -17,15 +17,48 @@ use crate::rng::Stream;
 mod start;
 
 /// What one walker's last step did.
+///
+/// The trajectory fields (`tree_depth`, `divergent`, `n_leapfrog`) are set
+/// by kernels that build a trajectory per walker ([`crate::Nuts`]) and are
+/// zero for every other kernel. All-zero bytes are a valid value.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct StepInfo {
-    /// The proposal was taken.
+    /// The proposal was taken (for [`crate::Nuts`]: the walker moved, i.e.
+    /// the draw from the trajectory is not the starting point).
     pub accepted: bool,
     /// Metropolis–Hastings acceptance probability (1 for ULA, 0 for an
-    /// invalid proposal).
+    /// invalid proposal); for [`crate::Nuts`], Stan's acceptance statistic
+    /// (the mean of min{1, exp(H₀ − H)} over the trajectory's new points).
     pub accept_prob: f32,
     /// U at the walker's position after the step.
     pub energy: f32,
+    /// NUTS: tree depth reached (the trajectory has at most 2^depth
+    /// points); 0 for other kernels.
+    pub tree_depth: u8,
+    /// NUTS: the trajectory diverged (energy error above
+    /// [`crate::kernels::nuts::MAX_ENERGY_ERROR`], or a non-finite U or ∇U
+    /// on it).
+    pub divergent: bool,
+    /// NUTS: leapfrog steps (gradient evaluations) taken; 0 for other
+    /// kernels.
+    pub n_leapfrog: u16,
+}
+
+/// What a trajectory-building kernel ([`crate::Nuts`]) reports about one
+/// walker's step, through [`Scratch::tree`]. The shared step resets it to
+/// the default before every proposal, so other kernels leave it zero.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct TreeStats {
+    /// The acceptance statistic reported as the step's acceptance
+    /// probability (and fed to step-size adaptation) when the kernel's
+    /// proposal is the next state ([`crate::Kernel::proposal_is_next_state`]).
+    pub accept_stat: f32,
+    /// Leapfrog steps taken.
+    pub n_leapfrog: u16,
+    /// Tree depth reached.
+    pub depth: u8,
+    /// The trajectory diverged.
+    pub divergent: bool,
 }
 
 /// The persistent state of an ensemble.
@@ -94,6 +127,8 @@ pub struct Scratch<const N: usize, const D: usize> {
     pub log_q: [f32; N],
     /// Random streams for this step.
     pub rng: [Stream; N],
+    /// Per-walker trajectory statistics (NUTS); default for other kernels.
+    pub tree: [TreeStats; N],
 }
 
 /// An ensemble of `n ≤ N` walkers in dimension `d ≤ D`.
@@ -136,6 +171,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
                 ev: Evals::new(),
                 log_q: [0.0; N],
                 rng: core::array::from_fn(|w| Stream::new(0, w as u64)),
+                tree: [TreeStats::default(); N],
             },
         }
     }
@@ -162,6 +198,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         s.ev.u.fill(0.0);
         s.ev.code.fill(0);
         s.log_q.fill(0.0);
+        s.tree.fill(TreeStats::default());
         for w in 0..N {
             c.rng[w] = Stream::new(0, w as u64);
             s.rng[w] = c.rng[w].clone();
@@ -339,9 +376,8 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         }
         self.c.u[w] = u;
         self.c.info[w] = StepInfo {
-            accepted: false,
-            accept_prob: 0.0,
             energy: u,
+            ..StepInfo::default()
         };
         Ok(())
     }
@@ -440,10 +476,14 @@ pub(crate) fn commit<const N: usize, const D: usize>(
                 }
             }
         }
+        let t = s.tree[w];
         c.info[w] = StepInfo {
             accepted: dec.take[w],
             accept_prob: dec.prob[w],
             energy: c.u[w],
+            tree_depth: t.depth,
+            divergent: t.divergent,
+            n_leapfrog: t.n_leapfrog,
         };
     }
     if accepted > 0 && !dec.needs_grad {

@@ -201,9 +201,8 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         c.rng[..n].clone_from_slice(&self.s.rng[..n]);
         for w in 0..n {
             c.info[w] = StepInfo {
-                accepted: false,
-                accept_prob: 0.0,
                 energy: c.u[w],
+                ..StepInfo::default()
             };
         }
         // Unused slots (walkers n.., coordinates d..) as in `Walkers::empty`,

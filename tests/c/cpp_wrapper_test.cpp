@@ -159,6 +159,8 @@ static void test_basics() {
           xc.n_walkers == x.n_walkers);
     constexpr tinyebm::KernelConfig kb = tinyebm::kernel::barker(0.5f);
     static_assert(kb.kind == TEBM_KERNEL_BARKER, "barker");
+    constexpr tinyebm::KernelConfig kn = tinyebm::kernel::nuts(0.2f, 6);
+    static_assert(kn.kind == TEBM_KERNEL_NUTS && kn.max_tree_depth == 6 && kn.step_jitter == 0.0f, "nuts");
     CHECK(tinyebm::kernel::hmc(0.1f, 7).leapfrog_steps == 7 && tinyebm::kernel::ula(0.01f).kind == TEBM_KERNEL_ULA &&
           tinyebm::kernel::mh(1.0f).kind == TEBM_KERNEL_MH && tinyebm::kernel::mala(0.2f).step_size == 0.2f);
     CHECK(tinyebm::polynomial_num_coefficients(2, 2) == 6 && tinyebm::mlp_num_params(2, 4) == 37);
@@ -350,7 +352,7 @@ static void test_weights() {
 
 static void test_sampler() {
     const TebmKernel kernels[TEBM_KERNEL_COUNT] = {TEBM_KERNEL_ULA, TEBM_KERNEL_MALA, TEBM_KERNEL_MH, TEBM_KERNEL_HMC,
-                                                   TEBM_KERNEL_BARKER};
+                                                   TEBM_KERNEL_BARKER, TEBM_KERNEL_NUTS};
     tinyebm::SamplerConfig cfg;
     cfg.n_walkers = 8;
     for (TebmKernel k : kernels) {
