@@ -19,6 +19,7 @@
 #   make embedded   build the C programs for a Cortex-M4F (arm-none-eabi-gcc,
 #                   newlib semihosting) against the bare-metal library
 #   make run-qemu   run them under qemu-system-arm -M mps2-an386
+#   make embedded-m33 run-qemu-m33  the same for a Cortex-M33 (mps2-an505)
 #   make embedded-rv32  build the C programs for a 32-bit RISC-V without FPU
 #                   (riscv64-unknown-elf-gcc -march=rv32imac, picolibc
 #                   semihosting) against the riscv32imac library
@@ -43,7 +44,7 @@ PLAIN     := $(addprefix $(BUILD)/plain/,$(PROGS))
 ASAN      := $(addprefix $(BUILD)/asan/,$(PROGS))
 VALGRIND  := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 
-.PHONY: all plain asan lib run run-asan run-valgrind embedded run-qemu embedded-rv32 run-qemu-rv32 clean FORCE
+.PHONY: all plain asan lib run run-asan run-valgrind embedded run-qemu embedded-rv32 run-qemu-rv32 embedded-m33 run-qemu-m33 clean FORCE
 
 all: plain asan
 plain: $(PLAIN)
@@ -104,6 +105,30 @@ embedded: $(M4F)
 run-qemu: $(M4F)
 	@set -e; for p in $(M4F); do echo "== qemu $$p"; $(QEMU) $$p < /dev/null > $$p.out || { cat $$p.out; exit 1; }; tail -n 1 $$p.out; done
 	@for p in $(QEMU_SHOW); do cat $(BUILD)/m4f/$$p.elf.out; done
+
+# ---- Cortex-M33 (QEMU mps2-an505): the M4F recipe with the an505 map ----
+M33_LIB  := $(ROOT)/target/thumbv8m.main-none-eabihf/release/libtinyebm.a
+M33_ARCH := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
+M33_LD   := --specs=rdimon.specs -Wl,--section-start=.vectors=0x10000000 \
+            -Wl,-Ttext-segment=0x10001000 -Wl,-u,__vectors \
+            -Wl,--gc-sections -Wl,--no-warn-execstack
+STARTUP_M33 := $(ROOT)/c_examples/embedded/startup-m33.S
+QEMU_M33 := timeout 600 qemu-system-arm -M mps2-an505 -nographic \
+            -semihosting-config enable=on,target=native -kernel
+M33      := $(addprefix $(BUILD)/m33/,$(addsuffix .elf,$(C_PROGS)))
+
+$(M33_LIB): FORCE
+	$(CARGO) build --release -p tinyebm-ffi --target thumbv8m.main-none-eabihf \
+	    --no-default-features --features panic-handler
+
+$(BUILD)/m33/%.elf: %.c $(STARTUP_M33) $(M33_LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(ARM_CC) $(M33_ARCH) $(CPPFLAGS) $(CFLAGS) $(M33_LD) $(STARTUP_M33) $< $(M33_LIB) -lm -o $@
+
+embedded-m33: $(M33)
+
+run-qemu-m33: $(M33)
+	@set -e; for p in $(M33); do echo "== qemu-m33 $$p"; $(QEMU_M33) $$p < /dev/null > $$p.out || { cat $$p.out; exit 1; }; tail -n 1 $$p.out; done
 
 # ---- 32-bit RISC-V without FPU (rv32imac, ESP32-C3 class) on QEMU virt ----
 # Debian's riscv64-unknown-elf-gcc (multilib rv32imac/ilp32) with picolibc:
