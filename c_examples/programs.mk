@@ -115,7 +115,8 @@ M33_LD   := --specs=rdimon.specs -Wl,--section-start=.vectors=0x10000000 \
 STARTUP_M33 := $(ROOT)/c_examples/embedded/startup-m33.S
 QEMU_M33 := timeout 600 qemu-system-arm -M mps2-an505 -nographic \
             -semihosting-config enable=on,target=native -kernel
-M33      := $(addprefix $(BUILD)/m33/,$(addsuffix .elf,$(C_PROGS)))
+M33_PROGS ?= $(C_PROGS)
+M33      := $(addprefix $(BUILD)/m33/,$(addsuffix .elf,$(M33_PROGS)))
 
 $(M33_LIB): FORCE
 	$(CARGO) build --release -p tinyebm-ffi --target thumbv8m.main-none-eabihf \
