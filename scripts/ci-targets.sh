@@ -22,7 +22,8 @@
 #           (riscv) qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi
 #           (M33, as for ci-ffi.sh), gcc, python3
 #   rustup: riscv32imac-unknown-none-elf thumbv8m.main-none-eabihf
-# Usage: scripts/ci-targets.sh       (about 1.5 min warm on 2 cores)
+# Usage: scripts/ci-targets.sh   (~70 s warm on 2 cores, ~110 s with the C programs
+# to compile; most of it is soft-float C tests under qemu-system-riscv32)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
