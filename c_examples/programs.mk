@@ -19,6 +19,11 @@
 #   make embedded   build the C programs for a Cortex-M4F (arm-none-eabi-gcc,
 #                   newlib semihosting) against the bare-metal library
 #   make run-qemu   run them under qemu-system-arm -M mps2-an386
+#   make embedded-m33 run-qemu-m33  the same for a Cortex-M33 (mps2-an505)
+#   make embedded-rv32  build the C programs for a 32-bit RISC-V without FPU
+#                   (riscv64-unknown-elf-gcc -march=rv32imac, picolibc
+#                   semihosting) against the riscv32imac library
+#   make run-qemu-rv32  run them under qemu-system-riscv32 -M virt
 # All built with warnings as errors; outputs in build/ (PROG.out, ...).
 
 CARGO   ?= cargo
@@ -39,7 +44,7 @@ PLAIN     := $(addprefix $(BUILD)/plain/,$(PROGS))
 ASAN      := $(addprefix $(BUILD)/asan/,$(PROGS))
 VALGRIND  := valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=all
 
-.PHONY: all plain asan lib run run-asan run-valgrind embedded run-qemu clean FORCE
+.PHONY: all plain asan lib run run-asan run-valgrind embedded run-qemu embedded-rv32 run-qemu-rv32 embedded-m33 run-qemu-m33 clean FORCE
 
 all: plain asan
 plain: $(PLAIN)
@@ -100,6 +105,67 @@ embedded: $(M4F)
 run-qemu: $(M4F)
 	@set -e; for p in $(M4F); do echo "== qemu $$p"; $(QEMU) $$p < /dev/null > $$p.out || { cat $$p.out; exit 1; }; tail -n 1 $$p.out; done
 	@for p in $(QEMU_SHOW); do cat $(BUILD)/m4f/$$p.elf.out; done
+
+# ---- Cortex-M33 (QEMU mps2-an505): the M4F recipe with the an505 map ----
+M33_LIB  := $(ROOT)/target/thumbv8m.main-none-eabihf/release/libtinyebm.a
+M33_ARCH := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
+M33_LD   := --specs=rdimon.specs -Wl,--section-start=.vectors=0x10000000 \
+            -Wl,-Ttext-segment=0x10001000 -Wl,-u,__vectors \
+            -Wl,--gc-sections -Wl,--no-warn-execstack
+STARTUP_M33 := $(ROOT)/c_examples/embedded/startup-m33.S
+QEMU_M33 := timeout 600 qemu-system-arm -M mps2-an505 -nographic \
+            -semihosting-config enable=on,target=native -kernel
+M33_PROGS ?= $(C_PROGS)
+M33      := $(addprefix $(BUILD)/m33/,$(addsuffix .elf,$(M33_PROGS)))
+
+$(M33_LIB): FORCE
+	$(CARGO) build --release -p tinyebm-ffi --target thumbv8m.main-none-eabihf \
+	    --no-default-features --features panic-handler
+
+$(BUILD)/m33/%.elf: %.c $(STARTUP_M33) $(M33_LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(ARM_CC) $(M33_ARCH) $(CPPFLAGS) $(CFLAGS) $(M33_LD) $(STARTUP_M33) $< $(M33_LIB) -lm -o $@
+
+embedded-m33: $(M33)
+
+run-qemu-m33: $(M33)
+	@set -e; for p in $(M33); do echo "== qemu-m33 $$p"; $(QEMU_M33) $$p < /dev/null > $$p.out || { cat $$p.out; exit 1; }; tail -n 1 $$p.out; done
+
+# ---- 32-bit RISC-V without FPU (rv32imac, ESP32-C3 class) on QEMU virt ----
+# Debian's riscv64-unknown-elf-gcc (multilib rv32imac/ilp32) with picolibc:
+# its semihosting crt0 (stack, .data, .bss, main, exit status) and stdio.
+# `-bios none` jumps to 0x80000000, where picolibc.ld puts `_start`: code
+# and read-only data in the first 8 MB of RAM, data and stack in the next.
+# The CPU's F and D extensions are off: a float instruction would trap.
+# picolibc writes stdout to the semihosting console: a file (PROG.elf.out).
+RV_CC    ?= riscv64-unknown-elf-gcc
+RV_LIB   := $(ROOT)/target/riscv32imac-unknown-none-elf/release/libtinyebm.a
+RV_ARCH  := -march=rv32imac -mabi=ilp32
+RV_LD    := --specs=picolibc.specs --crt0=semihost --oslib=semihost \
+            -Wl,--defsym=__flash=0x80000000 -Wl,--defsym=__flash_size=0x800000 \
+            -Wl,--defsym=__ram=0x80800000 -Wl,--defsym=__ram_size=0x800000
+QEMU_RV  := timeout 600 qemu-system-riscv32 -M virt -cpu rv32,f=false,d=false -m 64M \
+            -bios none -nographic -monitor none -serial none
+# Soft-float is slow under QEMU (mlp_sample: minutes): choose with
+# `make run-qemu-rv32 RV32_PROGS="train_mcu"`.
+RV32_PROGS ?= $(C_PROGS)
+RV32     := $(addprefix $(BUILD)/rv32/,$(addsuffix .elf,$(RV32_PROGS)))
+
+$(RV_LIB): FORCE
+	$(CARGO) build --release -p tinyebm-ffi --target riscv32imac-unknown-none-elf \
+	    --no-default-features --features panic-handler
+
+$(BUILD)/rv32/%.elf: %.c $(RV_LIB) $(HEADER)
+	@mkdir -p $(@D)
+	$(RV_CC) $(RV_ARCH) $(CPPFLAGS) $(CFLAGS) $(RV_LD) $< $(RV_LIB) -lm -o $@
+
+embedded-rv32: $(RV32)
+
+run-qemu-rv32: $(RV32)
+	@set -e; for p in $(RV32); do echo "== qemu-riscv32 $$p"; \
+	    $(QEMU_RV) -chardev file,id=semi,path=$$p.out \
+	        -semihosting-config enable=on,target=native,chardev=semi -kernel $$p < /dev/null \
+	        || { cat $$p.out; exit 1; }; tail -n 1 $$p.out; done
 
 clean:
 	rm -rf $(BUILD)

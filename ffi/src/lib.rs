@@ -62,7 +62,8 @@
 //! both with `panic = "abort"` (release) and in dev/test builds, where a
 //! panic reaching an `extern "C"` function aborts (Rust ≥ 1.81). Bare-metal
 //! builds (feature `panic-handler`) trap with a permanently undefined
-//! instruction, which a firmware's HardFault handler sees.
+//! instruction (`udf` on Arm, `unimp` on RISC-V), which a firmware's
+//! HardFault (Arm) or trap (RISC-V) handler sees.
 //!
 //! ## `unsafe`
 //!
@@ -99,6 +100,12 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
     // that Rust relies on (we never return from here anyway).
     unsafe {
         core::arch::asm!("udf #0", options(nomem, nostack));
+    }
+    #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))]
+    // SAFETY: `unimp` is an illegal instruction; it only raises an
+    // illegal-instruction exception, touching no memory and no registers.
+    unsafe {
+        core::arch::asm!("unimp", options(nomem, nostack));
     }
     loop {
         core::hint::spin_loop();
