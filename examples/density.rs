@@ -27,8 +27,8 @@ use common::{chart, figure, grid_log_z};
 use plotters::prelude::*;
 use std::time::Instant;
 use tinyebm::{
-    Activation, Adam, Best, Decay, Ema, Energy, Mlp, Mode, Pcd, PcdConfig, Reinit,
-    Sampler, Schedule, Stream, Trainable, Ula, Walkers, mlp_param_count,
+    Activation, Adam, Best, Decay, Ema, Energy, Mlp, Mode, Pcd, PcdConfig, Reinit, Sampler,
+    Schedule, Stream, Trainable, Ula, Walkers, mlp_param_count,
 };
 
 const N: usize = 256;
@@ -89,10 +89,7 @@ impl Task {
                 } else {
                     (1.0 - t.cos(), 0.5 - t.sin())
                 };
-                [
-                    2.0 * (x + 0.1 * z0) - 1.0,
-                    2.0 * (y + 0.1 * z1) - 0.2,
-                ]
+                [2.0 * (x + 0.1 * z0) - 1.0, 2.0 * (y + 0.1 * z1) - 0.2]
             }
             // FFJORD: 5 arms, radial sd 0.3, tangential sd 0.1, rate 0.25, ×2.
             Task::Pinwheel => {
@@ -130,7 +127,8 @@ impl Task {
         let d: f64 = (0..8)
             .map(|k| {
                 let a = k as f64 * std::f64::consts::TAU / 8.0;
-                let r2 = (p[0] as f64 - 2.0 * a.cos()).powi(2) + (p[1] as f64 - 2.0 * a.sin()).powi(2);
+                let r2 =
+                    (p[0] as f64 - 2.0 * a.cos()).powi(2) + (p[1] as f64 - 2.0 * a.sin()).powi(2);
                 (-r2 / (2.0 * v)).exp() / (8.0 * std::f64::consts::TAU * v)
             })
             .sum();
@@ -481,7 +479,11 @@ fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std
         ..PcdConfig::new(Mode::Pcd)
     };
     let mut trainer = Pcd::<_, _, N, 2, P>::new(&model, sampler, opt, cfg)?;
-    let decay = if r.cosine { Decay::Cosine } else { Decay::Linear };
+    let decay = if r.cosine {
+        Decay::Cosine
+    } else {
+        Decay::Linear
+    };
     let schedule = Schedule::new(
         r.lr,
         r.warmup as u64,
@@ -491,7 +493,8 @@ fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std
     )?;
     let mut ema = Ema::<P>::new(P, r.ema)?;
     let mut best = Best::<P>::new(P)?;
-    let bytes = size_of::<Mlp<2, H>>() + size_of_val(&trainer) + size_of_val(&ema) + size_of_val(&best);
+    let bytes =
+        size_of::<Mlp<2, H>>() + size_of_val(&trainer) + size_of_val(&ema) + size_of_val(&best);
 
     let mut order = Stream::new(4000 + seed, task as u64);
     let mut idx: Vec<usize> = (0..d.train.len()).collect();
@@ -619,7 +622,11 @@ fn opts() -> Result<Opts, String> {
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
 }
 
 struct TaskResult {
@@ -650,7 +657,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sizes.2
     );
     println!("recipe: {:?}", o.recipe);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2);
     let mut results = Vec::new();
     for &task in &o.tasks {
         let t0 = Instant::now();
@@ -733,7 +742,9 @@ fn report(t: &TaskResult) {
         let half = &r.raw[r.raw.len() / 2..];
         let (lo, hi) = half
             .iter()
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
         println!(
             "  seed {}: kept (best val, update {:>5}) val {:.3} test {:.3} | EMA end {last_t:.3}, best {best_t:.3} | raw last half {lo:.3}..{hi:.3} | {:.0} updates/s, {} refused",
             r.seed, r.kept_at, r.val, r.test, r.updates_per_s, r.refused
@@ -777,7 +788,11 @@ fn summary(res: &[TaskResult], r: &Recipe) -> usize {
             Some(v) => {
                 let ok = med - v <= 0.03;
                 missed += usize::from(!ok);
-                format!("{v:.3} ({} 0.03: {:+.3})", if ok { "within" } else { "NOT within" }, med - v)
+                format!(
+                    "{v:.3} ({} 0.03: {:+.3})",
+                    if ok { "within" } else { "NOT within" },
+                    med - v
+                )
             }
             None => "–".into(),
         };
@@ -818,7 +833,10 @@ fn panel(
     let cells: Vec<f64> = (0..m * m)
         .map(|k| {
             let (i, j) = (k / m, k % m);
-            let p = [(-L + (i as f64 + 0.5) * dx) as f32, (-L + (j as f64 + 0.5) * dx) as f32];
+            let p = [
+                (-L + (i as f64 + 0.5) * dx) as f32,
+                (-L + (j as f64 + 0.5) * dx) as f32,
+            ];
             log_p(&p).exp()
         })
         .collect();
@@ -835,7 +853,10 @@ fn panel(
             (255.0 * (1.0 - 0.8 * t)) as u8,
             (255.0 * (1.0 - 0.55 * t)) as u8,
         );
-        Some(Rectangle::new([(x0, y0), (x0 + dx, y0 + dx)], color.filled()))
+        Some(Rectangle::new(
+            [(x0, y0), (x0 + dx, y0 + dx)],
+            color.filled(),
+        ))
     }))?;
     c.draw_series(
         pts.iter()
@@ -851,7 +872,12 @@ fn draw(res: &[TaskResult]) -> Result<(), Box<dyn std::error::Error>> {
     let rows = root.split_evenly((res.len(), cols));
     for (t, row) in res.iter().zip(rows.chunks(cols)) {
         let name = t.task.name();
-        panel(&row[0], &format!("{name}: data"), &|_| f64::NEG_INFINITY, &t.data.test[..t.data.test.len().min(1500)])?;
+        panel(
+            &row[0],
+            &format!("{name}: data"),
+            &|_| f64::NEG_INFINITY,
+            &t.data.test[..t.data.test.len().min(1500)],
+        )?;
         let h = t.kde_h;
         let train = &t.data.train;
         let kde_lp = |p: &Point| kde_log_p(train, &[*p], &[h])[0][0];
@@ -864,7 +890,12 @@ fn draw(res: &[TaskResult]) -> Result<(), Box<dyn std::error::Error>> {
         for (r, area) in t.runs.iter().zip(&row[3..]) {
             let lz = log_z(&r.model);
             let lp = |p: &Point| -(r.model.value(p).map_or(f64::INFINITY, |u| u as f64)) - lz;
-            panel(area, &format!("EBM seed {} {:.3}", r.seed, r.test), &lp, &[])?;
+            panel(
+                area,
+                &format!("EBM seed {} {:.3}", r.seed, r.test),
+                &lp,
+                &[],
+            )?;
         }
     }
     root.present()?;

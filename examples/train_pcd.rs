@@ -198,12 +198,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let half = &nll_curve[nll_curve.len() / 2..];
     let (lo, hi) = half
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| (a.min(c.1), b.max(c.1)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| {
+            (a.min(c.1), b.max(c.1))
+        });
     println!("held-out NLL over the last half of training: min {lo:.3}, max {hi:.3}");
     let raw_half = &raw_curve[raw_curve.len() / 2..];
     let (rlo, rhi) = raw_half
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| (a.min(c.1), b.max(c.1)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), c| {
+            (a.min(c.1), b.max(c.1))
+        });
     println!("(last iterate instead of the average: min {rlo:.3}, max {rhi:.3})");
     if let Mode::Jarzynski { .. } = mode {
         println!(

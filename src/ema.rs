@@ -66,7 +66,11 @@ impl<const P: usize> Ema<P> {
 
     /// The averaged parameters (empty before the first update).
     pub fn params(&self) -> &[f32] {
-        if self.count == 0 { &[] } else { &self.avg[..self.n] }
+        if self.count == 0 {
+            &[]
+        } else {
+            &self.avg[..self.n]
+        }
     }
 
     /// Updates folded in.
@@ -136,7 +140,11 @@ impl<const P: usize> Best<P> {
 
     /// The kept parameters (empty before anything was kept).
     pub fn params(&self) -> &[f32] {
-        if self.score.is_finite() { &self.params[..self.n] } else { &[] }
+        if self.score.is_finite() {
+            &self.params[..self.n]
+        } else {
+            &[]
+        }
     }
 
     /// Writes the kept parameters into `energy`.

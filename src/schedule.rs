@@ -45,7 +45,9 @@ impl Schedule {
     pub fn new(peak: f32, warmup: u64, total: u64, decay: Decay, last: f32) -> Result<Self, Error> {
         let ok = |v: f32| v.is_finite() && v >= 0.0;
         if !(ok(peak) && ok(last)) {
-            return Err(Error::InvalidConfig("learning rates must be finite and ≥ 0"));
+            return Err(Error::InvalidConfig(
+                "learning rates must be finite and ≥ 0",
+            ));
         }
         if warmup > total {
             return Err(Error::InvalidConfig("warm-up longer than the schedule"));
