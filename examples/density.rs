@@ -219,12 +219,12 @@ struct Gmm {
 
 impl Gmm {
     fn log_components(&self, p: &Point, out: &mut [f64]) {
-        for k in 0..self.w.len() {
+        for (k, o) in out.iter_mut().enumerate().take(self.w.len()) {
             let [a, b, c] = self.cov[k];
             let det = a * c - b * b;
             let (dx, dy) = (p[0] as f64 - self.mu[k][0], p[1] as f64 - self.mu[k][1]);
             let q = (c * dx * dx - 2.0 * b * dx * dy + a * dy * dy) / det;
-            out[k] = self.w[k].ln() - 0.5 * q - (std::f64::consts::TAU).ln() - 0.5 * det.ln();
+            *o = self.w[k].ln() - 0.5 * q - (std::f64::consts::TAU).ln() - 0.5 * det.ln();
         }
     }
 
@@ -463,7 +463,7 @@ fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std
         .with_clip_norm(r.clip)?
         .with_weight_decay(r.weight_decay)?;
     let reinit = match (r.reinit, r.reinit_data) {
-        (p, _) if p == 0.0 => Reinit::Never,
+        (0.0, _) => Reinit::Never,
         (prob, true) => Reinit::Data { prob },
         (prob, false) => Reinit::Gaussian {
             prob,
@@ -843,7 +843,7 @@ fn panel(
     let top = cells.iter().copied().fold(0.0, f64::max);
     c.draw_series((0..m * m).filter_map(|k| {
         let t = (cells[k] / top).sqrt();
-        if !(t > 0.03) {
+        if t.is_nan() || t <= 0.03 {
             return None;
         }
         let (i, j) = (k / m, k % m);
