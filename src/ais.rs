@@ -5,7 +5,7 @@
 //! **The path.** From a tractable base p₀ = N(μ, diag σ²) (given, or
 //! fitted to points: [`Base`]) to ρ ∝ exp(−βU) through the intermediate
 //! densities π_k ∝ p₀^(1−b_k)·exp(−b_k·β·U), 0 = b₀ < b₁ ≤ … ≤ b_K = 1
-//! ([`Schedule`]). π_k has the energy
+//! ([`AnnealingSchedule`]). π_k has the energy
 //!
 //! U_k(x) = (1 − b_k)·U₀(x) + b_k·β·U(x),  U₀(x) = ½Σᵢ((xᵢ − μᵢ)/σᵢ)²,
 //!
@@ -304,7 +304,7 @@ impl<E: Energy, const D: usize> Energy for Annealed<'_, E, D> {
 
 /// The annealing schedule 0 = b₀ < b₁ ≤ … ≤ b_K = 1 over K temperatures.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Schedule<'a> {
+pub enum AnnealingSchedule<'a> {
     /// b_k = k/K.
     Linear,
     /// b_k = b_min^((K − k)/(K − 1)) for k ≥ 1: equal ratios from `b_min`
@@ -325,14 +325,14 @@ pub enum Schedule<'a> {
     Custom(&'a [f32]),
 }
 
-impl Schedule<'_> {
+impl AnnealingSchedule<'_> {
     /// The default: sigmoidal with δ = 4.
-    pub const DEFAULT: Schedule<'static> = Schedule::Sigmoidal { delta: 4.0 };
+    pub const DEFAULT: AnnealingSchedule<'static> = AnnealingSchedule::Sigmoidal { delta: 4.0 };
 
     /// Number of temperatures K for `steps` (the length of a custom schedule).
     pub fn len(&self, steps: usize) -> usize {
         match self {
-            Schedule::Custom(b) => b.len(),
+            AnnealingSchedule::Custom(b) => b.len(),
             _ => steps,
         }
     }
@@ -343,16 +343,16 @@ impl Schedule<'_> {
             return Err(Error::InvalidConfig("AIS schedule: at least one step"));
         }
         match *self {
-            Schedule::Linear => Ok(()),
-            Schedule::Geometric { b_min } if b_min > 0.0 && b_min < 1.0 => Ok(()),
-            Schedule::Geometric { .. } => Err(Error::InvalidConfig(
+            AnnealingSchedule::Linear => Ok(()),
+            AnnealingSchedule::Geometric { b_min } if b_min > 0.0 && b_min < 1.0 => Ok(()),
+            AnnealingSchedule::Geometric { .. } => Err(Error::InvalidConfig(
                 "AIS schedule: geometric b_min must be in (0, 1)",
             )),
-            Schedule::Sigmoidal { delta } if delta.is_finite() && delta > 0.0 => Ok(()),
-            Schedule::Sigmoidal { .. } => Err(Error::InvalidConfig(
+            AnnealingSchedule::Sigmoidal { delta } if delta.is_finite() && delta > 0.0 => Ok(()),
+            AnnealingSchedule::Sigmoidal { .. } => Err(Error::InvalidConfig(
                 "AIS schedule: sigmoidal delta must be finite and > 0",
             )),
-            Schedule::Custom(b) => {
+            AnnealingSchedule::Custom(b) => {
                 let mut prev = 0f32;
                 for &v in b {
                     if !(v.is_finite() && v > 0.0 && v <= 1.0 && v >= prev) {
@@ -383,17 +383,17 @@ impl Schedule<'_> {
         }
         let t = k as f32 / kk as f32;
         match *self {
-            Schedule::Linear => t,
-            Schedule::Geometric { b_min } => {
+            AnnealingSchedule::Linear => t,
+            AnnealingSchedule::Geometric { b_min } => {
                 let e = (kk - k) as f32 / (kk - 1) as f32;
                 math::exp(e * math::ln(b_min))
             }
-            Schedule::Sigmoidal { delta } => {
+            AnnealingSchedule::Sigmoidal { delta } => {
                 let s = |t: f32| 1.0 / (1.0 + math::exp(-delta * (2.0 * t - 1.0)));
                 let (s0, s1) = (s(0.0), s(1.0));
                 ((s(t) - s0) / (s1 - s0)).clamp(0.0, 1.0)
             }
-            Schedule::Custom(b) => b[k - 1],
+            AnnealingSchedule::Custom(b) => b[k - 1],
         }
     }
 }
@@ -410,7 +410,7 @@ pub struct AisConfig<'a> {
     /// Number of temperatures K (ignored by a custom schedule).
     pub steps: usize,
     /// The schedule of b.
-    pub schedule: Schedule<'a>,
+    pub schedule: AnnealingSchedule<'a>,
     /// Kernel steps per temperature (≥ 1).
     pub moves: usize,
 }
@@ -424,7 +424,7 @@ impl AisConfig<'_> {
             seed: 1,
             beta: 1.0,
             steps,
-            schedule: Schedule::DEFAULT,
+            schedule: AnnealingSchedule::DEFAULT,
             moves: 1,
         }
     }

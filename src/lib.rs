@@ -136,6 +136,7 @@ pub mod adapt;
 pub mod ais;
 pub mod crc32;
 pub mod diagnostics;
+pub mod ema;
 pub mod energy;
 pub mod error;
 pub mod gaussian;
@@ -152,14 +153,18 @@ pub mod pcd;
 pub mod polynomial;
 pub mod rng;
 pub mod sampler;
+pub mod schedule;
 pub mod tempering;
 pub mod walkers;
 pub mod weights;
 
 pub use activation::Activation;
 pub use adapt::DualAveraging;
-pub use ais::{Ais, AisConfig, AisResult, Annealed, Base, HeldOut, Schedule, held_out_nll};
+pub use ais::{
+    Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
+};
 pub use diagnostics::Diagnostics;
+pub use ema::{Best, Ema};
 pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
 pub use error::Error;
 pub use gaussian::Gaussian;
@@ -173,6 +178,7 @@ pub use pcd::{Config as PcdConfig, Metrics, Mode, Pcd, Reinit};
 pub use polynomial::{Polynomial, checked_num_monomials, num_monomials};
 pub use rng::Stream;
 pub use sampler::{Ensemble, Langevin, NegativePhase, Sampler};
+pub use schedule::{Decay, LrSchedule};
 pub use tempering::{ReplicaExchange, SwapStats};
 pub use walkers::{StepInfo, TreeStats, Walkers};
 pub use weights::{Header, ModelCodec, Persist, peek};

@@ -12,8 +12,8 @@ mod common;
 use common::review_mixture_draws;
 use tinyebm::ais::{MIN_ESS_FRACTION, WeightStats, pool};
 use tinyebm::{
-    Ais, AisConfig, AisResult, AnyKernel, Base, Energy, FnEnergy, Gaussian, KernelConfig,
-    KernelKind, Mala, Mixture, Polynomial, Schedule, held_out_nll,
+    Ais, AisConfig, AisResult, AnnealingSchedule, AnyKernel, Base, Energy, FnEnergy, Gaussian,
+    KernelConfig, KernelKind, Mala, Mixture, Polynomial, held_out_nll,
 };
 
 const N: usize = 256;
@@ -314,10 +314,10 @@ fn schedules_and_a_fitted_base() {
     eprintln!("fitted base: mean {:?} sd {:?}", base.mean(), base.sd());
     let custom: Vec<f32> = (1..=200).map(|k| (k as f32 / 200.0).powi(2)).collect();
     for sch in [
-        Schedule::Linear,
-        Schedule::Geometric { b_min: 1e-3 },
-        Schedule::Sigmoidal { delta: 4.0 },
-        Schedule::Custom(&custom),
+        AnnealingSchedule::Linear,
+        AnnealingSchedule::Geometric { b_min: 1e-3 },
+        AnnealingSchedule::Sigmoidal { delta: 4.0 },
+        AnnealingSchedule::Custom(&custom),
     ] {
         let mut ais = mala_ais(0.3, base);
         let cfg = AisConfig {
@@ -327,7 +327,7 @@ fn schedules_and_a_fitted_base() {
         };
         let r = ais.run(&m, &cfg).unwrap();
         let name = match sch {
-            Schedule::Custom(_) => "Custom(b = (k/K)²)".to_string(),
+            AnnealingSchedule::Custom(_) => "Custom(b = (k/K)²)".to_string(),
             _ => format!("{sch:?}"),
         };
         check(&format!("review mixture, {name}"), &r, 0.0, 0.05);
@@ -362,23 +362,23 @@ fn bad_configurations_change_nothing() {
             ..AisConfig::new(8, 5)
         },
         AisConfig {
-            schedule: Schedule::Geometric { b_min: 0.0 },
+            schedule: AnnealingSchedule::Geometric { b_min: 0.0 },
             ..AisConfig::new(8, 5)
         },
         AisConfig {
-            schedule: Schedule::Sigmoidal { delta: -1.0 },
+            schedule: AnnealingSchedule::Sigmoidal { delta: -1.0 },
             ..AisConfig::new(8, 5)
         },
         AisConfig {
-            schedule: Schedule::Custom(&[0.5, 0.4, 1.0]),
+            schedule: AnnealingSchedule::Custom(&[0.5, 0.4, 1.0]),
             ..AisConfig::new(8, 5)
         },
         AisConfig {
-            schedule: Schedule::Custom(&[0.5, 0.9]),
+            schedule: AnnealingSchedule::Custom(&[0.5, 0.9]),
             ..AisConfig::new(8, 5)
         },
         AisConfig {
-            schedule: Schedule::Custom(&[]),
+            schedule: AnnealingSchedule::Custom(&[]),
             ..AisConfig::new(8, 5)
         },
     ];

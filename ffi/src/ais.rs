@@ -12,7 +12,7 @@ use core::ffi::{c_char, c_void};
 use core::mem::{align_of, size_of};
 use core::ptr::addr_of_mut;
 
-use ebm::ais::{Ais, AisConfig, Base, Schedule, held_out_nll};
+use ebm::ais::{Ais, AisConfig, AnnealingSchedule, Base, held_out_nll};
 use ebm::{AnyKernel, Energy, Error};
 
 use crate::energy::energy_ref;
@@ -241,11 +241,11 @@ pub unsafe extern "C" fn tebm_ais_run(
     let b = tri!(unsafe { base(&c, d) });
     let mut custom = [0f32; TEBM_AIS_MAX_CUSTOM_STEPS];
     let schedule = match c.schedule {
-        0 => Schedule::Linear,
-        1 => Schedule::Geometric {
+        0 => AnnealingSchedule::Linear,
+        1 => AnnealingSchedule::Geometric {
             b_min: c.schedule_param,
         },
-        2 => Schedule::Sigmoidal {
+        2 => AnnealingSchedule::Sigmoidal {
             delta: c.schedule_param,
         },
         3 => {
@@ -257,7 +257,7 @@ pub unsafe extern "C" fn tebm_ais_run(
             }
             // SAFETY: `steps` floats per the config's contract.
             custom[..c.steps].copy_from_slice(unsafe { floats(c.schedule_values, c.steps) });
-            Schedule::Custom(&custom[..c.steps])
+            AnnealingSchedule::Custom(&custom[..c.steps])
         }
         _ => return TebmStatus::BadConfig,
     };

@@ -1,0 +1,904 @@
+//! A density-estimation benchmark anyone can rerun: the default training
+//! recipe against classical density estimators on five public 2-D tasks.
+//!
+//!     cargo run --release --features std --example density [-- --quick] [-- --check]
+//!
+//! Tasks (the usual "toy 2-D" generators, as in FFJORD's `toy_data.py`; each
+//! with a fixed data seed and train / validation / test splits): eight
+//! Gaussians on a ring (radius 2, sd 0.25: `train_pcd`'s task, true density
+//! known), two moons, pinwheel, two spirals, swiss roll.
+//!
+//! For each task it trains an `Mlp<2, 32>` energy with the recipe below
+//! (PCD, fixed memory, everything the device has) over 5 seeds, and fits in
+//! the same run a Gaussian KDE (bandwidth chosen on the validation split)
+//! and a Gaussian mixture fitted by EM (components and restart chosen on the
+//! validation split). It prints the test NLL of each (the EBM's normalised
+//! by grid quadrature), the truth where known, updates/s and the bytes of
+//! model + trainer, and writes `target/figures/density.svg`.
+//!
+//! Options: `--quick` (1 seed, few updates, small splits: a CI smoke test),
+//! `--check` (exit non-zero when a target is missed), `--tasks ring,moons`,
+//! `--seeds 3`, `--updates 5000`, `--set key=value,…` (override recipe fields
+//! for tuning; see `Recipe`).
+
+mod common;
+
+use common::{chart, figure, grid_log_z};
+use plotters::prelude::*;
+use std::time::Instant;
+use tinyebm::{
+    Activation, Adam, Best, Decay, Ema, Energy, LrSchedule, Mlp, Mode, Pcd, PcdConfig, Reinit,
+    Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
+};
+
+const N: usize = 256;
+const H: usize = 32;
+const P: usize = mlp_param_count(2, H);
+/// Quadrature window [−L, L]² and grid (cells of 0.045).
+const L: f64 = 4.5;
+const GRID: usize = 200;
+
+type Point = [f32; 2];
+
+// ---------------------------------------------------------------- tasks
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Task {
+    Ring,
+    Moons,
+    Pinwheel,
+    Spirals,
+    SwissRoll,
+}
+
+const TASKS: [Task; 5] = [
+    Task::Ring,
+    Task::Moons,
+    Task::Pinwheel,
+    Task::Spirals,
+    Task::SwissRoll,
+];
+
+impl Task {
+    fn name(self) -> &'static str {
+        match self {
+            Task::Ring => "ring",
+            Task::Moons => "moons",
+            Task::Pinwheel => "pinwheel",
+            Task::Spirals => "spirals",
+            Task::SwissRoll => "swissroll",
+        }
+    }
+
+    /// One draw.
+    fn draw(self, s: &mut Stream) -> Point {
+        use std::f32::consts::{PI, TAU};
+        match self {
+            Task::Ring => {
+                let a = s.below(8) as f32 * TAU / 8.0;
+                let (z0, z1) = s.normal_pair();
+                [2.0 * a.cos() + 0.25 * z0, 2.0 * a.sin() + 0.25 * z1]
+            }
+            // sklearn make_moons(noise = 0.1) with t uniform on [0, π], then
+            // ×2 + (−1, −0.2) (FFJORD).
+            Task::Moons => {
+                let t = PI * s.uniform();
+                let (z0, z1) = s.normal_pair();
+                let (x, y) = if s.below(2) == 0 {
+                    (t.cos(), t.sin())
+                } else {
+                    (1.0 - t.cos(), 0.5 - t.sin())
+                };
+                [2.0 * (x + 0.1 * z0) - 1.0, 2.0 * (y + 0.1 * z1) - 0.2]
+            }
+            // FFJORD: 5 arms, radial sd 0.3, tangential sd 0.1, rate 0.25, ×2.
+            Task::Pinwheel => {
+                let k = s.below(5) as f32;
+                let (z0, z1) = s.normal_pair();
+                let (f0, f1) = (1.0 + 0.3 * z0, 0.1 * z1);
+                let a = k * TAU / 5.0 + 0.25 * f0.exp();
+                let (c, sn) = (a.cos(), a.sin());
+                [2.0 * (f0 * c + f1 * sn), 2.0 * (-f0 * sn + f1 * c)]
+            }
+            // FFJORD 2spirals: n = √u·3π, jitter U(0, 0.5), /3, + N(0, 0.1²).
+            Task::Spirals => {
+                let n = s.uniform().sqrt() * 3.0 * PI;
+                let x = -n.cos() * n + 0.5 * s.uniform();
+                let y = n.sin() * n + 0.5 * s.uniform();
+                let sign = if s.below(2) == 0 { 1.0 } else { -1.0 };
+                let (z0, z1) = s.normal_pair();
+                [sign * x / 3.0 + 0.1 * z0, sign * y / 3.0 + 0.1 * z1]
+            }
+            // sklearn make_swiss_roll(noise = 1.0), coordinates (x, z) / 5.
+            Task::SwissRoll => {
+                let t = 1.5 * PI * (1.0 + 2.0 * s.uniform());
+                let (z0, z1) = s.normal_pair();
+                [(t * t.cos() + z0) / 5.0, (t * t.sin() + z1) / 5.0]
+            }
+        }
+    }
+
+    /// The true density where known in closed form.
+    fn log_density(self, p: &Point) -> Option<f64> {
+        if self != Task::Ring {
+            return None;
+        }
+        let v = 0.25f64 * 0.25;
+        let d: f64 = (0..8)
+            .map(|k| {
+                let a = k as f64 * std::f64::consts::TAU / 8.0;
+                let r2 =
+                    (p[0] as f64 - 2.0 * a.cos()).powi(2) + (p[1] as f64 - 2.0 * a.sin()).powi(2);
+                (-r2 / (2.0 * v)).exp() / (8.0 * std::f64::consts::TAU * v)
+            })
+            .sum();
+        Some(d.ln())
+    }
+}
+
+struct Data {
+    train: Vec<Point>,
+    val: Vec<Point>,
+    test: Vec<Point>,
+}
+
+fn data(task: Task, sizes: (usize, usize, usize)) -> Data {
+    let idx = TASKS.iter().position(|&t| t == task).unwrap() as u64;
+    let mut s = Stream::new(20_240_516, idx);
+    let mut take = |n| (0..n).map(|_| task.draw(&mut s)).collect::<Vec<_>>();
+    Data {
+        train: take(sizes.0),
+        val: take(sizes.1),
+        test: take(sizes.2),
+    }
+}
+
+// ---------------------------------------------------------------- baselines
+
+/// Gaussian KDE with isotropic bandwidth h: log p at each of `at`.
+fn kde_log_p(train: &[Point], at: &[Point], hs: &[f64]) -> Vec<Vec<f64>> {
+    let n = train.len() as f64;
+    let mut out = vec![Vec::with_capacity(at.len()); hs.len()];
+    let mut r2 = vec![0f64; train.len()];
+    for q in at {
+        let mut m = f64::INFINITY;
+        for (r, t) in r2.iter_mut().zip(train) {
+            let (dx, dy) = (q[0] as f64 - t[0] as f64, q[1] as f64 - t[1] as f64);
+            *r = dx * dx + dy * dy;
+            m = m.min(*r);
+        }
+        for (o, &h) in out.iter_mut().zip(hs) {
+            let c = -0.5 / (h * h);
+            let s: f64 = r2.iter().map(|&r| ((r - m) * c).exp()).sum();
+            o.push(s.ln() + m * c - n.ln() - (std::f64::consts::TAU * h * h).ln());
+        }
+    }
+    out
+}
+
+struct Fit {
+    /// Test NLL, validation NLL, the chosen setting.
+    test: f64,
+    val: f64,
+    what: String,
+}
+
+fn mean_neg(v: &[f64]) -> f64 {
+    -v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn kde(d: &Data) -> (Fit, f64) {
+    let hs: Vec<f64> = (0..28).map(|k| 0.02 * 1.15f64.powi(k)).collect();
+    let val = kde_log_p(&d.train, &d.val, &hs);
+    let (best, v) = val
+        .iter()
+        .map(|l| mean_neg(l))
+        .enumerate()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap();
+    let h = hs[best];
+    let test = mean_neg(&kde_log_p(&d.train, &d.test, &[h])[0]);
+    (
+        Fit {
+            test,
+            val: v,
+            what: format!("h = {h:.3}"),
+        },
+        h,
+    )
+}
+
+/// A Gaussian mixture in 2-D with full covariances.
+#[derive(Clone)]
+struct Gmm {
+    w: Vec<f64>,
+    mu: Vec<[f64; 2]>,
+    /// Covariance (a, b, c) = [[a, b], [b, c]].
+    cov: Vec<[f64; 3]>,
+}
+
+impl Gmm {
+    fn log_components(&self, p: &Point, out: &mut [f64]) {
+        for (k, o) in out.iter_mut().enumerate().take(self.w.len()) {
+            let [a, b, c] = self.cov[k];
+            let det = a * c - b * b;
+            let (dx, dy) = (p[0] as f64 - self.mu[k][0], p[1] as f64 - self.mu[k][1]);
+            let q = (c * dx * dx - 2.0 * b * dx * dy + a * dy * dy) / det;
+            *o = self.w[k].ln() - 0.5 * q - (std::f64::consts::TAU).ln() - 0.5 * det.ln();
+        }
+    }
+
+    fn log_p(&self, p: &Point, buf: &mut [f64]) -> f64 {
+        self.log_components(p, buf);
+        let m = buf.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        m + buf.iter().map(|l| (l - m).exp()).sum::<f64>().ln()
+    }
+
+    fn nll(&self, pts: &[Point]) -> f64 {
+        let mut buf = vec![0.0; self.w.len()];
+        -pts.iter().map(|p| self.log_p(p, &mut buf)).sum::<f64>() / pts.len() as f64
+    }
+
+    /// EM from a k-means++ start, `iters` iterations.
+    fn fit(x: &[Point], k: usize, seed: u64, iters: usize) -> Gmm {
+        let mut s = Stream::new(seed, k as u64);
+        let f = |p: &Point| [p[0] as f64, p[1] as f64];
+        let mut mu = vec![f(&x[s.below(x.len() as u32) as usize])];
+        let mut d2 = vec![f64::INFINITY; x.len()];
+        while mu.len() < k {
+            let last = *mu.last().unwrap();
+            for (d, p) in d2.iter_mut().zip(x) {
+                let q = f(p);
+                *d = d.min((q[0] - last[0]).powi(2) + (q[1] - last[1]).powi(2));
+            }
+            let total: f64 = d2.iter().sum();
+            let mut u = s.uniform() as f64 * total;
+            let mut pick = x.len() - 1;
+            for (i, d) in d2.iter().enumerate() {
+                u -= d;
+                if u <= 0.0 {
+                    pick = i;
+                    break;
+                }
+            }
+            mu.push(f(&x[pick]));
+        }
+        let var = 0.1;
+        let mut g = Gmm {
+            w: vec![1.0 / k as f64; k],
+            mu,
+            cov: vec![[var, 0.0, var]; k],
+        };
+        let mut r = vec![0.0; x.len() * k];
+        for _ in 0..iters {
+            // E step.
+            for (i, p) in x.iter().enumerate() {
+                let row = &mut r[i * k..(i + 1) * k];
+                g.log_components(p, row);
+                let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let z: f64 = row.iter().map(|l| (l - m).exp()).sum();
+                row.iter_mut().for_each(|l| *l = (*l - m).exp() / z);
+            }
+            // M step (covariances floored at 1e-4·I).
+            for j in 0..k {
+                let (mut n, mut sx, mut sy) = (1e-12, 0.0, 0.0);
+                for (i, p) in x.iter().enumerate() {
+                    let q = r[i * k + j];
+                    n += q;
+                    sx += q * p[0] as f64;
+                    sy += q * p[1] as f64;
+                }
+                let m = [sx / n, sy / n];
+                let (mut a, mut b, mut c) = (0.0, 0.0, 0.0);
+                for (i, p) in x.iter().enumerate() {
+                    let q = r[i * k + j];
+                    let (dx, dy) = (p[0] as f64 - m[0], p[1] as f64 - m[1]);
+                    a += q * dx * dx;
+                    b += q * dx * dy;
+                    c += q * dy * dy;
+                }
+                g.w[j] = n / x.len() as f64;
+                g.mu[j] = m;
+                g.cov[j] = [a / n + 1e-4, b / n, c / n + 1e-4];
+            }
+        }
+        g
+    }
+}
+
+fn gmm(d: &Data, quick: bool) -> (Fit, Gmm) {
+    let ks: &[usize] = if quick { &[8] } else { &[8, 16, 32] };
+    let iters = if quick { 50 } else { 200 };
+    let mut best: Option<(f64, Gmm, usize, u64)> = None;
+    for &k in ks {
+        for seed in 0..if quick { 1 } else { 3 } {
+            let g = Gmm::fit(&d.train, k, seed, iters);
+            let v = g.nll(&d.val);
+            if best.as_ref().is_none_or(|b| v < b.0) {
+                best = Some((v, g, k, seed));
+            }
+        }
+    }
+    let (v, g, k, seed) = best.unwrap();
+    (
+        Fit {
+            test: g.nll(&d.test),
+            val: v,
+            what: format!("K = {k}, restart {seed}"),
+        },
+        g,
+    )
+}
+
+// ---------------------------------------------------------------- the recipe
+
+/// The training recipe. `Recipe::default()` is the frozen default; the
+/// fields can be overridden with `--set key=value,…` for tuning.
+#[derive(Clone, Debug)]
+struct Recipe {
+    updates: usize,
+    batch: usize,
+    walkers: usize,
+    steps: usize,
+    step: f32,
+    alpha: f32,
+    lr: f32,
+    warmup: usize,
+    /// Final learning rate as a fraction of the peak.
+    lr_final: f32,
+    cosine: bool,
+    clip: f32,
+    weight_decay: f32,
+    energy_l2: f32,
+    /// Per-walker restart probability per update, from N(0, sd²).
+    reinit: f32,
+    reinit_sd: f32,
+    /// Restart from data instead of noise.
+    reinit_data: bool,
+    ema: f32,
+    /// Held-out evaluations over the run (the validation score picks the best).
+    evals: usize,
+}
+
+impl Default for Recipe {
+    fn default() -> Self {
+        Recipe {
+            updates: 15_000,
+            batch: 128,
+            walkers: 256,
+            steps: 10,
+            step: 0.005,
+            alpha: 0.5,
+            lr: 2e-3,
+            warmup: 200,
+            lr_final: 0.02,
+            cosine: true,
+            clip: 10.0,
+            weight_decay: 0.0,
+            energy_l2: 1e-3,
+            reinit: 0.005,
+            reinit_sd: 2.0,
+            reinit_data: true,
+            ema: 0.999,
+            evals: 30,
+        }
+    }
+}
+
+impl Recipe {
+    fn set(&mut self, kv: &str) -> Result<(), String> {
+        let (k, v) = kv.split_once('=').ok_or(format!("{kv}: want key=value"))?;
+        let f = || v.parse::<f32>().map_err(|e| format!("{kv}: {e}"));
+        let u = || v.parse::<usize>().map_err(|e| format!("{kv}: {e}"));
+        let b = || v.parse::<bool>().map_err(|e| format!("{kv}: {e}"));
+        match k {
+            "updates" => self.updates = u()?,
+            "batch" => self.batch = u()?,
+            "walkers" => self.walkers = u()?.min(N),
+            "steps" => self.steps = u()?,
+            "step" => self.step = f()?,
+            "alpha" => self.alpha = f()?,
+            "lr" => self.lr = f()?,
+            "warmup" => self.warmup = u()?,
+            "lr_final" => self.lr_final = f()?,
+            "cosine" => self.cosine = b()?,
+            "clip" => self.clip = f()?,
+            "weight_decay" => self.weight_decay = f()?,
+            "energy_l2" => self.energy_l2 = f()?,
+            "reinit" => self.reinit = f()?,
+            "reinit_sd" => self.reinit_sd = f()?,
+            "reinit_data" => self.reinit_data = b()?,
+            "ema" => self.ema = f()?,
+            "evals" => self.evals = u()?,
+            _ => return Err(format!("unknown recipe field {k}")),
+        }
+        Ok(())
+    }
+}
+
+/// Test NLL of a model: log Z by quadrature on the grid.
+fn log_z<E: Energy>(e: &E) -> f64 {
+    grid_log_z(GRID, L, |x| e.value(x).map_or(f64::INFINITY, |u| u as f64)).1
+}
+
+fn nll<E: Energy>(e: &E, pts: &[Point], log_z: f64) -> f64 {
+    pts.iter()
+        .map(|x| e.value(x).map_or(f64::INFINITY, |u| u as f64))
+        .sum::<f64>()
+        / pts.len() as f64
+        + log_z
+}
+
+struct Run {
+    seed: u64,
+    /// The kept model (best EMA by validation) and its scores.
+    model: Mlp<2, H>,
+    test: f64,
+    val: f64,
+    kept_at: u64,
+    /// (update, validation NLL, test NLL) of the EMA model at each evaluation.
+    curve: Vec<(usize, f64, f64)>,
+    /// Test NLL of the raw (last-iterate) model at each evaluation.
+    raw: Vec<f64>,
+    updates_per_s: f64,
+    bytes: usize,
+    refused: u64,
+}
+
+fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std::error::Error>> {
+    let mut model = Mlp::<2, H>::init(2, H, Activation::Tanh, r.alpha, 1000 + seed)?;
+    let mut theta = vec![0f32; P];
+    model.params(&mut theta)?;
+    theta[P - H - 1..].fill(0.0);
+    model.set_params(&theta)?;
+    let walkers = Walkers::<N, 2>::gaussian(
+        &model,
+        r.walkers,
+        2000 + seed,
+        &[0.0, 0.0],
+        1.0 / r.alpha.sqrt(),
+    )?;
+    let sampler = Sampler::new(Ula::new(r.step)?, walkers);
+    let opt = Adam::<P>::new(P, r.lr)?
+        .with_clip_norm(r.clip)?
+        .with_weight_decay(r.weight_decay)?;
+    let reinit = match (r.reinit, r.reinit_data) {
+        (0.0, _) => Reinit::Never,
+        (prob, true) => Reinit::Data { prob },
+        (prob, false) => Reinit::Gaussian {
+            prob,
+            sd: r.reinit_sd,
+        },
+    };
+    let cfg = PcdConfig {
+        batch_size: r.batch,
+        steps: r.steps,
+        energy_l2: r.energy_l2,
+        reinit,
+        seed: 3000 + seed,
+        ..PcdConfig::new(Mode::Pcd)
+    };
+    let mut trainer = Pcd::<_, _, N, 2, P>::new(&model, sampler, opt, cfg)?;
+    let decay = if r.cosine {
+        Decay::Cosine
+    } else {
+        Decay::Linear
+    };
+    let schedule = LrSchedule::new(
+        r.lr,
+        r.warmup as u64,
+        r.updates as u64,
+        decay,
+        r.lr * r.lr_final,
+    )?;
+    let mut ema = Ema::<P>::new(P, r.ema)?;
+    let mut best = Best::<P>::new(P)?;
+    let bytes =
+        size_of::<Mlp<2, H>>() + size_of_val(&trainer) + size_of_val(&ema) + size_of_val(&best);
+
+    let mut order = Stream::new(4000 + seed, task as u64);
+    let mut idx: Vec<usize> = (0..d.train.len()).collect();
+    let mut cursor = idx.len();
+    let mut batch = vec![0f32; 2 * r.batch];
+    let mut eval_model = model.clone();
+    let (mut curve, mut raw) = (Vec::new(), Vec::new());
+    let every = (r.updates / r.evals.max(1)).max(1);
+    let mut train_time = 0.0;
+    let mut k = 0;
+    while k < r.updates {
+        let t0 = Instant::now();
+        for b in batch.chunks_exact_mut(2) {
+            if cursor == idx.len() {
+                // A new epoch: Fisher–Yates shuffle.
+                for i in (1..idx.len()).rev() {
+                    idx.swap(i, order.below(i as u32 + 1) as usize);
+                }
+                cursor = 0;
+            }
+            b.copy_from_slice(&d.train[idx[cursor]]);
+            cursor += 1;
+        }
+        schedule.apply(k as u64, trainer.optimizer_mut())?;
+        match trainer.push_batch(&mut model, &batch) {
+            Ok(_) => {}
+            Err(e) => {
+                // A refused update leaves θ as it was; drop the batch.
+                trainer.clear_batch();
+                if trainer.rejected() > 100 {
+                    return Err(format!("{}: too many refused updates: {e}", task.name()).into());
+                }
+            }
+        }
+        model.params(&mut theta)?;
+        ema.update(&theta)?;
+        k += 1;
+        train_time += t0.elapsed().as_secs_f64();
+        if k % every == 0 || k == r.updates {
+            ema.write_into(&mut eval_model)?;
+            let lz = log_z(&eval_model);
+            let (v, t) = (nll(&eval_model, &d.val, lz), nll(&eval_model, &d.test, lz));
+            curve.push((k, v, t));
+            best.offer(v as f32, k as u64, ema.params())?;
+            raw.push(nll(&model, &d.test, log_z(&model)));
+        }
+    }
+    best.write_into(&mut eval_model)?;
+    let lz = log_z(&eval_model);
+    Ok(Run {
+        seed,
+        test: nll(&eval_model, &d.test, lz),
+        val: nll(&eval_model, &d.val, lz),
+        kept_at: best.at(),
+        model: eval_model,
+        curve,
+        raw,
+        updates_per_s: r.updates as f64 / train_time,
+        bytes,
+        refused: trainer.rejected(),
+    })
+}
+
+// ---------------------------------------------------------------- main
+
+struct Opts {
+    quick: bool,
+    check: bool,
+    baselines: bool,
+    tasks: Vec<Task>,
+    seeds: usize,
+    recipe: Recipe,
+}
+
+fn opts() -> Result<Opts, String> {
+    let mut o = Opts {
+        quick: false,
+        check: false,
+        baselines: true,
+        tasks: TASKS.to_vec(),
+        seeds: 5,
+        recipe: Recipe::default(),
+    };
+    let mut sets = Vec::new();
+    let mut updates = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--quick" => o.quick = true,
+            "--check" => o.check = true,
+            // For tuning runs: skip the KDE and the GMM.
+            "--no-baselines" => o.baselines = false,
+            "--tasks" => {
+                o.tasks = val()?
+                    .split(',')
+                    .map(|n| {
+                        TASKS
+                            .into_iter()
+                            .find(|t| t.name() == n)
+                            .ok_or(format!("unknown task {n}"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--seeds" => o.seeds = val()?.parse().map_err(|e| format!("--seeds: {e}"))?,
+            "--updates" => updates = Some(val()?.parse().map_err(|e| format!("--updates: {e}"))?),
+            "--set" => sets.push(val()?),
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if o.quick {
+        o.seeds = 1;
+        o.recipe.updates = 1500;
+        o.recipe.evals = 10;
+    }
+    if let Some(u) = updates {
+        o.recipe.updates = u;
+    }
+    for s in sets.iter().flat_map(|s| s.split(',')) {
+        o.recipe.set(s)?;
+    }
+    Ok(o)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+struct TaskResult {
+    task: Task,
+    data: Data,
+    runs: Vec<Run>,
+    kde: Fit,
+    kde_h: f64,
+    gmm: Fit,
+    gmm_model: Gmm,
+    truth: Option<f64>,
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let o = opts()?;
+    let started = Instant::now();
+    let sizes = if o.quick {
+        (2000, 500, 1000)
+    } else {
+        (10_000, 2000, 5000)
+    };
+    println!(
+        "density benchmark{}: Mlp<2, {H}> ({P} parameters), {} seed(s), splits train/val/test {}/{}/{}",
+        if o.quick { " (quick)" } else { "" },
+        o.seeds,
+        sizes.0,
+        sizes.1,
+        sizes.2
+    );
+    println!("recipe: {:?}", o.recipe);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(2);
+    let mut results = Vec::new();
+    for &task in &o.tasks {
+        let t0 = Instant::now();
+        let d = data(task, sizes);
+        // Seeds on `threads` threads; the baselines on this one meanwhile.
+        let seeds: Vec<u64> = (0..o.seeds as u64).collect();
+        let (runs, (kde_fit, h), (gmm_fit, g)) = std::thread::scope(|sc| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let (d, r, seeds) = (&d, &o.recipe, &seeds);
+                    sc.spawn(move || {
+                        seeds
+                            .iter()
+                            .skip(t)
+                            .step_by(threads)
+                            .map(|&s| train(task, d, r, s).map_err(|e| e.to_string()))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            let (k, g) = if o.baselines {
+                (kde(&d), gmm(&d, o.quick))
+            } else {
+                let none = || Fit {
+                    test: f64::NAN,
+                    val: f64::NAN,
+                    what: "skipped".into(),
+                };
+                let g = Gmm {
+                    w: vec![1.0],
+                    mu: vec![[0.0; 2]],
+                    cov: vec![[1.0, 0.0, 1.0]],
+                };
+                ((none(), 0.1), (none(), g))
+            };
+            let mut runs: Vec<Run> = Vec::new();
+            for h in handles {
+                for r in h.join().unwrap() {
+                    runs.push(r?);
+                }
+            }
+            runs.sort_by_key(|r| r.seed);
+            Ok::<_, String>((runs, k, g))
+        })?;
+        let truth = d
+            .test
+            .iter()
+            .map(|p| task.log_density(p).map(|l| -l))
+            .sum::<Option<f64>>()
+            .map(|s| s / d.test.len() as f64);
+        let tr = TaskResult {
+            task,
+            data: d,
+            runs,
+            kde: kde_fit,
+            kde_h: h,
+            gmm: gmm_fit,
+            gmm_model: g,
+            truth,
+        };
+        report(&tr);
+        println!("  ({:.1} s)", t0.elapsed().as_secs_f64());
+        results.push(tr);
+    }
+    let missed = summary(&results, &o.recipe);
+    draw(&results)?;
+    println!("total {:.1} s", started.elapsed().as_secs_f64());
+    if o.check && missed > 0 {
+        eprintln!("{missed} target(s) missed");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn report(t: &TaskResult) {
+    println!("{}:", t.task.name());
+    for r in &t.runs {
+        let (_, _, last_t) = *r.curve.last().unwrap();
+        let best_t = r.curve.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
+        let half = &r.raw[r.raw.len() / 2..];
+        let (lo, hi) = half
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        println!(
+            "  seed {}: kept (best val, update {:>5}) val {:.3} test {:.3} | EMA end {last_t:.3}, best {best_t:.3} | raw last half {lo:.3}..{hi:.3} | {:.0} updates/s, {} refused",
+            r.seed, r.kept_at, r.val, r.test, r.updates_per_s, r.refused
+        );
+    }
+    println!(
+        "  KDE ({}) val {:.3} test {:.3}; GMM ({}) val {:.3} test {:.3}{}",
+        t.kde.what,
+        t.kde.val,
+        t.kde.test,
+        t.gmm.what,
+        t.gmm.val,
+        t.gmm.test,
+        t.truth.map_or(String::new(), |v| format!("; truth {v:.3}"))
+    );
+}
+
+/// The table and the targets; returns the number missed.
+fn summary(res: &[TaskResult], r: &Recipe) -> usize {
+    println!("\n| task | recipe median (min–max) | KDE | GMM | truth | ≤ KDE | worst end − best |");
+    println!("|---|---|---|---|---|---|---|");
+    let mut missed = 0;
+    for t in res {
+        let mut tests: Vec<f64> = t.runs.iter().map(|r| r.test).collect();
+        let lo = tests.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = tests.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let med = median(&mut tests);
+        // Stability: the EMA model at the end against its own best test NLL.
+        let drift = t
+            .runs
+            .iter()
+            .map(|r| {
+                let best = r.curve.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
+                r.curve.last().unwrap().2 - best
+            })
+            .fold(f64::NEG_INFINITY, f64::max);
+        let beats = med <= t.kde.test;
+        let stable = drift <= 0.05;
+        missed += usize::from(!beats) + usize::from(!stable);
+        let truth = match t.truth {
+            Some(v) => {
+                let ok = med - v <= 0.03;
+                missed += usize::from(!ok);
+                format!(
+                    "{v:.3} ({} 0.03: {:+.3})",
+                    if ok { "within" } else { "NOT within" },
+                    med - v
+                )
+            }
+            None => "–".into(),
+        };
+        println!(
+            "| {} | {med:.3} ({lo:.3}–{hi:.3}) | {:.3} | {:.3} | {truth} | {} | {drift:+.3} {} |",
+            t.task.name(),
+            t.kde.test,
+            t.gmm.test,
+            if beats { "yes" } else { "NO" },
+            if stable { "ok" } else { "NOT ≤ 0.05" },
+        );
+    }
+    let run = &res[0].runs[0];
+    println!(
+        "\n{:.0} updates/s (seed 0 of {}, training only); model + trainer + EMA + best: {} bytes; {} updates of {} points",
+        run.updates_per_s,
+        res[0].task.name(),
+        run.bytes,
+        r.updates,
+        r.batch
+    );
+    println!("targets missed: {missed}");
+    missed
+}
+
+// ---------------------------------------------------------------- figure
+
+/// A heat map of exp(log_p) on `area`, with points on top.
+fn panel(
+    area: &common::Area,
+    caption: &str,
+    log_p: &dyn Fn(&Point) -> f64,
+    pts: &[Point],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let m = 64;
+    let dx = 2.0 * L / m as f64;
+    let mut c = chart(area, caption, 13, 0, -L..L, -L..L)?;
+    let cells: Vec<f64> = (0..m * m)
+        .map(|k| {
+            let (i, j) = (k / m, k % m);
+            let p = [
+                (-L + (i as f64 + 0.5) * dx) as f32,
+                (-L + (j as f64 + 0.5) * dx) as f32,
+            ];
+            log_p(&p).exp()
+        })
+        .collect();
+    let top = cells.iter().copied().fold(0.0, f64::max);
+    c.draw_series((0..m * m).filter_map(|k| {
+        let t = (cells[k] / top).sqrt();
+        if t.is_nan() || t <= 0.03 {
+            return None;
+        }
+        let (i, j) = (k / m, k % m);
+        let (x0, y0) = (-L + i as f64 * dx, -L + j as f64 * dx);
+        let color = RGBColor(
+            (255.0 * (1.0 - 0.2 * t)) as u8,
+            (255.0 * (1.0 - 0.8 * t)) as u8,
+            (255.0 * (1.0 - 0.55 * t)) as u8,
+        );
+        Some(Rectangle::new(
+            [(x0, y0), (x0 + dx, y0 + dx)],
+            color.filled(),
+        ))
+    }))?;
+    c.draw_series(
+        pts.iter()
+            .map(|p| Circle::new((p[0] as f64, p[1] as f64), 1, BLACK.filled())),
+    )?;
+    Ok(())
+}
+
+fn draw(res: &[TaskResult]) -> Result<(), Box<dyn std::error::Error>> {
+    let path = "target/figures/density.svg";
+    let cols = 3 + res.iter().map(|t| t.runs.len()).max().unwrap_or(0);
+    let root = figure(path, (200 * cols as u32, 200 * res.len() as u32))?;
+    let rows = root.split_evenly((res.len(), cols));
+    for (t, row) in res.iter().zip(rows.chunks(cols)) {
+        let name = t.task.name();
+        panel(
+            &row[0],
+            &format!("{name}: data"),
+            &|_| f64::NEG_INFINITY,
+            &t.data.test[..t.data.test.len().min(1500)],
+        )?;
+        let h = t.kde_h;
+        let train = &t.data.train;
+        let kde_lp = |p: &Point| kde_log_p(train, &[*p], &[h])[0][0];
+        panel(&row[1], &format!("KDE {:.3}", t.kde.test), &kde_lp, &[])?;
+        let mut buf = vec![0.0; t.gmm_model.w.len()];
+        let g = &t.gmm_model;
+        let cell = std::cell::RefCell::new(&mut buf);
+        let gmm_lp = |p: &Point| g.log_p(p, &mut cell.borrow_mut());
+        panel(&row[2], &format!("GMM {:.3}", t.gmm.test), &gmm_lp, &[])?;
+        for (r, area) in t.runs.iter().zip(&row[3..]) {
+            let lz = log_z(&r.model);
+            let lp = |p: &Point| -(r.model.value(p).map_or(f64::INFINITY, |u| u as f64)) - lz;
+            panel(
+                area,
+                &format!("EBM seed {} {:.3}", r.seed, r.test),
+                &lp,
+                &[],
+            )?;
+        }
+    }
+    root.present()?;
+    println!("figure: {path}");
+    Ok(())
+}
