@@ -397,3 +397,53 @@ fn invalid_proposals_are_counted() {
     diag.reset();
     assert_eq!(diag.invalid_proposals(), 0);
 }
+
+/// Restarting adaptation on a tuned sampler (tebm_sampler_start_adaptation
+/// used to jump from 0.47 to 10.2 on the next step: μ = log(10·h₀)) stays
+/// near the tuned step: within a factor 1.5 on the next step and the
+/// averaged step within 30 % after 200 more.
+#[test]
+fn adaptation_restart_keeps_the_tuned_step() {
+    let target = Gaussian::<4>::diagonal(&[0.0; 4], &[1.0, 4.0, 9.0, 16.0]).unwrap();
+    let w = Walkers::<32, 4>::gaussian(&target, 32, 8, &[0.0; 4], 0.3).unwrap();
+    let mut s = Sampler::new(Mala::new(1.0).unwrap(), w);
+    s.start_adaptation(adapt::MALA_TARGET).unwrap();
+    s.run(&target, 2000).unwrap();
+    s.freeze_step_size().unwrap();
+    let tuned = s.kernel().step_size();
+    s.start_adaptation(adapt::MALA_TARGET).unwrap();
+    s.step(&target).unwrap();
+    let next = s.kernel().step_size();
+    eprintln!("tuned {tuned}, next {next}");
+    assert!(next / tuned < 1.5 && tuned / next < 1.5, "{tuned} -> {next}");
+    s.run(&target, 200).unwrap();
+    s.freeze_step_size().unwrap();
+    let again = s.kernel().step_size();
+    assert!((again / tuned - 1.0).abs() < 0.3, "{tuned} -> {again}");
+    // Before any step, the first start still explores around 10·h₀ (the
+    // same bits as before this change).
+    let w = Walkers::<32, 4>::gaussian(&target, 32, 8, &[0.0; 4], 0.3).unwrap();
+    let mut f = Sampler::new(Mala::new(0.1).unwrap(), w);
+    f.start_adaptation(adapt::MALA_TARGET).unwrap();
+    f.step(&target).unwrap();
+    assert!(f.kernel().step_size() > 0.3, "{}", f.kernel().step_size());
+}
+
+/// freeze_step_size forgets the warm-up; the keep variant does not; a
+/// freeze when not adapting changes nothing.
+#[test]
+fn freeze_resets_the_diagnostics() {
+    let target = Gaussian::<1>::diagonal(&[0.0], &[1.0]).unwrap();
+    let w = Walkers::<8, 1>::gaussian(&target, 8, 1, &[0.0], 1.0).unwrap();
+    let mut s = Sampler::new(Mala::new(0.5).unwrap(), w);
+    s.start_adaptation(0.5).unwrap();
+    s.run(&target, 50).unwrap();
+    let mut k = s.clone();
+    s.freeze_step_size().unwrap();
+    assert_eq!(s.diagnostics().draws(), 0);
+    k.freeze_step_size_keep_diagnostics().unwrap();
+    assert_eq!(k.diagnostics().draws(), 50);
+    s.run(&target, 5).unwrap();
+    s.freeze_step_size().unwrap();
+    assert_eq!(s.diagnostics().draws(), 5);
+}

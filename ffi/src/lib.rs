@@ -105,6 +105,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
     }
 }
 
+mod draws;
 mod energy;
 mod handle;
 mod kernel;
@@ -119,6 +120,7 @@ mod trainer;
 mod trainer_config;
 mod weights;
 
+pub use draws::*;
 pub use energy::*;
 pub use kernel::*;
 pub use sampler::*;
@@ -191,7 +193,7 @@ pub const TEBM_OBJECT_ALIGN: usize = 16;
 pub const TEBM_ENERGY_SIZE: usize = 12_800;
 /// Bytes reserved for [`TebmSampler`]: at least [`tebm_sampler_size`] on
 /// every supported target, with a little room for later versions.
-pub const TEBM_SAMPLER_SIZE: usize = 63_488;
+pub const TEBM_SAMPLER_SIZE: usize = 98_304;
 /// The first bytes of a sampler: its type tag and last-error record. A
 /// failing call changes nothing after them.
 pub const TEBM_SAMPLER_HEADER_SIZE: usize = 128;
@@ -221,7 +223,7 @@ pub const TEBM_MAX_TRAIN_WALKERS: usize = 32;
 pub const TEBM_MAX_PARAMS: usize = 1633;
 /// Bytes reserved for [`TebmTrainer`]: at least [`tebm_trainer_size`] on
 /// every supported target, with a little room for later versions.
-pub const TEBM_TRAINER_SIZE: usize = 83_968;
+pub const TEBM_TRAINER_SIZE: usize = 98_304;
 
 /// Largest number of replicas (temperatures) of a `TebmTempering`.
 pub const TEBM_MAX_REPLICAS: usize = 8;
