@@ -394,7 +394,11 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         }
         let mut sum = 0.0;
         for w in 0..n {
-            sum += self.walker_batches(i, w).iter().map(|&y| y as f64).sum::<f64>();
+            sum += self
+                .walker_batches(i, w)
+                .iter()
+                .map(|&y| y as f64)
+                .sum::<f64>();
         }
         let grand = sum / nb as f64;
         let mut ss = 0.0;

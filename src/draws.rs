@@ -124,7 +124,11 @@ pub fn rank_diagnostics<T: Copy + Into<f64>>(
     // Split chain q (of m), draw s (of h).
     let sx = |q: usize, s: usize| -> f64 {
         let c = q / 2;
-        if q % 2 == 0 { at(c, s) } else { at(c, n - h + s) }
+        if q % 2 == 0 {
+            at(c, s)
+        } else {
+            at(c, n - h + s)
+        }
     };
     let total = x.len();
     let mean = x.iter().map(|&v| Into::<f64>::into(v)).sum::<f64>() / total as f64;
@@ -375,7 +379,18 @@ mod tests {
 
     #[test]
     fn norm_ppf_inverts_the_cdf() {
-        for &p in &[1e-10, 0.001, 0.02, 0.025, 0.3, 0.5, 0.7, 0.975, 0.99, 1.0 - 1e-9] {
+        for &p in &[
+            1e-10,
+            0.001,
+            0.02,
+            0.025,
+            0.3,
+            0.5,
+            0.7,
+            0.975,
+            0.99,
+            1.0 - 1e-9,
+        ] {
             let x = norm_ppf(p);
             let back = 0.5 * libm::erfc(-x / core::f64::consts::SQRT_2);
             assert!((back - p).abs() < 1e-14 * p.max(1e-3), "{p}: {x} -> {back}");

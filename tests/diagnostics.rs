@@ -36,7 +36,12 @@ fn ar1_diagnostics<const N: usize, const D: usize>(
 
 /// As [`ar1_diagnostics`], recording only the first `n` of the N chains
 /// (capacity N, n walkers in use: the C API's 64 and 32 by default).
-fn ar1_diagnostics_n<const N: usize>(phi: f64, steps: usize, seed: u64, n: usize) -> Diagnostics<N, 1> {
+fn ar1_diagnostics_n<const N: usize>(
+    phi: f64,
+    steps: usize,
+    seed: u64,
+    n: usize,
+) -> Diagnostics<N, 1> {
     let mut s = Stream::new(seed, 0);
     let mut x = [[0f32; N]; 1];
     s.fill_normal(&mut x[0][..n]);
@@ -95,7 +100,10 @@ fn running_ess_is_calibrated_on_ar1() {
             "phi {phi:5} tau {tau:7.2} tau_hat mean {mean:8.2} min {min:8.2} worst overconfidence {:+.1} %",
             100.0 * worst
         );
-        assert!((mean / tau - 1.0).abs() < 0.10, "φ={phi}: mean τ̂ {mean} vs {tau}");
+        assert!(
+            (mean / tau - 1.0).abs() < 0.10,
+            "φ={phi}: mean τ̂ {mean} vs {tau}"
+        );
     }
 }
 
@@ -338,7 +346,10 @@ fn ess_matches_its_formula() {
             series[w].push(x[0][w] as f64);
         }
     }
-    let (b, k) = (diag.batch_size() as usize, (diag.ess_draws() / diag.batch_size()) as usize);
+    let (b, k) = (
+        diag.batch_size() as usize,
+        (diag.ess_draws() / diag.batch_size()) as usize,
+    );
     assert_eq!(k * b, diag.ess_draws() as usize);
     let mut means = Vec::new();
     let mut covered = Vec::new();
@@ -376,7 +387,10 @@ fn rhat_covers_most_draws() {
         // One walker of 4: 64 slots, at least 32/34 of the draws.
         let d = ar1_diagnostics_n::<4>(0.5, steps, 13, 1);
         let cover = d.rhat_draws() as f64 / steps as f64;
-        assert!(cover >= 32.0 / 34.0, "{steps}: one walker, R̂ covers {cover}");
+        assert!(
+            cover >= 32.0 / 34.0,
+            "{steps}: one walker, R̂ covers {cover}"
+        );
     }
 }
 
@@ -415,7 +429,10 @@ fn adaptation_restart_keeps_the_tuned_step() {
     s.step(&target).unwrap();
     let next = s.kernel().step_size();
     eprintln!("tuned {tuned}, next {next}");
-    assert!(next / tuned < 1.5 && tuned / next < 1.5, "{tuned} -> {next}");
+    assert!(
+        next / tuned < 1.5 && tuned / next < 1.5,
+        "{tuned} -> {next}"
+    );
     s.run(&target, 200).unwrap();
     s.freeze_step_size().unwrap();
     let again = s.kernel().step_size();

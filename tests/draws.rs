@@ -8,7 +8,14 @@ use tinyebm::{Error, Gaussian, Mala, Sampler, Walkers};
 
 /// The draws of `scripts/draws_reference.py`'s `case`: a 64-bit LCG and
 /// f64 arithmetic, chain-major.
-fn case(chains: usize, draws: usize, phi: f64, offsets: &[f64], seed: u64, quantum: f64) -> Vec<f64> {
+fn case(
+    chains: usize,
+    draws: usize,
+    phi: f64,
+    offsets: &[f64],
+    seed: u64,
+    quantum: f64,
+) -> Vec<f64> {
     let mut state = seed;
     let mut out = Vec::with_capacity(chains * draws);
     for c in 0..chains {
@@ -55,7 +62,10 @@ fn check(name: &str, x: &[f64], chains: usize, want: Want) {
         eprintln!("{name} {what}: {g} (ArviZ {w})");
         // ArviZ's autocovariances come from an FFT, ours are direct sums:
         // equal to rounding.
-        assert!((g - w).abs() <= 1e-9 * w.abs(), "{name} {what}: {g} vs ArviZ {w}");
+        assert!(
+            (g - w).abs() <= 1e-9 * w.abs(),
+            "{name} {what}: {g} vs ArviZ {w}"
+        );
     }
 }
 
@@ -135,10 +145,16 @@ fn edges() {
     let x = case(2, 10, 0.0, &[0.0], 5, 0.0);
     let mut s = vec![0.0; 40];
     assert_eq!(rank_diagnostics(&x, 0, &mut s), Err(Error::Empty));
-    assert!(matches!(rank_diagnostics(&x, 3, &mut s), Err(Error::DimensionMismatch { .. })));
+    assert!(matches!(
+        rank_diagnostics(&x, 3, &mut s),
+        Err(Error::DimensionMismatch { .. })
+    ));
     assert!(matches!(
         rank_diagnostics(&x, 2, &mut s[..39]),
-        Err(Error::CapacityExceeded { requested: 40, capacity: 39 })
+        Err(Error::CapacityExceeded {
+            requested: 40,
+            capacity: 39
+        })
     ));
     // Fewer than 4 draws per chain, or a non-finite draw: NaN, no error.
     let r = rank_diagnostics(&x[..6], 2, &mut s).unwrap();
@@ -148,7 +164,10 @@ fn edges() {
     assert!(rank_diagnostics(&y, 2, &mut s).unwrap().rhat.is_nan());
     // All equal: ESS = split draws (as ArviZ), R̂ NaN.
     let r = rank_diagnostics(&[1.5f32; 20], 2, &mut s).unwrap();
-    assert_eq!((r.ess_bulk, r.ess_tail, r.split_chains, r.split_draws), (20.0, 20.0, 4, 5));
+    assert_eq!(
+        (r.ess_bulk, r.ess_tail, r.split_chains, r.split_draws),
+        (20.0, 20.0, 4, 5)
+    );
     assert!(r.rhat.is_nan());
 }
 
@@ -185,7 +204,10 @@ fn recorded_draws_of_a_sampler() {
     let mut small = vec![0f32; 10];
     assert!(matches!(
         s.run_recording(&g, 10, 1, 4..6, &mut small),
-        Err(Error::CapacityExceeded { requested: 40, capacity: 10 })
+        Err(Error::CapacityExceeded {
+            requested: 40,
+            capacity: 10
+        })
     ));
     let mut twelve = vec![0f32; 12];
     assert_eq!(s.run_recording(&g, 10, 3, 4..6, &mut twelve), Ok(3));

@@ -583,7 +583,10 @@ pub unsafe extern "C" fn tebm_sampler_reset_diagnostics(sampler: *mut TebmSample
 /// # Safety
 /// As for [`tebm_sampler_set_step_size`].
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn tebm_sampler_set_recording(sampler: *mut TebmSampler, on: u32) -> TebmStatus {
+pub unsafe extern "C" fn tebm_sampler_set_recording(
+    sampler: *mut TebmSampler,
+    on: u32,
+) -> TebmStatus {
     // SAFETY: forwarded contract.
     unsafe {
         lifecycle::update(sampler, "tebm_sampler_set_recording", |s: &mut State| {
