@@ -382,7 +382,7 @@ fn rhat_covers_most_draws() {
         let cover = d.rhat_draws() as f64 / steps as f64;
         // 16 slots per walker: R̂ over 2j ≥ 8 complete batches of at most
         // 2j + 2, so it covers at least 8/10 of the draws.
-        assert!(cover >= 0.8 && cover <= 1.0, "{steps}: R̂ covers {cover}");
+        assert!((0.8..=1.0).contains(&cover), "{steps}: R̂ covers {cover}");
         assert!(d.rhat(0) < 1.05, "{steps}: R̂ {}", d.rhat(0));
         // One walker of 4: 64 slots, at least 32/34 of the draws.
         let d = ar1_diagnostics_n::<4>(0.5, steps, 13, 1);
