@@ -145,7 +145,7 @@
  Bytes reserved for [`TebmSampler`]: [`tebm_sampler_size`] (which depends
  on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_SAMPLER_SIZE 65280
+#define TEBM_SAMPLER_SIZE 99328
 
 /*
  The first bytes of a sampler: its type tag and last-error record. A
@@ -162,7 +162,7 @@
  Bytes reserved for [`TebmTrainer`]: [`tebm_trainer_size`] (which depends
  on the capacities) plus about 3 %, rounded up to a multiple of 256.
  */
-#define TEBM_TRAINER_SIZE 84992
+#define TEBM_TRAINER_SIZE 97792
 
 /*
  Bytes reserved for [`TebmTempering`]: [`tebm_tempering_size`] (which
@@ -354,13 +354,23 @@ typedef enum TebmDiagnostic {
    */
   TEBM_DIAGNOSTIC_VARIANCE = 1,
   /*
-   Effective sample size (batch means).
+   Effective sample size (per-walker batch means; NaN while the batches
+   are shorter than 10 estimated autocorrelation times).
    */
   TEBM_DIAGNOSTIC_ESS = 2,
   /*
-   Split-R̂ across walkers (over the largest power-of-two prefix).
+   Split-R̂ across walkers (over `rhat_draws` draws per walker).
    */
   TEBM_DIAGNOSTIC_RHAT = 3,
+  /*
+   Monte Carlo standard error of the mean, √(variance/ESS).
+   */
+  TEBM_DIAGNOSTIC_MCSE = 4,
+  /*
+   Estimated integrated autocorrelation time τ̂ (reported even when
+   the batches are too short for the ESS: compare with 10·τ̂ ≤ batch).
+   */
+  TEBM_DIAGNOSTIC_TAU = 5,
 } TebmDiagnostic;
 
 /*
@@ -649,6 +659,55 @@ typedef struct TebmHeldOut {
 } TebmHeldOut;
 
 /*
+ Diagnostics of one scalar quantity over recorded chains
+ (`tebm_draws_diagnostics`; Vehtari et al. 2021, ArviZ's conventions).
+ */
+typedef struct TebmDrawsDiagnostics {
+  /*
+   Rank-normalised split-R̂: the larger of `rhat_bulk` and `rhat_tail`
+   (use the draws when below 1.01).
+   */
+  double rhat;
+  /*
+   R̂ of the rank-normalised split draws.
+   */
+  double rhat_bulk;
+  /*
+   R̂ of the rank-normalised folded draws |x − median|.
+   */
+  double rhat_tail;
+  /*
+   Bulk effective sample size.
+   */
+  double ess_bulk;
+  /*
+   Tail effective sample size (the smaller of the 5 % and 95 % quantile
+   indicators' ESS).
+   */
+  double ess_tail;
+  /*
+   ESS of the draws themselves (for the MCSE of the mean).
+   */
+  double ess_mean;
+  /*
+   Mean of all draws.
+   */
+  double mean;
+  /*
+   Monte Carlo standard error of the mean.
+   */
+  double mcse_mean;
+  /*
+   Chains after splitting each in two.
+   */
+  size_t split_chains;
+  /*
+   Draws per split chain (the middle draw of an odd count is dropped).
+   */
+  size_t split_draws;
+} TebmDrawsDiagnostics;
+
+/*
  A user energy: computes U(x) into `*energy` and, when `grad` is not
  NULL, ∇U(x) into `grad[0..dim]`; returns 0 on success. A non-zero return
  declines the point (a rejected proposal for MALA, MH and HMC; an error
@@ -691,7 +750,8 @@ typedef struct TebmSamplerConfig {
   uint32_t adapt;
   /*
    Target acceptance in (0, 1); 0 picks the kernel's default (0.574
-   MALA, 0.234 MH, 0.65 HMC, 0.40 Barker).
+   MALA, 0.234 MH, 0.65 HMC, 0.40 Barker). Checked even when `adapt`
+   is 0 (`BAD_CONFIG` outside [0, 1)).
    */
   float target_accept;
   /*
@@ -734,7 +794,9 @@ typedef struct TebmSamplerStats {
    */
   uint64_t steps;
   /*
-   Draws per walker recorded in the diagnostics (since the last reset).
+   Draws per walker recorded in the diagnostics (since the last reset,
+   which `tebm_sampler_freeze_step_size` does: warm-up is not counted).
+   Mean, variance and acceptance cover them all.
    */
   uint64_t draws;
   /*
@@ -760,8 +822,9 @@ typedef struct TebmSamplerStats {
   uint32_t adapting;
   /*
    Smallest effective sample size over coordinates: NaN if too few
-   draws, or if any coordinate's ESS is NaN (e.g. a coordinate that
-   cannot move): never a finite value that hides one.
+   draws (the batches are shorter than 10 estimated autocorrelation
+   times: "not enough draws"), or if any coordinate's ESS is NaN (e.g. a
+   coordinate that cannot move): never a finite value that hides one.
    */
   double min_ess;
   /*
@@ -773,6 +836,27 @@ typedef struct TebmSamplerStats {
    reset (`TEBM_KERNEL_NUTS`; 0 for other kernels).
    */
   uint64_t divergences;
+  /*
+   Proposals rejected because the energy or its gradient was not
+   finite there, or the callback declined it (since the last
+   diagnostics reset, summed over walkers).
+   */
+  uint64_t invalid_proposals;
+  /*
+   Draws per walker the ESS (and MCSE) cover: all recorded draws but
+   the latest, incomplete batch.
+   */
+  uint64_t ess_draws;
+  /*
+   Draws per walker the R̂ values cover: all recorded draws but the
+   latest one or two batches.
+   */
+  uint64_t rhat_draws;
+  /*
+   1 while steps are recorded in the diagnostics
+   (`tebm_sampler_set_recording`).
+   */
+  uint32_t recording;
 } TebmSamplerStats;
 
 /*
@@ -1160,6 +1244,34 @@ enum TebmStatus tebm_heldout_nll(const struct TebmEnergy *energy,
                                  struct TebmHeldOut *out);
 
 /*
+ Rank-normalised split-R̂, bulk/tail ESS and the MCSE of the mean of
+ `chains` chains of `draws_per_chain` draws laid out chain after chain
+ (`draws[c * draws_per_chain + s]`), into `*out`. `scratch` holds
+ `scratch_len ≥ 2 * chains * draws_per_chain` doubles (overwritten; no
+ allocation: ranks are an in-place sort of it). Cost: three sorts of the
+ draws, plus direct autocovariances up to Geyer's truncation lag
+ (O(draws × lag) per ESS).
+
+ Statuses: NULL pointers; `chains` or `draws_per_chain` 0
+ (`BAD_DIMENSION`); sizes whose product overflows
+ (`CAPACITY_EXCEEDED`); `scratch_len` too small (`BUFFER_TOO_SMALL`).
+ With fewer than 4 draws per chain, or a non-finite draw, the call
+ succeeds and every value is NaN; draws that are all equal have ESS =
+ the number of split draws and R̂ NaN.
+
+ # Safety
+ `draws` NULL or `chains * draws_per_chain` readable floats; `scratch`
+ NULL or `scratch_len` writable doubles; `out` NULL or writable; none
+ overlapping.
+ */
+enum TebmStatus tebm_draws_diagnostics(const float *draws,
+                                       size_t chains,
+                                       size_t draws_per_chain,
+                                       double *scratch,
+                                       size_t scratch_len,
+                                       struct TebmDrawsDiagnostics *out);
+
+/*
  Bytes the largest energy object needs (≤ `TEBM_ENERGY_SIZE`): enough
  for any kind.
  */
@@ -1493,6 +1605,12 @@ enum TebmStatus tebm_sampler_set_beta(struct TebmSampler *sampler, float beta);
 /*
  (Re)starts step-size adaptation toward acceptance `target` in (0, 1)
  (0: the kernel's default), from the current step size. Not for ULA.
+ Before the first step the step size is a guess and dual averaging
+ explores around 10× it (Hoffman & Gelman); after steps have been taken
+ it is taken as tuned and adaptation restarts around it (shrinkage point
+ log h instead of log 10h), so the next step size stays within a factor
+ e^{20/11} ≈ 6 of the current one, ≈ 1.2 when the acceptance is within
+ 0.1 of the target.
 
  # Safety
  As for [`tebm_sampler_set_step_size`].
@@ -1500,8 +1618,12 @@ enum TebmStatus tebm_sampler_set_beta(struct TebmSampler *sampler, float beta);
 enum TebmStatus tebm_sampler_start_adaptation(struct TebmSampler *sampler, float target);
 
 /*
- Stops adaptation and fixes the step size at its averaged iterate (a
- no-op when not adapting).
+ Stops adaptation, fixes the step size at its averaged iterate and
+ resets the diagnostics (acceptance, moments, ESS, R̂, invalid
+ proposals): warm-up draws are not samples (Stan discards them too). A
+ no-op when not adapting. To keep warm-up in the diagnostics, use
+ `tebm_sampler_stop_adaptation` (keeps the current, not the averaged,
+ step size) or read them before freezing.
 
  # Safety
  As for [`tebm_sampler_set_step_size`].
@@ -1516,6 +1638,62 @@ enum TebmStatus tebm_sampler_freeze_step_size(struct TebmSampler *sampler);
  As for [`tebm_sampler_set_step_size`].
  */
 enum TebmStatus tebm_sampler_reset_diagnostics(struct TebmSampler *sampler);
+
+/*
+ Switches recording of steps into the diagnostics on (`on` ≠ 0, the
+ default) or off. Off, steps cost no diagnostics time (f64 arithmetic,
+ soft-float on a Cortex-M4F) and the diagnostics keep what they had.
+
+ # Safety
+ As for [`tebm_sampler_set_step_size`].
+ */
+enum TebmStatus tebm_sampler_set_recording(struct TebmSampler *sampler, uint32_t on);
+
+/*
+ Stops adaptation keeping the current step size and the diagnostics (a
+ no-op when not adapting); compare `tebm_sampler_freeze_step_size`.
+
+ # Safety
+ As for [`tebm_sampler_set_step_size`].
+ */
+enum TebmStatus tebm_sampler_stop_adaptation(struct TebmSampler *sampler);
+
+/*
+ Runs `steps` steps as `tebm_sampler_run` does (diagnostics and
+ adaptation included) and records the positions of walkers
+ `first_walker .. first_walker + n_walkers` after every `thin`-th step
+ into `out` (`out_len` floats), coordinate-major:
+ `out[(i * n_walkers + w) * draws + s]` is coordinate `i` of walker
+ `first_walker + w` at draw `s`, with `draws = steps / thin`. Each
+ coordinate is one `[chains][draws]` block of `n_walkers * draws` floats,
+ as `tebm_draws_diagnostics` reads it. Needs `out_len ≥ dim * n_walkers *
+ draws`. `*draws_written` (when not NULL) is set to the draws per walker
+ written: `draws`, or fewer when a step failed (those of the steps before
+ it stand in `out`; the steps taken are in `tebm_sampler_stats`).
+
+ Only this call's steps are recorded: warm-up run before it is never in
+ `out` (and `tebm_sampler_freeze_step_size` takes it out of the running
+ diagnostics). Arguments are checked before the first step, changing
+ nothing but the last-error record: `thin` 0 (`BAD_CONFIG`), `n_walkers`
+ 0 (`BAD_DIMENSION`), walkers beyond the sampler's (`CAPACITY_EXCEEDED`),
+ `out_len` too small (`BUFFER_TOO_SMALL`), another dimension than the
+ energy's (`BAD_DIMENSION`).
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage used by no one else;
+ `energy` NULL or a `TebmEnergy`'s storage; `out` NULL or `out_len`
+ writable floats (not inside the sampler); `draws_written` NULL or
+ writable.
+ */
+enum TebmStatus tebm_sampler_record_draws(struct TebmSampler *sampler,
+                                          const struct TebmEnergy *energy,
+                                          size_t steps,
+                                          size_t thin,
+                                          size_t first_walker,
+                                          size_t n_walkers,
+                                          float *out,
+                                          size_t out_len,
+                                          size_t *draws_written);
 
 /*
  Writes the text of the sampler's last error ("" if none) into `buf`

@@ -1,33 +1,74 @@
 //! Streaming convergence diagnostics in fixed memory.
 //!
-//! * acceptance rate;
+//! * acceptance rate and invalid proposals;
 //! * per-dimension mean and variance pooled over walkers and draws (Welford,
 //!   merged per step with Chan et al.'s formula);
-//! * effective sample size per dimension, by batch means on the
-//!   walker-averaged series with a fixed number of batches whose size doubles
-//!   when they fill up (so memory does not grow with the run length);
-//! * split-R̂ per dimension (Gelman et al., BDA3 §11.4) across walkers;
+//! * effective sample size and Monte Carlo standard error of the mean per
+//!   dimension, by **per-walker batch means** (below);
+//! * split-R̂ per dimension (Gelman et al., BDA3 §11.4) across walkers, on
+//!   the same batches.
 //! * for trajectory kernels ([`crate::Nuts`]): divergent steps per walker
 //!   and a histogram of tree depths (from each walker's
 //!   [`crate::StepInfo`], by [`Diagnostics::record`]).
 //!
-//! Split-R̂ needs two equal halves of every chain. With fixed memory the
-//! halves are kept as two running accumulators per chain: when the second
-//! half has as many draws as the first, R̂ is computed over the first 2ᵏ
-//! recorded draws and the halves merge. So [`Diagnostics::rhat`] refers to the
-//! largest power-of-two prefix of the draws recorded since the last
-//! [`Diagnostics::reset`]: reset after warm-up.
+//! # Batches
+//!
+//! Each walker's draws are cut into consecutive batches of `b` draws; the
+//! batch means are kept per walker (f32, `cap` ≤ [`ESS_BATCHES_MAX`] slots
+//! per walker, [`ESS_BATCHES`]·N slots per coordinate shared by the
+//! walkers in use) with, per coordinate, the sum over walkers of the
+//! within-batch sums of squares (f64). When a walker's slots are full,
+//! neighbouring batches merge pairwise and `b` doubles: memory does not grow
+//! with the run, and between `cap/2` and `cap − 1` complete batches of every
+//! walker are held (plus one batch in progress).
+//!
+//! ESS: with Y the n·k complete batch means (n walkers, k batches each,
+//! every batch of size b), s² their variance (over n·k − 1) and σ² the
+//! variance of the n·k·b draws they cover, the integrated autocorrelation
+//! time is estimated as τ̂ = b·s²/σ² and ESS = n·k·b/τ̂·(ν − 2)/ν with
+//! ν = n·k − 1 (the last factor removes the bias of 1/s² for Gaussian batch
+//! means). The batch means of *all* walkers enter s² around one grand mean,
+//! so walkers that disagree (stuck in different modes, not yet converged)
+//! inflate τ̂ instead of hiding behind an average: the between-walker part
+//! is counted, not averaged away. Assumptions: walkers independent and
+//! (after warm-up) stationary, batches long enough that their means are
+//! nearly uncorrelated. The last one is checked: **the ESS is NaN unless
+//! b ≥ [`ESS_BATCH_TAU_RATIO`]·τ̂** (a batch of fewer draws than 10 τ̂ is
+//! too short to trust: the estimate would be too small for τ, i.e.
+//! overconfident, by roughly τ/(2b)), and unless ν ≥ 7. On AR(1) series
+//! of known τ the estimator is never overconfident by more than 20 % (see
+//! `tests/diagnostics.rs`, `running_ess_is_calibrated_on_ar1`).
+//!
+//! Split-R̂ needs equal halves of every chain: it is computed whenever a
+//! walker holds an even number 2j of complete batches, the first j batches
+//! against the last j, so it covers all draws but those of the latest
+//! batch or two (at least (cap/2)/(cap/2 + 2) of them — 2/3 with 64
+//! walkers, more with fewer — not a power-of-two prefix), and
+//! [`Diagnostics::rhat_draws`] says how many. The within-half variances come
+//! exactly from the within-batch sums of squares and the batch means.
 //!
 //! Accumulators are f64 (soft-float on a Cortex-M4F): record every k-th step
-//! there if the cost matters.
+//! there if the cost matters. For the rank-normalised R̂ and bulk/tail ESS
+//! of Vehtari et al. (2021), record draws and use [`crate::draws`].
 
 use crate::energy::Soa;
 use crate::kernel::StepSummary;
 use crate::kernels::nuts::MAX_TREE_DEPTH;
 use crate::walkers::Walkers;
 
-/// Batches kept for the batch-means ESS.
-pub const ESS_BATCHES: usize = 64;
+/// Batch-mean slots per walker of capacity: a coordinate keeps
+/// `ESS_BATCHES · N` batch means, shared by the walkers in use (each walker
+/// gets an even number of them, at most [`ESS_BATCHES_MAX`]).
+pub const ESS_BATCHES: usize = 16;
+
+/// Most batch means one walker keeps (fewer walkers than the capacity get
+/// more batches each, up to this).
+pub const ESS_BATCHES_MAX: usize = 64;
+
+/// The ESS is reported only when the batch size is at least this many times
+/// the estimated integrated autocorrelation time (else NaN: not enough
+/// draws to trust it).
+pub const ESS_BATCH_TAU_RATIO: f64 = 10.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 struct Moments {
@@ -68,20 +109,26 @@ pub struct Diagnostics<const N: usize, const D: usize> {
     draws: u64,
     proposed: u64,
     accepted: u64,
+    invalid: u64,
     pooled: [Moments; D],
-    /// Per chain: first and second half of the current R̂ window.
-    first: [[Moments; N]; D],
-    second: [[Moments; N]; D],
-    first_len: u64,
-    second_len: u64,
+    /// Per coordinate, per walker slot row: batch means (walker w's `cap`
+    /// batches at `w·cap..` of the flattened row).
+    batches: [[[f32; ESS_BATCHES]; N]; D],
+    /// Per coordinate and walker: mean of the batch in progress.
+    open: [[f64; N]; D],
+    /// Per coordinate: Σ over walkers and complete batches of the
+    /// within-batch sums of squares.
+    ss_in: [f64; D],
+    /// The same for the batches in progress.
+    ss_open: [f64; D],
+    /// Batch slots per walker (even, ≥ 2; 0 before the first draw).
+    cap: usize,
+    /// Complete batches per walker.
+    full: usize,
+    batch_size: u64,
+    fill: u64,
     rhat: [f64; D],
     rhat_draws: u64,
-    /// Batch means of the walker-averaged series.
-    batches: [[f64; ESS_BATCHES]; D],
-    full_batches: usize,
-    batch_size: u64,
-    batch_fill: u64,
-    batch_sum: [f64; D],
     /// Divergent steps per walker (NUTS).
     divergences: [u32; N],
     /// Steps per tree depth 0..=MAX_TREE_DEPTH (NUTS; steps of other
@@ -104,18 +151,18 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
             draws: 0,
             proposed: 0,
             accepted: 0,
+            invalid: 0,
             pooled: [Moments::default(); D],
-            first: [[Moments::default(); N]; D],
-            second: [[Moments::default(); N]; D],
-            first_len: 0,
-            second_len: 0,
+            batches: [[[0.0; ESS_BATCHES]; N]; D],
+            open: [[0.0; N]; D],
+            ss_in: [0.0; D],
+            ss_open: [0.0; D],
+            cap: 0,
+            full: 0,
+            batch_size: 1,
+            fill: 0,
             rhat: [f64::NAN; D],
             rhat_draws: 0,
-            batches: [[0.0; ESS_BATCHES]; D],
-            full_batches: 0,
-            batch_size: 1,
-            batch_fill: 0,
-            batch_sum: [0.0; D],
             divergences: [0; N],
             depths: [0; MAX_TREE_DEPTH + 1],
         }
@@ -123,28 +170,30 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
 
     /// Forgets everything (e.g. after warm-up): the value becomes equal to
     /// [`Diagnostics::new`], written in place without a temporary (these
-    /// accumulators are large: 32·N·D + 544·D bytes and more).
+    /// accumulators are large: (4·`ESS_BATCHES` + 8)·N·D + 48·D bytes and
+    /// more).
     pub fn reset(&mut self) {
         self.n = 0;
         self.d = 0;
         self.draws = 0;
         self.proposed = 0;
         self.accepted = 0;
+        self.invalid = 0;
         self.pooled.fill(Moments::default());
-        for row in self.first.iter_mut().chain(self.second.iter_mut()) {
-            row.fill(Moments::default());
+        for plane in self.batches.iter_mut() {
+            plane.fill([0.0; ESS_BATCHES]);
         }
-        self.first_len = 0;
-        self.second_len = 0;
-        self.rhat.fill(f64::NAN);
-        self.rhat_draws = 0;
-        for row in self.batches.iter_mut() {
+        for row in self.open.iter_mut() {
             row.fill(0.0);
         }
-        self.full_batches = 0;
+        self.ss_in.fill(0.0);
+        self.ss_open.fill(0.0);
+        self.cap = 0;
+        self.full = 0;
         self.batch_size = 1;
-        self.batch_fill = 0;
-        self.batch_sum.fill(0.0);
+        self.fill = 0;
+        self.rhat.fill(f64::NAN);
+        self.rhat_draws = 0;
         self.divergences.fill(0);
         self.depths.fill(0);
     }
@@ -200,82 +249,118 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
             self.reset();
             self.n = n;
             self.d = d;
+            // n ≤ N, so ESS_BATCHES·N/n ≥ ESS_BATCHES ≥ 2.
+            self.cap = ((ESS_BATCHES * N) / n).min(ESS_BATCHES_MAX) & !1;
         }
         if let Some(s) = step {
             self.proposed += s.proposed as u64;
             self.accepted += s.accepted as u64;
+            self.invalid += s.invalid as u64;
         }
-        let into_first = self.first_len == 0;
-        let half_len = if into_first {
-            1.0
-        } else {
-            (self.second_len + 1) as f64
-        };
+        let f = (self.fill + 1) as f64;
         for i in 0..d {
             // Pooled moments: merge this step's n values.
             let mut step_m = Moments::default();
+            let mut ss = 0.0;
             for w in 0..n {
-                step_m.push(x[i][w] as f64, (w + 1) as f64);
+                let v = x[i][w] as f64;
+                step_m.push(v, (w + 1) as f64);
+                let m = &mut self.open[i][w];
+                let delta = v - *m;
+                *m += delta / f;
+                ss += delta * (v - *m);
             }
             self.pooled[i].merge(self.draws as f64 * n as f64, &step_m, n as f64);
-            self.batch_sum[i] += step_m.mean;
-            let half = if into_first {
-                &mut self.first[i]
-            } else {
-                &mut self.second[i]
-            };
-            for w in 0..n {
-                half[w].push(x[i][w] as f64, half_len);
-            }
+            self.ss_open[i] += ss;
         }
         self.draws += 1;
-        if into_first {
-            self.first_len = 1;
-        } else {
-            self.second_len += 1;
-        }
-        if self.second_len == self.first_len {
-            self.close_rhat_window();
-        }
-        self.batch_fill += 1;
-        if self.batch_fill == self.batch_size {
+        self.fill += 1;
+        if self.fill == self.batch_size {
             self.close_batch();
         }
     }
 
-    fn close_rhat_window(&mut self) {
-        let (n, d, l) = (self.n, self.d, self.first_len as f64);
-        for i in 0..d {
-            self.rhat[i] = split_rhat(&self.first[i][..n], &self.second[i][..n], l);
-            for w in 0..n {
-                let s = self.second[i][w];
-                self.first[i][w].merge(l, &s, l);
-                self.second[i][w] = Moments::default();
-            }
-        }
-        self.rhat_draws = 2 * self.first_len;
-        self.first_len *= 2;
-        self.second_len = 0;
-    }
-
     fn close_batch(&mut self) {
-        let b = self.batch_size as f64;
+        let (n, cap, k) = (self.n, self.cap, self.full);
         for i in 0..self.d {
-            self.batches[i][self.full_batches] = self.batch_sum[i] / b;
-            self.batch_sum[i] = 0.0;
-        }
-        self.full_batches += 1;
-        self.batch_fill = 0;
-        if self.full_batches == ESS_BATCHES {
-            for i in 0..self.d {
-                for k in 0..ESS_BATCHES / 2 {
-                    self.batches[i][k] =
-                        0.5 * (self.batches[i][2 * k] + self.batches[i][2 * k + 1]);
-                }
+            let row = self.batches[i].as_flattened_mut();
+            for w in 0..n {
+                row[w * cap + k] = self.open[i][w] as f32;
+                self.open[i][w] = 0.0;
             }
-            self.full_batches = ESS_BATCHES / 2;
+            self.ss_in[i] += self.ss_open[i];
+            self.ss_open[i] = 0.0;
+        }
+        self.full += 1;
+        self.fill = 0;
+        if self.full % 2 == 0 {
+            self.update_rhat();
+        }
+        if self.full == cap {
+            // Merge neighbours: same draws, batches twice as long.
+            let half_b = self.batch_size as f64 / 2.0;
+            for i in 0..self.d {
+                let row = self.batches[i].as_flattened_mut();
+                let mut ss = 0.0;
+                for w in 0..n {
+                    let c = &mut row[w * cap..(w + 1) * cap];
+                    for j in 0..cap / 2 {
+                        let (a, b) = (c[2 * j] as f64, c[2 * j + 1] as f64);
+                        ss += half_b * (a - b) * (a - b);
+                        c[j] = (0.5 * (a + b)) as f32;
+                    }
+                }
+                self.ss_in[i] += ss;
+            }
+            self.full = cap / 2;
             self.batch_size *= 2;
         }
+    }
+
+    /// The complete batch means of walker `w` for coordinate `i`.
+    fn walker_batches(&self, i: usize, w: usize) -> &[f32] {
+        let c = self.cap;
+        &self.batches[i].as_flattened()[w * c..w * c + self.full]
+    }
+
+    /// Split-R̂ of every coordinate over the 2j complete batches.
+    fn update_rhat(&mut self) {
+        let (n, j, b) = (self.n, self.full / 2, self.batch_size as f64);
+        let l = j as f64 * b;
+        let m = (2 * n) as f64;
+        for i in 0..self.d {
+            let half = |w: usize, h: usize| {
+                let s = &self.walker_batches(i, w)[h * j..(h + 1) * j];
+                s.iter().map(|&y| y as f64).sum::<f64>() / j as f64
+            };
+            let mut grand = 0.0;
+            for w in 0..n {
+                grand += half(w, 0) + half(w, 1);
+            }
+            grand /= m;
+            let (mut between, mut within) = (0.0, self.ss_in[i]);
+            for w in 0..n {
+                let ys = self.walker_batches(i, w);
+                for h in 0..2 {
+                    let mu = half(w, h);
+                    between += (mu - grand) * (mu - grand);
+                    within += b * ys[h * j..(h + 1) * j]
+                        .iter()
+                        .map(|&y| (y as f64 - mu) * (y as f64 - mu))
+                        .sum::<f64>();
+                }
+            }
+            self.rhat[i] = if l < 2.0 {
+                f64::NAN
+            } else {
+                let w_ = within / (m * (l - 1.0));
+                let b_over_l = between / (m - 1.0);
+                let r = libm::sqrt(((l - 1.0) / l * w_ + b_over_l) / w_);
+                // W = 0 (chains that do not move): no information.
+                if w_ > 0.0 { r } else { f64::NAN }
+            };
+        }
+        self.rhat_draws = 2 * j as u64 * self.batch_size;
     }
 
     /// Draws recorded per walker.
@@ -288,13 +373,31 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         self.accepted as f64 / self.proposed as f64
     }
 
+    /// Proposals rejected because the energy or its gradient was not finite
+    /// there, or a callback declined it, summed over walkers and recorded
+    /// steps.
+    pub fn invalid_proposals(&self) -> u64 {
+        self.invalid
+    }
+
+    /// Proposals recorded (walkers × recorded steps).
+    pub fn proposals(&self) -> u64 {
+        self.proposed
+    }
+
     /// Coordinates recorded (0 before the first draw).
     pub fn dim(&self) -> usize {
         self.d
     }
 
-    /// Pooled mean of coordinate `i` (NaN before any draw, or when `i` is
-    /// not a recorded coordinate: `i ≥` [`Diagnostics::dim`]).
+    /// Walkers recorded (0 before the first draw).
+    pub fn walkers(&self) -> usize {
+        self.n
+    }
+
+    /// Pooled mean of coordinate `i` over all recorded draws (NaN before
+    /// any draw, or when `i` is not a recorded coordinate: `i ≥`
+    /// [`Diagnostics::dim`]).
     pub fn mean(&self, i: usize) -> f64 {
         if i >= self.d {
             return f64::NAN;
@@ -302,8 +405,8 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         self.pooled[i].mean
     }
 
-    /// Pooled (unbiased) variance of coordinate `i` (NaN with fewer than two
-    /// values, or when `i ≥` [`Diagnostics::dim`]).
+    /// Pooled (unbiased) variance of coordinate `i` over all recorded draws
+    /// (NaN with fewer than two values, or when `i ≥` [`Diagnostics::dim`]).
     pub fn variance(&self, i: usize) -> f64 {
         if i >= self.d {
             return f64::NAN;
@@ -312,33 +415,91 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         self.pooled[i].m2 / (total - 1.0)
     }
 
+    /// Draws per walker that [`Diagnostics::ess`], [`Diagnostics::tau`] and
+    /// [`Diagnostics::mcse`] cover: the complete batches (all draws but
+    /// the batch in progress).
+    pub fn ess_draws(&self) -> u64 {
+        self.full as u64 * self.batch_size
+    }
+
+    /// Current batch size of the batch means (draws per batch).
+    pub fn batch_size(&self) -> u64 {
+        self.batch_size
+    }
+
+    /// (τ̂, s², σ²) from the complete batches of coordinate `i`, or `None`
+    /// when there are too few (ν < 7) or `i` is out of range.
+    fn batch_estimate(&self, i: usize) -> Option<(f64, f64)> {
+        if i >= self.d {
+            return None;
+        }
+        let (n, k, b) = (self.n, self.full, self.batch_size as f64);
+        let nb = n * k;
+        if nb < 8 {
+            return None;
+        }
+        let mut sum = 0.0;
+        for w in 0..n {
+            sum += self
+                .walker_batches(i, w)
+                .iter()
+                .map(|&y| y as f64)
+                .sum::<f64>();
+        }
+        let grand = sum / nb as f64;
+        let mut ss = 0.0;
+        for w in 0..n {
+            ss += self
+                .walker_batches(i, w)
+                .iter()
+                .map(|&y| (y as f64 - grand) * (y as f64 - grand))
+                .sum::<f64>();
+        }
+        let s2 = ss / (nb - 1) as f64;
+        // Variance of the n·k·b covered draws: within batches plus between.
+        let sigma2 = (self.ss_in[i] + b * ss) / (nb as f64 * b - 1.0);
+        // s² = 0 (walkers frozen) gives NaN or ∞: no information, not "perfect".
+        if s2 > 0.0 && sigma2 > 0.0 {
+            Some((b * s2 / sigma2, (nb - 1) as f64))
+        } else {
+            None
+        }
+    }
+
+    /// Estimated integrated autocorrelation time τ̂ = b·s²/σ² of coordinate
+    /// `i` (see the module documentation), whether or not the batches are
+    /// long enough to trust it (compare with [`Diagnostics::batch_size`]);
+    /// NaN with fewer than 8 batches in all, for a coordinate that does not
+    /// move, and when `i ≥` [`Diagnostics::dim`].
+    pub fn tau(&self, i: usize) -> f64 {
+        self.batch_estimate(i).map_or(f64::NAN, |(t, _)| t)
+    }
+
     /// Effective sample size of the pooled mean of coordinate `i` (all
-    /// walkers together); NaN until 8 batches are complete, when the batch
-    /// means do not vary (a coordinate that does not move), and when
-    /// `i ≥` [`Diagnostics::dim`].
+    /// walkers together) over the [`Diagnostics::ess_draws`] draws per
+    /// walker it covers: n·k·b/τ̂·(ν − 2)/ν (module documentation).
     ///
-    /// ESS = σ²·B / s²_b · (B−3)/(B−1) with σ² the pooled variance and s²_b
-    /// the variance of the B batch means of the walker-averaged series (the
-    /// last factor removes the bias of 1/s²_b). For independent
-    /// walkers with integrated autocorrelation time τ this estimates n·T/τ.
-    /// Walkers stuck in different modes can look well mixed here: read it
+    /// NaN — "not enough draws", never a confident wrong number — while the
+    /// batches are shorter than [`ESS_BATCH_TAU_RATIO`]·τ̂ or fewer than 8
+    /// in all; also when the batch means do not vary (a coordinate that
+    /// does not move) and when `i ≥` [`Diagnostics::dim`]. Walkers stuck in
+    /// different modes lower it (their batch means disagree), but read it
     /// together with [`Diagnostics::rhat`].
     pub fn ess(&self, i: usize) -> f64 {
-        let b = self.full_batches;
-        if b < 8 || i >= self.d {
+        let Some((tau, nu)) = self.batch_estimate(i) else {
+            return f64::NAN;
+        };
+        if (self.batch_size as f64) < ESS_BATCH_TAU_RATIO * tau {
             return f64::NAN;
         }
-        let m = &self.batches[i][..b];
-        let mean = m.iter().sum::<f64>() / b as f64;
-        let s2 = m.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (b - 1) as f64;
-        // 1/s2 overestimates 1/σ²_b by (B−1)/(B−3) for Gaussian batch means.
-        let unbias = (b - 3) as f64 / (b - 1) as f64;
-        // s2 = 0 (walkers frozen) gives NaN or ∞: no information, not "perfect".
-        if s2 > 0.0 {
-            self.variance(i) * b as f64 / s2 * unbias
-        } else {
-            f64::NAN
-        }
+        (self.n as u64 * self.ess_draws()) as f64 / tau * (nu - 2.0) / nu
+    }
+
+    /// Monte Carlo standard error of the pooled mean of coordinate `i`:
+    /// √(σ²/ESS), with σ² the pooled variance; NaN whenever
+    /// [`Diagnostics::ess`] is.
+    pub fn mcse(&self, i: usize) -> f64 {
+        libm::sqrt(self.variance(i) / self.ess(i))
     }
 
     /// Smallest ESS over coordinates. NaN when any coordinate's ESS is NaN
@@ -356,13 +517,15 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         worst((0..self.d).map(|i| self.ess(i)), |a, b| a < b)
     }
 
-    /// Split-R̂ of coordinate `i` (NaN until 4 draws per walker, when the
+    /// Split-R̂ of coordinate `i` over the [`Diagnostics::rhat_draws`]
+    /// draws per walker it covers (NaN until 4 draws per walker, when the
     /// chains do not move, and when `i ≥` [`Diagnostics::dim`]).
     ///
-    /// With the m = 2n half-chains of length l of the current window (see
-    /// the module documentation), W the mean of their unbiased variances and
-    /// B/l the variance (over m − 1) of their means:
-    /// R̂ = √(((l − 1)/l·W + B/l) / W) (BDA3 §11.4).
+    /// With the m = 2n half-chains of length l (the first and last j of 2j
+    /// complete batches of every walker), W the mean of their unbiased
+    /// variances and B/l the variance (over m − 1) of their means:
+    /// R̂ = √(((l − 1)/l·W + B/l) / W) (BDA3 §11.4). Not rank-normalised:
+    /// for that, record draws and use [`crate::draws::rank_diagnostics`].
     pub fn rhat(&self, i: usize) -> f64 {
         if i >= self.d {
             return f64::NAN;
@@ -384,7 +547,8 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
         worst((0..self.d).map(|i| self.rhat[i]), |a, b| a > b)
     }
 
-    /// Draws per walker that the current R̂ values cover.
+    /// Draws per walker that the current R̂ values cover (the first ones
+    /// since the last reset; all but the latest one or two batches).
     pub fn rhat_draws(&self) -> u64 {
         self.rhat_draws
     }
@@ -407,21 +571,4 @@ fn worst(
         }
     }
     out
-}
-
-/// Split-R̂ from two halves of length `l` for each of the chains.
-fn split_rhat(first: &[Moments], second: &[Moments], l: f64) -> f64 {
-    if l < 2.0 {
-        return f64::NAN;
-    }
-    let m = (first.len() + second.len()) as f64;
-    let seqs = || first.iter().chain(second.iter());
-    let w = seqs().map(|s| s.m2 / (l - 1.0)).sum::<f64>() / m;
-    let grand = seqs().map(|s| s.mean).sum::<f64>() / m;
-    let b_over_l = seqs()
-        .map(|s| (s.mean - grand) * (s.mean - grand))
-        .sum::<f64>()
-        / (m - 1.0);
-    let var_plus = (l - 1.0) / l * w + b_over_l;
-    libm::sqrt(var_plus / w)
 }

@@ -136,6 +136,7 @@ pub mod adapt;
 pub mod ais;
 pub mod crc32;
 pub mod diagnostics;
+pub mod draws;
 pub mod ema;
 pub mod energy;
 pub mod error;
@@ -164,6 +165,7 @@ pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };
 pub use diagnostics::Diagnostics;
+pub use draws::{RankDiagnostics, rank_diagnostics};
 pub use ema::{Best, Ema};
 pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
 pub use error::Error;

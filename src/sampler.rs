@@ -139,8 +139,19 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
 
     /// Starts adapting the step size toward acceptance `target` by dual
     /// averaging, from the kernel's current step size.
+    ///
+    /// Before the walkers' first step the step size is taken as a guess
+    /// ([`DualAveraging::new`]: shrinkage toward 10× it, Hoffman & Gelman);
+    /// once they have stepped, it is taken as in use and adaptation
+    /// restarts around it ([`DualAveraging::restart`]), so restarting a
+    /// tuned sampler does not first jump to a ten times larger step.
     pub fn start_adaptation(&mut self, target: f32) -> Result<(), Error> {
-        self.adapt = DualAveraging::new(self.ens.kernel.step_size(), target)?;
+        let h = self.ens.kernel.step_size();
+        self.adapt = if self.ens.walkers.steps() == 0 {
+            DualAveraging::new(h, target)?
+        } else {
+            DualAveraging::restart(h, target)?
+        };
         self.adapting = true;
         Ok(())
     }
@@ -151,10 +162,23 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
         self.adapting = true;
     }
 
-    /// Stops adapting and freezes the step size at the averaged iterate. On
-    /// error (the averaged step size is not a valid one, e.g. adaptation
-    /// started from a huge step) nothing changes: adaptation continues.
+    /// Stops adapting, freezes the step size at the averaged iterate and
+    /// forgets the diagnostics: the draws of the warm-up (made with a
+    /// changing step size, before convergence) are not samples — Stan
+    /// discards them too. A no-op when not adapting. On error (the averaged
+    /// step size is not a valid one, e.g. adaptation started from a huge
+    /// step) nothing changes: adaptation continues. To keep the warm-up in
+    /// the diagnostics use [`Sampler::freeze_step_size_keep_diagnostics`].
     pub fn freeze_step_size(&mut self) -> Result<(), Error> {
+        if self.adapting {
+            self.freeze_step_size_keep_diagnostics()?;
+            self.diag.reset();
+        }
+        Ok(())
+    }
+
+    /// [`Sampler::freeze_step_size`] without resetting the diagnostics.
+    pub fn freeze_step_size_keep_diagnostics(&mut self) -> Result<(), Error> {
         if self.adapting {
             self.ens.kernel.set_step_size(self.adapt.averaged())?;
             self.adapting = false;
@@ -162,7 +186,7 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
         Ok(())
     }
 
-    /// Stops adapting, keeping the current step size.
+    /// Stops adapting, keeping the current step size (and the diagnostics).
     pub fn stop_adaptation(&mut self) {
         self.adapting = false;
     }
@@ -173,8 +197,96 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     }
 
     /// Whether every step is recorded in the diagnostics (default true).
+    /// Off, steps cost no diagnostics time (f64, soft-float on a
+    /// Cortex-M4F) and the diagnostics keep what they had.
     pub fn set_recording(&mut self, on: bool) {
         self.record = on;
+    }
+
+    /// Whether steps are recorded in the diagnostics.
+    pub fn is_recording(&self) -> bool {
+        self.record
+    }
+
+    /// Runs `steps` steps (as [`Sampler::run`], diagnostics and adaptation
+    /// included) and records the positions of walkers `walkers` after every
+    /// `thin`-th step into `out`, coordinate-major:
+    /// `out[(i·r + w)·s_max + s]` is coordinate `i` of the `w`-th recorded
+    /// walker (walker `walkers.start + w`) at draw `s`, with
+    /// r = `walkers.len()` and s_max = `steps / thin` draws per walker. So
+    /// each coordinate's draws are one `[chains][draws]` block of r·s_max
+    /// floats, the layout [`crate::draws::rank_diagnostics`] reads. Returns
+    /// the draws per walker written (s_max).
+    ///
+    /// Only this call's steps are recorded: warm-up run before it is never
+    /// in the buffer. Everything is checked before the first step, changing
+    /// nothing on error: `thin ≥ 1`, a non-empty range of existing walkers
+    /// ([`Error::Empty`], [`Error::CapacityExceeded`]), and `out` of at
+    /// least [`Sampler::recording_len`] floats ([`Error::CapacityExceeded`]
+    /// with the floats needed). A failing step stops the run as
+    /// [`Sampler::run`] does; the draws of the steps before it stand in
+    /// `out` (⌊steps taken / thin⌋ per walker: compare
+    /// [`Walkers::steps`] before and after).
+    pub fn run_recording<E: Energy>(
+        &mut self,
+        energy: &E,
+        steps: usize,
+        thin: usize,
+        walkers: core::ops::Range<usize>,
+        out: &mut [f32],
+    ) -> Result<usize, Error> {
+        let need = self.recording_len(steps, thin, walkers.clone())?;
+        if out.len() < need {
+            return Err(Error::CapacityExceeded {
+                requested: need,
+                capacity: out.len(),
+            });
+        }
+        let (r, s_max, d) = (walkers.len(), steps / thin, self.ens.walkers.dim());
+        for k in 1..=steps {
+            self.step(energy)?;
+            if k % thin == 0 {
+                let s = k / thin - 1;
+                let x = self.ens.walkers.positions_soa();
+                for i in 0..d {
+                    for (w, &v) in x[i][walkers.clone()].iter().enumerate() {
+                        out[(i * r + w) * s_max + s] = v;
+                    }
+                }
+            }
+        }
+        Ok(s_max)
+    }
+
+    /// Floats [`Sampler::run_recording`] needs for `steps` steps thinned
+    /// by `thin` of walkers `walkers`: dim·`walkers.len()`·⌊steps/thin⌋.
+    /// Errors as [`Sampler::run_recording`]'s checks.
+    pub fn recording_len(
+        &self,
+        steps: usize,
+        thin: usize,
+        walkers: core::ops::Range<usize>,
+    ) -> Result<usize, Error> {
+        if thin == 0 {
+            return Err(Error::InvalidConfig("thin must be at least 1"));
+        }
+        if walkers.is_empty() {
+            return Err(Error::Empty);
+        }
+        let n = self.ens.walkers.len();
+        if walkers.end > n {
+            return Err(Error::CapacityExceeded {
+                requested: walkers.end,
+                capacity: n,
+            });
+        }
+        let d = self.ens.walkers.dim();
+        d.checked_mul(walkers.len())
+            .and_then(|v| v.checked_mul(steps / thin))
+            .ok_or(Error::CapacityExceeded {
+                requested: usize::MAX,
+                capacity: isize::MAX as usize,
+            })
     }
 
     /// One step of every walker. On error nothing changes (walkers,

@@ -168,6 +168,26 @@ impl<S> InUse<'_, S> {
         self.error.set(what, &e);
         TebmStatus::from(e)
     }
+
+    /// Records a failure that is a status of the C API only (e.g.
+    /// `BUFFER_TOO_SMALL`: `what: buffer too small, need n`) and returns it.
+    pub(crate) fn fail_status(&mut self, what: &str, st: TebmStatus, need: usize) -> TebmStatus {
+        self.error.set(what, &Need(st, need));
+        st
+    }
+}
+
+/// `message, need n` for [`InUse::fail_status`] (no number when 0).
+struct Need(TebmStatus, usize);
+
+impl core::fmt::Display for Need {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        if self.1 == 0 {
+            f.write_str(self.0.message())
+        } else {
+            write!(f, "{}, need {}", self.0.message(), self.1)
+        }
+    }
 }
 
 impl<S> Drop for InUse<'_, S> {

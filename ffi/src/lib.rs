@@ -113,6 +113,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 }
 
 mod ais;
+mod draws;
 mod energy;
 mod handle;
 mod kernel;
@@ -128,6 +129,7 @@ mod trainer_config;
 mod weights;
 
 pub use ais::*;
+pub use draws::*;
 pub use energy::*;
 pub use kernel::*;
 pub use sampler::*;

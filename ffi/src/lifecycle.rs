@@ -285,7 +285,8 @@ pub(crate) unsafe fn read<H: Handle, T>(
 }
 
 /// A read-back of an array: `need(state)` elements written by `fill` into
-/// `out` (`len` elements; `BUFFER_TOO_SMALL` when fewer than needed).
+/// `out` (`len` elements; `BUFFER_TOO_SMALL` when fewer than needed). A
+/// failure is recorded as the object's last error under the name `what`.
 ///
 /// # Safety
 /// `h` NULL or a handle's storage; `out` NULL or `len` writable elements.
@@ -293,19 +294,22 @@ pub(crate) unsafe fn read_array<H: Handle, T>(
     h: *const H,
     out: *mut T,
     len: usize,
+    what: &str,
     need: impl FnOnce(&H::State) -> usize,
     fill: impl FnOnce(&H::State, &mut [T]) -> Result<(), Error>,
 ) -> TebmStatus {
     check_null!(h, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(h) });
+    let mut s = tri!(unsafe { object_ref(h) });
     let n = need(s.state);
     if len < n {
-        return TebmStatus::BufferTooSmall;
+        return s.fail_status(what, TebmStatus::BufferTooSmall, n);
     }
     // SAFETY: non-null; at least `n` writable elements (len ≥ n).
-    tri!(fill(s.state, unsafe { out_slice(out, n) }));
-    TebmStatus::Ok
+    match fill(s.state, unsafe { out_slice(out, n) }) {
+        Ok(()) => TebmStatus::Ok,
+        Err(e) => s.fail(what, e),
+    }
 }
 
 /// The walkers whose positions are an object's samples.
@@ -322,6 +326,7 @@ pub(crate) unsafe fn positions<S: Stateful<N>, H: Handle<State = S>, const N: us
     h: *const H,
     out: *mut f32,
     len: usize,
+    what: &str,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
     unsafe {
@@ -329,6 +334,7 @@ pub(crate) unsafe fn positions<S: Stateful<N>, H: Handle<State = S>, const N: us
             h,
             out,
             len,
+            what,
             |s| samples(s).len() * samples(s).dim(),
             |s, o| samples(s).positions(o),
         )
@@ -343,6 +349,7 @@ pub(crate) unsafe fn energies<S: Stateful<N>, H: Handle<State = S>, const N: usi
     h: *const H,
     out: *mut f32,
     len: usize,
+    what: &str,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
     unsafe {
@@ -350,6 +357,7 @@ pub(crate) unsafe fn energies<S: Stateful<N>, H: Handle<State = S>, const N: usi
             h,
             out,
             len,
+            what,
             |s| samples(s).len(),
             |s, o| {
                 o.copy_from_slice(samples(s).energies());
@@ -376,7 +384,9 @@ pub(crate) unsafe fn invalidate<S: Stateful<N>, H: Handle<State = S>, const N: u
 }
 
 /// `tebm_*_last_error`: the text of the object's last error ("" if none),
-/// NUL-terminated and truncated to `len` bytes.
+/// NUL-terminated and truncated to `len` bytes. The one call that does not
+/// record its own failure (`BUFFER_TOO_SMALL` when truncated): it would
+/// overwrite the text being read.
 ///
 /// # Safety
 /// `h` NULL or a handle's storage; `buf` NULL or `len` writable bytes.

@@ -11,7 +11,7 @@ use ebm::{AnyKernel, DualAveraging, Energy, Error, Kernel, Sampler, StepSummary}
 
 use crate::energy::{EnergyKey, energy_ref};
 use crate::handle::{
-    InUse, Object, SAMPLER_TAG, check_null, object_handle, object_ref, out_slice, tri,
+    InUse, Object, SAMPLER_TAG, check_null, object_handle, object_mut, object_ref, out_slice, tri,
 };
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, own_phase};
@@ -34,7 +34,8 @@ pub struct TebmSamplerConfig {
     /// `target_accept` until `tebm_sampler_freeze_step_size`. Not for ULA.
     pub adapt: u32,
     /// Target acceptance in (0, 1); 0 picks the kernel's default (0.574
-    /// MALA, 0.234 MH, 0.65 HMC, 0.40 Barker).
+    /// MALA, 0.234 MH, 0.65 HMC, 0.40 Barker). Checked even when `adapt`
+    /// is 0 (`BAD_CONFIG` outside [0, 1)).
     pub target_accept: f32,
     /// Initial positions (n_walkers × dim floats, walker-major), or NULL
     /// to draw them from N(`init_center`, `init_sd`²·I).
@@ -55,7 +56,9 @@ pub struct TebmSamplerStats {
     pub dim: usize,
     /// Steps taken since initialisation.
     pub steps: u64,
-    /// Draws per walker recorded in the diagnostics (since the last reset).
+    /// Draws per walker recorded in the diagnostics (since the last reset,
+    /// which `tebm_sampler_freeze_step_size` does: warm-up is not counted).
+    /// Mean, variance and acceptance cover them all.
     pub draws: u64,
     /// Fraction of proposals accepted since the last diagnostics reset
     /// (NaN before any step).
@@ -69,14 +72,28 @@ pub struct TebmSamplerStats {
     /// 1 while the step size is being adapted.
     pub adapting: u32,
     /// Smallest effective sample size over coordinates: NaN if too few
-    /// draws, or if any coordinate's ESS is NaN (e.g. a coordinate that
-    /// cannot move): never a finite value that hides one.
+    /// draws (the batches are shorter than 10 estimated autocorrelation
+    /// times: "not enough draws"), or if any coordinate's ESS is NaN (e.g. a
+    /// coordinate that cannot move): never a finite value that hides one.
     pub min_ess: f64,
     /// Largest split-R̂ over coordinates: NaN as for `min_ess`.
     pub max_rhat: f64,
     /// Divergent steps summed over walkers since the last diagnostics
     /// reset (`TEBM_KERNEL_NUTS`; 0 for other kernels).
     pub divergences: u64,
+    /// Proposals rejected because the energy or its gradient was not
+    /// finite there, or the callback declined it (since the last
+    /// diagnostics reset, summed over walkers).
+    pub invalid_proposals: u64,
+    /// Draws per walker the ESS (and MCSE) cover: all recorded draws but
+    /// the latest, incomplete batch.
+    pub ess_draws: u64,
+    /// Draws per walker the R̂ values cover: all recorded draws but the
+    /// latest one or two batches.
+    pub rhat_draws: u64,
+    /// 1 while steps are recorded in the diagnostics
+    /// (`tebm_sampler_set_recording`).
+    pub recording: u32,
 }
 
 type Inner = Sampler<AnyKernel<TEBM_MAX_DIM>, TEBM_MAX_WALKERS, TEBM_MAX_DIM>;
@@ -213,6 +230,9 @@ pub unsafe extern "C" fn tebm_sampler_init(
     if !(cfg.beta.is_finite() && cfg.beta > 0.0) {
         return TebmStatus::from(Error::InvalidConfig("inverse temperature beta must be > 0"));
     }
+    if cfg.target_accept != 0.0 && !(cfg.target_accept > 0.0 && cfg.target_accept < 1.0) {
+        return TebmStatus::from(Error::InvalidConfig("target acceptance must be in (0, 1)"));
+    }
     let adapt = if cfg.adapt != 0 {
         let target = tri!(adaptation_target(&kernel, cfg.target_accept));
         Some(tri!(DualAveraging::new(kernel.step_size(), target)))
@@ -312,7 +332,7 @@ pub unsafe extern "C" fn tebm_sampler_positions(
     len: usize,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe { lifecycle::positions(sampler, out, len) }
+    unsafe { lifecycle::positions(sampler, out, len, "tebm_sampler_positions") }
 }
 
 /// Copies each walker's energy U at its position into `out` (`len` ≥
@@ -327,7 +347,7 @@ pub unsafe extern "C" fn tebm_sampler_energies(
     len: usize,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe { lifecycle::energies(sampler, out, len) }
+    unsafe { lifecycle::energies(sampler, out, len, "tebm_sampler_energies") }
 }
 
 /// Per walker, whether its last step's proposal was taken (1) or not (0),
@@ -347,12 +367,12 @@ pub unsafe extern "C" fn tebm_sampler_last_accepted(
 ) -> TebmStatus {
     check_null!(sampler, accepted);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(sampler) });
-    let w = s.state.core.walkers();
-    let n = w.len();
+    let mut s = tri!(unsafe { object_ref(sampler) });
+    let n = s.state.core.walkers().len();
     if len < n {
-        return TebmStatus::BufferTooSmall;
+        return s.fail_status("tebm_sampler_last_accepted", TebmStatus::BufferTooSmall, n);
     }
+    let w = s.state.core.walkers();
     // SAFETY: non-null; at least `n` writable bytes.
     let acc = unsafe { out_slice(accepted, n) };
     for (i, a) in acc.iter_mut().enumerate() {
@@ -385,6 +405,10 @@ fn stats(s: &State) -> TebmSamplerStats {
         min_ess: dg.min_ess(),
         max_rhat: dg.max_rhat(),
         divergences: dg.total_divergences(),
+        invalid_proposals: dg.invalid_proposals(),
+        ess_draws: dg.ess_draws(),
+        rhat_draws: dg.rhat_draws(),
+        recording: u32::from(sm.is_recording()),
     }
 }
 
@@ -409,10 +433,16 @@ pub enum TebmDiagnostic {
     Mean = 0,
     /// Variance pooled over walkers and recorded draws.
     Variance = 1,
-    /// Effective sample size (batch means).
+    /// Effective sample size (per-walker batch means; NaN while the batches
+    /// are shorter than 10 estimated autocorrelation times).
     Ess = 2,
-    /// Split-R̂ across walkers (over the largest power-of-two prefix).
+    /// Split-R̂ across walkers (over `rhat_draws` draws per walker).
     Rhat = 3,
+    /// Monte Carlo standard error of the mean, √(variance/ESS).
+    Mcse = 4,
+    /// Estimated integrated autocorrelation time τ̂ (reported even when
+    /// the batches are too short for the ESS: compare with 10·τ̂ ≤ batch).
+    Tau = 5,
 }
 
 /// Copies one diagnostic (a `TebmDiagnostic` value) for every coordinate
@@ -431,18 +461,22 @@ pub unsafe extern "C" fn tebm_sampler_diagnostic(
 ) -> TebmStatus {
     check_null!(sampler, out);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(sampler) });
+    let mut s = tri!(unsafe { object_ref(sampler) });
+    const WHAT: &str = "tebm_sampler_diagnostic";
     let f: fn(&ebm::Diagnostics<TEBM_MAX_WALKERS, TEBM_MAX_DIM>, usize) -> f64 = match which {
         0 => |g, i| g.mean(i),
         1 => |g, i| g.variance(i),
         2 => |g, i| g.ess(i),
         3 => |g, i| g.rhat(i),
-        _ => return TebmStatus::BadConfig,
+        4 => |g, i| g.mcse(i),
+        5 => |g, i| g.tau(i),
+        _ => return s.fail(WHAT, Error::InvalidConfig("unknown diagnostic")),
     };
-    let (d, dg) = (s.state.core.walkers().dim(), s.state.core.diagnostics());
+    let d = s.state.core.walkers().dim();
     if len < d {
-        return TebmStatus::BufferTooSmall;
+        return s.fail_status(WHAT, TebmStatus::BufferTooSmall, d);
     }
+    let dg = s.state.core.diagnostics();
     // SAFETY: non-null; at least `d` writable doubles.
     let out = unsafe { out_slice(out, d) };
     for (i, o) in out.iter_mut().enumerate() {
@@ -486,6 +520,12 @@ pub unsafe extern "C" fn tebm_sampler_set_beta(sampler: *mut TebmSampler, beta: 
 
 /// (Re)starts step-size adaptation toward acceptance `target` in (0, 1)
 /// (0: the kernel's default), from the current step size. Not for ULA.
+/// Before the first step the step size is a guess and dual averaging
+/// explores around 10× it (Hoffman & Gelman); after steps have been taken
+/// it is taken as tuned and adaptation restarts around it (shrinkage point
+/// log h instead of log 10h), so the next step size stays within a factor
+/// e^{20/11} ≈ 6 of the current one, ≈ 1.2 when the acceptance is within
+/// 0.1 of the target.
 ///
 /// # Safety
 /// As for [`tebm_sampler_set_step_size`].
@@ -503,8 +543,12 @@ pub unsafe extern "C" fn tebm_sampler_start_adaptation(
     }
 }
 
-/// Stops adaptation and fixes the step size at its averaged iterate (a
-/// no-op when not adapting).
+/// Stops adaptation, fixes the step size at its averaged iterate and
+/// resets the diagnostics (acceptance, moments, ESS, R̂, invalid
+/// proposals): warm-up draws are not samples (Stan discards them too). A
+/// no-op when not adapting. To keep warm-up in the diagnostics, use
+/// `tebm_sampler_stop_adaptation` (keeps the current, not the averaged,
+/// step size) or read them before freezing.
 ///
 /// # Safety
 /// As for [`tebm_sampler_set_step_size`].
@@ -536,6 +580,145 @@ pub unsafe extern "C" fn tebm_sampler_reset_diagnostics(sampler: *mut TebmSample
             },
         )
     }
+}
+
+/// Switches recording of steps into the diagnostics on (`on` ≠ 0, the
+/// default) or off. Off, steps cost no diagnostics time (f64 arithmetic,
+/// soft-float on a Cortex-M4F) and the diagnostics keep what they had.
+///
+/// # Safety
+/// As for [`tebm_sampler_set_step_size`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_sampler_set_recording(
+    sampler: *mut TebmSampler,
+    on: u32,
+) -> TebmStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(sampler, "tebm_sampler_set_recording", |s: &mut State| {
+            s.core.set_recording(on != 0);
+            Ok(())
+        })
+    }
+}
+
+/// Stops adaptation keeping the current step size and the diagnostics (a
+/// no-op when not adapting); compare `tebm_sampler_freeze_step_size`.
+///
+/// # Safety
+/// As for [`tebm_sampler_set_step_size`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_sampler_stop_adaptation(sampler: *mut TebmSampler) -> TebmStatus {
+    // SAFETY: forwarded contract.
+    unsafe {
+        lifecycle::update(sampler, "tebm_sampler_stop_adaptation", |s: &mut State| {
+            s.core.stop_adaptation();
+            Ok(())
+        })
+    }
+}
+
+/// Runs `steps` steps as `tebm_sampler_run` does (diagnostics and
+/// adaptation included) and records the positions of walkers
+/// `first_walker .. first_walker + n_walkers` after every `thin`-th step
+/// into `out` (`out_len` floats), coordinate-major:
+/// `out[(i * n_walkers + w) * draws + s]` is coordinate `i` of walker
+/// `first_walker + w` at draw `s`, with `draws = steps / thin`. Each
+/// coordinate is one `[chains][draws]` block of `n_walkers * draws` floats,
+/// as `tebm_draws_diagnostics` reads it. Needs `out_len ≥ dim * n_walkers *
+/// draws`. `*draws_written` (when not NULL) is set to the draws per walker
+/// written: `draws`, or fewer when a step failed (those of the steps before
+/// it stand in `out`; the steps taken are in `tebm_sampler_stats`).
+///
+/// Only this call's steps are recorded: warm-up run before it is never in
+/// `out` (and `tebm_sampler_freeze_step_size` takes it out of the running
+/// diagnostics). Arguments are checked before the first step, changing
+/// nothing but the last-error record: `thin` 0 (`BAD_CONFIG`), `n_walkers`
+/// 0 (`BAD_DIMENSION`), walkers beyond the sampler's (`CAPACITY_EXCEEDED`),
+/// `out_len` too small (`BUFFER_TOO_SMALL`), another dimension than the
+/// energy's (`BAD_DIMENSION`).
+///
+/// # Safety
+/// `sampler` NULL or a `TebmSampler`'s storage used by no one else;
+/// `energy` NULL or a `TebmEnergy`'s storage; `out` NULL or `out_len`
+/// writable floats (not inside the sampler); `draws_written` NULL or
+/// writable.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tebm_sampler_record_draws(
+    sampler: *mut TebmSampler,
+    energy: *const TebmEnergy,
+    steps: usize,
+    thin: usize,
+    first_walker: usize,
+    n_walkers: usize,
+    out: *mut f32,
+    out_len: usize,
+    draws_written: *mut usize,
+) -> TebmStatus {
+    const WHAT: &str = "tebm_sampler_record_draws";
+    if !draws_written.is_null() {
+        // SAFETY: non-null and writable per contract.
+        unsafe { draws_written.write(0) };
+    }
+    check_null!(sampler, energy, out);
+    let range = first_walker..first_walker.saturating_add(n_walkers);
+    let (dim, draws, need) = {
+        // SAFETY: non-null; exclusive storage per contract. Released before
+        // the run takes the object again.
+        let mut s = tri!(unsafe { object_mut(sampler) });
+        let sm = &s.state.core;
+        let checked = if first_walker.checked_add(n_walkers).is_none() {
+            Err(Error::CapacityExceeded {
+                requested: usize::MAX,
+                capacity: sm.walkers().len(),
+            })
+        } else {
+            sm.recording_len(steps, thin, range.clone())
+        };
+        let need = match checked {
+            Ok(need) => need,
+            Err(e) => return s.fail(WHAT, e),
+        };
+        if out_len < need {
+            return s.fail_status(WHAT, TebmStatus::BufferTooSmall, need);
+        }
+        (sm.walkers().dim(), steps / thin, need)
+    };
+    // SAFETY: non-null; `need` writable floats (out_len ≥ need), not
+    // aliased by the sampler per contract.
+    let out = unsafe { out_slice(out, need) };
+    let mut k = 0usize;
+    let mut done = 0usize;
+    // SAFETY: forwarded contract.
+    let st = unsafe {
+        lifecycle::run(
+            sampler,
+            energy,
+            steps,
+            &mut done,
+            WHAT,
+            |s: &mut State, e| {
+                s.extra = s.core.step(&e.model)?;
+                k += 1;
+                if k % thin == 0 {
+                    let d = k / thin - 1;
+                    let x = s.core.walkers().positions_soa();
+                    for i in 0..dim {
+                        for (w, &v) in x[i][range.clone()].iter().enumerate() {
+                            out[(i * n_walkers + w) * draws + d] = v;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+    };
+    if !draws_written.is_null() {
+        // SAFETY: non-null and writable per contract.
+        unsafe { draws_written.write(done / thin) };
+    }
+    st
 }
 
 /// Writes the text of the sampler's last error ("" if none) into `buf`

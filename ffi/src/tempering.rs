@@ -255,7 +255,7 @@ pub unsafe extern "C" fn tebm_tempering_positions(
     len: usize,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe { lifecycle::positions(t, out, len) }
+    unsafe { lifecycle::positions(t, out, len, "tebm_tempering_positions") }
 }
 
 /// Copies the cached energies U of the β = 1 replica's walkers into `out`
@@ -270,7 +270,7 @@ pub unsafe extern "C" fn tebm_tempering_energies(
     len: usize,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe { lifecycle::energies(t, out, len) }
+    unsafe { lifecycle::energies(t, out, len, "tebm_tempering_energies") }
 }
 
 /// Copies the ladder β₀ = 1 > β₁ > … (R floats, `len` ≥ R) into `out` and
@@ -291,12 +291,12 @@ pub unsafe extern "C" fn tebm_tempering_ladder(
 ) -> TebmStatus {
     check_null!(t, betas);
     // SAFETY: non-null; storage per contract.
-    let s = tri!(unsafe { object_ref(t) });
-    let rx = &s.state.core;
-    let r = rx.replicas();
+    let mut s = tri!(unsafe { object_ref(t) });
+    let r = s.state.core.replicas();
     if len < r {
-        return TebmStatus::BufferTooSmall;
+        return s.fail_status("tebm_tempering_ladder", TebmStatus::BufferTooSmall, r);
     }
+    let rx = &s.state.core;
     // SAFETY: non-null; at least `r` writable floats.
     unsafe { out_slice(betas, r) }.copy_from_slice(rx.betas());
     if !swaps.is_null() {

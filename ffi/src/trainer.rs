@@ -477,7 +477,7 @@ pub unsafe extern "C" fn tebm_trainer_positions(
     len: usize,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe { lifecycle::positions(trainer, out, len) }
+    unsafe { lifecycle::positions(trainer, out, len, "tebm_trainer_positions") }
 }
 
 /// Copies each walker's cached energy into `out` (`len` ≥ n_walkers
@@ -492,7 +492,7 @@ pub unsafe extern "C" fn tebm_trainer_energies(
     len: usize,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe { lifecycle::energies(trainer, out, len) }
+    unsafe { lifecycle::energies(trainer, out, len, "tebm_trainer_energies") }
 }
 
 /// Writes the text of the trainer's last error ("" if none) into `buf`

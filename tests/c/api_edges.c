@@ -53,6 +53,23 @@ static union {
 /* A failing sampler init on `st` (fresh or holding a sampler). */
 #define EXPECT_SI(call, want) EXPECT_KEEPS(call, want, &st, &st_copy, state_bytes_same)
 
+/* True when the last error of `obj` (read with `fn`) is set and is not the
+ * sentinel: the text of the call `sentinel` records. */
+#define ERR_REPLACED(fn, obj, sentinel)                                                     \
+    do {                                                                                   \
+        char m_[TEBM_ERROR_MESSAGE_CAPACITY];                                              \
+        EXPECT(fn(obj, m_, sizeof m_), TEBM_STATUS_OK);                                    \
+        CHECK(m_[0] != 0 && strncmp(m_, sentinel, strlen(sentinel)) != 0);               \
+    } while (0)
+/* A failing read-back on s2 (it has the object: it records its error, and
+ * nothing else changes). The sentinel error is set first. */
+#define EXPECT_RO_ERR(call, want)                                                          \
+    do {                                                                                   \
+        EXPECT(tebm_sampler_set_beta(&s2, -1.0f), TEBM_STATUS_BAD_CONFIG);                 \
+        EXPECT_ST(call, want);                                                             \
+        ERR_REPLACED(tebm_sampler_last_error, &s2, "tebm_sampler_set_beta");               \
+    } while (0)
+
 #define cb quad_energy
 
 static float ones[TEBM_MAX_MONOMIALS + 2 * TEBM_MAX_WALKERS * TEBM_MAX_DIM];
@@ -516,8 +533,8 @@ static void t_mutators(void) {
         RO(fn(obj, NULL, need), TEBM_STATUS_NULL_POINTER);                                 \
         RO(fn(nv, out, need), TEBM_STATUS_NOT_INITIALISED);                                \
         RO(fn(wrong, out, need), TEBM_STATUS_WRONG_OBJECT);                                \
-        RO(fn(obj, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);                                 \
-        RO(fn(obj, out, (need) - 1), TEBM_STATUS_BUFFER_TOO_SMALL);                        \
+        RO##_ERR(fn(obj, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);                           \
+        RO##_ERR(fn(obj, out, (need) - 1), TEBM_STATUS_BUFFER_TOO_SMALL);                  \
         for (size_t i_ = 0; i_ < sizeof out / sizeof out[0]; i_++) out[i_] = -7.0f;        \
         RO(fn(obj, out, need), TEBM_STATUS_OK);                                            \
         RO(fn(obj, out, (need) + 1), TEBM_STATUS_OK);                                      \
@@ -561,8 +578,8 @@ static void t_readers(void) {
     EXPECT_RO(tebm_sampler_last_accepted(NULL, acc, out, N), TEBM_STATUS_NULL_POINTER);
     EXPECT_RO(tebm_sampler_last_accepted(&s2, NULL, out, N), TEBM_STATUS_NULL_POINTER);
     EXPECT_RO(tebm_sampler_last_accepted(&never, acc, out, N), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_RO(tebm_sampler_last_accepted(&s2, acc, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_RO(tebm_sampler_last_accepted(&s2, acc, out, N - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_RO_ERR(tebm_sampler_last_accepted(&s2, acc, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_RO_ERR(tebm_sampler_last_accepted(&s2, acc, out, N - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
     memset(acc, 9, sizeof acc);
     for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
     EXPECT_RO(tebm_sampler_last_accepted(&s2, acc, NULL, N), TEBM_STATUS_OK);
@@ -581,12 +598,12 @@ static void t_readers(void) {
     EXPECT_RO(tebm_sampler_diagnostic(NULL, 0, dout, D), TEBM_STATUS_NULL_POINTER);
     EXPECT_RO(tebm_sampler_diagnostic(&s2, 0, NULL, D), TEBM_STATUS_NULL_POINTER);
     EXPECT_RO(tebm_sampler_diagnostic(&never, 0, dout, D), TEBM_STATUS_NOT_INITIALISED);
-    EXPECT_RO(tebm_sampler_diagnostic(&s2, TEBM_DIAGNOSTIC_RHAT + 1, dout, D), TEBM_STATUS_BAD_CONFIG);
-    EXPECT_RO(tebm_sampler_diagnostic(&s2, UINT32_MAX, dout, D), TEBM_STATUS_BAD_CONFIG);
-    EXPECT_RO(tebm_sampler_diagnostic(&s2, 0, dout, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_RO(tebm_sampler_diagnostic(&s2, 0, dout, D - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_RO_ERR(tebm_sampler_diagnostic(&s2, TEBM_DIAGNOSTIC_TAU + 1, dout, D), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_RO_ERR(tebm_sampler_diagnostic(&s2, UINT32_MAX, dout, D), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_RO_ERR(tebm_sampler_diagnostic(&s2, 0, dout, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_RO_ERR(tebm_sampler_diagnostic(&s2, 0, dout, D - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
     for (int i = 0; i < D + 4; i++) dout[i] = -7.0;
-    for (uint32_t w = 0; w <= TEBM_DIAGNOSTIC_RHAT; w++)
+    for (uint32_t w = 0; w <= TEBM_DIAGNOSTIC_TAU; w++)
         EXPECT_RO(tebm_sampler_diagnostic(&s2, w, dout, D + 1), TEBM_STATUS_OK);
     CHECK(dout[D] == -7.0);
 
@@ -629,6 +646,20 @@ static union {
     } while (0)
 /* A failing trainer init on trt: nothing written. */
 #define EXPECT_TI(call, want) EXPECT_KEEPS(call, want, &trt, &tr_copy, same)
+/* A failing read-back on tr: records its error, nothing else changes. */
+#define EXPECT_TRO_ERR(call, want)                                                         \
+    do {                                                                                   \
+        EXPECT(tebm_trainer_set_learning_rate(&tr, -1.0f), TEBM_STATUS_BAD_CONFIG);        \
+        EXPECT_TST(call, want);                                                            \
+        ERR_REPLACED(tebm_trainer_last_error, &tr, "tebm_trainer_set_learning_rate");      \
+    } while (0)
+/* The same on xt (sentinel: a run on an energy of another dimension). */
+#define EXPECT_XRO_ERR(call, want)                                                         \
+    do {                                                                                   \
+        EXPECT(tebm_tempering_run(&xt, &e_full, 1, NULL), TEBM_STATUS_BAD_DIMENSION);      \
+        EXPECT_XST(call, want);                                                            \
+        ERR_REPLACED(tebm_tempering_last_error, &xt, "tebm_tempering_run");                \
+    } while (0)
 #define EXPECT_XRO(call, want) EXPECT_KEEPS(call, want, &xt, &xt_copy, same)
 #define EXPECT_XST(call, want) EXPECT_KEEPS(call, want, &xt, &xt_copy, state_bytes_same)
 #define EXPECT_XI(call, want) EXPECT_KEEPS(call, want, &xti, &xt_copy, same)
@@ -1201,8 +1232,8 @@ static void t_tempering_use(void) {
     EXPECT_XRO(tebm_tempering_ladder(&xt, NULL, sw, R, &sweeps), TEBM_STATUS_NULL_POINTER);
     EXPECT_XRO(tebm_tempering_ladder(nv, out, sw, R, &sweeps), TEBM_STATUS_NOT_INITIALISED);
     EXPECT_XRO(tebm_tempering_ladder(wrong, out, sw, R, &sweeps), TEBM_STATUS_WRONG_OBJECT);
-    EXPECT_XRO(tebm_tempering_ladder(&xt, out, sw, 0, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_XRO(tebm_tempering_ladder(&xt, out, sw, R - 1, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_XRO_ERR(tebm_tempering_ladder(&xt, out, sw, 0, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_XRO_ERR(tebm_tempering_ladder(&xt, out, sw, R - 1, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL);
     CHECK(sweeps == 99);
     for (int i = 0; i < N * D + 8; i++) out[i] = -7.0f;
     memset(sw, 0x5A, sizeof sw);
@@ -1454,6 +1485,91 @@ static void t_status_message(void) {
     EXPECT(tebm_status_message(INT32_MAX, buf, sizeof buf), TEBM_STATUS_OK);
 }
 
+/* Recording, draws and their diagnostics; stop adaptation; target_accept. */
+static void t_draws(void) {
+    enum { N = 4, D = 2, STEPS = 6, THIN = 2, R = 2 };
+    static float out[D * R * (STEPS / THIN) + 4];
+    static double scratch[2 * 4 * 8];
+    size_t written = 99;
+    TebmSamplerStats stats;
+    TebmDrawsDiagnostics dd;
+    /* set_recording / stop_adaptation: handles */
+    EXPECT(tebm_sampler_set_recording(NULL, 0), TEBM_STATUS_NULL_POINTER);
+    EXPECT_RO(tebm_sampler_set_recording(&never, 0), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_RO(tebm_sampler_set_recording((TebmSampler *)&e2, 0), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT(tebm_sampler_stop_adaptation(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_RO(tebm_sampler_stop_adaptation(&never), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT(tebm_sampler_stop_adaptation(&s2), TEBM_STATUS_OK); /* not adapting: a no-op */
+    EXPECT(tebm_sampler_stats(&s2, &stats), TEBM_STATUS_OK);
+    CHECK(stats.recording == 1 && stats.invalid_proposals == 0);
+    uint64_t draws0 = stats.draws;
+    EXPECT(tebm_sampler_set_recording(&s2, 0), TEBM_STATUS_OK);
+    EXPECT(tebm_sampler_run(&s2, &e2, 2, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_sampler_stats(&s2, &stats), TEBM_STATUS_OK);
+    CHECK(stats.recording == 0 && stats.draws == draws0);
+    EXPECT(tebm_sampler_set_recording(&s2, 7), TEBM_STATUS_OK);
+
+    /* record_draws: NULLs (draws_written zeroed first), handles, arguments */
+    EXPECT(tebm_sampler_record_draws(NULL, &e2, STEPS, THIN, 1, R, out, 12, &written), TEBM_STATUS_NULL_POINTER);
+    CHECK(written == 0);
+    EXPECT_RO(tebm_sampler_record_draws(&s2, NULL, STEPS, THIN, 1, R, out, 12, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_RO(tebm_sampler_record_draws(&s2, &e2, STEPS, THIN, 1, R, NULL, 12, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_RO(tebm_sampler_record_draws(&never, &e2, STEPS, THIN, 1, R, out, 12, NULL), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_RO(tebm_sampler_record_draws(&s2, (const TebmEnergy *)&s2, STEPS, THIN, 1, R, out, 12, NULL),
+              TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_RO_ERR(tebm_sampler_record_draws(&s2, &e2, STEPS, 0, 1, R, out, 12, NULL), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_RO_ERR(tebm_sampler_record_draws(&s2, &e2, STEPS, THIN, 1, 0, out, 12, NULL), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_RO_ERR(tebm_sampler_record_draws(&s2, &e2, STEPS, THIN, N - 1, 2, out, 12, NULL),
+                  TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_RO_ERR(tebm_sampler_record_draws(&s2, &e2, STEPS, THIN, SIZE_MAX, 2, out, 12, NULL),
+                  TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_RO_ERR(tebm_sampler_record_draws(&s2, &e2, STEPS, THIN, 1, R, out, 0, NULL), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_RO_ERR(tebm_sampler_record_draws(&s2, &e2, STEPS, THIN, 1, R, out, 11, NULL),
+                  TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_RO_ERR(tebm_sampler_record_draws(&s2, &e_full, STEPS, THIN, 1, R, out, 12, NULL),
+                  TEBM_STATUS_BAD_DIMENSION);
+    for (size_t i = 0; i < sizeof out / sizeof out[0]; i++) out[i] = -7.0f;
+    EXPECT(tebm_sampler_stats(&s2, &stats), TEBM_STATUS_OK);
+    uint64_t steps0 = stats.steps;
+    EXPECT(tebm_sampler_record_draws(&s2, &e2, STEPS, THIN, 1, R, out, 12, &written), TEBM_STATUS_OK);
+    CHECK(written == STEPS / THIN && out[12] == -7.0f && out[11] != -7.0f && isfinite(out[0]));
+    /* The last draw of walker 2 (w = 1 of the range) is its position now. */
+    float pos[N * D];
+    EXPECT(tebm_sampler_positions(&s2, pos, N * D), TEBM_STATUS_OK);
+    CHECK(out[(0 * R + 1) * 3 + 2] == pos[2 * D + 0] && out[(1 * R + 1) * 3 + 2] == pos[2 * D + 1]);
+    EXPECT(tebm_sampler_stats(&s2, &stats), TEBM_STATUS_OK);
+    CHECK(stats.steps == steps0 + STEPS && stats.ess_draws <= stats.draws && stats.rhat_draws <= stats.draws);
+    EXPECT(tebm_sampler_record_draws(&s2, &e2, 1, 2, 0, N, out, 0, &written), TEBM_STATUS_OK); /* no draw */
+    CHECK(written == 0);
+
+    /* draws diagnostics: 4 chains x 8 draws, scratch 64 doubles */
+    static float x[4 * 8];
+    for (int i = 0; i < 32; i++) x[i] = (float)((i * 7) % 11) - 5.0f;
+    EXPECT(tebm_draws_diagnostics(NULL, 4, 8, scratch, 64, &dd), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_draws_diagnostics(x, 4, 8, NULL, 64, &dd), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_draws_diagnostics(x, 4, 8, scratch, 64, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_draws_diagnostics(x, 0, 8, scratch, 64, &dd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT(tebm_draws_diagnostics(x, 4, 0, scratch, 64, &dd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT(tebm_draws_diagnostics(x, SIZE_MAX, 2, scratch, 64, &dd), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT(tebm_draws_diagnostics(x, 4, 8, scratch, 0, &dd), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT(tebm_draws_diagnostics(x, 4, 8, scratch, 63, &dd), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT(tebm_draws_diagnostics(x, 4, 8, scratch, 64, &dd), TEBM_STATUS_OK);
+    CHECK(dd.split_chains == 8 && dd.split_draws == 4 && isfinite(dd.rhat) && dd.ess_bulk > 0.0);
+    EXPECT(tebm_draws_diagnostics(x, 4, 3, scratch, 64, &dd), TEBM_STATUS_OK); /* < 4 draws: NaN */
+    CHECK(isnan(dd.rhat) && isnan(dd.ess_tail));
+
+    /* target_accept is checked without adapt */
+    TebmSamplerConfig c;
+    EXPECT(tebm_sampler_config_default(&c), TEBM_STATUS_OK);
+    c.n_walkers = 4;
+    c.target_accept = 1.5f;
+    EXPECT_SI(tebm_sampler_init(&st, sizeof st, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    c.target_accept = -0.1f;
+    EXPECT_SI(tebm_sampler_init(&st, sizeof st, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+    c.target_accept = NAN;
+    EXPECT_SI(tebm_sampler_init(&st, sizeof st, &e2, &c), TEBM_STATUS_BAD_CONFIG);
+}
+
 int main(void) {
     setup();
     t_version();
@@ -1468,6 +1584,7 @@ int main(void) {
     t_run();
     t_mutators();
     t_readers();
+    t_draws();
     t_trainer_init();
     t_trainer_train();
     t_trainer_readers();

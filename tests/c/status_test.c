@@ -391,14 +391,18 @@ static void test_sampler_use(void) {
     EXPECT(tebm_sampler_last_error(NULL, msg, sizeof msg), TEBM_STATUS_NULL_POINTER);
     EXPECT_RO(tebm_sampler_last_error(&s_mala, NULL, 8), TEBM_STATUS_NULL_POINTER);
 
-    /* Output buffers too small: nothing written. */
+    /* Output buffers too small: nothing written but the last-error record. */
     for (size_t i = 0; i < 16; i++) pos[i] = -7.0f;
-    EXPECT_RO(tebm_sampler_positions(&s_mala, pos, 15), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_ST(tebm_sampler_positions(&s_mala, pos, 15), TEBM_STATUS_BUFFER_TOO_SMALL);
     CHECK(pos[0] == -7.0f && pos[14] == -7.0f);
-    EXPECT_RO(tebm_sampler_energies(&s_mala, u, 7), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_RO(tebm_sampler_last_accepted(&s_mala, acc, prob, 7), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_RO(tebm_sampler_diagnostic(&s_mala, TEBM_DIAGNOSTIC_ESS, diag, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    EXPECT_RO(tebm_sampler_diagnostic(&s_mala, 4, diag, 2), TEBM_STATUS_BAD_CONFIG);
+    EXPECT(tebm_sampler_last_error(&s_mala, msg, sizeof msg), TEBM_STATUS_OK);
+    CHECK(strcmp(msg, "tebm_sampler_positions: buffer too small, need 16") == 0);
+    EXPECT_ST(tebm_sampler_energies(&s_mala, u, 7), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_ST(tebm_sampler_last_accepted(&s_mala, acc, prob, 7), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_ST(tebm_sampler_diagnostic(&s_mala, TEBM_DIAGNOSTIC_ESS, diag, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT(tebm_sampler_last_error(&s_mala, msg, sizeof msg), TEBM_STATUS_OK);
+    CHECK(strcmp(msg, "tebm_sampler_diagnostic: buffer too small, need 2") == 0);
+    EXPECT_ST(tebm_sampler_diagnostic(&s_mala, 6, diag, 2), TEBM_STATUS_BAD_CONFIG);
 
     /* Uninitialised and wrong-type handles. */
     {

@@ -372,10 +372,10 @@ static void test_trainer_use(void) {
     USE_FAILS_ALL(tebm_trainer_metrics(&tr_zero, &m), TEBM_STATUS_NOT_INITIALISED);
     USE_FAILS_ALL(tebm_trainer_positions(NULL, out, 16), TEBM_STATUS_NULL_POINTER);
     USE_FAILS_ALL(tebm_trainer_positions(&tr, NULL, 16), TEBM_STATUS_NULL_POINTER);
-    USE_FAILS_ALL(tebm_trainer_positions(&tr, out, 15), TEBM_STATUS_BUFFER_TOO_SMALL);
+    USE_FAILS_STATE(tebm_trainer_positions(&tr, out, 15), TEBM_STATUS_BUFFER_TOO_SMALL);
     USE_FAILS_ALL(tebm_trainer_energies(NULL, out, 8), TEBM_STATUS_NULL_POINTER);
     USE_FAILS_ALL(tebm_trainer_energies(&tr, NULL, 8), TEBM_STATUS_NULL_POINTER);
-    USE_FAILS_ALL(tebm_trainer_energies(&tr, out, 7), TEBM_STATUS_BUFFER_TOO_SMALL);
+    USE_FAILS_STATE(tebm_trainer_energies(&tr, out, 7), TEBM_STATUS_BUFFER_TOO_SMALL);
     CHECK(out[0] == 42.0f);
     EXPECT(tebm_trainer_positions(&tr, out, 16), TEBM_STATUS_OK);
     EXPECT(tebm_trainer_energies(&tr, out, 8), TEBM_STATUS_OK);
@@ -490,11 +490,11 @@ static void test_tempering(void) {
     uint64_t sweeps = 0;
     RX_FAILS(tebm_tempering_positions(NULL, out, 32), TEBM_STATUS_NULL_POINTER, bytes_same);
     RX_FAILS(tebm_tempering_positions(&rx, NULL, 32), TEBM_STATUS_NULL_POINTER, bytes_same);
-    RX_FAILS(tebm_tempering_positions(&rx, out, 31), TEBM_STATUS_BUFFER_TOO_SMALL, bytes_same);
-    RX_FAILS(tebm_tempering_energies(&rx, out, 15), TEBM_STATUS_BUFFER_TOO_SMALL, bytes_same);
+    RX_FAILS(tebm_tempering_positions(&rx, out, 31), TEBM_STATUS_BUFFER_TOO_SMALL, state_bytes_same);
+    RX_FAILS(tebm_tempering_energies(&rx, out, 15), TEBM_STATUS_BUFFER_TOO_SMALL, state_bytes_same);
     RX_FAILS(tebm_tempering_energies(NULL, out, 16), TEBM_STATUS_NULL_POINTER, bytes_same);
     RX_FAILS(tebm_tempering_ladder(&rx, NULL, sw, 4, &sweeps), TEBM_STATUS_NULL_POINTER, bytes_same);
-    RX_FAILS(tebm_tempering_ladder(&rx, betas, sw, 3, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL, bytes_same);
+    RX_FAILS(tebm_tempering_ladder(&rx, betas, sw, 3, &sweeps), TEBM_STATUS_BUFFER_TOO_SMALL, state_bytes_same);
     RX_FAILS(tebm_tempering_last_error(&rx, NULL, 8), TEBM_STATUS_NULL_POINTER, bytes_same);
     RX_FAILS(tebm_tempering_invalidate(NULL), TEBM_STATUS_NULL_POINTER, bytes_same);
     EXPECT(tebm_tempering_positions(&rx, out, 32), TEBM_STATUS_OK);
