@@ -107,12 +107,12 @@ run-qemu: $(M4F)
 	@for p in $(QEMU_SHOW); do cat $(BUILD)/m4f/$$p.elf.out; done
 
 # ---- Cortex-M33 (QEMU mps2-an505): the M4F recipe with the an505 map ----
+# (startup.S holds both CPUs' vector tables: -mcpu=cortex-m33 picks this one)
 M33_LIB  := $(ROOT)/target/thumbv8m.main-none-eabihf/release/libtinyebm.a
 M33_ARCH := -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16
 M33_LD   := --specs=rdimon.specs -Wl,--section-start=.vectors=0x10000000 \
             -Wl,-Ttext-segment=0x10001000 -Wl,-u,__vectors \
             -Wl,--gc-sections -Wl,--no-warn-execstack
-STARTUP_M33 := $(ROOT)/c_examples/embedded/startup-m33.S
 QEMU_M33 := timeout 600 qemu-system-arm -M mps2-an505 -nographic \
             -semihosting-config enable=on,target=native -kernel
 M33_PROGS ?= $(C_PROGS)
@@ -122,9 +122,9 @@ $(M33_LIB): FORCE
 	$(CARGO) build --release -p tinyebm-ffi --target thumbv8m.main-none-eabihf \
 	    --no-default-features --features panic-handler
 
-$(BUILD)/m33/%.elf: %.c $(STARTUP_M33) $(M33_LIB) $(HEADER)
+$(BUILD)/m33/%.elf: %.c $(STARTUP) $(M33_LIB) $(HEADER)
 	@mkdir -p $(@D)
-	$(ARM_CC) $(M33_ARCH) $(CPPFLAGS) $(CFLAGS) $(M33_LD) $(STARTUP_M33) $< $(M33_LIB) -lm -o $@
+	$(ARM_CC) $(M33_ARCH) $(CPPFLAGS) $(CFLAGS) $(M33_LD) $(STARTUP) $< $(M33_LIB) -lm -o $@
 
 embedded-m33: $(M33)
 

@@ -16,10 +16,8 @@
 # and checks means and variances. Finally: the default header is unchanged
 # and the small sampler is at most a quarter of the default one.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-start=$(date +%s)
-step() { printf '\n==> [ci-capacities %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+. "$(dirname "$0")/lib.sh"
+steps ci-capacities
 
 knobs=(TEBM_MAX_DIM TEBM_MAX_WALKERS TEBM_MAX_HIDDEN TEBM_MAX_COMPONENTS TEBM_MAX_POLY_DEGREE
     TEBM_MAX_MONOMIALS TEBM_MAX_TRAIN_WALKERS TEBM_MAX_REPLICAS TEBM_MAX_TEMPERING_WALKERS)
@@ -87,4 +85,4 @@ small_sampler=$(awk '/^#define TEBM_SAMPLER_SIZE /{print $3}' target/caps-small/
 echo "TEBM_SAMPLER_SIZE: default $default_sampler, small $small_sampler"
 [ $(( small_sampler * 4 )) -le "$default_sampler" ]
 
-step "ci-capacities passed in $(( $(date +%s) - start )) s"
+step "ci-capacities passed in $(elapsed) s"

@@ -13,10 +13,8 @@
 #   5. the example of docs/cpp.md and c_examples/simulator.cpp (the wrapper
 #      in a time-stepping loop) build and pass their checks.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-start=$(date +%s)
-step() { printf '\n==> [ci-cpp %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+. "$(dirname "$0")/lib.sh"
+steps ci-cpp
 out=target/ci-cpp
 mkdir -p "$out"
 CXX=${CXX:-g++}
@@ -120,4 +118,4 @@ for b in "$out/simulator" "$out/simulator-asan"; do
     tail -n 1 "$b.out"
 done
 
-step "ci-cpp passed in $(( $(date +%s) - start )) s"
+step "ci-cpp passed in $(elapsed) s"

@@ -16,10 +16,8 @@
 #      std/alloc/unwinding symbols, and the C programs run under QEMU
 #      (mps2-an386), bits.c and train_mcu.c printing the same bits as on the host.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-start=$(date +%s)
-step() { printf '\n==> [ci-ffi %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+. "$(dirname "$0")/lib.sh"
+steps ci-ffi
 out=target/ci-ffi
 mkdir -p "$out"
 # The default capacities (scripts/ci-capacities.sh tests others).
@@ -109,4 +107,4 @@ echo "bits.c on the Cortex-M4F: identical to the host"
 diff -u c_examples/build/plain/train_mcu.out c_examples/build/m4f/train_mcu.elf.out
 echo "train_mcu.c on the Cortex-M4F: identical to the host ($(wc -l < c_examples/build/m4f/train_mcu.elf.out) lines)"
 
-step "ci-ffi passed in $(( $(date +%s) - start )) s"
+step "ci-ffi passed in $(elapsed) s"

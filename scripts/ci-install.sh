@@ -14,10 +14,8 @@
 # The cargo builds share target/ with `cargo build` and scripts/ci-ffi.sh.
 # KEEP=1 keeps the temporary folder.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-start=$(date +%s)
-step() { printf '\n==> [ci-install %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+. "$(dirname "$0")/lib.sh"
+steps ci-install
 
 for tool in cmake make cc pkg-config arm-none-eabi-gcc qemu-system-arm; do
     command -v "$tool" > /dev/null || { echo "ci-install: $tool not found" >&2; exit 1; }
@@ -114,4 +112,4 @@ fi
 grep -q 'tinyebmConfig.cmake, version: .*(32bit)' "$work/app-wrong.log"
 echo "rejected: $(grep -o 'version: .*(32bit)' "$work/app-wrong.log")"
 
-step "ci-install passed in $(( $(date +%s) - start )) s"
+step "ci-install passed in $(elapsed) s"

@@ -14,10 +14,8 @@
 #      skipped otherwise.
 # Prints the largest errors seen and closes with "python: N passed, N failed, N skipped".
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-start=$(date +%s)
-step() { printf '\n==> [ci-python %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+. "$(dirname "$0")/lib.sh"
+steps ci-python
 export CARGO_BUILD_JOBS=${CARGO_BUILD_JOBS:-1}
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 

@@ -25,10 +25,8 @@
 # Usage: scripts/ci-targets.sh   (~70 s warm on 2 cores, ~110 s with the C programs
 # to compile; most of it is soft-float C tests under qemu-system-riscv32)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-start=$(date +%s)
-step() { printf '\n==> [ci-targets %3ds] %s\n' $(( $(date +%s) - start )) "$*"; }
+. "$(dirname "$0")/lib.sh"
+steps ci-targets
 out=target/ci-targets
 mkdir -p "$out"
 RV=riscv32imac-unknown-none-elf
@@ -80,32 +78,16 @@ compare() {
 }
 
 step "Rust firmware on RISC-V rv32imac (qemu-system-riscv32 -M virt, no FPU)"
-plugin_dir=target/qemu-insn
-mkdir -p "$plugin_dir"
-plugin_src=${QEMU_INSN_SRC:-tools/qemu-insn/insn.c}
-[ -f "$plugin_dir/libinsn.so" ] && [ "$plugin_dir/libinsn.so" -nt "$plugin_src" ] ||
-    gcc -shared -fPIC -O2 -o "$plugin_dir/libinsn.so" "$plugin_src"
+plugin=$(insn_plugin)
 (cd firmware-riscv && cargo build -q --release)
 elf=firmware-riscv/target/$RV/release/tinyebm-firmware-riscv
-mark=$(readelf -sW "$elf" | awk '$8=="bench_mark"{print "0x"$2}')
 rvout=$out/firmware-riscv.out; rvlog=$out/firmware-riscv.insn
 # The runner of firmware-riscv/.cargo/config.toml, with the counting plugin.
 timeout 300 qemu-system-riscv32 -M virt -cpu rv32,f=false,d=false -m 64M -bios none -nographic \
     -semihosting-config enable=on,target=native -icount shift=0 \
-    -plugin "$root/$plugin_dir/libinsn.so,mark=$mark" -d plugin -D "$rvlog" \
+    -plugin "$plugin,mark=$(bench_mark "$elf")" -d plugin -D "$rvlog" \
     -kernel "$elf" </dev/null >"$rvout" || { cat "$rvout"; echo "RISC-V firmware failed" >&2; exit 1; }
-python3 - "$rvout" "$rvlog" <<'PY'
-import re, sys
-names = [l.split()[1:3] for l in open(sys.argv[1]) if l.startswith("window ")]
-deltas = {}
-for l in open(sys.argv[2]):
-    m = re.match(r"insns mark(\d+)-mark(\d+) (\d+)", l)
-    if m:
-        deltas[int(m.group(1))] = int(m.group(3))
-print(f"{'window (riscv32imac)':<22} {'reps':>6} {'instructions/rep':>18}")
-for k, (name, reps) in enumerate(names):
-    print(f"{name:<22} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
-PY
+insn_table "$rvout" "$rvlog" "window (riscv32imac)"
 compare "$RV" "$rvout"
 
 step "Rust firmware on the Cortex-M33 (qemu-system-arm -M mps2-an505)"
@@ -136,4 +118,4 @@ echo "bits.c on the Cortex-M33: identical to the host"
 diff -u "$out/train_mcu-host.txt" c_examples/build/m33/train_mcu.elf.out
 echo "train_mcu.c on the Cortex-M33: identical to the host"
 
-step "ci-targets passed in $(( $(date +%s) - start )) s"
+step "ci-targets passed in $(elapsed) s"

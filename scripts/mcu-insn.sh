@@ -8,12 +8,8 @@
 # firmware check passed (exit status 1 if not).
 # Needs qemu-system-arm and gcc (to build the counting plugin).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-plugin_dir="$root/target/qemu-insn"
-mkdir -p "$plugin_dir"
-plugin_src="${QEMU_INSN_SRC:-$root/tools/qemu-insn/insn.c}"
-[ -f "$plugin_dir/libinsn.so" ] && [ "$plugin_dir/libinsn.so" -nt "$plugin_src" ] ||
-    gcc -shared -fPIC -O2 -o "$plugin_dir/libinsn.so" "$plugin_src"
+. "$(dirname "$0")/lib.sh"
+plugin=$(insn_plugin)
 profile=release
 case "${1:-}" in release|release-size) profile=$1; shift ;; esac
 # MCU_TARGET=thumbv6m-none-eabi: Cortex-M0 code (soft-float) on mps2-an385.
@@ -27,22 +23,10 @@ esac
 cd "$root/firmware"
 cargo build -q --profile "$profile" --target "$target" --bin tinyebm-firmware "$@"
 elf=target/$target/$profile/tinyebm-firmware
-mark=$(readelf -sW "$elf" | awk '$8=="bench_mark"{print "0x"$2}')
+mark=$(bench_mark "$elf")
 out=$(mktemp); log=$(mktemp)
 timeout 300 qemu-system-arm -M "$machine" -nographic -semihosting-config enable=on,target=native \
-    -icount shift=0 -plugin "$plugin_dir/libinsn.so,mark=$mark" -d plugin -D "$log" \
+    -icount shift=0 -plugin "$plugin,mark=$mark" -d plugin -D "$log" \
     -kernel "$elf" </dev/null >"$out" || { cat "$out"; echo "firmware failed" >&2; exit 1; }
-# Windows are mark pairs (2k, 2k+1); the firmware names them in order.
-python3 - "$out" "$log" <<'PY'
-import re, sys
-names = [l.split()[1:3] for l in open(sys.argv[1]) if l.startswith("window ")]
-deltas = {}
-for l in open(sys.argv[2]):
-    m = re.match(r"insns mark(\d+)-mark(\d+) (\d+)", l)
-    if m:
-        deltas[int(m.group(1))] = int(m.group(3))
-print(f"{'window':<22} {'reps':>6} {'instructions/rep':>18}")
-for k, (name, reps) in enumerate(names):
-    print(f"{name:<22} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
-PY
+insn_table "$out" "$log"
 grep -E "^fingerprint|^training|^trainer|passed" "$out"

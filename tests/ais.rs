@@ -45,6 +45,14 @@ fn check(what: &str, r: &AisResult, truth: f64, max_se: f32) {
     assert!(r.is_reliable(), "{what}: ESS {}", r.ess);
 }
 
+/// The run of `steps` temperatures with `N` walkers from `seed`.
+fn seeded(steps: usize, seed: u64) -> AisConfig<'static> {
+    AisConfig {
+        seed,
+        ..AisConfig::new(N, steps)
+    }
+}
+
 fn mala_ais<const D: usize>(h: f32, base: Base<D>) -> Ais<Mala, N, D> {
     Ais::new(Mala::new(h).unwrap(), base)
 }
@@ -82,10 +90,7 @@ fn correlated_gaussian() {
 fn review_mixture() {
     let m = Mixture::review_example();
     let mut ais = mala_ais(0.3, Base::<1>::new(&[2.0], &[3.0]).unwrap());
-    let cfg = AisConfig {
-        seed: 3,
-        ..AisConfig::new(N, 200)
-    };
+    let cfg = seeded(200, 3);
     let r = ais.run(&m, &cfg).unwrap();
     check("review mixture (1-D)", &r, 0.0, 0.05);
 }
@@ -110,10 +115,7 @@ fn double_well() {
     let p = Polynomial::<1, 5>::double_well(4.0).unwrap();
     let truth = double_well_log_z(4.0, 1.0);
     let mut ais = mala_ais(0.05, Base::<1>::new(&[0.0], &[1.5]).unwrap());
-    let cfg = AisConfig {
-        seed: 5,
-        ..AisConfig::new(N, 300)
-    };
+    let cfg = seeded(300, 5);
     let r = ais.run(&p, &cfg).unwrap();
     check("double well (1-D, a = 4)", &r, truth, 0.05);
 }
@@ -151,10 +153,7 @@ fn product8() -> impl Energy {
 fn product_of_mixtures_8d() {
     let e = product8();
     let mut ais = mala_ais(0.15, Base::<8>::new(&[0.0; 8], &[2.0; 8]).unwrap());
-    let cfg = AisConfig {
-        seed: 8,
-        ..AisConfig::new(N, 1000)
-    };
+    let cfg = seeded(1000, 8);
     let r = ais.run(&e, &cfg).unwrap();
     check("product of 8 mixtures (8-D)", &r, 0.0, 0.1);
 }
@@ -168,10 +167,7 @@ fn se_is_calibrated() {
     let mut ais = mala_ais(0.05, Base::<1>::new(&[0.0], &[1.5]).unwrap());
     let runs: Vec<AisResult> = (0..40)
         .map(|s| {
-            let cfg = AisConfig {
-                seed: 100 + s,
-                ..AisConfig::new(N, 300)
-            };
+            let cfg = seeded(300, 100 + s);
             ais.run(&p, &cfg).unwrap()
         })
         .collect();
@@ -209,15 +205,7 @@ fn a_short_schedule_reports_a_larger_error() {
     let e = product8();
     let base = Base::<8>::new(&[0.0; 8], &[2.0; 8]).unwrap();
     let mut ais = mala_ais(0.15, base);
-    let long = ais
-        .run(
-            &e,
-            &AisConfig {
-                seed: 8,
-                ..AisConfig::new(N, 1000)
-            },
-        )
-        .unwrap();
+    let long = ais.run(&e, &seeded(1000, 8)).unwrap();
     let mut runs = Vec::new();
     for seed in 0..10 {
         let r = ais
@@ -262,15 +250,7 @@ fn a_short_schedule_reports_a_larger_error() {
 fn a_base_that_misses_a_mode_is_confidently_wrong() {
     let m = Mixture::review_example();
     let mut ais = mala_ais(0.3, Base::<1>::new(&[0.0], &[1.0]).unwrap());
-    let r = ais
-        .run(
-            &m,
-            &AisConfig {
-                seed: 1,
-                ..AisConfig::new(N, 10)
-            },
-        )
-        .unwrap();
+    let r = ais.run(&m, &seeded(10, 1)).unwrap();
     report("review mixture from N(0, 1), K = 10", &r, 0.0);
     assert!((r.log_z - 0.7f32.ln()).abs() < 0.01 && r.se < 0.01 && r.is_reliable());
 }
@@ -292,15 +272,7 @@ fn every_exact_kernel_of_the_registry() {
         };
         let k = AnyKernel::<2>::from_config(&KernelConfig::new(kind, h)).unwrap();
         let mut ais = Ais::<_, N, 2>::new(k, Base::standard(2).unwrap());
-        let r = ais
-            .run(
-                &g,
-                &AisConfig {
-                    seed: 21,
-                    ..AisConfig::new(N, 100)
-                },
-            )
-            .unwrap();
+        let r = ais.run(&g, &seeded(100, 21)).unwrap();
         check(&format!("2-D Gaussian, {kind:?}"), &r, truth, 0.05);
     }
 }
@@ -416,15 +388,7 @@ fn weight_statistics() {
 fn held_out_nll_of_the_review_mixture() {
     let m = Mixture::review_example();
     let mut ais = mala_ais(0.3, Base::<1>::new(&[2.0], &[3.0]).unwrap());
-    let r = ais
-        .run(
-            &m,
-            &AisConfig {
-                seed: 2,
-                ..AisConfig::new(N, 200)
-            },
-        )
-        .unwrap();
+    let r = ais.run(&m, &seeded(200, 2)).unwrap();
     let data = review_mixture_draws(4000, 12);
     let h = held_out_nll(&m, 1.0, &data, r.log_z, r.se).unwrap();
     let entropy: f64 = {

@@ -317,11 +317,46 @@ fn samples<S: Stateful<N>, const N: usize>(s: &S) -> &Walkers<N, TEBM_MAX_DIM> {
     s.core().phase().samples()
 }
 
+/// An array of the samples that a read-back copies.
+#[derive(Clone, Copy)]
+enum SampleArray {
+    /// n × dim floats, walker-major.
+    Positions,
+    /// n floats: the cached energies.
+    Energies,
+}
+
+/// A read-back of the samples' `what` into `out` (`len` floats).
+///
+/// # Safety
+/// `h` NULL or a handle's storage; `out` NULL or `len` writable floats.
+unsafe fn read_samples<S: Stateful<N>, H: Handle<State = S>, const N: usize>(
+    h: *const H,
+    out: *mut f32,
+    len: usize,
+    what: &str,
+    which: SampleArray,
+) -> TebmStatus {
+    let need = |s: &S| match which {
+        SampleArray::Positions => samples(s).len() * samples(s).dim(),
+        SampleArray::Energies => samples(s).len(),
+    };
+    let fill = |s: &S, o: &mut [f32]| match which {
+        SampleArray::Positions => samples(s).positions(o),
+        SampleArray::Energies => {
+            o.copy_from_slice(samples(s).energies());
+            Ok(())
+        }
+    };
+    // SAFETY: forwarded contract.
+    unsafe { read_array(h, out, len, what, need, fill) }
+}
+
 /// `tebm_*_positions`: the samples' positions (n × dim floats,
 /// walker-major) into `out` (`len` floats).
 ///
 /// # Safety
-/// `h` NULL or a handle's storage; `out` NULL or `len` writable floats.
+/// As for [`read_samples`].
 pub(crate) unsafe fn positions<S: Stateful<N>, H: Handle<State = S>, const N: usize>(
     h: *const H,
     out: *mut f32,
@@ -329,22 +364,13 @@ pub(crate) unsafe fn positions<S: Stateful<N>, H: Handle<State = S>, const N: us
     what: &str,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe {
-        read_array(
-            h,
-            out,
-            len,
-            what,
-            |s| samples(s).len() * samples(s).dim(),
-            |s, o| samples(s).positions(o),
-        )
-    }
+    unsafe { read_samples(h, out, len, what, SampleArray::Positions) }
 }
 
 /// `tebm_*_energies`: the samples' cached energies (n floats) into `out`.
 ///
 /// # Safety
-/// As for [`positions`].
+/// As for [`read_samples`].
 pub(crate) unsafe fn energies<S: Stateful<N>, H: Handle<State = S>, const N: usize>(
     h: *const H,
     out: *mut f32,
@@ -352,19 +378,7 @@ pub(crate) unsafe fn energies<S: Stateful<N>, H: Handle<State = S>, const N: usi
     what: &str,
 ) -> TebmStatus {
     // SAFETY: forwarded contract.
-    unsafe {
-        read_array(
-            h,
-            out,
-            len,
-            what,
-            |s| samples(s).len(),
-            |s, o| {
-                o.copy_from_slice(samples(s).energies());
-                Ok(())
-            },
-        )
-    }
+    unsafe { read_samples(h, out, len, what, SampleArray::Energies) }
 }
 
 /// `tebm_*_invalidate`.

@@ -342,9 +342,7 @@ mod tests {
     /// in-place init builds what `ReplicaExchange::geometric` builds.
     #[test]
     fn in_place_init_equals_by_value_construction() {
-        let mut e = Box::new(TebmEnergy {
-            opaque: [0; crate::TEBM_ENERGY_SIZE],
-        });
+        let mut e = crate::tests::energy_storage();
         let mut t = Box::new(TebmTempering {
             opaque: [0; TEBM_TEMPERING_SIZE],
         });
@@ -376,25 +374,25 @@ mod tests {
             fewer.n_walkers = 3;
             fewer.init_sd = 0.5;
             configs.push(fewer);
-            for c in &configs {
-                let st = tebm_tempering_init(tp.cast(), size_of::<TebmTempering>(), ep, c);
-                assert_eq!(st, TebmStatus::Ok);
-                let taken = object_ref(tp).unwrap();
-                let got = &taken.state.core;
-                let mut w = ebm::Walkers::empty();
-                w.init_gaussian(&er.model, c.n_walkers, c.seed, &[0.0; 3], c.init_sd)
-                    .unwrap();
-                let k = c.kernel.build(3).unwrap();
-                let want =
-                    Box::new(Inner::geometric(k, w, c.replicas, c.beta_min, c.seed).unwrap());
-                assert!(*got == *want);
-                drop(taken);
+            crate::tests::check_in_place_inits(
+                tp,
+                &configs,
+                |c| tebm_tempering_init(tp.cast(), size_of::<TebmTempering>(), ep, c),
+                |state, c| {
+                    let mut w = ebm::Walkers::empty();
+                    w.init_gaussian(&er.model, c.n_walkers, c.seed, &[0.0; 3], c.init_sd)
+                        .unwrap();
+                    let k = c.kernel.build(3).unwrap();
+                    let want =
+                        Box::new(Inner::geometric(k, w, c.replicas, c.beta_min, c.seed).unwrap());
+                    assert!(state.core == *want);
+                },
                 // Run a little so the next init starts from a used object.
-                assert_eq!(
-                    tebm_tempering_run(tp, ep, 3, core::ptr::null_mut()),
-                    TebmStatus::Ok
-                );
-            }
+                |_| {
+                    let st = tebm_tempering_run(tp, ep, 3, core::ptr::null_mut());
+                    assert_eq!(st, TebmStatus::Ok);
+                },
+            );
         }
     }
 }

@@ -57,7 +57,7 @@ impl EnergyFn for Bowl {
     }
 }
 
-fn energy_storage() -> Box<TebmEnergy> {
+pub(crate) fn energy_storage() -> Box<TebmEnergy> {
     Box::new(TebmEnergy {
         opaque: [0; TEBM_ENERGY_SIZE],
     })
@@ -67,6 +67,31 @@ fn sampler_storage() -> Box<TebmSampler> {
     Box::new(TebmSampler {
         opaque: [0; TEBM_SAMPLER_SIZE],
     })
+}
+
+/// The in-place init tests: in the storage `p`, for each of `configs` in
+/// turn (the first over zeroed memory, each next over the object the one
+/// before built and used), `init` returns OK and builds the state that
+/// `check` compares with the by-value construction; `exercise` then uses the
+/// object a little.
+///
+/// # Safety
+/// `p` is a handle's storage for `init` to build an object in.
+pub(crate) unsafe fn check_in_place_inits<H: crate::handle::Handle, C>(
+    p: *const H,
+    configs: &[C],
+    init: impl Fn(&C) -> TebmStatus,
+    check: impl Fn(&H::State, &C),
+    exercise: impl Fn(&C),
+) {
+    for c in configs {
+        assert_eq!(init(c), TebmStatus::Ok);
+        // SAFETY: `init` built an object there; no other call uses it.
+        let taken = unsafe { crate::handle::object_ref(p) }.unwrap();
+        check(taken.state, c);
+        drop(taken);
+        exercise(c);
+    }
 }
 
 #[test]

@@ -539,9 +539,7 @@ mod tests {
     /// mode and kernel, the in-place init builds what `Pcd::new` builds.
     #[test]
     fn in_place_init_equals_by_value_construction() {
-        let mut e = Box::new(TebmEnergy {
-            opaque: [0; crate::TEBM_ENERGY_SIZE],
-        });
+        let mut e = crate::tests::energy_storage();
         let mut t = Box::new(TebmTrainer {
             opaque: [0; TEBM_TRAINER_SIZE],
         });
@@ -590,27 +588,29 @@ mod tests {
             mala.mode = TebmTrainMode::Pcd as u32;
             mala.reinit = TebmReinit::Gaussian as u32;
             configs.push(mala);
-            for c in &configs {
-                let st = tebm_trainer_init(tp.cast(), size_of::<TebmTrainer>(), ep, c);
-                assert_eq!(st, TebmStatus::Ok);
-                let taken = crate::handle::object_ref(tp).unwrap();
-                let got = &taken.state.core;
-                let want = by_value(m, c);
-                assert!(*got == *want);
-                assert_eq!(got.sampler().kernel(), want.sampler().kernel());
-                assert_eq!(
-                    got.sampler().beta().to_bits(),
-                    want.sampler().beta().to_bits()
-                );
-                drop(taken);
+            crate::tests::check_in_place_inits(
+                tp,
+                &configs,
+                |c| tebm_trainer_init(tp.cast(), size_of::<TebmTrainer>(), ep, c),
+                |state, c| {
+                    let (got, want) = (&state.core, by_value(m, c));
+                    assert!(*got == *want);
+                    assert_eq!(got.sampler().kernel(), want.sampler().kernel());
+                    assert_eq!(
+                        got.sampler().beta().to_bits(),
+                        want.sampler().beta().to_bits()
+                    );
+                },
                 // Train a little so the next init starts from a used trainer.
-                let x = [0.1f32, -0.2, 0.3];
-                for _ in 0..c.batch_size {
-                    let mut updated = 0;
-                    let st = tebm_trainer_push(tp, ep, x.as_ptr(), 3, &mut updated);
-                    assert_eq!(st, TebmStatus::Ok);
-                }
-            }
+                |c| {
+                    let x = [0.1f32, -0.2, 0.3];
+                    for _ in 0..c.batch_size {
+                        let mut updated = 0;
+                        let st = tebm_trainer_push(tp, ep, x.as_ptr(), 3, &mut updated);
+                        assert_eq!(st, TebmStatus::Ok);
+                    }
+                },
+            );
         }
     }
 }

@@ -11,20 +11,7 @@ Pure Python + NumPy; the PyTorch bridge (:mod:`tinyebm_weights.torch_bridge`,
 """
 
 from . import errors
-from .errors import (
-    BadMagic,
-    CapacityExceeded,
-    Checksum,
-    CorruptData,
-    Empty,
-    InvalidConfig,
-    InvalidParameters,
-    TrailingBytes,
-    Truncated,
-    UnsupportedVersion,
-    WeightFormatError,
-    WrongModelKind,
-)
+from .errors import *  # noqa: F401,F403 (the exceptions, errors.__all__)
 from .format import (
     MAGIC,
     MAX_DEGREE,
@@ -50,9 +37,7 @@ from .format import (
 from .mlp import energy, energy_grad
 
 __all__ = [
-    "errors", "WeightFormatError", "BadMagic", "UnsupportedVersion", "WrongModelKind",
-    "Truncated", "TrailingBytes", "Checksum", "CorruptData", "Empty", "CapacityExceeded",
-    "InvalidConfig", "InvalidParameters",
+    "errors", *errors.__all__,
     "MAGIC", "VERSION", "MAX_DEGREE", "PEEK_LEN", "ModelKind", "Activation", "Header",
     "Model", "Gaussian", "Polynomial", "Mixture", "Mlp",
     "peek", "loads", "load", "dumps", "save", "exponents", "num_monomials",

@@ -8,6 +8,8 @@ Python and Rust refuse a file for the same reason.
 
 from __future__ import annotations
 
+from typing import Tuple
+
 
 class WeightFormatError(ValueError):
     """A weight file (or a model about to be written) is not valid."""
@@ -16,111 +18,52 @@ class WeightFormatError(ValueError):
     rust_variant = ""
 
 
-class BadMagic(WeightFormatError):
-    """The first four bytes are not ``TEBM``."""
+class _Variant(WeightFormatError):
+    """A variant of ``_VARIANTS``: the constructor takes the values of
+    ``fields`` in order, keeps each as the attribute of that name, and formats
+    ``message`` with them."""
 
-    rust_variant = "BadMagic"
+    fields: Tuple[str, ...] = ()
+    message = ""
 
-    def __init__(self) -> None:
-        super().__init__("not a tinyebm weight file (bad magic)")
-
-
-class UnsupportedVersion(WeightFormatError):
-    """A format version this reader cannot read."""
-
-    rust_variant = "UnsupportedVersion"
-
-    def __init__(self, version: int) -> None:
-        self.version = version
-        super().__init__(f"unsupported weight format version {version}")
+    def __init__(self, *values) -> None:
+        if len(values) != len(self.fields):
+            raise TypeError(f"{type(self).__name__}{self.fields}: got {len(values)} values")
+        named = dict(zip(self.fields, values))
+        vars(self).update(named)
+        super().__init__(self.message.format(**named))
 
 
-class WrongModelKind(WeightFormatError):
-    """The file holds another model kind than the one asked for."""
+#: One row per variant: its name (the Rust variant's), its fields, its message
+#: and its doc.
+_VARIANTS = (
+    ("BadMagic", (), "not a tinyebm weight file (bad magic)", "The first four bytes are not ``TEBM``."),
+    ("UnsupportedVersion", ("version",), "unsupported weight format version {version}",
+     "A format version this reader cannot read."),
+    ("WrongModelKind", ("expected", "found"), "weight file holds model kind {found}, expected {expected}",
+     "The file holds another model kind than the one asked for."),
+    ("Truncated", ("needed", "found"), "truncated: need at least {needed} bytes, found {found}",
+     "The file ends before the data it describes."),
+    ("TrailingBytes", ("expected", "found"), "trailing bytes: the file is {expected} bytes, found {found}",
+     "Bytes follow the checksum."),
+    ("Checksum", ("stored", "computed"), "checksum mismatch: stored {stored:#010x}, computed {computed:#010x}",
+     "The stored CRC-32 does not match the bytes before it."),
+    ("CorruptData", ("what",), "corrupt weight file: {what}",
+     "A header field is out of its domain (unknown code, inconsistent count)."),
+    ("Empty", (), "size must be at least 1", "A size that must be at least 1 is zero."),
+    ("CapacityExceeded", ("requested", "capacity"), "size {requested} exceeds capacity {capacity}",
+     "A size is above a limit (the polynomial degree, or a given capacity)."),
+    ("InvalidConfig", ("what",), "invalid configuration: {what}",
+     "A fixed configuration value (the MLP's α) is out of its domain."),
+    ("InvalidParameters", ("what",), "invalid model parameters: {what}",
+     "Parameters (or σ) are not finite or violate the model's constraints."),
+)
 
-    rust_variant = "WrongModelKind"
+for _name, _fields, _message, _doc in _VARIANTS:
+    globals()[_name] = type(_name, (_Variant,), {
+        "__doc__": _doc, "__module__": __name__, "rust_variant": _name,
+        "fields": _fields, "message": _message,
+    })
 
-    def __init__(self, expected: int, found: int) -> None:
-        self.expected, self.found = expected, found
-        super().__init__(f"weight file holds model kind {found}, expected {expected}")
-
-
-class Truncated(WeightFormatError):
-    """The file ends before the data it describes."""
-
-    rust_variant = "Truncated"
-
-    def __init__(self, needed: int, found: int) -> None:
-        self.needed, self.found = needed, found
-        super().__init__(f"truncated: need at least {needed} bytes, found {found}")
-
-
-class TrailingBytes(WeightFormatError):
-    """Bytes follow the checksum."""
-
-    rust_variant = "TrailingBytes"
-
-    def __init__(self, expected: int, found: int) -> None:
-        self.expected, self.found = expected, found
-        super().__init__(f"trailing bytes: the file is {expected} bytes, found {found}")
-
-
-class Checksum(WeightFormatError):
-    """The stored CRC-32 does not match the bytes before it."""
-
-    rust_variant = "Checksum"
-
-    def __init__(self, stored: int, computed: int) -> None:
-        self.stored, self.computed = stored, computed
-        super().__init__(
-            f"checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
-        )
-
-
-class CorruptData(WeightFormatError):
-    """A header field is out of its domain (unknown code, inconsistent count)."""
-
-    rust_variant = "CorruptData"
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        super().__init__(f"corrupt weight file: {what}")
-
-
-class Empty(WeightFormatError):
-    """A size that must be at least 1 is zero."""
-
-    rust_variant = "Empty"
-
-    def __init__(self) -> None:
-        super().__init__("size must be at least 1")
-
-
-class CapacityExceeded(WeightFormatError):
-    """A size is above a limit (the polynomial degree, or a given capacity)."""
-
-    rust_variant = "CapacityExceeded"
-
-    def __init__(self, requested: int, capacity: int) -> None:
-        self.requested, self.capacity = requested, capacity
-        super().__init__(f"size {requested} exceeds capacity {capacity}")
-
-
-class InvalidConfig(WeightFormatError):
-    """A fixed configuration value (the MLP's α) is out of its domain."""
-
-    rust_variant = "InvalidConfig"
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        super().__init__(f"invalid configuration: {what}")
-
-
-class InvalidParameters(WeightFormatError):
-    """Parameters (or σ) are not finite or violate the model's constraints."""
-
-    rust_variant = "InvalidParameters"
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        super().__init__(f"invalid model parameters: {what}")
+__all__ = ["WeightFormatError", *(row[0] for row in _VARIANTS)]
+del _name, _fields, _message, _doc

@@ -29,18 +29,13 @@
 
 #include "tinyebm.h"
 
-#include "check.h"
+#include "gauss_stats.h" /* MU, SIGMA, PREC; gauss_record, gauss_check */
 
-#define DIM 2
+#define DIM GAUSS_DIM
 #define WALKERS 64
 #define WARMUP 1500
 #define CHUNK 10
 #define CHUNKS 400 /* N = 4,000 recorded steps */
-
-static const float MU[DIM] = {1.0f, -2.0f};
-static const double SIGMA[DIM][DIM] = {{2.0, 0.6}, {0.6, 0.5}};
-/* The precision Sigma^-1 = [[0.5, -0.6], [-0.6, 2]] / 0.64: exact in float. */
-static const float PREC[DIM * DIM] = {0.78125f, -0.9375f, -0.9375f, 3.125f};
 
 /* U exact, gradient wrong: 1.6 grad U + (0.3, -0.2). */
 static int skewed(void *user, const float *x, size_t dim, float *energy, float *grad) {
@@ -68,50 +63,11 @@ static void run(const char *name, const TebmEnergy *e, uint64_t seed) {
     cfg.seed = seed;
     cfg.adapt = 1; /* target_accept 0: the kernel's default, 0.40 */
     EXPECT(tebm_sampler_init(&sampler, sizeof sampler, e, &cfg), TEBM_STATUS_OK);
-    EXPECT(tebm_sampler_run(&sampler, e, WARMUP, NULL), TEBM_STATUS_OK);
-    EXPECT(tebm_sampler_freeze_step_size(&sampler), TEBM_STATUS_OK);
-    EXPECT(tebm_sampler_reset_diagnostics(&sampler), TEBM_STATUS_OK);
-
-    static float pos[WALKERS * DIM];
-    double c01 = 0.0, s0 = 0.0, s1 = 0.0, q0 = 0.0, q1 = 0.0;
-    long n = 0;
-    for (int k = 0; k < CHUNKS; k++) {
-        EXPECT(tebm_sampler_run(&sampler, e, CHUNK, NULL), TEBM_STATUS_OK);
-        EXPECT(tebm_sampler_positions(&sampler, pos, WALKERS * DIM), TEBM_STATUS_OK);
-        for (int w = 0; w < WALKERS; w++, n++) {
-            double a = pos[DIM * w] - MU[0], b = pos[DIM * w + 1] - MU[1];
-            s0 += a;
-            s1 += b;
-            q0 += a * a;
-            q1 += b * b;
-            c01 += a * b;
-        }
-    }
-    double m0 = s0 / n, m1 = s1 / n;
-    double corr = (c01 / n - m0 * m1) / sqrt((q0 / n - m0 * m0) * (q1 / n - m1 * m1));
-
-    double mean[DIM], var[DIM], ess[DIM];
-    TebmSamplerStats st;
-    EXPECT(tebm_sampler_diagnostic(&sampler, TEBM_DIAGNOSTIC_MEAN, mean, DIM), TEBM_STATUS_OK);
-    EXPECT(tebm_sampler_diagnostic(&sampler, TEBM_DIAGNOSTIC_VARIANCE, var, DIM), TEBM_STATUS_OK);
-    EXPECT(tebm_sampler_diagnostic(&sampler, TEBM_DIAGNOSTIC_ESS, ess, DIM), TEBM_STATUS_OK);
-    EXPECT(tebm_sampler_stats(&sampler, &st), TEBM_STATUS_OK);
-    CHECK(st.draws == (uint64_t)CHUNK * CHUNKS && st.adapting == 0);
-    printf("%s: step size %.3f (from 0.5), acceptance %.3f, %lu draws per walker\n", name, st.step_size,
-           st.acceptance_rate, (unsigned long)st.draws);
-    printf("  coord    mean (exact)   MCSE  |d|/MCSE   var (exact)  rel err  bound      ESS\n");
-    for (int i = 0; i < DIM; i++) {
-        double mcse = sqrt(var[i] / ess[i]), rel = var[i] / SIGMA[i][i] - 1.0, bound = 4.0 * sqrt(2.0 / ess[i]);
-        printf("  x%d    %7.4f (%5.2f) %7.4f %8.2f   %7.4f (%4.2f) %+7.4f %6.4f %8.0f\n", i, mean[i], MU[i], mcse,
-               fabs(mean[i] - MU[i]) / mcse, var[i], SIGMA[i][i], rel, bound, ess[i]);
-        CHECK(isfinite(ess[i]) && ess[i] > 1000.0);
-        CHECK(fabs(mean[i] - MU[i]) < 4.0 * mcse);
-        CHECK(fabs(rel) < bound);
-    }
-    printf("  correlation %.4f (exact %.4f) over %ld snapshot draws\n", corr,
-           SIGMA[0][1] / sqrt(SIGMA[0][0] * SIGMA[1][1]), n);
-    CHECK(fabs(corr - 0.6 / sqrt(2.0 * 0.5)) < 0.05);
-    CHECK(st.acceptance_rate >= 0.2 && st.acceptance_rate <= 0.8);
+    GaussStats r = gauss_record(&sampler, e, WALKERS, WARMUP, CHUNK, CHUNKS);
+    printf("%s: step size %.3f (from 0.5), acceptance %.3f, %lu draws per walker\n", name, r.st.step_size,
+           r.st.acceptance_rate, (unsigned long)r.st.draws);
+    gauss_check(&r);
+    CHECK(r.st.acceptance_rate >= 0.2 && r.st.acceptance_rate <= 0.8);
 }
 
 int main(void) {
