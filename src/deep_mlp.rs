@@ -154,6 +154,9 @@ pub struct DeepMlp<const D: usize, const H: usize, const L: usize> {
     b_out: f32,
 }
 
+/// One layer's per-lane values: `[unit][lane]`.
+type Units<const LN: usize, const H: usize> = [[f32; LN]; H];
+
 /// Per-lane values of one forward/backward pass: z_k and σ'(a_k) (then
 /// δ_k = ∂f/∂a_k after the backward pass) for every hidden layer.
 struct Tape<const LN: usize, const H: usize, const L: usize> {
@@ -193,7 +196,7 @@ impl<const LN: usize, const H: usize, const L: usize> Tape<LN, H, L> {
     }
 
     /// (z_{k−1}, z_k, σ'(a_k)) for layer `k ≥ 1`.
-    fn layer(&mut self, k: usize) -> (&[[f32; LN]; H], &mut [[f32; LN]; H], &mut [[f32; LN]; H]) {
+    fn layer(&mut self, k: usize) -> (&Units<LN, H>, &mut Units<LN, H>, &mut Units<LN, H>) {
         let dz = &mut self.dz[k - 1];
         if k == 1 {
             (&self.z0, &mut self.z[0], dz)

@@ -550,7 +550,7 @@ fn peek_needs_only_the_first_bytes() {
     let bytes = encode(&m);
     // An MLP's integer fields end at byte 20; PEEK_LEN (52, for a DeepMlp
     // of MAX_LAYERS layers) is more than enough.
-    assert!(PEEK_LEN >= 20);
+    const { assert!(PEEK_LEN >= 20) };
     assert_eq!(peek(&bytes[..PEEK_LEN]), peek(&bytes[..20]));
     let h = peek(&bytes[..20]).unwrap();
     assert_eq!(h.version, VERSION);
