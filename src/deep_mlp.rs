@@ -16,7 +16,7 @@
 //! Parameters, flat, layer by layer: W₀ (h₀×d, row j = unit j of layer 0),
 //! b₀ (h₀), W₁ (h₁×h₀), b₁ (h₁), …, W₍ₙ₋₁₎, b₍ₙ₋₁₎, then w_out (hₙ₋₁) and
 //! b_out (1): Σ_k h_k·(h_{k−1} + 1) + hₙ₋₁ + 1 values with h₋₁ = d
-//! ([`Block`] and [`block_at`] are the one place this order is written).
+//! (`Block` and `block_at` in this file are the one place this order is written).
 //! With two hidden layers of width h this is exactly [`crate::Mlp`]'s
 //! order, and the two models compute the same bits (same operations in the
 //! same order: `tests/gradients.rs`).
