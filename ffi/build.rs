@@ -99,6 +99,9 @@ const KNOBS: [Knob; 9] = [
     },
 ];
 
+/// Most hidden layers of a deep MLP energy in the C API.
+const DEEP_LAYERS: usize = 4;
+
 /// Largest `TEBM_MAX_PARAMS` (an MLP at full capacity): keeps a trainer's
 /// parameter-sized buffers (several copies of θ) within reason.
 const MAX_PARAMS_LIMIT: usize = 1 << 20;
@@ -168,6 +171,18 @@ fn main() {
                 "Largest number of parameters a trainer trains: an MLP at full capacity,\n\
                  h·(d + h + 3) + 1 with d = `TEBM_MAX_DIM`, h = `TEBM_MAX_HIDDEN`\n\
                  (derived, not a knob).",
+            );
+            emit(
+                "TEBM_MAX_DEEP_LAYERS",
+                DEEP_LAYERS,
+                "Most hidden layers of a deep MLP energy (`tebm_energy_init_deep_mlp`; fixed).",
+            );
+            emit(
+                "TEBM_MAX_DEEP_WIDTH",
+                (h / 2).max(1),
+                "Largest width of a deep MLP energy's hidden layers: `TEBM_MAX_HIDDEN` / 2\n\
+                 (at least 1), so that a deep MLP at full capacity is smaller than an MLP's\n\
+                 object and its parameters fit `TEBM_MAX_PARAMS` (derived, not a knob).",
             );
         }
     }

@@ -119,6 +119,18 @@
 #define TEBM_MAX_PARAMS 1633
 
 /*
+ Most hidden layers of a deep MLP energy (`tebm_energy_init_deep_mlp`; fixed).
+ */
+#define TEBM_MAX_DEEP_LAYERS 4
+
+/*
+ Largest width of a deep MLP energy's hidden layers: `TEBM_MAX_HIDDEN` / 2
+ (at least 1), so that a deep MLP at full capacity is smaller than an MLP's
+ object and its parameters fit `TEBM_MAX_PARAMS` (derived, not a knob).
+ */
+#define TEBM_MAX_DEEP_WIDTH 16
+
+/*
  Largest number of replicas (temperatures) of a `TebmTempering`.
  Build knob: environment variable `TEBM_MAX_REPLICAS` (default 8).
  */
@@ -399,6 +411,10 @@ typedef enum TebmEnergyKind {
    C callback.
    */
   TEBM_ENERGY_KIND_CALLBACK = 4,
+  /*
+   Deep MLP (1 to `TEBM_MAX_DEEP_LAYERS` hidden layers).
+   */
+  TEBM_ENERGY_KIND_DEEP_MLP = 5,
 } TebmEnergyKind;
 
 /*
@@ -1125,11 +1141,11 @@ typedef struct TebmWeightsHeader {
    */
   size_t dim;
   /*
-   MLP: hidden width h (else 0).
+   MLP: hidden width h; deep MLP: the widest hidden layer (else 0).
    */
   size_t hidden;
   /*
-   MLP: activation, a `TebmActivation` value (else 0).
+   MLP, deep MLP: activation, a `TebmActivation` value (else 0).
    */
   uint32_t activation;
   /*
@@ -1157,6 +1173,10 @@ typedef struct TebmWeightsHeader {
    `tebm_energy_init_from_weights` can hold it; else 0.
    */
   uint32_t fits;
+  /*
+   Deep MLP: number of hidden layers (else 0).
+   */
+  size_t layers;
 } TebmWeightsHeader;
 
 #ifdef __cplusplus
@@ -1400,6 +1420,43 @@ enum TebmStatus tebm_energy_init_mlp(void *mem,
                                      float alpha,
                                      const float *params,
                                      size_t n_params);
+
+/*
+ Number of parameters of a deep MLP energy `dim → widths[0] → … →
+ widths[n_layers − 1] → 1`: Σₖ widths[k]·(widths[k−1] + 1) + widths[n_layers − 1] + 1
+ with widths[−1] = dim (0 when `widths` is NULL or any size is 0 or above
+ its capacity: `TEBM_MAX_DIM`, `TEBM_MAX_DEEP_LAYERS`, `TEBM_MAX_DEEP_WIDTH`).
+
+ # Safety
+ `widths` NULL or `n_layers` readable values (only read when `n_layers`
+ is within the capacity).
+ */
+size_t tebm_deep_mlp_num_params(size_t dim, size_t n_layers, const size_t *widths);
+
+/*
+ Deep MLP energy U(x) = w_out·zₙ₋₁ + b_out + ½α|x|² with
+ z_k = σ(W_k z_{k−1} + b_k), z₋₁ = x: `n_layers` (1 to
+ `TEBM_MAX_DEEP_LAYERS`) hidden layers of widths `widths[0..n_layers]`
+ (each 1 to `TEBM_MAX_DEEP_WIDTH`), activation σ a `TebmActivation`
+ value, confinement α > 0. `params` holds `n_params` =
+ `tebm_deep_mlp_num_params(dim, n_layers, widths)` floats in this order:
+ W₀ (widths[0]×dim, row j = unit j of layer 0), b₀, W₁ (widths[1]×widths[0]),
+ b₁, …, w_out (widths[n_layers − 1]), b_out (1). Two layers of width h
+ are `tebm_energy_init_mlp`'s network, with the same parameters and bits.
+
+ # Safety
+ As for [`tebm_energy_init_gaussian_diag`]; `widths` holds `n_layers`
+ values and `params` `n_params` floats.
+ */
+enum TebmStatus tebm_energy_init_deep_mlp(void *mem,
+                                          size_t mem_len,
+                                          size_t dim,
+                                          size_t n_layers,
+                                          const size_t *widths,
+                                          uint32_t activation,
+                                          float alpha,
+                                          const float *params,
+                                          size_t n_params);
 
 /*
  An energy computed by the C callback `f` with context `user` in
@@ -2042,7 +2099,8 @@ enum TebmStatus tebm_weights_load(struct TebmEnergy *energy,
 
 /*
  Reads the kind, sizes and total length of a weight file from its first
- bytes (the first 20 always suffice; the whole file is fine too) into
+ bytes (the first 52 always suffice — 20 for all but a deep MLP; the
+ whole file is fine too) into
  `*out`, without decoding it. A file that peeks well may still fail to
  load (checksum, parameters).
 

@@ -21,7 +21,8 @@
 //!   [`Trainable`] (flat parameters, ∂θU accumulated with a scale).
 //! * Built-in energies: [`Gaussian`], [`Polynomial`] (exponential family and
 //!   the double well), [`Mixture`] (log-sum-exp), [`Mlp`] (smooth activations
-//!   plus confinement ½α|x|²). [`FnEnergy`] wraps a closure.
+//!   plus confinement ½α|x|²), [`DeepMlp`] (the same with 1 to L + 1 hidden
+//!   layers of run-time widths). [`FnEnergy`] wraps a closure.
 //! * [`walkers`] — [`Walkers`]: N chains in structure-of-arrays layout with
 //!   cached U, ∇U and their streams, plus scratch so a step is built aside and
 //!   committed all at once.
@@ -135,6 +136,7 @@ pub mod activation;
 pub mod adapt;
 pub mod ais;
 pub mod crc32;
+pub mod deep_mlp;
 pub mod diagnostics;
 pub mod draws;
 pub mod ema;
@@ -164,6 +166,7 @@ pub use adapt::DualAveraging;
 pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };
+pub use deep_mlp::{DeepMlp, checked_deep_mlp_param_count, deep_mlp_param_count};
 pub use diagnostics::Diagnostics;
 pub use draws::{RankDiagnostics, rank_diagnostics};
 pub use ema::{Best, Ema};

@@ -17,10 +17,11 @@
 //! one variant in each enum here and its arms in this file's matches.
 
 use crate::activation::Activation;
+use crate::deep_mlp::{self, MAX_LAYERS};
 use crate::energy::{Energy, EvalError, Evals, Soa, Trainable};
 use crate::error::Error;
 use crate::weights::{ConfigBlock, Persist, Reader, read_prefix};
-use crate::{Gaussian, Mixture, Mlp, Polynomial, gaussian, mixture, mlp, polynomial};
+use crate::{DeepMlp, Gaussian, Mixture, Mlp, Polynomial, gaussian, mixture, mlp, polynomial};
 
 /// Which model a weight file holds. The discriminant is the file's code;
 /// 0 is never used, so zeroed memory is not a valid file.
@@ -36,15 +37,18 @@ pub enum ModelKind {
     Mixture = 3,
     /// [`Mlp`].
     Mlp = 4,
+    /// [`DeepMlp`].
+    DeepMlp = 5,
 }
 
 impl ModelKind {
     /// Every kind, in code order.
-    pub const ALL: [ModelKind; 4] = [
+    pub const ALL: [ModelKind; 5] = [
         ModelKind::Gaussian,
         ModelKind::Polynomial,
         ModelKind::Mixture,
         ModelKind::Mlp,
+        ModelKind::DeepMlp,
     ];
 
     /// The kind with this code, if any.
@@ -71,6 +75,7 @@ impl ModelKind {
             ModelKind::Polynomial => polynomial::read_config(r),
             ModelKind::Mixture => mixture::read_config(r),
             ModelKind::Mlp => mlp::read_config(r),
+            ModelKind::DeepMlp => deep_mlp::read_config(r),
         }
     }
 }
@@ -111,6 +116,17 @@ pub enum ModelConfig {
         /// Hidden-layer activation.
         activation: Activation,
     },
+    /// A [`DeepMlp`] `d → widths[0] → … → widths[layers − 1] → 1`.
+    DeepMlp {
+        /// Input dimension.
+        d: usize,
+        /// Number of hidden layers (1 to [`MAX_LAYERS`]).
+        layers: usize,
+        /// Hidden widths: `widths[..layers]`, zeros after them.
+        widths: [usize; MAX_LAYERS],
+        /// Hidden-layer activation.
+        activation: Activation,
+    },
 }
 
 impl ModelConfig {
@@ -121,6 +137,7 @@ impl ModelConfig {
             ModelConfig::Polynomial { .. } => ModelKind::Polynomial,
             ModelConfig::Mixture { .. } => ModelKind::Mixture,
             ModelConfig::Mlp { .. } => ModelKind::Mlp,
+            ModelConfig::DeepMlp { .. } => ModelKind::DeepMlp,
         }
     }
 
@@ -130,7 +147,8 @@ impl ModelConfig {
             ModelConfig::Gaussian { d, .. }
             | ModelConfig::Polynomial { d, .. }
             | ModelConfig::Mixture { d, .. }
-            | ModelConfig::Mlp { d, .. } => d,
+            | ModelConfig::Mlp { d, .. }
+            | ModelConfig::DeepMlp { d, .. } => d,
         }
     }
 
@@ -146,14 +164,20 @@ impl ModelConfig {
             ModelConfig::Polynomial { d, degree } => polynomial::config_block(d, degree),
             ModelConfig::Mixture { k, d } => mixture::config_block(k, d),
             ModelConfig::Mlp { d, h, activation } => mlp::config_block(d, h, activation),
+            ModelConfig::DeepMlp {
+                d,
+                layers,
+                ref widths,
+                activation,
+            } => deep_mlp::config_block(d, &widths[..layers.min(MAX_LAYERS)], activation),
         }
     }
 }
 
-/// One built-in model of any kind. `G`, `P`, `X`, `M` are what each
+/// One built-in model of any kind. `G`, `P`, `X`, `M`, `Q` are what each
 /// variant holds: the models ([`AnyModel`]) or references to them.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum BuiltIn<G, P, X, M> {
+pub enum BuiltIn<G, P, X, M, Q> {
     /// A [`Gaussian`].
     Gaussian(G),
     /// A [`Polynomial`].
@@ -162,12 +186,16 @@ pub enum BuiltIn<G, P, X, M> {
     Mixture(X),
     /// An [`Mlp`].
     Mlp(M),
+    /// A [`DeepMlp`].
+    DeepMlp(Q),
 }
 
 /// Any built-in model, with capacities `D` (dimension), `M` (polynomial
-/// monomials), `K` (mixture components) and `H` (MLP hidden width).
-pub type AnyModel<const D: usize, const M: usize, const K: usize, const H: usize> =
-    BuiltIn<Gaussian<D>, Polynomial<D, M>, Mixture<K, D>, Mlp<D, H>>;
+/// monomials), `K` (mixture components), `H` (MLP hidden width) and `L`
+/// (a [`DeepMlp`]'s hidden-to-hidden matrices: up to `L + 1` hidden layers
+/// of width ≤ `H`).
+pub type AnyModel<const D: usize, const M: usize, const K: usize, const H: usize, const L: usize> =
+    BuiltIn<Gaussian<D>, Polynomial<D, M>, Mixture<K, D>, Mlp<D, H>, DeepMlp<D, H, L>>;
 
 /// `model_dispatch!(value, m => expr)`: `expr` with `m` bound to the model
 /// inside a [`BuiltIn`](crate::model::BuiltIn) (`value` may be a reference:
@@ -182,11 +210,12 @@ macro_rules! model_dispatch {
             $crate::model::BuiltIn::Polynomial($m) => $body,
             $crate::model::BuiltIn::Mixture($m) => $body,
             $crate::model::BuiltIn::Mlp($m) => $body,
+            $crate::model::BuiltIn::DeepMlp($m) => $body,
         }
     };
 }
 
-impl<G, P, X, M> BuiltIn<G, P, X, M> {
+impl<G, P, X, M, Q> BuiltIn<G, P, X, M, Q> {
     /// The kind of the model held.
     pub const fn kind(&self) -> ModelKind {
         match self {
@@ -194,11 +223,12 @@ impl<G, P, X, M> BuiltIn<G, P, X, M> {
             BuiltIn::Polynomial(_) => ModelKind::Polynomial,
             BuiltIn::Mixture(_) => ModelKind::Mixture,
             BuiltIn::Mlp(_) => ModelKind::Mlp,
+            BuiltIn::DeepMlp(_) => ModelKind::DeepMlp,
         }
     }
 }
 
-impl<G: Energy, P: Energy, X: Energy, M: Energy> Energy for BuiltIn<G, P, X, M> {
+impl<G: Energy, P: Energy, X: Energy, M: Energy, Q: Energy> Energy for BuiltIn<G, P, X, M, Q> {
     fn dim(&self) -> usize {
         model_dispatch!(self, m => m.dim())
     }
@@ -223,12 +253,13 @@ impl<G: Energy, P: Energy, X: Energy, M: Energy> Energy for BuiltIn<G, P, X, M> 
     }
 }
 
-impl<G, P, X, M> Trainable for BuiltIn<G, P, X, M>
+impl<G, P, X, M, Q> Trainable for BuiltIn<G, P, X, M, Q>
 where
     G: Trainable,
     P: Trainable,
     X: Trainable,
     M: Trainable,
+    Q: Trainable,
 {
     fn num_params(&self) -> usize {
         model_dispatch!(self, m => m.num_params())
@@ -279,8 +310,8 @@ where
 /// Loads whichever kind a file holds (its kind read as by
 /// [`crate::peek`]), with the checks and errors of that kind's own
 /// [`Persist::decode`].
-impl<const D: usize, const M: usize, const K: usize, const H: usize> Persist
-    for AnyModel<D, M, K, H>
+impl<const D: usize, const M: usize, const K: usize, const H: usize, const L: usize> Persist
+    for AnyModel<D, M, K, H, L>
 {
     fn config(&self) -> ModelConfig {
         model_dispatch!(self, m => m.config())
@@ -296,6 +327,7 @@ impl<const D: usize, const M: usize, const K: usize, const H: usize> Persist
             ModelKind::Polynomial => BuiltIn::Polynomial(Polynomial::decode(bytes)?),
             ModelKind::Mixture => BuiltIn::Mixture(Mixture::decode(bytes)?),
             ModelKind::Mlp => BuiltIn::Mlp(Mlp::decode(bytes)?),
+            ModelKind::DeepMlp => BuiltIn::DeepMlp(DeepMlp::decode(bytes)?),
         })
     }
 
@@ -316,6 +348,7 @@ impl<const D: usize, const M: usize, const K: usize, const H: usize> Persist
             ModelKind::Polynomial => Polynomial::<D, M>::validate(bytes),
             ModelKind::Mixture => Mixture::<K, D>::validate(bytes),
             ModelKind::Mlp => Mlp::<D, H>::validate(bytes),
+            ModelKind::DeepMlp => DeepMlp::<D, H, L>::validate(bytes),
         }
     }
 }

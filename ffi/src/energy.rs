@@ -7,17 +7,19 @@ use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ebm::{
-    Activation, Energy, EvalError, Evals, Soa, Trainable, mlp_param_count, model_dispatch,
-    num_monomials,
+    Activation, Energy, EvalError, Evals, ModelCodec, Soa, Trainable, deep_mlp_param_count,
+    mlp_param_count, model_dispatch, num_monomials,
 };
 
 use crate::handle::{ENERGY_TAG, check_null, check_object, floats, out_slice, tri};
+pub(crate) use crate::models::{
+    DeepMlpM, GaussianM, MixtureM, MlpM, Models, PolynomialM, TrainableMut,
+};
 use crate::models::{ENERGY_ALIGN, ENERGY_MAX_SIZE, OBJECTS, built_in_at, built_in_mut};
-pub(crate) use crate::models::{GaussianM, MixtureM, MlpM, Models, PolynomialM, TrainableMut};
 use crate::status::TebmStatus;
 use crate::{
-    TEBM_ENERGY_SIZE, TEBM_MAX_COMPONENTS, TEBM_MAX_DIM, TEBM_MAX_HIDDEN, TEBM_MAX_MONOMIALS,
-    TEBM_MAX_POLY_DEGREE, TEBM_OBJECT_ALIGN, TebmEnergy,
+    TEBM_ENERGY_SIZE, TEBM_MAX_COMPONENTS, TEBM_MAX_DEEP_LAYERS, TEBM_MAX_DEEP_WIDTH, TEBM_MAX_DIM,
+    TEBM_MAX_HIDDEN, TEBM_MAX_MONOMIALS, TEBM_MAX_POLY_DEGREE, TEBM_OBJECT_ALIGN, TebmEnergy,
 };
 
 /// A user energy: computes U(x) into `*energy` and, when `grad` is not
@@ -110,6 +112,8 @@ pub enum TebmEnergyKind {
     Mlp = 3,
     /// C callback.
     Callback = 4,
+    /// Deep MLP (1 to `TEBM_MAX_DEEP_LAYERS` hidden layers).
+    DeepMlp = 5,
 }
 
 /// An energy object in caller memory: type tag, kind, identity, a reserved
@@ -303,27 +307,37 @@ fn energy_memory<M>(mem: *mut c_void, len: usize) -> Result<*mut Obj<M>, TebmSta
     Ok(mem.cast::<Obj<M>>())
 }
 
-/// Writes a new MLP energy object from the weight file `b` into caller
-/// memory, in place (no model-sized temporary). `b` must have passed
-/// `MlpM::validate`: then nothing can fail after the memory checks, and
+/// Writes a new energy object of model type `M` from the weight file `b`
+/// into caller memory, in place (no model-sized temporary). `b` must have
+/// passed `M::validate`: then nothing can fail after the memory checks, and
 /// on any failure the object is left untagged.
+///
+/// # Safety
+/// All-zero bytes must be a valid `M` (as documented on `Mlp` and
+/// `DeepMlp`: integers, floats, arrays of them and the `repr(u8)`
+/// `Activation`, 0 = tanh).
 #[inline(never)]
-pub(crate) fn init_mlp_from_weights(mem: *mut c_void, len: usize, b: &[u8]) -> TebmStatus {
-    let p = tri!(energy_memory::<MlpM>(mem, len));
+pub(crate) unsafe fn init_from_weights_in_place<M: ModelCodec>(
+    mem: *mut c_void,
+    len: usize,
+    b: &[u8],
+) -> TebmStatus {
+    let Some(kind) = TebmEnergyKind::of(M::KIND) else {
+        return TebmStatus::BadConfig;
+    };
+    let p = tri!(energy_memory::<M>(mem, len));
     // SAFETY: `p` is non-null, aligned to ENERGY_ALIGN and has room for an
-    // `Obj<MlpM>` (checked by `energy_memory`), writable and unused by
-    // anyone else per the init functions' contract. All-zero bytes are a
-    // valid `Obj<MlpM>`: two integers and an `Mlp`, whose fields are
-    // integers, floats, float arrays and the `repr(u8)` `Activation`
-    // (0 = tanh), as documented on `Mlp`. The tag stays 0 ("no energy")
-    // until the model is complete.
+    // `Obj<M>` (checked by `energy_memory`), writable and unused by anyone
+    // else per the init functions' contract. All-zero bytes are a valid
+    // `Obj<M>`: four integers and an `M`, for which the caller guarantees
+    // it. The tag stays 0 ("no energy") until the model is complete.
     let obj = unsafe {
         p.write_bytes(0, 1);
         &mut *p
     };
     match ebm::Persist::decode_into(&mut obj.model, b) {
         Ok(()) => {
-            obj.kind = TebmEnergyKind::Mlp as u32;
+            obj.kind = kind as u32;
             obj.id = fresh_id();
             obj.tag = ENERGY_TAG;
             TebmStatus::Ok
@@ -621,6 +635,133 @@ pub unsafe extern "C" fn tebm_energy_init_mlp(
         Err(e) => {
             // Unreachable (lengths and finiteness checked); never leave a
             // half-built energy behind.
+            obj.tag = 0;
+            TebmStatus::from(e)
+        }
+    }
+}
+
+/// Number of parameters of a deep MLP energy `dim → widths[0] → … →
+/// widths[n_layers − 1] → 1`: Σₖ widths[k]·(widths[k−1] + 1) + widths[n_layers − 1] + 1
+/// with widths[−1] = dim (0 when `widths` is NULL or any size is 0 or above
+/// its capacity: `TEBM_MAX_DIM`, `TEBM_MAX_DEEP_LAYERS`, `TEBM_MAX_DEEP_WIDTH`).
+///
+/// # Safety
+/// `widths` NULL or `n_layers` readable values (only read when `n_layers`
+/// is within the capacity).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn tebm_deep_mlp_num_params(
+    dim: usize,
+    n_layers: usize,
+    widths: *const usize,
+) -> usize {
+    if widths.is_null() {
+        return 0;
+    }
+    // SAFETY: non-null; `n_layers` readable values per contract (read only
+    // within the capacity).
+    match unsafe { deep_widths(dim, n_layers, widths) } {
+        Ok(w) => deep_mlp_param_count(dim, &w[..n_layers]),
+        Err(_) => 0,
+    }
+}
+
+/// Checks a deep MLP's sizes against the capacities and copies the widths.
+///
+/// # Safety
+/// `widths` non-null and `n_layers` readable values when `n_layers` is at
+/// most `TEBM_MAX_DEEP_LAYERS`.
+unsafe fn deep_widths(
+    dim: usize,
+    n_layers: usize,
+    widths: *const usize,
+) -> Result<[usize; TEBM_MAX_DEEP_LAYERS], TebmStatus> {
+    check_dim(dim)?;
+    if n_layers == 0 {
+        return Err(TebmStatus::BadDimension);
+    }
+    if n_layers > TEBM_MAX_DEEP_LAYERS {
+        return Err(TebmStatus::CapacityExceeded);
+    }
+    let mut w = [0; TEBM_MAX_DEEP_LAYERS];
+    // SAFETY: non-null, `n_layers` (≤ the capacity) readable values per
+    // contract.
+    w[..n_layers].copy_from_slice(unsafe { core::slice::from_raw_parts(widths, n_layers) });
+    for &h in &w[..n_layers] {
+        if h == 0 {
+            return Err(TebmStatus::BadDimension);
+        }
+        if h > TEBM_MAX_DEEP_WIDTH {
+            return Err(TebmStatus::CapacityExceeded);
+        }
+    }
+    Ok(w)
+}
+
+/// Deep MLP energy U(x) = w_out·zₙ₋₁ + b_out + ½α|x|² with
+/// z_k = σ(W_k z_{k−1} + b_k), z₋₁ = x: `n_layers` (1 to
+/// `TEBM_MAX_DEEP_LAYERS`) hidden layers of widths `widths[0..n_layers]`
+/// (each 1 to `TEBM_MAX_DEEP_WIDTH`), activation σ a `TebmActivation`
+/// value, confinement α > 0. `params` holds `n_params` =
+/// `tebm_deep_mlp_num_params(dim, n_layers, widths)` floats in this order:
+/// W₀ (widths[0]×dim, row j = unit j of layer 0), b₀, W₁ (widths[1]×widths[0]),
+/// b₁, …, w_out (widths[n_layers − 1]), b_out (1). Two layers of width h
+/// are `tebm_energy_init_mlp`'s network, with the same parameters and bits.
+///
+/// # Safety
+/// As for [`tebm_energy_init_gaussian_diag`]; `widths` holds `n_layers`
+/// values and `params` `n_params` floats.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn tebm_energy_init_deep_mlp(
+    mem: *mut c_void,
+    mem_len: usize,
+    dim: usize,
+    n_layers: usize,
+    widths: *const usize,
+    activation: u32,
+    alpha: f32,
+    params: *const f32,
+    n_params: usize,
+) -> TebmStatus {
+    check_null!(mem, widths, params);
+    // SAFETY: non-null; `n_layers` readable values per contract.
+    let w = tri!(unsafe { deep_widths(dim, n_layers, widths) });
+    let widths = &w[..n_layers];
+    let Some(act) = u8::try_from(activation).ok().and_then(Activation::from_tag) else {
+        return TebmStatus::BadConfig;
+    };
+    if n_params != deep_mlp_param_count(dim, widths) {
+        return TebmStatus::BadDimension;
+    }
+    if !(alpha.is_finite() && alpha > 0.0) {
+        return TebmStatus::BadConfig;
+    }
+    // SAFETY: non-null; the caller provides `n_params` floats.
+    let theta = unsafe { floats(params, n_params) };
+    if !theta.iter().all(|v| v.is_finite()) {
+        return TebmStatus::BadParameters;
+    }
+    let p = tri!(energy_memory::<DeepMlpM>(mem, mem_len));
+    // Built in place (zero weights, then the parameters), as the MLP.
+    let zeros = tri!(DeepMlpM::zeros(dim, widths, act, alpha));
+    // SAFETY: `p` is non-null, aligned to ENERGY_ALIGN and has room for an
+    // `Obj<DeepMlpM>` (checked by `energy_memory`), writable and unused by
+    // anyone else per contract; the writes initialise every field of the
+    // `repr(C)` object without reading or dropping the old contents.
+    let obj = unsafe {
+        addr_of_mut!((*p).model).write(zeros);
+        addr_of_mut!((*p).kind).write(TebmEnergyKind::DeepMlp as u32);
+        addr_of_mut!((*p).id).write(fresh_id());
+        addr_of_mut!((*p).reserved).write(0);
+        addr_of_mut!((*p).tag).write(ENERGY_TAG);
+        &mut *p
+    };
+    match obj.model.set_params(theta) {
+        Ok(()) => TebmStatus::Ok,
+        Err(e) => {
+            // Unreachable (sizes, lengths and finiteness checked); never
+            // leave a half-built energy behind.
             obj.tag = 0;
             TebmStatus::from(e)
         }

@@ -189,6 +189,11 @@ include!(concat!(env!("OUT_DIR"), "/capacities.rs"));
 const _: () = {
     assert!(TEBM_MAX_POLY_DEGREE <= ebm::polynomial::MAX_DEGREE);
     assert!(TEBM_MAX_PARAMS == ebm::mlp_param_count(TEBM_MAX_DIM, TEBM_MAX_HIDDEN));
+    // A trainer trains a deep MLP at full capacity too.
+    assert!(
+        ebm::deep_mlp_param_count(TEBM_MAX_DIM, &[TEBM_MAX_DEEP_WIDTH; TEBM_MAX_DEEP_LAYERS])
+            <= TEBM_MAX_PARAMS
+    );
 };
 
 /// Bytes reserved for an object that needs `bytes`: about 3 % more, rounded

@@ -8,16 +8,26 @@
 use core::ffi::c_void;
 use core::mem::{align_of, size_of};
 
-use ebm::{BuiltIn, Error, Gaussian, Mixture, Mlp, ModelCodec, ModelKind, Persist, Polynomial};
+use ebm::{
+    BuiltIn, DeepMlp, Error, Gaussian, Mixture, Mlp, ModelCodec, ModelKind, Persist, Polynomial,
+};
 
-use crate::energy::{Callback, Header, Obj, TebmEnergyKind, init, init_mlp_from_weights, model_at};
+use crate::energy::{
+    Callback, Header, Obj, TebmEnergyKind, init, init_from_weights_in_place, model_at,
+};
 use crate::status::TebmStatus;
-use crate::{TEBM_MAX_COMPONENTS, TEBM_MAX_DIM, TEBM_MAX_HIDDEN, TEBM_MAX_MONOMIALS};
+use crate::{
+    TEBM_MAX_COMPONENTS, TEBM_MAX_DEEP_LAYERS, TEBM_MAX_DEEP_WIDTH, TEBM_MAX_DIM, TEBM_MAX_HIDDEN,
+    TEBM_MAX_MONOMIALS,
+};
 
 pub(crate) type GaussianM = Gaussian<TEBM_MAX_DIM>;
 pub(crate) type PolynomialM = Polynomial<TEBM_MAX_DIM, TEBM_MAX_MONOMIALS>;
 pub(crate) type MixtureM = Mixture<TEBM_MAX_COMPONENTS, TEBM_MAX_DIM>;
 pub(crate) type MlpM = Mlp<TEBM_MAX_DIM, TEBM_MAX_HIDDEN>;
+/// Up to `TEBM_MAX_DEEP_LAYERS` hidden layers: that many minus one
+/// hidden-to-hidden matrices.
+pub(crate) type DeepMlpM = DeepMlp<TEBM_MAX_DIM, TEBM_MAX_DEEP_WIDTH, { TEBM_MAX_DEEP_LAYERS - 1 }>;
 
 /// Generates the per-kind code from `Kind: StoredType` pairs, in the order
 /// of `ebm::BuiltIn`'s variants; each `TebmEnergyKind` variant is named as
@@ -111,6 +121,7 @@ built_in_models! {
     Polynomial: PolynomialM,
     Mixture: MixtureM,
     Mlp: MlpM,
+    DeepMlp: DeepMlpM,
 }
 
 /// The largest of `v` (0 when empty).
@@ -149,7 +160,20 @@ impl FromWeights for MlpM {
     fn create(b: &[u8], mem: Option<(*mut c_void, usize)>) -> Result<TebmStatus, Error> {
         MlpM::validate(b)?;
         Ok(match mem {
-            Some((p, len)) => init_mlp_from_weights(p, len, b),
+            // SAFETY: all-zero bytes are a valid `Mlp` (documented on it).
+            Some((p, len)) => unsafe { init_from_weights_in_place::<MlpM>(p, len, b) },
+            None => TebmStatus::Ok,
+        })
+    }
+}
+
+/// The deep MLP (8.5 KB at the default capacities), likewise.
+impl FromWeights for DeepMlpM {
+    fn create(b: &[u8], mem: Option<(*mut c_void, usize)>) -> Result<TebmStatus, Error> {
+        DeepMlpM::validate(b)?;
+        Ok(match mem {
+            // SAFETY: all-zero bytes are a valid `DeepMlp` (documented on it).
+            Some((p, len)) => unsafe { init_from_weights_in_place::<DeepMlpM>(p, len, b) },
             None => TebmStatus::Ok,
         })
     }

@@ -23,9 +23,9 @@ pub struct TebmWeightsHeader {
     pub version: u32,
     /// Dimension d of x.
     pub dim: usize,
-    /// MLP: hidden width h (else 0).
+    /// MLP: hidden width h; deep MLP: the widest hidden layer (else 0).
     pub hidden: usize,
-    /// MLP: activation, a `TebmActivation` value (else 0).
+    /// MLP, deep MLP: activation, a `TebmActivation` value (else 0).
     pub activation: u32,
     /// Gaussian: 1 when the precision is stored as a diagonal (else 0).
     pub diagonal: u32,
@@ -40,6 +40,8 @@ pub struct TebmWeightsHeader {
     /// 1 when the model fits this build's capacities (`TEBM_MAX_*`), so
     /// `tebm_energy_init_from_weights` can hold it; else 0.
     pub fits: u32,
+    /// Deep MLP: number of hidden layers (else 0).
+    pub layers: usize,
 }
 
 /// Bytes as a slice (`n` may be 0: then no pointer is read).
@@ -156,7 +158,8 @@ pub unsafe extern "C" fn tebm_weights_load(
 }
 
 /// Reads the kind, sizes and total length of a weight file from its first
-/// bytes (the first 20 always suffice; the whole file is fine too) into
+/// bytes (the first 52 always suffice — 20 for all but a deep MLP; the
+/// whole file is fine too) into
 /// `*out`, without decoding it. A file that peeks well may still fail to
 /// load (checksum, parameters).
 ///
@@ -201,6 +204,18 @@ pub unsafe extern "C" fn tebm_weights_peek(
             r.hidden = hid;
             r.activation = activation as u32;
             d_ok && hid <= crate::TEBM_MAX_HIDDEN
+        }
+        ModelConfig::DeepMlp {
+            layers,
+            widths,
+            activation,
+            ..
+        } => {
+            let w = &widths[..layers.min(widths.len())];
+            r.hidden = w.iter().copied().max().unwrap_or(0);
+            r.layers = layers;
+            r.activation = activation as u32;
+            d_ok && layers <= crate::TEBM_MAX_DEEP_LAYERS && r.hidden <= crate::TEBM_MAX_DEEP_WIDTH
         }
         _ => false,
     });

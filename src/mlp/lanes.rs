@@ -2,7 +2,8 @@
 //! (`[f32; L]` per unit), one point (`L = 1`) or a chunk of walkers
 //! (`L = LANES`), and these loops are the ones the compiler vectorises.
 //! The order of every sum is fixed here, so all lane counts give the same
-//! bits.
+//! bits. [`crate::deep_mlp`] runs its layers on the same kernels
+//! (`matvec`, `activate`, `dot`, `outer_grad`).
 
 use crate::activation::{Act, Activation, SiluAct, SoftplusAct, TanhAct};
 
@@ -33,11 +34,11 @@ impl<const L: usize, const H: usize> Tape<L, H> {
 /// of one point's sums; four (as before) gained nothing more on one point
 /// and made a chunk's accumulators spill out of the 16 vector registers of
 /// x86_64 (see `matvec`).
-pub(super) const PARTIALS: usize = 2;
+pub(crate) const PARTIALS: usize = 2;
 
 /// `acc += w·v` lane by lane: the only loop the compiler should vectorise.
 #[inline(always)]
-pub(super) fn axpy<const L: usize>(acc: &mut [f32; L], w: f32, v: &[f32; L]) {
+pub(crate) fn axpy<const L: usize>(acc: &mut [f32; L], w: f32, v: &[f32; L]) {
     for (a, &x) in acc.iter_mut().zip(v) {
         *a += w * x;
     }
@@ -74,7 +75,7 @@ fn activate_layer<A: Act, const L: usize>(a: &[[f32; L]], z: &mut [[f32; L]], ds
 /// Dispatches on the activation once per layer: the rest of the pass is
 /// compiled once, not once per activation (flash matters on a Cortex-M).
 #[inline(always)]
-pub(super) fn activate<const L: usize>(
+pub(crate) fn activate<const L: usize>(
     act: Activation,
     a: &[[f32; L]],
     z: &mut [[f32; L]],
@@ -89,7 +90,7 @@ pub(super) fn activate<const L: usize>(
 
 /// `init + Σⱼ w[j]·z[j]` per lane (a single output).
 #[inline(always)]
-pub(super) fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> [f32; L] {
+pub(crate) fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> [f32; L] {
     let mut p = [[0f32; L]; PARTIALS];
     let n = w.len().min(z.len());
     // Four terms per trip (two per partial, in order): the same sums as
@@ -111,11 +112,11 @@ pub(super) fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> 
 
 /// Parameters of one W₂ row handled together in the θ-gradient (one AVX
 /// register on x86_64; plain unrolling elsewhere).
-pub(super) const BLOCK: usize = 8;
+pub(crate) const BLOCK: usize = 8;
 
 /// `m` with rows and columns swapped: `out[l][j] = m[j][l]`.
 #[inline]
-pub(super) fn transpose<const L: usize, const H: usize>(m: &[[f32; L]; H]) -> [[f32; H]; L] {
+pub(crate) fn transpose<const L: usize, const H: usize>(m: &[[f32; L]; H]) -> [[f32; H]; L] {
     core::array::from_fn(|l| core::array::from_fn(|j| m[j][l]))
 }
 
@@ -130,7 +131,7 @@ const WIDE_SIMD: bool = cfg!(any(target_arch = "x86_64", target_arch = "aarch64"
 /// axpys over outputs using `m_by_in[r][o]`; otherwise each output keeps its
 /// lanes in registers and walks `m_by_out[o][r]` (vectorised over lanes).
 #[inline(always)]
-pub(super) fn matvec<const L: usize, const RI: usize, const RO: usize>(
+pub(crate) fn matvec<const L: usize, const RI: usize, const RO: usize>(
     m_by_in: &[[f32; RO]],
     m_by_out: &[[f32; RI]],
     v: &[[f32; L]],
@@ -168,6 +169,55 @@ pub(super) fn matvec<const L: usize, const RI: usize, const RO: usize>(
     } else {
         for (a_o, row) in acc[..n_out].iter_mut().zip(m_by_out) {
             *a_o = dot(&row[..n_in], &v[..n_in], *a_o);
+        }
+    }
+}
+
+/// `g[k·cols + j] += Σ_l (scale[l]·δ[k][l])·z[j][l]` for `k < rows`,
+/// `j < cols`: the θ-gradient of a weight matrix (rows = units it feeds,
+/// columns = units it reads), summed over the lanes in lane order, each
+/// term rounded as `(c·δ)·z` — the bits of taking the points one at a time.
+///
+/// With several lanes each row runs one block of [`BLOCK`] parameters at a
+/// time, held in registers across the lanes (lane by lane, each block was
+/// loaded and stored once per lane).
+#[inline(always)]
+pub(crate) fn outer_grad<const L: usize, const H: usize>(
+    g: &mut [f32],
+    rows: usize,
+    cols: usize,
+    delta: &[[f32; L]; H],
+    z: &[[f32; L]; H],
+    scale: &[f32; L],
+) {
+    if L == 1 {
+        // One lane (a small target): nothing to keep across lanes, and
+        // the plain loop is a third of the blocked one's flash.
+        for (k, row) in g.chunks_exact_mut(cols.max(1)).enumerate().take(rows) {
+            let sd = scale[0] * delta[k][0];
+            for (a, zj) in row.iter_mut().zip(&z[..cols]) {
+                *a += sd * zj[0];
+            }
+        }
+        return;
+    }
+    let zt = transpose(z);
+    for (k, row) in g.chunks_exact_mut(cols.max(1)).enumerate().take(rows) {
+        let sd: [f32; L] = core::array::from_fn(|l| scale[l] * delta[k][l]);
+        let (full, tail) = row.split_at_mut(cols / BLOCK * BLOCK);
+        for (b, blk) in full.chunks_exact_mut(BLOCK).enumerate() {
+            let blk: &mut [f32; BLOCK] = blk.try_into().unwrap();
+            let mut acc = *blk;
+            for (zl, &c) in zt.iter().zip(&sd) {
+                let zl: &[f32; BLOCK] = zl[b * BLOCK..(b + 1) * BLOCK].try_into().unwrap();
+                axpy(&mut acc, c, zl);
+            }
+            *blk = acc;
+        }
+        for (zl, &c) in zt.iter().zip(&sd) {
+            for (a, &zj) in tail.iter_mut().zip(&zl[full.len()..]) {
+                *a += c * zj;
+            }
         }
     }
 }

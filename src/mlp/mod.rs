@@ -21,7 +21,7 @@ use crate::energy::{
 use crate::error::{Error, check_positive, check_size};
 use crate::rng::Stream;
 
-mod lanes;
+pub(crate) mod lanes;
 mod layout;
 mod pass;
 mod persist;

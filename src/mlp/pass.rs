@@ -3,7 +3,7 @@
 //! [`Trainable`] for one point and for chunks of walkers.
 
 use super::Mlp;
-use super::lanes::{BLOCK, Tape, activate, axpy, dot, matvec, transpose};
+use super::lanes::{Tape, activate, dot, matvec, outer_grad};
 use super::layout::GradParts;
 use crate::energy::{Evals, Soa, Trainable};
 
@@ -74,9 +74,8 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
     ///
     /// Every parameter sums its lanes in lane order, each term rounded as
     /// `(c·δ)·z`: the bits of taking the points one at a time. W₂'s outer
-    /// products (h² of the h² + hd + 3h + 1 terms) run one row block of
-    /// [`BLOCK`] parameters at a time, held in registers across the lanes
-    /// (lane by lane, each block was loaded and stored once per lane).
+    /// products (h² of the h² + hd + 3h + 1 terms) run in [`outer_grad`],
+    /// one row block at a time.
     #[inline]
     pub(super) fn param_grad<const L: usize>(
         &self,
@@ -90,36 +89,7 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         for (l, &c) in scale.iter().enumerate() {
             self.small_grads(x, t, l, c, &mut g);
         }
-        if L == 1 {
-            // One lane (a small target): nothing to keep across lanes, and
-            // the plain loop is a third of the blocked one's flash.
-            for (k, row) in g.w2.chunks_exact_mut(h.max(1)).enumerate().take(h) {
-                let sd2 = scale[0] * t.d2[k][0];
-                for (a, z) in row.iter_mut().zip(&t.z1[..h]) {
-                    *a += sd2 * z[0];
-                }
-            }
-            return;
-        }
-        let z1t = transpose(&t.z1);
-        for (k, row) in g.w2.chunks_exact_mut(h.max(1)).enumerate().take(h) {
-            let sd2: [f32; L] = core::array::from_fn(|l| scale[l] * t.d2[k][l]);
-            let (full, tail) = row.split_at_mut(h / BLOCK * BLOCK);
-            for (b, blk) in full.chunks_exact_mut(BLOCK).enumerate() {
-                let blk: &mut [f32; BLOCK] = blk.try_into().unwrap();
-                let mut acc = *blk;
-                for (z, &c) in z1t.iter().zip(&sd2) {
-                    let z: &[f32; BLOCK] = z[b * BLOCK..(b + 1) * BLOCK].try_into().unwrap();
-                    axpy(&mut acc, c, z);
-                }
-                *blk = acc;
-            }
-            for (z, &c) in z1t.iter().zip(&sd2) {
-                for (a, &zj) in tail.iter_mut().zip(&z[full.len()..]) {
-                    *a += c * zj;
-                }
-            }
-        }
+        outer_grad(g.w2, h, h, &t.d2, &t.z1, scale);
     }
 
     /// Writes lane `l`'s own ∂θU into `grad` (no zeroing first: `0 + v` is

@@ -17,7 +17,7 @@
 //! |---------------|------|-------|
 //! | 0             | 4    | magic `54 45 42 4D` (`"TEBM"`) |
 //! | 4             | 2    | format version, u16 = 1 |
-//! | 6             | 2    | model kind, u16 ([`ModelKind`]: 1 Gaussian, 2 Polynomial, 3 Mixture, 4 Mlp) |
+//! | 6             | 2    | model kind, u16 ([`ModelKind`]: 1 Gaussian, 2 Polynomial, 3 Mixture, 4 Mlp, 5 DeepMlp) |
 //! | 8             | C    | configuration block, by kind (below) |
 //! | 8 + C         | 4    | parameter count P, u32 (must equal the count the configuration implies) |
 //! | 12 + C        | 4·P  | parameters, f32, in the model's flat order |
@@ -38,11 +38,20 @@
 //! |            | 4      | 4     | hidden width h, u32 ≥ 1 |
 //! |            | 8      | 4     | activation, u32 ([`Activation`](crate::Activation) tag: 0 tanh, 1 SiLU, 2 softplus) |
 //! |            | 12     | 4     | confinement α, f32 > 0 |
+//! | DeepMlp    | 0      | 4     | d, u32 ≥ 1 |
+//! |            | 4      | 4     | hidden layers n, u32, 1 ≤ n ≤ [`MAX_LAYERS`](crate::deep_mlp::MAX_LAYERS) (8) |
+//! |            | 8      | 4·n   | hidden widths h₀ … hₙ₋₁, u32 ≥ 1 each |
+//! |            | 8 + 4n | 4     | activation, u32 (as the Mlp's) |
+//! |            | 12 + 4n| 4     | confinement α, f32 > 0 |
 //!
 //! Parameter counts: Gaussian d + d (diagonal) or d + d(d+1)/2 (full);
-//! Polynomial C(d + p, p); Mixture k·(1 + d); Mlp h·(d + h + 3) + 1. The
-//! parameter orders are documented on each model ([`crate::gaussian`],
-//! [`crate::polynomial`], [`crate::mixture`], [`crate::mlp`]).
+//! Polynomial C(d + p, p); Mixture k·(1 + d); Mlp h·(d + h + 3) + 1;
+//! DeepMlp Σₖ hₖ·(hₖ₋₁ + 1) + hₙ₋₁ + 1 with h₋₁ = d. The parameter orders
+//! are documented on each model ([`crate::gaussian`],
+//! [`crate::polynomial`], [`crate::mixture`], [`crate::mlp`],
+//! [`crate::deep_mlp`]). A DeepMlp with two hidden layers of width h has
+//! an Mlp's parameters in an Mlp's order; only its configuration block
+//! differs.
 //!
 //! This module is the framing (preamble, count, checksum, validation
 //! order); each model's configuration block, capacity check and
@@ -62,7 +71,8 @@
 //! 3. kind → [`Error::WrongModelKind`] (or, in [`peek`], [`Error::CorruptData`] if unknown);
 //! 4. integer configuration fields, in file order: a zero size → [`Error::Empty`];
 //!    an unknown storage flag or activation code → [`Error::CorruptData`]; a
-//!    degree above [`MAX_DEGREE`](crate::polynomial::MAX_DEGREE) → [`Error::CapacityExceeded`];
+//!    degree above [`MAX_DEGREE`](crate::polynomial::MAX_DEGREE) or more than
+//!    [`MAX_LAYERS`](crate::deep_mlp::MAX_LAYERS) hidden layers → [`Error::CapacityExceeded`];
 //! 5. sizes against the loading type's capacities → [`Error::CapacityExceeded`];
 //! 6. parameter count against the configuration → [`Error::CorruptData`];
 //! 7. length: too short → [`Error::Truncated`], too long → [`Error::TrailingBytes`];
@@ -89,14 +99,18 @@ pub const MAGIC: [u8; 4] = *b"TEBM";
 pub const VERSION: u16 = 1;
 
 /// Bytes [`peek`] reads at most: magic, version, kind and the integer
-/// configuration fields of the longest kind (Mlp). Any valid file is longer.
+/// configuration fields of the longest kind (a [`DeepMlp`](crate::DeepMlp)
+/// of [`MAX_LAYERS`](crate::deep_mlp::MAX_LAYERS) layers). A file shorter
+/// than this (the smallest Gaussian's is 32 bytes) is peeked whole: `peek`
+/// reads only the fields the file's kind has.
 pub const PEEK_LEN: usize = PREAMBLE + 4 * MAX_INT_FIELDS;
 
 /// Bytes before the configuration block: magic, version, kind.
 const PREAMBLE: usize = 8;
 
-/// Most integer fields a configuration block opens with (the Mlp's three).
-const MAX_INT_FIELDS: usize = 3;
+/// Most integer fields a configuration block opens with (a DeepMlp's: d,
+/// the layer count, a width per layer and the activation).
+const MAX_INT_FIELDS: usize = 3 + crate::deep_mlp::MAX_LAYERS;
 
 /// How one configuration is laid out in a file: what the framing needs
 /// from a model's codec to find the count, the parameters and the checksum.
@@ -111,7 +125,7 @@ pub(crate) struct ConfigBlock {
 }
 
 impl ConfigBlock {
-    /// A block of integer fields `ints` (at most three), `values_len` bytes
+    /// A block of integer fields `ints` (at most `MAX_INT_FIELDS`), `values_len` bytes
     /// of real values and `num_params` parameters.
     pub(crate) fn new(
         ints: &[usize],

@@ -114,11 +114,11 @@ static void t_sizes(void) {
     CHECK(tebm_energy_align() > 0 && tebm_energy_align() <= TEBM_OBJECT_ALIGN);
     CHECK(tebm_sampler_size() > 0 && tebm_sampler_size() <= TEBM_SAMPLER_SIZE);
     CHECK(tebm_sampler_align() > 0 && tebm_sampler_align() <= TEBM_OBJECT_ALIGN);
-    for (uint32_t k = 0; k <= TEBM_ENERGY_KIND_CALLBACK; k++) {
+    for (uint32_t k = 0; k <= TEBM_ENERGY_KIND_DEEP_MLP; k++) {
         CHECK(tebm_energy_size_for(k) > 0);
         CHECK(tebm_energy_size_for(k) <= tebm_energy_size());
     }
-    CHECK(tebm_energy_size_for(TEBM_ENERGY_KIND_CALLBACK + 1) == 0);
+    CHECK(tebm_energy_size_for(TEBM_ENERGY_KIND_DEEP_MLP + 1) == 0);
     CHECK(tebm_energy_size_for(UINT32_MAX) == 0);
 }
 
@@ -289,6 +289,136 @@ static void t_mlp(void) {
     EXPECT_E(INIT_(&et, el, 2, 4, 0, 0.5f, params, np), TEBM_STATUS_BAD_PARAMETERS);
     params[3] = keep;
 #undef INIT_
+}
+
+static void t_deep_mlp(void) {
+    size_t el = sizeof et, W = TEBM_MAX_DEEP_WIDTH, L = TEBM_MAX_DEEP_LAYERS;
+    size_t w3[3] = {3, 4, 2}, wmax[TEBM_MAX_DEEP_LAYERS], wbad[2] = {3, 0}, wbig[2] = {3, W + 1};
+    for (size_t k = 0; k < L; k++) wmax[k] = W;
+    /* counts: Σ w_k (w_{k-1} + 1) + w_last + 1 */
+    CHECK(tebm_deep_mlp_num_params(2, 3, w3) == 3 * 3 + 4 * 4 + 2 * 5 + 2 + 1);
+    CHECK(tebm_deep_mlp_num_params(TEBM_MAX_DIM, L, wmax) ==
+          W * (TEBM_MAX_DIM + 1) + (L - 1) * W * (W + 1) + W + 1);
+    CHECK(tebm_deep_mlp_num_params(TEBM_MAX_DIM, L, wmax) <= TEBM_MAX_PARAMS);
+    CHECK(tebm_deep_mlp_num_params(2, 2, (size_t[]){4, 4}) == tebm_mlp_num_params(2, 4));
+    CHECK(tebm_deep_mlp_num_params(2, 3, NULL) == 0);
+    CHECK(tebm_deep_mlp_num_params(0, 3, w3) == 0);
+    CHECK(tebm_deep_mlp_num_params(TEBM_MAX_DIM + 1, 3, w3) == 0);
+    CHECK(tebm_deep_mlp_num_params(2, 0, w3) == 0);
+    CHECK(tebm_deep_mlp_num_params(2, L + 1, wmax) == 0); /* not read past L */
+    CHECK(tebm_deep_mlp_num_params(2, 2, wbad) == 0);
+    CHECK(tebm_deep_mlp_num_params(2, 2, wbig) == 0);
+    CHECK(tebm_deep_mlp_num_params(SIZE_MAX, SIZE_MAX, w3) == 0);
+    size_t np = tebm_deep_mlp_num_params(2, 3, w3), npmax = tebm_deep_mlp_num_params(TEBM_MAX_DIM, L, wmax);
+#define INIT_ tebm_energy_init_deep_mlp
+    ENERGY_MEM_EDGES(TEBM_ENERGY_KIND_DEEP_MLP, TEBM_MAX_DIM, L, wmax, TEBM_ACTIVATION_TANH, 0.5f, params,
+                     npmax);
+    EXPECT_E(INIT_(&et, el, 2, 3, NULL, 0, 0.5f, params, np), TEBM_STATUS_NULL_POINTER);
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, 0, 0.5f, NULL, np), TEBM_STATUS_NULL_POINTER);
+    /* dim: 0, capacity + 1; layers: 0, capacity + 1; a width 0 or above capacity */
+    EXPECT_E(INIT_(&et, el, 0, 3, w3, 0, 0.5f, params, np), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_E(INIT_(&et, el, TEBM_MAX_DIM + 1, 3, w3, 0, 0.5f, params, np), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_E(INIT_(&et, el, 2, 0, w3, 0, 0.5f, params, np), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_E(INIT_(&et, el, 2, L + 1, wmax, 0, 0.5f, params, np), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_E(INIT_(&et, el, 2, 2, wbad, 0, 0.5f, params, np), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_E(INIT_(&et, el, 2, 2, wbig, 0, 0.5f, params, np), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT(INIT_(&et, el, 2, 1, (size_t[]){W}, 0, 0.5f, params, tebm_deep_mlp_num_params(2, 1, (size_t[]){W})),
+           TEBM_STATUS_OK);
+    /* n_params: 0, one short, one over */
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, 0, 0.5f, params, 0), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, 0, 0.5f, params, np - 1), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, 0, 0.5f, params, np + 1), TEBM_STATUS_BAD_DIMENSION);
+    /* activation: last valid, one past; alpha */
+    EXPECT(INIT_(&et, el, 2, 3, w3, TEBM_ACTIVATION_SOFTPLUS, 0.5f, params, np), TEBM_STATUS_OK);
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, TEBM_ACTIVATION_SOFTPLUS + 1, 0.5f, params, np), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, UINT32_MAX, 0.5f, params, np), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, 0, 0.0f, params, np), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, 0, NAN, params, np), TEBM_STATUS_BAD_CONFIG);
+    float keep = params[3];
+    params[3] = INFINITY;
+    EXPECT_E(INIT_(&et, el, 2, 3, w3, 0, 0.5f, params, np), TEBM_STATUS_BAD_PARAMETERS);
+    params[3] = keep;
+#undef INIT_
+    /* Two layers of width h are the MLP d → h → h → 1: same U, same bits. */
+    static TebmEnergy a, b;
+    size_t n4 = tebm_mlp_num_params(2, 4);
+    for (size_t k = 0; k < n4; k++) params[k] = 0.3f * sinf((float)k);
+    EXPECT(tebm_energy_init_mlp(&a, sizeof a, 2, 4, TEBM_ACTIVATION_SILU, 0.5f, params, n4), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_init_deep_mlp(&b, sizeof b, 2, 2, (size_t[]){4, 4}, TEBM_ACTIVATION_SILU, 0.5f, params, n4),
+           TEBM_STATUS_OK);
+    float x[2] = {0.3f, -1.1f}, ua, ub, ga[2], gb[2];
+    EXPECT(tebm_energy_eval(&a, x, 2, &ua, ga), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_eval(&b, x, 2, &ub, gb), TEBM_STATUS_OK);
+    CHECK(memcmp(&ua, &ub, sizeof ua) == 0 && memcmp(ga, gb, sizeof ga) == 0);
+}
+
+/* Trains a 2-16-16-16-1 deep MLP a little through the C trainer (PCD, MALA)
+ * on a 2-D mixture, then checks its weights round-trip: saved, peeked,
+ * loaded into a new energy and into an existing one, same bits. */
+static void t_deep_mlp_train(void) {
+    static TebmEnergy e, f;
+    static TebmTrainer t;
+    static uint8_t w0[8192], w1[8192], w2[8192];
+    size_t widths[3] = {16, 16, 16}, np = tebm_deep_mlp_num_params(2, 3, widths);
+    if (TEBM_MAX_DEEP_WIDTH < 16 || TEBM_MAX_DIM < 2) return; /* a small build */
+    CHECK(np == 2 * 16 + 16 + 2 * (16 * 16 + 16) + 16 + 1);
+    uint32_t r = 12345;
+    for (size_t k = 0; k < np; k++) {
+        r = r * 1664525u + 1013904223u;
+        params[k] = 0.25f * ((float)(r >> 8) / 16777216.0f - 0.5f);
+    }
+    EXPECT(tebm_energy_init_deep_mlp(&e, sizeof e, 2, 3, widths, TEBM_ACTIVATION_TANH, 0.5f, params, np),
+           TEBM_STATUS_OK);
+    size_t n0 = 0, n1 = 0, n2 = 0;
+    EXPECT(tebm_weights_save(&e, w0, sizeof w0, &n0), TEBM_STATUS_OK);
+    CHECK(n0 == 8 + 4 * (3 + 3) + 4 + 4 + 4 * np + 4);
+    TebmTrainerConfig c;
+    EXPECT(tebm_trainer_config_default(&c), TEBM_STATUS_OK);
+    c.kernel.kind = TEBM_KERNEL_MALA;
+    c.kernel.step_size = 0.05f;
+    c.n_walkers = 16;
+    c.batch_size = 16;
+    c.steps = 2;
+    c.learning_rate = 0.01f;
+    EXPECT(tebm_trainer_init(&t, sizeof t, &e, &c), TEBM_STATUS_OK);
+    float pts[2 * 16];
+    int updates = 0, u = 0;
+    for (int it = 0; it < 10; it++) {
+        for (int k = 0; k < 16; k++) {
+            r = r * 1664525u + 1013904223u;
+            float s = (r >> 31) ? 1.5f : -1.5f, j = (float)((r >> 8) & 0xFFFF) / 65536.0f - 0.5f;
+            pts[2 * k] = s + 0.3f * j;
+            pts[2 * k + 1] = s - 0.3f * j;
+        }
+        EXPECT(tebm_trainer_push_batch(&t, &e, pts, 16, 2, &u), TEBM_STATUS_OK);
+        updates += u;
+    }
+    CHECK(updates == 10);
+    EXPECT(tebm_weights_save(&e, w1, sizeof w1, &n1), TEBM_STATUS_OK);
+    CHECK(n1 == n0 && memcmp(w0, w1, n0) != 0); /* trained: same layout, new weights */
+    TebmWeightsHeader h;
+    EXPECT(tebm_weights_peek(w1, n1, &h), TEBM_STATUS_OK);
+    CHECK(h.kind == TEBM_ENERGY_KIND_DEEP_MLP && h.dim == 2 && h.layers == 3 && h.hidden == 16 &&
+          h.activation == TEBM_ACTIVATION_TANH && h.num_params == np && h.encoded_len == n1 && h.fits == 1);
+    EXPECT(tebm_energy_init_from_weights(&f, tebm_energy_size_for(TEBM_ENERGY_KIND_DEEP_MLP), w1, n1),
+           TEBM_STATUS_OK);
+    EXPECT(tebm_weights_save(&f, w2, sizeof w2, &n2), TEBM_STATUS_OK);
+    CHECK(n2 == n1 && memcmp(w1, w2, n1) == 0);
+    float x[2] = {0.7f, -0.4f}, ue, uf, ge[2], gf[2];
+    EXPECT(tebm_energy_eval(&e, x, 2, &ue, ge), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_eval(&f, x, 2, &uf, gf), TEBM_STATUS_OK);
+    CHECK(memcmp(&ue, &uf, sizeof ue) == 0 && memcmp(ge, gf, sizeof ge) == 0);
+    /* Back to the untrained weights in place, then the trained ones again. */
+    EXPECT(tebm_weights_load(&f, w0, n0), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_eval(&f, x, 2, &uf, gf), TEBM_STATUS_OK);
+    CHECK(memcmp(&ue, &uf, sizeof ue) != 0);
+    EXPECT(tebm_weights_load(&f, w1, n1), TEBM_STATUS_OK);
+    EXPECT(tebm_energy_eval(&f, x, 2, &uf, gf), TEBM_STATUS_OK);
+    CHECK(memcmp(&ue, &uf, sizeof ue) == 0 && memcmp(ge, gf, sizeof ge) == 0);
+    /* A damaged layer count is refused. */
+    memcpy(w2, w1, n1);
+    w2[12] = 9; /* 9 layers > the format's 8 */
+    EXPECT(tebm_energy_init_from_weights(&f, sizeof f, w2, n1), TEBM_STATUS_CAPACITY_EXCEEDED);
 }
 
 static void t_callback(void) {
@@ -1578,6 +1708,8 @@ int main(void) {
     t_polynomial();
     t_mixture();
     t_mlp();
+    t_deep_mlp();
+    t_deep_mlp_train();
     t_callback();
     t_energy_dim_eval();
     t_sampler_init();
