@@ -1540,7 +1540,7 @@ static void t_ais(void) {
     EXPECT(tebm_ais_run(&ais, al, &e2, &c, &r), TEBM_STATUS_OK);
     /* a fitted base: the standard Gaussian from its quartiles-like points */
     float pts[4 * 2] = {-1, -1, 1, 1, -1, 1, 1, -1};
-    c = ais_cfg(8, 20);
+    c = ais_cfg(TEBM_MAX_WALKERS < 8 ? TEBM_MAX_WALKERS : 8, 20);
     c.fit_points = pts;
     c.fit_count = 4;
     c.fit_inflate = 1.0f;
@@ -1548,10 +1548,10 @@ static void t_ais(void) {
     /* log Z0 of N(0, diag(4/3)) in 2-D: ln(2π·4/3) */
     CHECK(fabsf(r.log_z_base - logf(6.2831853f * 4.0f / 3.0f)) < 1e-4f);
     /* a callback energy; one that declines during the run */
-    c = ais_cfg(8, 20);
+    c = ais_cfg(TEBM_MAX_WALKERS < 8 ? TEBM_MAX_WALKERS : 8, 20);
     EXPECT(tebm_ais_run(&ais, al, &ecb, &c, &r), TEBM_STATUS_OK);
     EXPECT(tebm_energy_init_callback(&edecl, sizeof edecl, 2, declines_right, NULL), TEBM_STATUS_OK);
-    c = ais_cfg(16, 20);
+    c = ais_cfg(TEBM_MAX_WALKERS < 16 ? TEBM_MAX_WALKERS : 16, 20);
     c.base_sd = ones;
     float far[2] = {3.5f, 0.0f};
     c.base_mean = far;
