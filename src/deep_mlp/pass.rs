@@ -1,165 +1,20 @@
-//! Deeper MLP energies: n hidden layers (1 ≤ n ≤ L + 1) of widths
-//! h₀, …, hₙ₋₁ chosen at run time,
-//!
-//! U(x) = w_out·zₙ₋₁ + b_out + ½α|x|²,  z_k = σ(W_k z_{k−1} + b_k),  z₋₁ = x,
-//!
-//! with σ one of the [`Activation`]s for every hidden layer and the
-//! confinement ½α|x|² (α > 0, fixed, not trained) that keeps exp(−U)
-//! normalisable whatever the weights (as for [`crate::Mlp`]).
-//!
-//! Capacities are const generics: `D` (input dimension), `H` (width of any
-//! hidden layer) and `L`, the most hidden-to-hidden weight matrices, i.e. at
-//! most **L + 1 hidden layers** (`DeepMlp<2, 16, 2>` holds 2 → 16 → 16 →
-//! 16 → 1). Counting matrices rather than layers stores exactly what the
-//! largest network needs: W₀ is `H × D`, the others `H × H`.
-//!
-//! Parameters, flat, layer by layer: W₀ (h₀×d, row j = unit j of layer 0),
-//! b₀ (h₀), W₁ (h₁×h₀), b₁ (h₁), …, W₍ₙ₋₁₎, b₍ₙ₋₁₎, then w_out (hₙ₋₁) and
-//! b_out (1): Σ_k h_k·(h_{k−1} + 1) + hₙ₋₁ + 1 values with h₋₁ = d
-//! (`Block` and `block_at` in this file are the one place this order is written).
-//! With two hidden layers of width h this is exactly [`crate::Mlp`]'s
-//! order, and the two models compute the same bits (same operations in the
-//! same order: `tests/gradients.rs`).
-//!
-//! The passes run every layer on `LN` lanes with the MLP's lane kernels
-//! (`mlp::lanes`: `matvec`, `activate`, `dot`, `outer_grad`): one point
-//! (`LN = 1`) for [`Energy::value_grad`], chunks of [`LANES`] walkers for
-//! [`Energy::eval_batch`] and the batched θ-gradients, with the same bits.
-//! ∇ₓU and ∂θU are back-propagated by hand.
+//! The passes of a [`DeepMlp`]: forward and backward on lanes, value and
+//! gradients for one point or chunks of walkers, the θ-gradient blocks.
 
 use crate::activation::Activation;
-use crate::energy::{
-    Energy, EvalError, Evals, Soa, Trainable, check_finite, check_len, params_out,
-};
+use crate::energy::{Evals, Soa, Trainable};
 use crate::error::{Error, check_positive, check_size};
-use crate::mlp::LANES;
 use crate::mlp::lanes::{activate, dot, matvec, outer_grad};
-use crate::model::{ModelConfig, ModelKind};
 use crate::rng::Stream;
-use crate::weights::{
-    ConfigBlock, INCONSISTENT, ModelCodec, Persist, Reader, encode_with, f32s, fill, open,
-};
 
-/// Most hidden layers a weight file may describe (its configuration block
-/// lists one width per layer); a type holds at most `L + 1 ≤ MAX_LAYERS`.
-pub const MAX_LAYERS: usize = 8;
-
-/// One block of the flat parameter vector.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Block {
-    /// W_k, by rows: row j = the weights into unit j of hidden layer k.
-    W(usize),
-    /// b_k.
-    B(usize),
-    /// w_out.
-    WOut,
-    /// b_out.
-    BOut,
-}
-
-/// Blocks of a network with `n` hidden layers.
-const fn num_blocks(n: usize) -> usize {
-    2 * n + 2
-}
-
-/// The `i`-th block in the flat order of [`Trainable::params`] for `n`
-/// hidden layers: W₀, b₀, W₁, b₁, …, w_out, b_out.
-const fn block_at(n: usize, i: usize) -> Block {
-    if i < 2 * n {
-        if i % 2 == 0 {
-            Block::W(i / 2)
-        } else {
-            Block::B(i / 2)
-        }
-    } else if i == 2 * n {
-        Block::WOut
-    } else {
-        Block::BOut
-    }
-}
-
-/// (rows, columns) of block `b` for input dimension `d` and hidden widths
-/// `w` (non-empty); its values are stored row by row.
-const fn shape(b: Block, d: usize, w: &[usize]) -> (usize, usize) {
-    match b {
-        Block::W(0) => (w[0], d),
-        Block::W(k) => (w[k], w[k - 1]),
-        Block::B(k) => (1, w[k]),
-        Block::WOut => (1, w[w.len() - 1]),
-        Block::BOut => (1, 1),
-    }
-}
-
-/// Parameter count of a network `d → widths[0] → … → 1`: the sum of the
-/// blocks' sizes; `None` when `widths` is empty or longer than
-/// [`MAX_LAYERS`], or the count overflows `usize`.
-pub const fn checked_deep_mlp_param_count(d: usize, widths: &[usize]) -> Option<usize> {
-    let n = widths.len();
-    if n == 0 || n > MAX_LAYERS {
-        return None;
-    }
-    let (mut total, mut i) = (0usize, 0);
-    while i < num_blocks(n) {
-        let (rows, cols) = shape(block_at(n, i), d, widths);
-        total = match rows.checked_mul(cols) {
-            Some(v) => match total.checked_add(v) {
-                Some(t) => t,
-                None => return None,
-            },
-            None => return None,
-        };
-        i += 1;
-    }
-    Some(total)
-}
-
-/// [`checked_deep_mlp_param_count`], 0 where that is `None`.
-pub const fn deep_mlp_param_count(d: usize, widths: &[usize]) -> usize {
-    match checked_deep_mlp_param_count(d, widths) {
-        Some(n) => n,
-        None => 0,
-    }
-}
-
-/// An MLP energy with input dimension `d ≤ D` and 1 to `L + 1` hidden
-/// layers, each of width ≤ `H` (see the module documentation).
-///
-/// Weights are stored in both orientations, as [`crate::Mlp`]'s, so each
-/// pass picks the loop order that vectorises without reassociating a sum.
-/// Every field is an integer, an integer or float array, a float or the
-/// `repr(u8)` [`Activation`] (0 = tanh), so all-zero bytes are a valid
-/// (empty) value; [`Persist::decode_into`] fills such storage in place.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DeepMlp<const D: usize, const H: usize, const L: usize> {
-    d: usize,
-    /// Hidden layers in use, n.
-    n: usize,
-    /// `widths[k]` for `k < n`; 0 beyond.
-    widths: [usize; MAX_LAYERS],
-    act: Activation,
-    alpha: f32,
-    /// W₀ by rows: `w_in[j][i]` = weight from input i to unit j of layer 0.
-    w_in: [[f32; D]; H],
-    /// W₀ transposed.
-    w_in_t: [[f32; H]; D],
-    b_in: [f32; H],
-    /// `w[k − 1][j][i]` = weight from unit i of layer k − 1 to unit j of
-    /// layer k (W_k by rows).
-    w: [[[f32; H]; H]; L],
-    /// W_k transposed: `wt[k − 1][i][j] = w[k − 1][j][i]`.
-    wt: [[[f32; H]; H]; L],
-    /// `b[k − 1]` = b_k.
-    b: [[f32; H]; L],
-    w_out: [f32; H],
-    b_out: f32,
-}
+use super::*;
 
 /// One layer's per-lane values: `[unit][lane]`.
 type Units<const LN: usize, const H: usize> = [[f32; LN]; H];
 
 /// Per-lane values of one forward/backward pass: z_k and σ'(a_k) (then
 /// δ_k = ∂f/∂a_k after the backward pass) for every hidden layer.
-struct Tape<const LN: usize, const H: usize, const L: usize> {
+pub(super) struct Tape<const LN: usize, const H: usize, const L: usize> {
     z0: [[f32; LN]; H],
     d0: [[f32; LN]; H],
     z: [[[f32; LN]; H]; L],
@@ -167,7 +22,7 @@ struct Tape<const LN: usize, const H: usize, const L: usize> {
 }
 
 impl<const LN: usize, const H: usize, const L: usize> Tape<LN, H, L> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Tape {
             z0: [[0.0; LN]; H],
             d0: [[0.0; LN]; H],
@@ -177,17 +32,17 @@ impl<const LN: usize, const H: usize, const L: usize> Tape<LN, H, L> {
     }
 
     /// z_k.
-    fn z(&self, k: usize) -> &[[f32; LN]; H] {
+    pub(super) fn z(&self, k: usize) -> &[[f32; LN]; H] {
         if k == 0 { &self.z0 } else { &self.z[k - 1] }
     }
 
     /// σ'(a_k), or δ_k.
-    fn d(&self, k: usize) -> &[[f32; LN]; H] {
+    pub(super) fn d(&self, k: usize) -> &[[f32; LN]; H] {
         if k == 0 { &self.d0 } else { &self.dz[k - 1] }
     }
 
     /// δ_k, mutably.
-    fn d_mut(&mut self, k: usize) -> &mut [[f32; LN]; H] {
+    pub(super) fn d_mut(&mut self, k: usize) -> &mut [[f32; LN]; H] {
         if k == 0 {
             &mut self.d0
         } else {
@@ -196,7 +51,10 @@ impl<const LN: usize, const H: usize, const L: usize> Tape<LN, H, L> {
     }
 
     /// (z_{k−1}, z_k, σ'(a_k)) for layer `k ≥ 1`.
-    fn layer(&mut self, k: usize) -> (&Units<LN, H>, &mut Units<LN, H>, &mut Units<LN, H>) {
+    pub(super) fn layer(
+        &mut self,
+        k: usize,
+    ) -> (&Units<LN, H>, &mut Units<LN, H>, &mut Units<LN, H>) {
         let dz = &mut self.dz[k - 1];
         if k == 1 {
             (&self.z0, &mut self.z[0], dz)
@@ -208,7 +66,7 @@ impl<const LN: usize, const H: usize, const L: usize> Tape<LN, H, L> {
 }
 
 /// Start of each block in the flat gradient (`w[k]`, `b[k]` for k < n).
-struct Offsets {
+pub(super) struct Offsets {
     w: [usize; MAX_LAYERS],
     b: [usize; MAX_LAYERS],
     w_out: usize,
@@ -244,7 +102,11 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     }
 
     /// Checks sizes and α as [`DeepMlp::zeros`] does; the widths padded.
-    fn check(d: usize, widths: &[usize], alpha: f32) -> Result<[usize; MAX_LAYERS], Error> {
+    pub(super) fn check(
+        d: usize,
+        widths: &[usize],
+        alpha: f32,
+    ) -> Result<[usize; MAX_LAYERS], Error> {
         check_size(d, D)?;
         check_size(widths.len(), Self::MAX_HIDDEN_LAYERS)?;
         let mut w = [0; MAX_LAYERS];
@@ -258,7 +120,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
 
     /// Makes this model equal to `DeepMlp::zeros(d, widths, act, alpha)`
     /// in place, without a model-sized temporary; on error nothing changes.
-    fn reinit_zeros(
+    pub(super) fn reinit_zeros(
         &mut self,
         d: usize,
         widths: &[usize],
@@ -345,7 +207,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     }
 
     /// Row `r` of block `b` as stored.
-    fn row(&self, b: Block, r: usize) -> &[f32] {
+    pub(super) fn row(&self, b: Block, r: usize) -> &[f32] {
         match b {
             Block::W(0) => &self.w_in[r],
             Block::W(k) => &self.w[k - 1][r],
@@ -358,7 +220,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
 
     /// Sets entry (`r`, `c`) of block `b`, and its transposed copy.
     #[inline]
-    fn set(&mut self, b: Block, r: usize, c: usize, v: f32) {
+    pub(super) fn set(&mut self, b: Block, r: usize, c: usize, v: f32) {
         match b {
             Block::W(0) => (self.w_in[r][c], self.w_in_t[c][r]) = (v, v),
             Block::W(k) => (self.w[k - 1][r][c], self.wt[k - 1][c][r]) = (v, v),
@@ -370,7 +232,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     }
 
     /// Calls `f` on each parameter in the flat order.
-    fn visit_params(&self, mut f: impl FnMut(f32)) {
+    pub(super) fn visit_params(&self, mut f: impl FnMut(f32)) {
         for i in 0..num_blocks(self.n) {
             let b = block_at(self.n, i);
             let (rows, cols) = shape(b, self.d, self.widths());
@@ -383,7 +245,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     /// Writes every parameter in the flat order, each the value
     /// `next(block, column)` returns; stops at the first error, with `self`
     /// partly written.
-    fn write_params(
+    pub(super) fn write_params(
         &mut self,
         mut next: impl FnMut(Block, usize) -> Result<f32, Error>,
     ) -> Result<(), Error> {
@@ -403,7 +265,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
 
     /// Writes `num_params()` finite values from `theta` (the loader's
     /// path: on error `self` is partly written).
-    fn load_params(&mut self, theta: impl Iterator<Item = f32>) -> Result<(), Error> {
+    pub(super) fn load_params(&mut self, theta: impl Iterator<Item = f32>) -> Result<(), Error> {
         let expected = self.num_params();
         let (mut theta, mut found) = (theta.take(expected), 0);
         self.write_params(|_, _| {
@@ -419,7 +281,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     }
 
     /// Where each block starts in the flat vector.
-    fn offsets(&self) -> Offsets {
+    pub(super) fn offsets(&self) -> Offsets {
         let mut o = Offsets {
             w: [0; MAX_LAYERS],
             b: [0; MAX_LAYERS],
@@ -445,7 +307,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     /// writes ∇ₓU into `gx` when given, and leaves every δ_k in the tape.
     /// Out of line: one copy per lane count serves every caller.
     #[inline(never)]
-    fn run<const LN: usize>(
+    pub(super) fn run<const LN: usize>(
         &self,
         x: &[[f32; LN]; D],
         t: &mut Tape<LN, H, L>,
@@ -516,7 +378,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     /// each term rounded as `(c·δ)·z` (the bits of one point at a time, and
     /// of [`crate::Mlp`] for two equal hidden layers).
     #[inline]
-    fn param_grad<const LN: usize>(
+    pub(super) fn param_grad<const LN: usize>(
         &self,
         x: &[[f32; LN]; D],
         t: &Tape<LN, H, L>,
@@ -538,7 +400,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     /// accumulating into zeros gives, so this has the bits of
     /// [`Trainable::accumulate_param_grad`] on a zeroed buffer).
     #[inline]
-    fn point_grad<const LN: usize>(
+    pub(super) fn point_grad<const LN: usize>(
         &self,
         x: &[[f32; LN]; D],
         t: &Tape<LN, H, L>,
@@ -567,7 +429,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     /// Adds `c·∂U/∂θ` of lane `l` for every block but the hidden-to-hidden
     /// matrices: W₀, the biases, w_out, b_out.
     #[inline]
-    fn small_grads<const LN: usize>(
+    pub(super) fn small_grads<const LN: usize>(
         &self,
         x: &[[f32; LN]; D],
         t: &Tape<LN, H, L>,
@@ -608,7 +470,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
 
     /// Copies walkers `w0..w0+LN` into lanes.
     #[inline]
-    fn gather<const N: usize, const DW: usize, const LN: usize>(
+    pub(super) fn gather<const N: usize, const DW: usize, const LN: usize>(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
@@ -622,7 +484,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
 
     /// Evaluates walkers `w0..w0+LN` of `x` into `out`.
     #[inline]
-    fn eval_chunk<const N: usize, const DW: usize, const LN: usize>(
+    pub(super) fn eval_chunk<const N: usize, const DW: usize, const LN: usize>(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
@@ -644,7 +506,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
 
     /// Adds the weighted parameter gradient of walkers `w0..w0+LN`.
     #[inline]
-    fn param_grad_chunk<const N: usize, const DW: usize, const LN: usize>(
+    pub(super) fn param_grad_chunk<const N: usize, const DW: usize, const LN: usize>(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
@@ -662,7 +524,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     /// [`Trainable::param_grad_each`] for walkers `w0..w0+LN`; returns
     /// whether to go on.
     #[inline]
-    fn param_grad_each_chunk<const N: usize, const DW: usize, const LN: usize>(
+    pub(super) fn param_grad_each_chunk<const N: usize, const DW: usize, const LN: usize>(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
@@ -682,297 +544,7 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
     }
 
     /// One point in lane form (coordinates beyond `d` zero).
-    fn lane(&self, x: &[f32]) -> [[f32; 1]; D] {
+    pub(super) fn lane(&self, x: &[f32]) -> [[f32; 1]; D] {
         core::array::from_fn(|i| [if i < self.d { x[i] } else { 0.0 }])
     }
-}
-
-impl<const D: usize, const H: usize, const L: usize> Energy for DeepMlp<D, H, L> {
-    fn dim(&self) -> usize {
-        self.d
-    }
-
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        if x.len() != self.d {
-            return Err(EvalError::WrongLength);
-        }
-        let mut t = Tape::<1, H, L>::new();
-        Ok(self.run(&self.lane(x), &mut t, None, false)[0])
-    }
-
-    fn value_grad(&self, x: &[f32], grad: &mut [f32]) -> Result<f32, EvalError> {
-        if x.len() != self.d || grad.len() != self.d {
-            return Err(EvalError::WrongLength);
-        }
-        let mut t = Tape::<1, H, L>::new();
-        let mut g = [[0f32; 1]; D];
-        let u = self.run(&self.lane(x), &mut t, Some(&mut g), true)[0];
-        for (i, gi) in grad.iter_mut().enumerate() {
-            *gi = g[i][0];
-        }
-        Ok(u)
-    }
-
-    /// Chunks of [`LANES`] walkers, then the rest one at a time; each lane
-    /// computes exactly what [`Energy::value_grad`] computes (same bits).
-    #[inline(never)]
-    fn eval_batch<const N: usize, const DW: usize>(
-        &self,
-        x: &Soa<N, DW>,
-        n: usize,
-        with_grad: bool,
-        out: &mut Evals<N, DW>,
-    ) {
-        let n = n.min(N);
-        if self.d > DW {
-            out.code[..n].iter_mut().for_each(|c| *c = i32::MIN);
-            return;
-        }
-        let full = n / LANES * LANES;
-        if full > 0 {
-            let mut t = Tape::<LANES, H, L>::new();
-            for w0 in (0..full).step_by(LANES) {
-                self.eval_chunk::<N, DW, LANES>(x, w0, with_grad, &mut t, out);
-            }
-        }
-        let mut t = Tape::<1, H, L>::new();
-        for w0 in full..n {
-            self.eval_chunk::<N, DW, 1>(x, w0, with_grad, &mut t, out);
-        }
-    }
-}
-
-impl<const D: usize, const H: usize, const L: usize> Trainable for DeepMlp<D, H, L> {
-    fn num_params(&self) -> usize {
-        deep_mlp_param_count(self.d, self.widths())
-    }
-
-    fn params(&self, out: &mut [f32]) -> Result<(), Error> {
-        let out = params_out(out, self.num_params())?;
-        let mut k = 0;
-        self.visit_params(|v| {
-            out[k] = v;
-            k += 1;
-        });
-        Ok(())
-    }
-
-    fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
-        check_len(self.num_params(), theta.len())?;
-        check_finite(theta, "MLP weights")?;
-        let mut values = theta.iter();
-        self.write_params(|_, _| values.next().copied().ok_or(Error::Empty))
-    }
-
-    fn add_param_grad(&self, x: &[f32], scale: f32, grad: &mut [f32]) -> Result<f32, EvalError> {
-        let xl = self.lane(x);
-        let mut t = Tape::<1, H, L>::new();
-        let u = self.run(&xl, &mut t, None, true)[0];
-        self.param_grad(&xl, &t, &[scale], grad);
-        Ok(u)
-    }
-
-    fn accumulate_param_grad_batch<const N: usize, const DW: usize>(
-        &self,
-        x: &Soa<N, DW>,
-        n: usize,
-        weight: &[f32; N],
-        grad: &mut [f32],
-    ) -> Result<(), (usize, EvalError)> {
-        let n = n.min(N);
-        if self.d > DW || grad.len() < self.num_params() {
-            return Err((0, EvalError::WrongLength));
-        }
-        let full = n / LANES * LANES;
-        if full > 0 {
-            let mut t = Tape::<LANES, H, L>::new();
-            for w0 in (0..full).step_by(LANES) {
-                self.param_grad_chunk::<N, DW, LANES>(x, w0, weight, &mut t, grad);
-            }
-        }
-        let mut t = Tape::<1, H, L>::new();
-        for w0 in full..n {
-            self.param_grad_chunk::<N, DW, 1>(x, w0, weight, &mut t, grad);
-        }
-        Ok(())
-    }
-
-    /// Chunks of [`LANES`] points through one batched forward/backward
-    /// pass, then the rest one at a time; each lane's ∂θU has the bits of
-    /// [`Trainable::accumulate_param_grad`].
-    fn param_grad_each<const N: usize, const DW: usize>(
-        &self,
-        x: &Soa<N, DW>,
-        n: usize,
-        scratch: &mut [f32],
-        mut f: impl FnMut(usize, f32, &[f32]) -> bool,
-    ) -> Result<(), (usize, EvalError)> {
-        let (n, p) = (n.min(N), self.num_params());
-        if self.d > DW || scratch.len() < p {
-            return Err((0, EvalError::WrongLength));
-        }
-        let g = &mut scratch[..p];
-        let full = n / LANES * LANES;
-        if full > 0 {
-            let mut t = Tape::<LANES, H, L>::new();
-            for w0 in (0..full).step_by(LANES) {
-                if !self.param_grad_each_chunk::<N, DW, LANES>(x, w0, &mut t, g, &mut f) {
-                    return Ok(());
-                }
-            }
-        }
-        let mut t = Tape::<1, H, L>::new();
-        for w0 in full..n {
-            if !self.param_grad_each_chunk::<N, DW, 1>(x, w0, &mut t, g, &mut f) {
-                return Ok(());
-            }
-        }
-        Ok(())
-    }
-}
-
-// The weight format.
-
-/// The configuration block: d, the number of hidden layers n (1 to
-/// [`MAX_LAYERS`]), the n widths, the activation's tag, then α (f32).
-pub(crate) fn config_block(d: usize, widths: &[usize], activation: Activation) -> ConfigBlock {
-    let n = widths.len().min(MAX_LAYERS);
-    let mut ints = [0usize; MAX_LAYERS + 3];
-    ints[0] = d;
-    ints[1] = n;
-    ints[2..2 + n].copy_from_slice(&widths[..n]);
-    ints[2 + n] = usize::from(activation as u8);
-    ConfigBlock::new(
-        &ints[..n + 3],
-        Some(4),
-        checked_deep_mlp_param_count(d, widths),
-    )
-}
-
-/// Reads [`config_block`]'s integer fields: a zero size is
-/// [`Error::Empty`], more than [`MAX_LAYERS`] layers
-/// [`Error::CapacityExceeded`], an unknown activation tag
-/// [`Error::CorruptData`].
-pub(crate) fn read_config(r: &mut Reader<'_>) -> Result<ModelConfig, Error> {
-    let d = r.size()?;
-    let layers = r.size()?;
-    if layers > MAX_LAYERS {
-        return Err(Error::CapacityExceeded {
-            requested: layers,
-            capacity: MAX_LAYERS,
-        });
-    }
-    let mut widths = [0; MAX_LAYERS];
-    for w in &mut widths[..layers] {
-        *w = r.size()?;
-    }
-    let activation = u8::try_from(r.u32()?)
-        .ok()
-        .and_then(Activation::from_tag)
-        .ok_or(Error::CorruptData("unknown activation code"))?;
-    Ok(ModelConfig::DeepMlp {
-        d,
-        layers,
-        widths,
-        activation,
-    })
-}
-
-impl<const D: usize, const H: usize, const L: usize> ModelCodec for DeepMlp<D, H, L> {
-    const KIND: ModelKind = ModelKind::DeepMlp;
-
-    fn check_capacity(config: &ModelConfig) -> Result<(), Error> {
-        match config {
-            ModelConfig::DeepMlp {
-                d, layers, widths, ..
-            } => {
-                check_size(*d, D)?;
-                check_size(*layers, Self::MAX_HIDDEN_LAYERS)?;
-                widths[..*layers].iter().try_for_each(|&h| check_size(h, H))
-            }
-            _ => Err(INCONSISTENT),
-        }
-    }
-}
-
-impl<const D: usize, const H: usize, const L: usize> Persist for DeepMlp<D, H, L> {
-    fn config(&self) -> ModelConfig {
-        ModelConfig::DeepMlp {
-            d: self.d,
-            layers: self.n,
-            widths: self.widths,
-            activation: self.act,
-        }
-    }
-
-    fn encode(&self, out: &mut [u8]) -> Result<usize, Error> {
-        encode_with(
-            out,
-            &self.config(),
-            |w| w.f32(self.alpha),
-            |w| self.visit_params(|v| w.f32(v)),
-        )
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Self, Error> {
-        let f = frame::<D, H, L>(bytes)?;
-        let mut m = Self::zeros(f.d, &f.widths[..f.n], f.act, f.alpha)?;
-        m.load_params(f32s(f.params))?;
-        Ok(m)
-    }
-
-    fn decode_into(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let f = frame::<D, H, L>(bytes)?;
-        // Everything was checked: neither call can fail now, so `self` is
-        // never left half-written.
-        self.reinit_zeros(f.d, &f.widths[..f.n], f.act, f.alpha)?;
-        self.load_params(f32s(f.params))
-    }
-
-    fn validate(bytes: &[u8]) -> Result<(), Error> {
-        frame::<D, H, L>(bytes).map(|_| ())
-    }
-}
-
-/// A checked file's configuration and parameter bytes.
-struct Frame<'a> {
-    d: usize,
-    n: usize,
-    widths: [usize; MAX_LAYERS],
-    act: Activation,
-    alpha: f32,
-    params: &'a [u8],
-}
-
-/// Validation steps 1–9 of a file for `DeepMlp<D, H, L>`, without building
-/// the model: sizes, activation, α and the parameter bytes (all finite,
-/// exactly `num_params` of them).
-fn frame<const D: usize, const H: usize, const L: usize>(bytes: &[u8]) -> Result<Frame<'_>, Error> {
-    let f = open::<DeepMlp<D, H, L>>(bytes)?;
-    let ModelConfig::DeepMlp {
-        d,
-        layers,
-        widths,
-        activation,
-    } = f.config
-    else {
-        return Err(INCONSISTENT);
-    };
-    let mut alpha = [0f32; 1];
-    fill(&mut alpha, f.values);
-    check_positive(alpha[0], "confinement alpha must be > 0")?;
-    if Some(f32s(f.params).count()) != checked_deep_mlp_param_count(d, &widths[..layers]) {
-        return Err(INCONSISTENT);
-    }
-    if !f32s(f.params).all(f32::is_finite) {
-        return Err(Error::InvalidParameters("MLP weights"));
-    }
-    Ok(Frame {
-        d,
-        n: layers,
-        widths,
-        act: activation,
-        alpha: alpha[0],
-        params: f.params,
-    })
 }
