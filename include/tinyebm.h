@@ -1309,6 +1309,31 @@ size_t tebm_energy_size_for(uint32_t kind);
 size_t tebm_energy_align(void);
 
 /*
+ Writes the energy's dimension into `*dim`.
+
+ # Safety
+ `energy` must be NULL or a `TebmEnergy`'s storage; `dim` NULL or writable.
+ */
+enum TebmStatus tebm_energy_dim(const struct TebmEnergy *energy, size_t *dim);
+
+/*
+ Evaluates U at `x` (`dim` floats, `dim` = the energy's dimension) into
+ `*u` and, when `grad` is not NULL, ∇U into `grad[0..dim]`. A declined
+ point gives `TEBM_STATUS_CALLBACK_ERROR`, a non-finite result
+ `TEBM_STATUS_NON_FINITE` (outputs are then unspecified).
+
+ # Safety
+ `energy` must be NULL or a `TebmEnergy`'s storage; `x` NULL or `dim`
+ readable floats; `u` NULL or writable; `grad` NULL or `dim` writable
+ floats.
+ */
+enum TebmStatus tebm_energy_eval(const struct TebmEnergy *energy,
+                                 const float *x,
+                                 size_t dim,
+                                 float *u,
+                                 float *grad);
+
+/*
  Gaussian energy U(x) = ½(x−μ)ᵀP(x−μ) with diagonal precision
  P = diag(`precision`), all positive: `mean` and `precision` hold `dim`
  floats.
@@ -1474,31 +1499,6 @@ enum TebmStatus tebm_energy_init_callback(void *mem,
                                           void *user);
 
 /*
- Writes the energy's dimension into `*dim`.
-
- # Safety
- `energy` must be NULL or a `TebmEnergy`'s storage; `dim` NULL or writable.
- */
-enum TebmStatus tebm_energy_dim(const struct TebmEnergy *energy, size_t *dim);
-
-/*
- Evaluates U at `x` (`dim` floats, `dim` = the energy's dimension) into
- `*u` and, when `grad` is not NULL, ∇U into `grad[0..dim]`. A declined
- point gives `TEBM_STATUS_CALLBACK_ERROR`, a non-finite result
- `TEBM_STATUS_NON_FINITE` (outputs are then unspecified).
-
- # Safety
- `energy` must be NULL or a `TebmEnergy`'s storage; `x` NULL or `dim`
- readable floats; `u` NULL or writable; `grad` NULL or `dim` writable
- floats.
- */
-enum TebmStatus tebm_energy_eval(const struct TebmEnergy *energy,
-                                 const float *x,
-                                 size_t dim,
-                                 float *u,
-                                 float *grad);
-
-/*
  Bytes a sampler object needs (≤ `TEBM_SAMPLER_SIZE`).
  */
 size_t tebm_sampler_size(void);
@@ -1604,43 +1604,6 @@ enum TebmStatus tebm_sampler_positions(const struct TebmSampler *sampler, float 
  As for [`tebm_sampler_positions`].
  */
 enum TebmStatus tebm_sampler_energies(const struct TebmSampler *sampler, float *out, size_t len);
-
-/*
- Per walker, whether its last step's proposal was taken (1) or not (0),
- into `out` (`len` ≥ n_walkers bytes); and, when `accept_prob` is not
- NULL, the Metropolis–Hastings acceptance probability of that proposal
- (`len` floats; 1 for ULA, 0 for an invalid proposal).
-
- # Safety
- `sampler` NULL or a `TebmSampler`'s storage; `accepted` NULL or `len`
- writable bytes; `accept_prob` NULL or `len` writable floats.
- */
-enum TebmStatus tebm_sampler_last_accepted(const struct TebmSampler *sampler,
-                                           uint8_t *accepted,
-                                           float *accept_prob,
-                                           size_t len);
-
-/*
- Writes a summary (sizes, steps, acceptance, step size, β, ESS, R̂).
-
- # Safety
- `sampler` NULL or a `TebmSampler`'s storage; `out` NULL or writable.
- */
-enum TebmStatus tebm_sampler_stats(const struct TebmSampler *sampler, struct TebmSamplerStats *out);
-
-/*
- Copies one diagnostic (a `TebmDiagnostic` value) for every coordinate
- into `out` (`len` ≥ dim doubles). Values are NaN until enough draws are
- recorded.
-
- # Safety
- `sampler` NULL or a `TebmSampler`'s storage; `out` NULL or `len`
- writable doubles.
- */
-enum TebmStatus tebm_sampler_diagnostic(const struct TebmSampler *sampler,
-                                        uint32_t which,
-                                        double *out,
-                                        size_t len);
 
 /*
  Sets the step size (finite, > 0). During adaptation the adaptation
@@ -1762,6 +1725,43 @@ enum TebmStatus tebm_sampler_record_draws(struct TebmSampler *sampler,
  writable bytes.
  */
 enum TebmStatus tebm_sampler_last_error(const struct TebmSampler *sampler, char *buf, size_t len);
+
+/*
+ Per walker, whether its last step's proposal was taken (1) or not (0),
+ into `out` (`len` ≥ n_walkers bytes); and, when `accept_prob` is not
+ NULL, the Metropolis–Hastings acceptance probability of that proposal
+ (`len` floats; 1 for ULA, 0 for an invalid proposal).
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage; `accepted` NULL or `len`
+ writable bytes; `accept_prob` NULL or `len` writable floats.
+ */
+enum TebmStatus tebm_sampler_last_accepted(const struct TebmSampler *sampler,
+                                           uint8_t *accepted,
+                                           float *accept_prob,
+                                           size_t len);
+
+/*
+ Writes a summary (sizes, steps, acceptance, step size, β, ESS, R̂).
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage; `out` NULL or writable.
+ */
+enum TebmStatus tebm_sampler_stats(const struct TebmSampler *sampler, struct TebmSamplerStats *out);
+
+/*
+ Copies one diagnostic (a `TebmDiagnostic` value) for every coordinate
+ into `out` (`len` ≥ dim doubles). Values are NaN until enough draws are
+ recorded.
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage; `out` NULL or `len`
+ writable doubles.
+ */
+enum TebmStatus tebm_sampler_diagnostic(const struct TebmSampler *sampler,
+                                        uint32_t which,
+                                        double *out,
+                                        size_t len);
 
 /*
  Writes the message of `status` (a `TebmStatus` value, or any int) into

@@ -115,11 +115,13 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 mod ais;
 mod draws;
 mod energy;
+mod energy_init;
 mod handle;
 mod kernel;
 mod lifecycle;
 mod models;
 mod sampler;
+mod sampler_stats;
 mod status;
 mod tempering;
 #[cfg(test)]
@@ -131,8 +133,10 @@ mod weights;
 pub use ais::*;
 pub use draws::*;
 pub use energy::*;
+pub use energy_init::*;
 pub use kernel::*;
 pub use sampler::*;
+pub use sampler_stats::*;
 pub use status::*;
 pub use tempering::*;
 pub use trainer::*;

@@ -335,7 +335,7 @@ pub unsafe extern "C" fn tebm_tempering_last_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::energy::tebm_energy_init_callback;
+    use crate::energy_init::tebm_energy_init_callback;
     use std::boxed::Box;
 
     /// In fresh memory and over used objects of other sizes and kernels, the

@@ -514,7 +514,7 @@ pub unsafe extern "C" fn tebm_trainer_last_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::energy::tebm_energy_init_mlp;
+    use crate::energy_init::tebm_energy_init_mlp;
     use crate::kernel::TebmKernel;
     use crate::trainer_config::*;
     use std::boxed::Box;
