@@ -532,117 +532,171 @@ inline WeightsHeader weights_peek(span<const uint8_t> bytes) {
 }
 #endif
 
-// The last-error text of a C object through its reader.
-#define TINYEBM_HPP_LAST_ERROR(reader)                                                                     \
-    Message last_error() const noexcept {                                                                  \
-        Message m;                                                                                         \
-        (void)reader(&raw_, m.data, sizeof m.data);                                                        \
-        return m;                                                                                          \
-    }
-#if TINYEBM_EXCEPTIONS
-// Throwing forms. A call that can record an error: Error's detail is the
-// last-error text when this call changed it (a failure before the object is
-// reached, e.g. an uninitialised energy, records nothing, and the record may
-// hold an older error). Read-only calls record nothing: no detail.
-#define TINYEBM_HPP_CHECK                                                                                  \
-    template <class Call> void recorded(const char *where, Call &&call) {                                  \
-        const Message before = last_error();                                                               \
-        const Status s = call();                                                                           \
-        if (s.ok()) return;                                                                                \
-        const Message after = last_error();                                                                \
-        throw Error(s, where, std::strcmp(before.data, after.data) != 0 ? after.c_str() : "");             \
-    }                                                                                                      \
-    void check(Status s, const char *where) const {                                                       \
-        if (!s.ok()) throw Error(s, where, "");                                                            \
-    }                                                                                                      \
-    template <class T> T checked(const Result<T> &r, const char *where) const {                            \
-        check(r.status(), where);                                                                          \
-        return *r;                                                                                         \
-    }
-#endif
+// ------------------------------------------------------ stateful objects ---
 
-// ---------------------------------------------------------------- sampler ---
+namespace detail {
+// The C functions a stateful object shares, and their names (Error's where).
+#define TINYEBM_HPP_API(obj, Obj)                                                                          \
+    using Raw = Tebm##Obj;                                                                                 \
+    using Config = Tebm##Obj##Config;                                                                      \
+    static constexpr auto init = tebm_##obj##_init;                                                        \
+    static constexpr auto invalidate = tebm_##obj##_invalidate;                                            \
+    static constexpr auto positions = tebm_##obj##_positions;                                              \
+    static constexpr auto energies = tebm_##obj##_energies;                                                \
+    static constexpr auto last_error = tebm_##obj##_last_error;                                            \
+    static constexpr const char *init_name = "tebm_" #obj "_init";                                         \
+    static constexpr const char *invalidate_name = "tebm_" #obj "_invalidate";                             \
+    static constexpr const char *positions_name = "tebm_" #obj "_positions";                               \
+    static constexpr const char *energies_name = "tebm_" #obj "_energies";
+// ... and for the objects that run steps.
+#define TINYEBM_HPP_RUN_API(obj)                                                                           \
+    static constexpr auto run = tebm_##obj##_run;                                                          \
+    static constexpr const char *run_name = "tebm_" #obj "_run";
+struct SamplerApi {
+    TINYEBM_HPP_API(sampler, Sampler)
+    TINYEBM_HPP_RUN_API(sampler)
+};
+struct TrainerApi {
+    TINYEBM_HPP_API(trainer, Trainer)
+};
+struct TemperingApi {
+    TINYEBM_HPP_API(tempering, Tempering)
+    TINYEBM_HPP_RUN_API(tempering)
+};
+#undef TINYEBM_HPP_API
+#undef TINYEBM_HPP_RUN_API
 
-class Sampler {
+// What Sampler, Trainer and Tempering share: the C object itself, init,
+// invalidate, the walkers' positions and energies, the last error, and the
+// throwing forms' checks.
+template <class Api> class Stateful {
   public:
-    Sampler() noexcept = default;
-    // In place: a failing init leaves the sampler's state as it was.
-    Status try_init(const Energy &energy, const TebmSamplerConfig &cfg) noexcept {
-        return tebm_sampler_init(&raw_, sizeof raw_, energy.raw(), &cfg);
-    }
-    // `steps` steps on `energy` (all-or-nothing each); *steps_done when given.
-    Status try_run(const Energy &energy, size_t steps, size_t *steps_done = nullptr) noexcept {
-        return tebm_sampler_run(&raw_, energy.raw(), steps, steps_done);
+    using Raw = typename Api::Raw;
+    using Config = typename Api::Config;
+    Stateful() noexcept = default;
+    // In place: a failing init leaves the object's state as it was.
+    Status try_init(const Energy &energy, const Config &cfg) noexcept {
+        return Api::init(&raw_, sizeof raw_, energy.raw(), &cfg);
     }
     // After changing what the energy computes (a callback's parameters).
-    Status try_invalidate() noexcept { return tebm_sampler_invalidate(&raw_); }
+    Status try_invalidate() noexcept { return Api::invalidate(&raw_); }
     // n_walkers × dim floats, walker-major (out.size() ≥ that).
-    Status try_positions(span<float> out) const noexcept {
-        return tebm_sampler_positions(&raw_, out.data(), out.size());
-    }
+    Status try_positions(span<float> out) const noexcept { return Api::positions(&raw_, out.data(), out.size()); }
     // N ≥ n_walkers × dim; the entries after them are 0.
     template <size_t N> Result<std::array<float, N>> try_positions() const noexcept {
         std::array<float, N> a{};
         Status s = try_positions(span<float>(a));
         return {s, a};
     }
-    Status try_energies(span<float> out) const noexcept {
-        return tebm_sampler_energies(&raw_, out.data(), out.size());
-    }
+    Status try_energies(span<float> out) const noexcept { return Api::energies(&raw_, out.data(), out.size()); }
     template <size_t N> Result<std::array<float, N>> try_energies() const noexcept {
         std::array<float, N> a{};
         Status s = try_energies(span<float>(a));
         return {s, a};
     }
+    // The text of the last error ("" if none).
+    Message last_error() const noexcept {
+        Message m;
+        (void)Api::last_error(&raw_, m.data, sizeof m.data);
+        return m;
+    }
+
+#if TINYEBM_EXCEPTIONS
+    Stateful(const Energy &energy, const Config &cfg) { init(energy, cfg); }
+    void init(const Energy &energy, const Config &cfg) {
+        recorded(Api::init_name, [&] { return try_init(energy, cfg); });
+    }
+    void invalidate() { recorded(Api::invalidate_name, [&] { return try_invalidate(); }); }
+    void positions(span<float> out) const { check(try_positions(out), Api::positions_name); }
+    template <size_t N> std::array<float, N> positions() const {
+        return checked(try_positions<N>(), Api::positions_name);
+    }
+    void energies(span<float> out) const { check(try_energies(out), Api::energies_name); }
+    template <size_t N> std::array<float, N> energies() const {
+        return checked(try_energies<N>(), Api::energies_name);
+    }
+#endif
+
+    Raw *raw() noexcept { return &raw_; }
+    const Raw *raw() const noexcept { return &raw_; }
+
+  protected:
+#if TINYEBM_EXCEPTIONS
+    // Throwing forms. A call that can record an error: Error's detail is the
+    // last-error text when this call changed it (a failure before the object
+    // is reached, e.g. an uninitialised energy, records nothing, and the
+    // record may hold an older error). Read-only calls record nothing: no
+    // detail.
+    template <class Call> void recorded(const char *where, Call &&call) {
+        const Message before = last_error();
+        const Status s = call();
+        if (s.ok()) return;
+        const Message after = last_error();
+        throw Error(s, where, std::strcmp(before.data, after.data) != 0 ? after.c_str() : "");
+    }
+    void check(Status s, const char *where) const {
+        if (!s.ok()) throw Error(s, where, "");
+    }
+    template <class T> T checked(const Result<T> &r, const char *where) const {
+        check(r.status(), where);
+        return *r;
+    }
+#endif
+
+  private:
+    Raw raw_{};
+};
+
+// ... and those that run steps on an energy.
+template <class Api> class Running : public Stateful<Api> {
+  public:
+    using Stateful<Api>::Stateful;
+    // `steps` steps on `energy` (all-or-nothing each); *steps_done when given.
+    Status try_run(const Energy &energy, size_t steps, size_t *steps_done = nullptr) noexcept {
+        return Api::run(this->raw(), energy.raw(), steps, steps_done);
+    }
+#if TINYEBM_EXCEPTIONS
+    void run(const Energy &energy, size_t steps) {
+        this->recorded(Api::run_name, [&] { return try_run(energy, steps); });
+    }
+#endif
+};
+}  // namespace detail
+
+// ---------------------------------------------------------------- sampler ---
+
+class Sampler : public detail::Running<detail::SamplerApi> {
+  public:
+    using Running::Running;
     // Per walker: proposal taken (1) or not (0), and its acceptance
     // probability when accept_prob is not empty.
     Status try_last_accepted(span<uint8_t> accepted, span<float> accept_prob = {}) const noexcept {
         size_t len = accepted.size();
         if (!accept_prob.empty() && accept_prob.size() < len) len = accept_prob.size();
-        return tebm_sampler_last_accepted(&raw_, accepted.data(), accept_prob.empty() ? nullptr : accept_prob.data(),
+        return tebm_sampler_last_accepted(raw(), accepted.data(), accept_prob.empty() ? nullptr : accept_prob.data(),
                                           len);
     }
     Result<SamplerStats> try_stats() const noexcept {
         SamplerStats st{};
-        Status s = tebm_sampler_stats(&raw_, &st);
+        Status s = tebm_sampler_stats(raw(), &st);
         return {s, st};
     }
     // One diagnostic for each coordinate (out.size() ≥ dim).
     Status try_diagnostic(TebmDiagnostic which, span<double> out) const noexcept {
-        return tebm_sampler_diagnostic(&raw_, static_cast<uint32_t>(which), out.data(), out.size());
+        return tebm_sampler_diagnostic(raw(), static_cast<uint32_t>(which), out.data(), out.size());
     }
     template <size_t N> Result<std::array<double, N>> try_diagnostic(TebmDiagnostic which) const noexcept {
         std::array<double, N> a{};
         Status s = try_diagnostic(which, span<double>(a));
         return {s, a};
     }
-    Status try_set_step_size(float h) noexcept { return tebm_sampler_set_step_size(&raw_, h); }
-    Status try_set_beta(float beta) noexcept { return tebm_sampler_set_beta(&raw_, beta); }
-    Status try_start_adaptation(float target = 0.0f) noexcept {
-        return tebm_sampler_start_adaptation(&raw_, target);
-    }
-    Status try_freeze_step_size() noexcept { return tebm_sampler_freeze_step_size(&raw_); }
-    Status try_reset_diagnostics() noexcept { return tebm_sampler_reset_diagnostics(&raw_); }
-    // The text of the last error ("" if none).
-    TINYEBM_HPP_LAST_ERROR(tebm_sampler_last_error)
+    Status try_set_step_size(float h) noexcept { return tebm_sampler_set_step_size(raw(), h); }
+    Status try_set_beta(float beta) noexcept { return tebm_sampler_set_beta(raw(), beta); }
+    Status try_start_adaptation(float target = 0.0f) noexcept { return tebm_sampler_start_adaptation(raw(), target); }
+    Status try_freeze_step_size() noexcept { return tebm_sampler_freeze_step_size(raw()); }
+    Status try_reset_diagnostics() noexcept { return tebm_sampler_reset_diagnostics(raw()); }
 
 #if TINYEBM_EXCEPTIONS
-    Sampler(const Energy &energy, const TebmSamplerConfig &cfg) { init(energy, cfg); }
-    void init(const Energy &energy, const TebmSamplerConfig &cfg) {
-        recorded("tebm_sampler_init", [&] { return try_init(energy, cfg); });
-    }
-    void run(const Energy &energy, size_t steps) {
-        recorded("tebm_sampler_run", [&] { return try_run(energy, steps); });
-    }
-    void invalidate() { recorded("tebm_sampler_invalidate", [&] { return try_invalidate(); }); }
-    void positions(span<float> out) const { check(try_positions(out), "tebm_sampler_positions"); }
-    template <size_t N> std::array<float, N> positions() const {
-        return checked(try_positions<N>(), "tebm_sampler_positions");
-    }
-    void energies(span<float> out) const { check(try_energies(out), "tebm_sampler_energies"); }
-    template <size_t N> std::array<float, N> energies() const {
-        return checked(try_energies<N>(), "tebm_sampler_energies");
-    }
     void last_accepted(span<uint8_t> accepted, span<float> accept_prob = {}) const {
         check(try_last_accepted(accepted, accept_prob), "tebm_sampler_last_accepted");
     }
@@ -661,31 +715,19 @@ class Sampler {
     void freeze_step_size() { recorded("tebm_sampler_freeze_step_size", [&] { return try_freeze_step_size(); }); }
     void reset_diagnostics() { recorded("tebm_sampler_reset_diagnostics", [&] { return try_reset_diagnostics(); }); }
 #endif
-
-    TebmSampler *raw() noexcept { return &raw_; }
-    const TebmSampler *raw() const noexcept { return &raw_; }
-
-  private:
-#if TINYEBM_EXCEPTIONS
-    TINYEBM_HPP_CHECK
-#endif
-    TebmSampler raw_{};
 };
 
 // ---------------------------------------------------------------- trainer ---
 
 // Trains a built-in energy (passed to every call; it holds θ) by contrastive
 // divergence.
-class Trainer {
+class Trainer : public detail::Stateful<detail::TrainerApi> {
   public:
-    Trainer() noexcept = default;
-    Status try_init(const Energy &energy, const TebmTrainerConfig &cfg) noexcept {
-        return tebm_trainer_init(&raw_, sizeof raw_, energy.raw(), &cfg);
-    }
+    using Stateful::Stateful;
     // One data point (x.size() = dim); *updated = whether an update ran.
     Status try_push(Energy &energy, span<const float> x, bool *updated = nullptr) noexcept {
         int u = 0;
-        Status s = tebm_trainer_push(&raw_, energy.raw(), x.data(), x.size(), &u);
+        Status s = tebm_trainer_push(raw(), energy.raw(), x.data(), x.size(), &u);
         if (updated) *updated = s.ok() && u != 0;
         return s;
     }
@@ -695,41 +737,19 @@ class Trainer {
         if (updates) *updates = 0;
         if (dim == 0 || points.size() % dim != 0) return TEBM_STATUS_BAD_DIMENSION;
         int u = 0;
-        Status s = tebm_trainer_push_batch(&raw_, energy.raw(), points.data(), points.size() / dim, dim, &u);
+        Status s = tebm_trainer_push_batch(raw(), energy.raw(), points.data(), points.size() / dim, dim, &u);
         if (updates) *updates = static_cast<size_t>(u < 0 ? 0 : u);
         return s;
     }
-    Status try_update(Energy &energy) noexcept { return tebm_trainer_update(&raw_, energy.raw()); }
-    Status try_invalidate() noexcept { return tebm_trainer_invalidate(&raw_); }
-    Status try_set_learning_rate(float lr) noexcept { return tebm_trainer_set_learning_rate(&raw_, lr); }
+    Status try_update(Energy &energy) noexcept { return tebm_trainer_update(raw(), energy.raw()); }
+    Status try_set_learning_rate(float lr) noexcept { return tebm_trainer_set_learning_rate(raw(), lr); }
     Result<TrainerMetrics> try_metrics() const noexcept {
         TrainerMetrics m{};
-        Status s = tebm_trainer_metrics(&raw_, &m);
+        Status s = tebm_trainer_metrics(raw(), &m);
         return {s, m};
     }
-    Status try_positions(span<float> out) const noexcept {
-        return tebm_trainer_positions(&raw_, out.data(), out.size());
-    }
-    template <size_t N> Result<std::array<float, N>> try_positions() const noexcept {
-        std::array<float, N> a{};
-        Status s = try_positions(span<float>(a));
-        return {s, a};
-    }
-    Status try_energies(span<float> out) const noexcept {
-        return tebm_trainer_energies(&raw_, out.data(), out.size());
-    }
-    template <size_t N> Result<std::array<float, N>> try_energies() const noexcept {
-        std::array<float, N> a{};
-        Status s = try_energies(span<float>(a));
-        return {s, a};
-    }
-    TINYEBM_HPP_LAST_ERROR(tebm_trainer_last_error)
 
 #if TINYEBM_EXCEPTIONS
-    Trainer(const Energy &energy, const TebmTrainerConfig &cfg) { init(energy, cfg); }
-    void init(const Energy &energy, const TebmTrainerConfig &cfg) {
-        recorded("tebm_trainer_init", [&] { return try_init(energy, cfg); });
-    }
     // Whether an update ran.
     bool push(Energy &energy, span<const float> x) {
         bool updated = false;
@@ -745,29 +765,11 @@ class Trainer {
         return updates;
     }
     void update(Energy &energy) { recorded("tebm_trainer_update", [&] { return try_update(energy); }); }
-    void invalidate() { recorded("tebm_trainer_invalidate", [&] { return try_invalidate(); }); }
     void set_learning_rate(float lr) {
         recorded("tebm_trainer_set_learning_rate", [&] { return try_set_learning_rate(lr); });
     }
     TrainerMetrics metrics() const { return checked(try_metrics(), "tebm_trainer_metrics"); }
-    void positions(span<float> out) const { check(try_positions(out), "tebm_trainer_positions"); }
-    template <size_t N> std::array<float, N> positions() const {
-        return checked(try_positions<N>(), "tebm_trainer_positions");
-    }
-    void energies(span<float> out) const { check(try_energies(out), "tebm_trainer_energies"); }
-    template <size_t N> std::array<float, N> energies() const {
-        return checked(try_energies<N>(), "tebm_trainer_energies");
-    }
 #endif
-
-    TebmTrainer *raw() noexcept { return &raw_; }
-    const TebmTrainer *raw() const noexcept { return &raw_; }
-
-  private:
-#if TINYEBM_EXCEPTIONS
-    TINYEBM_HPP_CHECK
-#endif
-    TebmTrainer raw_{};
 };
 
 // -------------------------------------------------------------- tempering ---
@@ -786,45 +788,23 @@ struct Ladder {
     uint64_t sweeps;                                // steps taken
 };
 
-class Tempering {
+// Positions and energies are those of the β = 1 replica (n_walkers × dim
+// floats, n_walkers floats).
+class Tempering : public detail::Running<detail::TemperingApi> {
   public:
-    Tempering() noexcept = default;
-    Status try_init(const Energy &energy, const TebmTemperingConfig &cfg) noexcept {
-        return tebm_tempering_init(&raw_, sizeof raw_, energy.raw(), &cfg);
-    }
-    Status try_run(const Energy &energy, size_t steps, size_t *steps_done = nullptr) noexcept {
-        return tebm_tempering_run(&raw_, energy.raw(), steps, steps_done);
-    }
-    Status try_invalidate() noexcept { return tebm_tempering_invalidate(&raw_); }
-    // The β = 1 replica: n_walkers × dim floats.
-    Status try_positions(span<float> out) const noexcept {
-        return tebm_tempering_positions(&raw_, out.data(), out.size());
-    }
-    template <size_t N> Result<std::array<float, N>> try_positions() const noexcept {
-        std::array<float, N> a{};
-        Status s = try_positions(span<float>(a));
-        return {s, a};
-    }
-    Status try_energies(span<float> out) const noexcept {
-        return tebm_tempering_energies(&raw_, out.data(), out.size());
-    }
-    template <size_t N> Result<std::array<float, N>> try_energies() const noexcept {
-        std::array<float, N> a{};
-        Status s = try_energies(span<float>(a));
-        return {s, a};
-    }
+    using Running::Running;
     // betas: ≥ R floats; swaps: empty or ≥ R − 1 entries; *sweeps when given.
     Status try_ladder(span<float> betas, span<SwapStats> swaps = {}, uint64_t *sweeps = nullptr) const noexcept {
         size_t len = betas.size();
         if (!swaps.empty() && swaps.size() + 1 < len) len = swaps.size() + 1;
-        return tebm_tempering_ladder(&raw_, betas.data(), swaps.empty() ? nullptr : swaps.data(), len, sweeps);
+        return tebm_tempering_ladder(raw(), betas.data(), swaps.empty() ? nullptr : swaps.data(), len, sweeps);
     }
     Result<Ladder> try_ladder() const noexcept {
         Ladder l{};
         Result<TemperingShape> shape = try_shape();
         if (!shape.ok()) return {shape.status(), l};
         l.replicas = shape->replicas;
-        Status s = tebm_tempering_ladder(&raw_, l.betas.data(), l.swaps.data(), l.betas.size(), &l.sweeps);
+        Status s = tebm_tempering_ladder(raw(), l.betas.data(), l.swaps.data(), l.betas.size(), &l.sweeps);
         return {s, l};
     }
     // Replicas, walkers and dimension: read back through the C readers,
@@ -834,59 +814,30 @@ class Tempering {
         std::array<float, TEBM_MAX_TEMPERING_WALKERS * TEBM_MAX_DIM> buf{};
         Status s = TEBM_STATUS_BUFFER_TOO_SMALL;
         for (size_t r = 1; r <= TEBM_MAX_REPLICAS && s == TEBM_STATUS_BUFFER_TOO_SMALL; r++) {
-            s = tebm_tempering_ladder(&raw_, buf.data(), nullptr, r, nullptr);
+            s = tebm_tempering_ladder(raw(), buf.data(), nullptr, r, nullptr);
             sh.replicas = r;
         }
         s = s.ok() ? Status(TEBM_STATUS_BUFFER_TOO_SMALL) : s;
         for (size_t n = 1; n <= TEBM_MAX_TEMPERING_WALKERS && s == TEBM_STATUS_BUFFER_TOO_SMALL; n++) {
-            s = tebm_tempering_energies(&raw_, buf.data(), n);
+            s = tebm_tempering_energies(raw(), buf.data(), n);
             sh.n_walkers = n;
         }
         s = s.ok() ? Status(TEBM_STATUS_BUFFER_TOO_SMALL) : s;
         for (size_t d = 1; d <= TEBM_MAX_DIM && s == TEBM_STATUS_BUFFER_TOO_SMALL; d++) {
-            s = tebm_tempering_positions(&raw_, buf.data(), sh.n_walkers * d);
+            s = tebm_tempering_positions(raw(), buf.data(), sh.n_walkers * d);
             sh.dim = d;
         }
         return {s, s.ok() ? sh : TemperingShape{0, 0, 0}};
     }
-    TINYEBM_HPP_LAST_ERROR(tebm_tempering_last_error)
 
 #if TINYEBM_EXCEPTIONS
-    Tempering(const Energy &energy, const TebmTemperingConfig &cfg) { init(energy, cfg); }
-    void init(const Energy &energy, const TebmTemperingConfig &cfg) {
-        recorded("tebm_tempering_init", [&] { return try_init(energy, cfg); });
-    }
-    void run(const Energy &energy, size_t steps) {
-        recorded("tebm_tempering_run", [&] { return try_run(energy, steps); });
-    }
-    void invalidate() { recorded("tebm_tempering_invalidate", [&] { return try_invalidate(); }); }
-    void positions(span<float> out) const { check(try_positions(out), "tebm_tempering_positions"); }
-    template <size_t N> std::array<float, N> positions() const {
-        return checked(try_positions<N>(), "tebm_tempering_positions");
-    }
-    void energies(span<float> out) const { check(try_energies(out), "tebm_tempering_energies"); }
-    template <size_t N> std::array<float, N> energies() const {
-        return checked(try_energies<N>(), "tebm_tempering_energies");
-    }
     void ladder(span<float> betas, span<SwapStats> swaps = {}, uint64_t *sweeps = nullptr) const {
         check(try_ladder(betas, swaps, sweeps), "tebm_tempering_ladder");
     }
     Ladder ladder() const { return checked(try_ladder(), "tebm_tempering_ladder"); }
     TemperingShape shape() const { return checked(try_shape(), "tebm_tempering_ladder"); }
 #endif
-
-    TebmTempering *raw() noexcept { return &raw_; }
-    const TebmTempering *raw() const noexcept { return &raw_; }
-
-  private:
-#if TINYEBM_EXCEPTIONS
-    TINYEBM_HPP_CHECK
-#endif
-    TebmTempering raw_{};
 };
-
-#undef TINYEBM_HPP_LAST_ERROR
-#undef TINYEBM_HPP_CHECK
 
 // The wrappers are their C objects: copied with memcpy, no destructor.
 static_assert(std::is_trivially_copyable_v<Energy> && sizeof(Energy) == sizeof(TebmEnergy), "Energy layout");

@@ -72,16 +72,7 @@ impl<const D: usize> Gaussian<D> {
         check_size(d, D)?;
         check_dim(d * d, precision.len())?;
         check_finite(mean, "mean")?;
-        check_finite(precision, "precision")?;
-        let mut p = [[0f64; D]; D];
-        for i in 0..d {
-            for j in 0..d {
-                if precision[i * d + j] != precision[j * d + i] {
-                    return Err(Error::InvalidParameters("precision is not symmetric"));
-                }
-                p[i][j] = precision[i * d + j] as f64;
-            }
-        }
+        let p = Self::symmetric_f64(precision, d, "precision", "precision is not symmetric")?;
         Self::from_f64(mean, &p, d)
     }
 
@@ -90,20 +81,32 @@ impl<const D: usize> Gaussian<D> {
         let d = mean.len();
         check_size(d, D)?;
         check_dim(d * d, cov.len())?;
-        check_finite(cov, "covariance")?;
-        let mut c = [[0f64; D]; D];
-        for i in 0..d {
-            for j in 0..d {
-                if cov[i * d + j] != cov[j * d + i] {
-                    return Err(Error::InvalidParameters("covariance is not symmetric"));
-                }
-                c[i][j] = cov[i * d + j] as f64;
-            }
-        }
+        let c = Self::symmetric_f64(cov, d, "covariance", "covariance is not symmetric")?;
         let p = spd_inverse(&c, d).ok_or(Error::InvalidParameters(
             "covariance is not positive definite",
         ))?;
         Self::from_f64(mean, &p, d)
+    }
+
+    /// The `d×d` row-major matrix `m` (`what` in errors) in f64, refused
+    /// unless finite and exactly symmetric.
+    fn symmetric_f64(
+        m: &[f32],
+        d: usize,
+        what: &'static str,
+        not_symmetric: &'static str,
+    ) -> Result<[[f64; D]; D], Error> {
+        check_finite(m, what)?;
+        let mut out = [[0f64; D]; D];
+        for i in 0..d {
+            for j in 0..d {
+                if m[i * d + j] != m[j * d + i] {
+                    return Err(Error::InvalidParameters(not_symmetric));
+                }
+                out[i][j] = m[i * d + j] as f64;
+            }
+        }
+        Ok(out)
     }
 
     fn from_f64(mean: &[f32], p: &[[f64; D]; D], d: usize) -> Result<Self, Error> {

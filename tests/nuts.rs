@@ -13,6 +13,17 @@ use tinyebm::{Energy, FnEnergy, Gaussian, Kernel, Nuts, Sampler, Stream, Walkers
 
 const N: usize = 64;
 
+/// The adapted step, divergences and tree depths of a run, for the log.
+fn summary<const D: usize>(sampler: &Sampler<Nuts<D>, N, D>) -> String {
+    let d = sampler.diagnostics();
+    format!(
+        "step {}, divergences {}, depths {:?}",
+        sampler.kernel().step_size(),
+        d.total_divergences(),
+        d.tree_depths()
+    )
+}
+
 /// Per-step ensemble averages of xᵢ and (xᵢ − μᵢ)² for every coordinate
 /// (`2·d` series), after `warm` adapted steps (dual averaging to 0.8, then
 /// frozen) from `init`.
@@ -68,11 +79,7 @@ fn correlated_gaussian_moments() {
     assert_eq!(d.total_divergences(), 0);
     let steps: u32 = d.tree_depths().iter().sum();
     assert_eq!(steps as usize, 4000 * N);
-    eprintln!(
-        "step {} depths {:?}",
-        sampler.kernel().step_size(),
-        d.tree_depths()
-    );
+    eprintln!("{}", summary(&sampler));
 }
 
 /// A 10-D Gaussian with covariance R·diag(λ)·Rᵀ, λ from 1 down to 0.01
@@ -134,13 +141,7 @@ fn ill_conditioned_10d_gaussian_moments() {
         assert_within(&format!("NUTS 10-D mean x{i}"), &s[i], 0.0);
         assert_within(&format!("NUTS 10-D var x{i}"), &s[10 + i], cov[i][i]);
     }
-    let d = sampler.diagnostics();
-    eprintln!(
-        "step {} depths {:?} divergences {}",
-        sampler.kernel().step_size(),
-        d.tree_depths(),
-        d.total_divergences()
-    );
+    eprintln!("{}", summary(&sampler));
 }
 
 /// Neal's funnel in 1 + 4 dimensions: v ~ N(0, 3²), xₖ | v ~ N(0, eᵛ).
@@ -185,12 +186,9 @@ fn funnel_log_scale_is_close_to_exact() {
     let (m, se) = mean_and_se(&s[0]);
     let (v2, _) = mean_and_se(&s[5]);
     let sd = v2.sqrt();
-    let d = sampler.diagnostics();
     eprintln!(
-        "funnel: mean v {m:.3} (SE {se:.3}), sd v {sd:.3}; step {}, divergences {}, depths {:?}",
-        sampler.kernel().step_size(),
-        d.total_divergences(),
-        d.tree_depths()
+        "funnel: mean v {m:.3} (SE {se:.3}), sd v {sd:.3}; {}",
+        summary(&sampler)
     );
     assert!(m.abs() < 0.5, "funnel mean of v {m}");
     assert!((2.5..3.3).contains(&sd), "funnel sd of v {sd}");

@@ -1154,6 +1154,21 @@ fn reinit_in_place_equals_new() {
     assert_eq!(bits(&net), bits(&net_new));
 }
 
+/// PCD with SGD (rate 0.1) on the linear polynomial `poly`, batches of
+/// `batch_size` points, 4 ULA walkers (step 10⁻³) from N(0, 1) (seed 1).
+fn linear_pcd(
+    poly: &Polynomial<1, 2>,
+    batch_size: usize,
+) -> Pcd<Sampler<Ula, 4, 1>, Sgd<2>, 4, 1, 2> {
+    let walkers = Walkers::<4, 1>::gaussian(poly, 4, 1, &[0.0], 1.0).unwrap();
+    let cfg = PcdConfig {
+        batch_size,
+        ..PcdConfig::new(Mode::Pcd)
+    };
+    let sampler = Sampler::new(Ula::new(1e-3).unwrap(), walkers);
+    Pcd::new(poly, sampler, Sgd::<2>::new(2, 0.1, 0.0).unwrap(), cfg).unwrap()
+}
+
 /// A batch of 2²⁵ identical points with U = 0.5 and ∂θU = (1, 0) (the
 /// linear polynomial θ₀ + θ₁x at x = 0): the data energy is 0.5 and the
 /// positive phase's ∂θ₀ mean 1, which the walkers' 1 cancels. Summed in f32
@@ -1164,14 +1179,7 @@ fn reinit_in_place_equals_new() {
 fn large_batch_mean_is_exact() {
     const POINTS: usize = 1 << 25;
     let mut poly = Polynomial::<1, 2>::new(1, 1, &[0.5, 0.0]).unwrap();
-    let walkers = Walkers::<4, 1>::gaussian(&poly, 4, 1, &[0.0], 1.0).unwrap();
-    let cfg = PcdConfig {
-        batch_size: POINTS,
-        ..PcdConfig::new(Mode::Pcd)
-    };
-    let sampler = Sampler::new(Ula::new(1e-3).unwrap(), walkers);
-    let mut t = Pcd::<_, _, 4, 1, 2>::new(&poly, sampler, Sgd::<2>::new(2, 0.1, 0.0).unwrap(), cfg)
-        .unwrap();
+    let mut t = linear_pcd(&poly, POINTS);
     let chunk = [0f32; 4096];
     let mut last = None;
     for _ in 0..POINTS / chunk.len() {
@@ -1198,15 +1206,7 @@ fn batch_means_around_the_sum_limit() {
         (100_000, false),
     ] {
         let mut poly = Polynomial::<1, 2>::new(1, 1, &[0.0, 1.0]).unwrap();
-        let walkers = Walkers::<4, 1>::gaussian(&poly, 4, 1, &[0.0], 1.0).unwrap();
-        let cfg = PcdConfig {
-            batch_size: points,
-            ..PcdConfig::new(Mode::Pcd)
-        };
-        let sampler = Sampler::new(Ula::new(1e-3).unwrap(), walkers);
-        let mut t =
-            Pcd::<_, _, 4, 1, 2>::new(&poly, sampler, Sgd::<2>::new(2, 0.1, 0.0).unwrap(), cfg)
-                .unwrap();
+        let mut t = linear_pcd(&poly, points);
         // U = x, x uniform on (0, 1).
         let mut s = Stream::new(points as u64, 0);
         let xs: Vec<f32> = (0..points).map(|_| s.uniform()).collect();

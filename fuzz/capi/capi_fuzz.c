@@ -207,23 +207,10 @@ static TebmSampler *sampler_handle(In *in, int *slot) {
 static size_t sbytes(int i) { return sizeof(SSlot) - soff[i]; }
 static size_t ebytes(int i) { return sizeof(ESlot) - eoff[i]; }
 static void snap_s(int i) { memcpy(scopy.b, sptr(i), sbytes(i)); }
-static int same_s_all(int i) {
-    DEFINED(scopy.b, sbytes(i));
-    DEFINED(sptr(i), sbytes(i));
-    return memcmp(scopy.b, sptr(i), sbytes(i)) == 0;
-}
-static int same_s_state(int i) {
-    DEFINED(scopy.b, sbytes(i));
-    DEFINED(sptr(i), sbytes(i));
-    return memcmp(scopy.b + TEBM_SAMPLER_HEADER_SIZE, (unsigned char *)sptr(i) + TEBM_SAMPLER_HEADER_SIZE,
-                  sbytes(i) - TEBM_SAMPLER_HEADER_SIZE) == 0;
-}
+static int same_s_all(int i) { return bytes_same(scopy.b, sptr(i), sbytes(i)); }
+static int same_s_state(int i) { return bytes_same_from(scopy.b, sptr(i), sbytes(i), TEBM_SAMPLER_HEADER_SIZE); }
 static void snap_e(int i) { memcpy(ecopy.b, eptr(i), ebytes(i)); }
-static int same_e(int i) {
-    DEFINED(ecopy.b, ebytes(i));
-    DEFINED(eptr(i), ebytes(i));
-    return memcmp(ecopy.b, eptr(i), ebytes(i)) == 0;
-}
+static int same_e(int i) { return bytes_same(ecopy.b, eptr(i), ebytes(i)); }
 
 /* Heap buffers of exactly n floats (valgrind replay catches over-reads)
  * filled from the input; NULL for n == 0 sometimes. */
@@ -795,49 +782,33 @@ static size_t xbytes(void) { return sizeof(XSlot) - xoff; }
 static void snap_t(void) { memcpy(tcopy.b, tptr(), tbytes()); }
 static void snap_x(void) { memcpy(xcopy.b, xptr(), xbytes()); }
 /* all: every byte; else every byte after the last-error header */
-static int same_t(int all) {
-    size_t h = all ? 0 : TEBM_SAMPLER_HEADER_SIZE;
-    DEFINED(tcopy.b, tbytes());
-    DEFINED(tptr(), tbytes());
-    return memcmp(tcopy.b + h, (unsigned char *)tptr() + h, tbytes() - h) == 0;
-}
-static int same_x(int all) {
-    size_t h = all ? 0 : TEBM_SAMPLER_HEADER_SIZE;
-    DEFINED(xcopy.b, xbytes());
-    DEFINED(xptr(), xbytes());
-    return memcmp(xcopy.b + h, (unsigned char *)xptr() + h, xbytes() - h) == 0;
-}
+static int same_t(int all) { return bytes_same_from(tcopy.b, tptr(), tbytes(), all ? 0 : TEBM_SAMPLER_HEADER_SIZE); }
+static int same_x(int all) { return bytes_same_from(xcopy.b, xptr(), xbytes(), all ? 0 : TEBM_SAMPLER_HEADER_SIZE); }
 
-/* A trainer handle: the slot, NULL, another object, never-initialised. */
-static TebmTrainer *trainer_handle(In *in, int *slot) {
+/* A trainer or tempering handle (one input byte): its slot `own`, NULL, a
+ * slot of another kind (foreign(b % n_foreign)), never-initialised memory,
+ * the other of the two (`other`), misaligned in its storage `store`. */
+static void *single_handle(In *in, int *slot, void *own, void *(*foreign)(int), int n_foreign, void *other,
+                           unsigned char *store) {
     uint8_t b = u8(in);
     *slot = -1;
     if (b < 216) {
         *slot = 0;
-        return (TebmTrainer *)tptr();
+        return own;
     }
     switch (b % 5) {
     case 0: return NULL;
-    case 1: return (TebmTrainer *)sptr(b % N_SAMPLER);
-    case 2: return (TebmTrainer *)&never_init;
-    case 3: return (TebmTrainer *)xptr();
-    default: return (TebmTrainer *)(tslot.b + 1 + b % 15);
+    case 1: return foreign(b % n_foreign);
+    case 2: return &never_init;
+    case 3: return other;
+    default: return store + 1 + b % 15;
     }
+}
+static TebmTrainer *trainer_handle(In *in, int *slot) {
+    return (TebmTrainer *)single_handle(in, slot, tptr(), sptr, N_SAMPLER, xptr(), tslot.b);
 }
 static TebmTempering *tempering_handle(In *in, int *slot) {
-    uint8_t b = u8(in);
-    *slot = -1;
-    if (b < 216) {
-        *slot = 0;
-        return (TebmTempering *)xptr();
-    }
-    switch (b % 5) {
-    case 0: return NULL;
-    case 1: return (TebmTempering *)eptr(b % N_ENERGY);
-    case 2: return (TebmTempering *)&never_init;
-    case 3: return (TebmTempering *)tptr();
-    default: return (TebmTempering *)(xslot.b + 1 + b % 15);
-    }
+    return (TebmTempering *)single_handle(in, slot, xptr(), eptr, N_ENERGY, tptr(), xslot.b);
 }
 
 /* Observable state of a trainer: metrics and positions. */

@@ -8,6 +8,10 @@ use crate::energy::{Energy, Evals, Soa};
 use crate::error::{Error, check_dim, check_size};
 use crate::rng::Stream;
 
+/// A Gaussian start's refusal of its centre (mean) and sd.
+const BAD_GAUSSIAN_START: Error =
+    Error::InvalidConfig("initial centre and sd must be finite, sd ≥ 0");
+
 impl<const N: usize, const D: usize> Walkers<N, D> {
     /// `n` walkers at `positions` (`n×d`, walker-major), streams from `seed`.
     pub fn from_positions<E: Energy>(
@@ -42,9 +46,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         seed: u64,
         positions: &[f32],
     ) -> Result<(), Error> {
-        let d = energy.dim();
-        check_size(n, N)?;
-        check_size(d, D)?;
+        let d = Self::checked_dim(energy, n)?;
         check_dim(n * d, positions.len())?;
         for w in 0..n {
             for i in 0..d {
@@ -89,15 +91,11 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         mean: &[f32],
         sd: &[f32],
     ) -> Result<(), Error> {
-        let d = energy.dim();
-        check_size(n, N)?;
-        check_size(d, D)?;
+        let d = Self::checked_dim(energy, n)?;
         check_dim(d, mean.len())?;
         check_dim(d, sd.len())?;
         if !(mean.iter().all(|c| c.is_finite()) && sd.iter().all(|s| s.is_finite() && *s >= 0.0)) {
-            return Err(Error::InvalidConfig(
-                "initial centre and sd must be finite, sd ≥ 0",
-            ));
+            return Err(BAD_GAUSSIAN_START);
         }
         let mut xi = [0f32; D];
         for w in 0..n {
@@ -111,20 +109,24 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         self.commit_init(energy, n, d)
     }
 
+    /// The energy's dimension, once `n` walkers of it are known to fit.
+    fn checked_dim<E: Energy>(energy: &E, n: usize) -> Result<usize, Error> {
+        let d = energy.dim();
+        check_size(n, N)?;
+        check_size(d, D)?;
+        Ok(d)
+    }
+
     fn check_gaussian_args<E: Energy>(
         energy: &E,
         n: usize,
         center: &[f32],
         sd: f32,
     ) -> Result<usize, Error> {
-        let d = energy.dim();
-        check_size(n, N)?;
-        check_size(d, D)?;
+        let d = Self::checked_dim(energy, n)?;
         check_dim(d, center.len())?;
         if !(sd.is_finite() && sd >= 0.0 && center.iter().all(|c| c.is_finite())) {
-            return Err(Error::InvalidConfig(
-                "initial centre and sd must be finite, sd ≥ 0",
-            ));
+            return Err(BAD_GAUSSIAN_START);
         }
         Ok(d)
     }
@@ -139,9 +141,7 @@ impl<const N: usize, const D: usize> Walkers<N, D> {
         n: usize,
         positions: &[f32],
     ) -> Result<(), Error> {
-        let d = energy.dim();
-        check_size(n, N)?;
-        check_size(d, D)?;
+        let d = Self::checked_dim(energy, n)?;
         check_dim(n * d, positions.len())?;
         check_starts::<E, D>(energy, n, d, true, |w, x| {
             x.copy_from_slice(&positions[w * d..(w + 1) * d])

@@ -1599,22 +1599,6 @@ static void t_ais(void) {
     CHECK(h.se_energy == 0.0f && h.se == 0.0f && fabsf(h.nll - 0.5f) < 1e-6f);
 }
 
-static void t_status_message(void) {
-    char buf[80];
-    EXPECT(tebm_status_message(TEBM_STATUS_OK, NULL, 10), TEBM_STATUS_NULL_POINTER);
-    memset(buf, 'x', sizeof buf);
-    EXPECT(tebm_status_message(TEBM_STATUS_OK, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 'x');
-    EXPECT(tebm_status_message(TEBM_STATUS_OK, buf, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 0 && buf[1] == 'x');
-    for (int s = 0; s <= TEBM_STATUS_UNKNOWN + 1; s++) {
-        EXPECT(tebm_status_message(s, buf, sizeof buf), TEBM_STATUS_OK);
-        CHECK(strlen(buf) > 0);
-    }
-    EXPECT(tebm_status_message(INT32_MIN, buf, sizeof buf), TEBM_STATUS_OK);
-    EXPECT(tebm_status_message(INT32_MAX, buf, sizeof buf), TEBM_STATUS_OK);
-}
-
 /* Recording, draws and their diagnostics; stop adaptation; target_accept. */
 static void t_draws(void) {
     enum { N = 4, D = 2, STEPS = 6, THIN = 2, R = 2 };
@@ -1724,7 +1708,7 @@ int main(void) {
     t_tempering_init();
     t_tempering_use();
     t_ais();
-    t_status_message();
+    check_status_messages(); /* the edges of tebm_status_message(): check.h */
     printf("api_edges: %d checks, %d failures\n", checks, failures);
     return failures != 0;
 }

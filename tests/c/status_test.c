@@ -87,23 +87,6 @@ static void last_error(const TebmSampler *s, char *buf, size_t len) {
     if (tebm_sampler_last_error(s, buf, len) != TEBM_STATUS_OK) buf[0] = 0;
 }
 
-static void test_status_message(void) {
-    char buf[64];
-    EXPECT(tebm_status_message(TEBM_STATUS_OK, NULL, 10), TEBM_STATUS_NULL_POINTER);
-    memset(buf, 'x', sizeof buf);
-    EXPECT(tebm_status_message(TEBM_STATUS_OK, buf, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(buf[0] == 'x');
-    EXPECT(tebm_status_message(TEBM_STATUS_NULL_POINTER, buf, 5), TEBM_STATUS_BUFFER_TOO_SMALL);
-    CHECK(strcmp(buf, "a re") == 0);
-    for (int s = 0; s < TEBM_STATUS_COUNT; s++) {
-        EXPECT(tebm_status_message(s, buf, sizeof buf), TEBM_STATUS_OK);
-        CHECK(strlen(buf) > 0);
-    }
-    EXPECT(tebm_status_message(999, buf, sizeof buf), TEBM_STATUS_OK);
-    CHECK(strcmp(buf, "unknown status code") == 0);
-    EXPECT(tebm_status_message(-1, buf, sizeof buf), TEBM_STATUS_OK);
-}
-
 static void test_energy_init(void) {
     float one[TEBM_MAX_DIM + 17];
     for (size_t i = 0; i < sizeof one / sizeof one[0]; i++) one[i] = 1.0f;
@@ -574,7 +557,7 @@ int main(void) {
     config(&cfg, TEBM_KERNEL_MALA);
     if (tebm_sampler_init(&s_mala, sizeof s_mala, &e_gauss, &cfg) != TEBM_STATUS_OK) return 1;
     (void)e_copy;
-    test_status_message();
+    check_status_messages();
     test_energy_init();
     test_energy_use();
     test_sampler_init();

@@ -205,6 +205,15 @@ static void cfg_default(TebmTrainerConfig *c) {
     c->learning_rate = 0.01f;
 }
 
+/* `bad` = the config `c` with one field set to `value`, which the init check
+ * `init_fails` (INIT_FAILS, RX_INIT_FAILS) on `energy` must refuse with `want`. */
+#define BAD_FIELD(init_fails, energy, field, value, want)                                  \
+    do {                                                                                   \
+        bad = c;                                                                           \
+        bad.field = (value);                                                               \
+        init_fails((energy), &bad, (want));                                                \
+    } while (0)
+
 /* A trainer init on `tr` (which holds a trainer) that must fail with
  * `want` and leave every byte as it was. */
 #define INIT_FAILS(energy, cfgp, want)                                                     \
@@ -222,12 +231,7 @@ static void test_trainer_init(void) {
     INIT_FAILS(&e_cb, &c, TEBM_STATUS_BAD_CONFIG);
     INIT_FAILS((TebmEnergy *)&s_any, &c, TEBM_STATUS_WRONG_OBJECT);
     INIT_FAILS((TebmEnergy *)&tr_zero, &c, TEBM_STATUS_NOT_INITIALISED);
-#define BAD(field, value, want)                                                            \
-    do {                                                                                   \
-        bad = c;                                                                           \
-        bad.field = (value);                                                               \
-        INIT_FAILS(&e_mlp, &bad, (want));                                                  \
-    } while (0)
+#define BAD(field, value, want) BAD_FIELD(INIT_FAILS, &e_mlp, field, value, want)
     BAD(n_walkers, 0, TEBM_STATUS_BAD_DIMENSION);
     BAD(n_walkers, TEBM_MAX_TRAIN_WALKERS + 1, TEBM_STATUS_CAPACITY_EXCEEDED);
     BAD(batch_size, 0, TEBM_STATUS_BAD_DIMENSION);
@@ -429,12 +433,7 @@ static void test_tempering(void) {
     EXPECT(tebm_tempering_init(NULL, sizeof rx, &e_gauss, &c), TEBM_STATUS_NULL_POINTER);
     RX_INIT_FAILS((const TebmEnergy *)&s_any, &c, TEBM_STATUS_WRONG_OBJECT);
     RX_INIT_FAILS((const TebmEnergy *)&tr_zero, &c, TEBM_STATUS_NOT_INITIALISED);
-#define RXBAD(field, value, want)                                                          \
-    do {                                                                                   \
-        bad = c;                                                                           \
-        bad.field = (value);                                                               \
-        RX_INIT_FAILS(&e_gauss, &bad, (want));                                             \
-    } while (0)
+#define RXBAD(field, value, want) BAD_FIELD(RX_INIT_FAILS, &e_gauss, field, value, want)
     RXBAD(n_walkers, 0, TEBM_STATUS_BAD_DIMENSION);
     RXBAD(n_walkers, TEBM_MAX_TEMPERING_WALKERS + 1, TEBM_STATUS_CAPACITY_EXCEEDED);
     RXBAD(replicas, 0, TEBM_STATUS_BAD_DIMENSION);
