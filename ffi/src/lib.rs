@@ -175,6 +175,8 @@ const _: () = {
     assert!(TEBM_VERSION_PATCH == parse_u32(env!("CARGO_PKG_VERSION_PATCH")));
 };
 
+// Used only by the const assertions above (older compilers call it unused).
+#[allow(dead_code)]
 const fn parse_u32(s: &str) -> u32 {
     let b = s.as_bytes();
     let (mut v, mut i) = (0u32, 0);
