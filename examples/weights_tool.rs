@@ -8,7 +8,9 @@
 //! * `samples DIR`: writes one file of every model kind, with deterministic
 //!   parameters, into `DIR` (created if missing) and prints their names:
 //!   `gaussian_diag.tebm`, `gaussian_full.tebm`, `polynomial.tebm`,
-//!   `mixture.tebm`, `mlp_tanh.tebm`, `mlp_silu.tebm`, `mlp_softplus.tebm`.
+//!   `mixture.tebm`, `mlp_tanh.tebm`, `mlp_silu.tebm`, `mlp_softplus.tebm`,
+//!   `deep_mlp_1.tebm`, `deep_mlp_3.tebm`, `deep_mlp_4.tebm` (1, 3 and 4
+//!   hidden layers of different widths, tanh, SiLU and softplus).
 //! * `eval FILE POINTS`: loads `FILE` (any kind) and prints, for every point
 //!   of `POINTS`, one line `U g₀ … g_{d−1}` (U and ∇ₓU) as the f32 bit
 //!   patterns in hex (`0x3f800000`); with `--sci` before `FILE`, as `{:e}`
@@ -28,8 +30,8 @@ use std::process::ExitCode;
 
 use tinyebm::weights::{ModelKind, peek};
 use tinyebm::{
-    Activation, Energy, Error, Gaussian, Mixture, Mlp, Persist, Polynomial, Stream, Trainable,
-    num_monomials,
+    Activation, DeepMlp, Energy, Error, Gaussian, Mixture, Mlp, Persist, Polynomial, Stream,
+    Trainable, deep_mlp_param_count, num_monomials,
 };
 
 /// Largest d this tool loads (Gaussian, Mixture, MLP).
@@ -41,11 +43,16 @@ const CAP_POLY_M: usize = num_monomials(CAP_POLY_D, 8);
 const CAP_K: usize = 16;
 /// Largest MLP hidden width.
 const CAP_H: usize = 128;
+/// Largest DeepMlp hidden width, and its hidden-to-hidden matrices (7: up to
+/// `MAX_LAYERS` = 8 hidden layers).
+const CAP_DEEP_H: usize = 64;
+const CAP_DEEP_L: usize = 7;
 
 type G = Gaussian<CAP_D>;
 type P = Polynomial<CAP_POLY_D, CAP_POLY_M>;
 type Mx = Mixture<CAP_K, CAP_D>;
 type M = Mlp<CAP_D, CAP_H>;
+type Dm = DeepMlp<CAP_D, CAP_DEEP_H, CAP_DEEP_L>;
 
 /// A loaded model of any kind (boxed: the MLP's capacity is ~150 KB).
 enum Model {
@@ -53,6 +60,7 @@ enum Model {
     Polynomial(Box<P>),
     Mixture(Box<Mx>),
     Mlp(Box<M>),
+    DeepMlp(Box<Dm>),
 }
 
 impl Model {
@@ -68,6 +76,7 @@ impl Model {
             Some(ModelKind::Polynomial) => Model::Polynomial(Box::new(P::decode(bytes)?)),
             Some(ModelKind::Mixture) => Model::Mixture(Box::new(Mx::decode(bytes)?)),
             Some(ModelKind::Mlp) => Model::Mlp(Box::new(M::decode(bytes)?)),
+            Some(ModelKind::DeepMlp) => Model::DeepMlp(Box::new(Dm::decode(bytes)?)),
             _ => {
                 peek(bytes)?;
                 return Err(Error::CorruptData("unknown model kind"));
@@ -81,6 +90,7 @@ impl Model {
             Model::Polynomial(_) => "Polynomial",
             Model::Mixture(_) => "Mixture",
             Model::Mlp(_) => "Mlp",
+            Model::DeepMlp(_) => "DeepMlp",
         }
     }
 
@@ -90,6 +100,7 @@ impl Model {
             Model::Polynomial(m) => m.as_ref(),
             Model::Mixture(m) => m.as_ref(),
             Model::Mlp(m) => m.as_ref(),
+            Model::DeepMlp(m) => m.as_ref(),
         }
     }
 }
@@ -170,6 +181,25 @@ fn samples(dir: &str) -> Result<(), Box<dyn std::error::Error>> {
         let (d, h) = (3, 8);
         let theta = normals(5 + act as u64, tinyebm::mlp_param_count(d, h), 0.6);
         let m = Mlp::<3, 8>::from_params(d, h, act, 0.25, &theta)?;
+        put(name, &m)?;
+    }
+    for (name, widths, act, alpha) in [
+        ("deep_mlp_1.tebm", &[6][..], Activation::Tanh, 0.5),
+        ("deep_mlp_3.tebm", &[8, 5, 7][..], Activation::Silu, 0.25),
+        (
+            "deep_mlp_4.tebm",
+            &[4, 9, 3, 6][..],
+            Activation::Softplus,
+            1.5,
+        ),
+    ] {
+        let d = 3;
+        let theta = normals(
+            10 + widths.len() as u64,
+            deep_mlp_param_count(d, widths),
+            0.6,
+        );
+        let m = DeepMlp::<3, 9, 3>::from_params(d, widths, act, alpha, &theta)?;
         put(name, &m)?;
     }
     for name in written {

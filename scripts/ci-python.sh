@@ -8,7 +8,7 @@
 #   3. runs python/tests/run.py (unittest): the format alone; Rust-written
 #      files of every kind round-trip byte for byte; Python-written files load
 #      in Rust and Rust writes them back identically; damaged files are refused
-#      by both with the same error; the MLP's U and ∇ₓU from NumPy agree with
+#      by both with the same error; the MLP's and DeepMlp's U and ∇ₓU from NumPy agree with
 #      Rust's for each activation. The torch tests run when torch is importable
 #      in that Python (TINYEBM_PY_TORCH=1 pip-installs it first: large) and are
 #      skipped otherwise.

@@ -33,6 +33,7 @@ TOOL_CAPACITY = {
     tw.ModelKind.POLYNOMIAL: (6, tw.num_monomials(6, 8)),
     tw.ModelKind.MIXTURE: (16, 32),
     tw.ModelKind.MLP: (32, 128),
+    tw.ModelKind.DEEP_MLP: (32, 64, 7),
 }
 
 #: Largest error seen per (check, activation): filled by the tests.
@@ -125,7 +126,8 @@ def py_verdict(data: bytes, capacity=TOOL_CAPACITY):
     except tw.WeightFormatError as e:
         return ("error", e.rust_variant)
     name = {tw.ModelKind.GAUSSIAN: "Gaussian", tw.ModelKind.POLYNOMIAL: "Polynomial",
-            tw.ModelKind.MIXTURE: "Mixture", tw.ModelKind.MLP: "Mlp"}[m.kind]
+            tw.ModelKind.MIXTURE: "Mixture", tw.ModelKind.MLP: "Mlp",
+            tw.ModelKind.DEEP_MLP: "DeepMlp"}[m.kind]
     return ("ok", f"{name} d={m.d} params={m.num_params}")
 
 
@@ -148,6 +150,8 @@ def random_model(kind, rng: np.random.Generator):
         k, d = int(rng.integers(1, 6)), int(rng.integers(1, 6))
         return tw.Mixture(rng.normal(size=k), rng.normal(size=(k, d)) * 3,
                           rng.uniform(0.2, 2.0, size=(k, d)))
+    if kind.startswith("deep_mlp"):
+        return random_deep_mlp(rng, kind.split("_")[2])
     if kind.startswith("mlp"):
         act = kind.split("_")[1] if "_" in kind else "tanh"
         d, h = int(rng.integers(1, 9)), int(rng.integers(1, 33))
@@ -156,6 +160,18 @@ def random_model(kind, rng: np.random.Generator):
     raise ValueError(kind)
 
 
+def random_deep_mlp(rng: np.random.Generator, act: str, scale=None) -> "tw.DeepMlp":
+    """A valid random DeepMlp: 1 to MAX_LAYERS hidden layers of widths 1 to
+    24, d 1 to 8 (within TOOL_CAPACITY)."""
+    d, n = int(rng.integers(1, 9)), int(rng.integers(1, tw.MAX_LAYERS + 1))
+    widths = [int(h) for h in rng.integers(1, 25, size=n)]
+    if scale is None:
+        scale = float(rng.uniform(0.5, 2.0))
+    return tw.DeepMlp.random(d, widths, act, alpha=float(rng.uniform(0.05, 2.0)),
+                             seed=int(rng.integers(1 << 31)), scale=scale)
+
+
 KINDS = ("gaussian_diag", "gaussian_full", "polynomial", "mixture",
-         "mlp_tanh", "mlp_silu", "mlp_softplus")
+         "mlp_tanh", "mlp_silu", "mlp_softplus",
+         "deep_mlp_tanh", "deep_mlp_silu", "deep_mlp_softplus")
 ACTIVATIONS = ("tanh", "silu", "softplus")

@@ -117,6 +117,91 @@ class RoundTrip(unittest.TestCase):
         np.testing.assert_array_equal(m.params(), theta)
 
 
+class DeepMlpFormat(unittest.TestCase):
+    """Kind 5: layout, flat order, peek, the validation order."""
+
+    def test_layout(self):
+        theta = np.arange(1, 18, dtype=np.float32) / 4  # d=1, widths [2, 3]
+        m = tw.DeepMlp.from_params(1, [2, 3], "softplus", 0.5, theta)
+        self.assertEqual(m.num_params, 2 * 2 + 3 * 3 + 3 + 1)
+        body = (b"TEBM" + struct.pack("<HH", 1, 5) + struct.pack("<5I", 1, 2, 2, 3, 2)
+                + struct.pack("<f", 0.5) + struct.pack("<I", 17) + m.params().astype("<f4").tobytes())
+        data = body + struct.pack("<I", zlib.crc32(body))
+        self.assertEqual(m.to_bytes(), data)
+        self.assertEqual(tw.loads(data), m)
+        h = tw.peek(data[:tw.PEEK_LEN])
+        self.assertEqual((h.kind, h.d, h.widths, h.layers, h.activation, h.num_params, h.encoded_len),
+                         (tw.ModelKind.DEEP_MLP, 1, (2, 3), 2, tw.Activation.SOFTPLUS, 17, len(data)))
+        self.assertEqual(tw.PEEK_LEN, 52)
+
+    def test_flat_order(self):
+        d, widths = 2, [3, 2, 4]
+        theta = np.arange(tw.deep_mlp_param_count(d, widths), dtype=np.float32)
+        m = tw.DeepMlp.from_params(d, widths, "tanh", 1.0, theta)
+        self.assertEqual(m.weights[0].tolist(), [[0, 1], [2, 3], [4, 5]])
+        self.assertEqual(m.biases[0].tolist(), [6, 7, 8])
+        self.assertEqual(m.weights[1].tolist(), [[9, 10, 11], [12, 13, 14]])
+        self.assertEqual(m.biases[1].tolist(), [15, 16])
+        self.assertEqual(m.weights[2][0].tolist(), [17, 18])
+        self.assertEqual(m.biases[2].tolist(), [25, 26, 27, 28])
+        self.assertEqual(m.w_out.tolist(), [29, 30, 31, 32])
+        self.assertEqual(float(m.b_out), 33)
+        np.testing.assert_array_equal(m.params(), theta)
+
+    def test_two_equal_layers_are_the_mlp(self):
+        mlp = tw.Mlp.random(3, 5, "silu", alpha=0.5, seed=4)
+        deep = tw.DeepMlp.from_params(3, [5, 5], "silu", 0.5, mlp.params())
+        x = np.random.default_rng(1).normal(size=(20, 3))
+        for a, b in zip(mlp.energy_grad(x), deep.energy_grad(x)):
+            np.testing.assert_array_equal(a, b)
+
+    def test_energy_grad_finite_differences(self):
+        for act in ("tanh", "silu", "softplus"):
+            m = tw.DeepMlp.random(3, [4, 6, 2, 5], act, alpha=0.3, seed=12, scale=1.5)
+            x = np.random.default_rng(2).normal(size=(10, 3))
+            _, g = m.energy_grad(x)
+            eps = 1e-6
+            for i in range(3):
+                e = np.zeros(3)
+                e[i] = eps
+                fd = (m.energy(x + e) - m.energy(x - e)) / (2 * eps)
+                np.testing.assert_allclose(g[:, i], fd, rtol=1e-6, atol=1e-7)
+
+    def test_validation_order(self):
+        data = tw.DeepMlp.random(2, [3, 2], "tanh", alpha=0.75, seed=5).to_bytes()
+
+        def refuses(d, err, **kw):
+            with self.assertRaises(err):
+                tw.loads(d, **kw)
+
+        refuses(patch(data, 8, "<I", 0), tw.Empty)
+        refuses(patch(data, 12, "<I", 0), tw.Empty)
+        refuses(patch(data, 12, "<I", 9), tw.CapacityExceeded)
+        refuses(patch(data, 20, "<I", 0), tw.Empty)
+        refuses(patch(data, 24, "<I", 3), tw.CorruptData)
+        # Too many layers comes before a zero width, a zero width before the activation.
+        refuses(patch(patch(data, 12, "<I", 9), 16, "<I", 0), tw.CapacityExceeded)
+        refuses(patch(patch(data, 16, "<I", 0), 24, "<I", 3), tw.Empty)
+        refuses(data[:23], tw.Truncated)
+        refuses(data, tw.WrongModelKind, kind="mlp")
+        refuses(data, tw.CapacityExceeded, capacity={tw.ModelKind.DEEP_MLP: (2, 3, 0)})
+        refuses(data, tw.CapacityExceeded, capacity={tw.ModelKind.DEEP_MLP: (2, 2, 1)})
+        refuses(data, tw.CapacityExceeded, capacity={"deep_mlp": (1, 3, 1)})
+        tw.loads(data, capacity={tw.ModelKind.DEEP_MLP: (2, 3, 1)}, kind="deep_mlp")
+        refuses(patch(data, 32, "<I", 5), tw.CorruptData)
+        refuses(data + b"\0", tw.TrailingBytes)
+        refuses(data[:-1], tw.Truncated)
+        refuses(data[:-4] + bytes(4), tw.Checksum)
+        refuses(patch(data, 28, "<f", 0.0), tw.InvalidConfig)
+        refuses(patch(patch(data, 28, "<f", -1.0), 36, "<f", float("nan")), tw.InvalidConfig)
+        refuses(patch(data, len(data) - 8, "<f", float("inf")), tw.InvalidParameters)
+        with self.assertRaises(tw.CapacityExceeded):
+            tw.DeepMlp.random(1, [1] * 9).to_bytes()
+        with self.assertRaises(tw.InvalidConfig):
+            tw.DeepMlp.random(1, [2], alpha=0.0).to_bytes()
+        tw.DeepMlp.random(1, [2], alpha=0.0).to_bytes(validate=False)
+
+
 class Validation(unittest.TestCase):
     """Each step of the documented validation order raises its error."""
 

@@ -1,6 +1,6 @@
 """Python against the Rust implementation, through examples/weights_tool.rs:
 Rust-written files round-trip byte for byte through Python, Python-written
-files load in Rust (and Rust writes them back identically), the MLP's U and
+files load in Rust (and Rust writes them back identically), the MLP's and DeepMlp's U and
 ∇ₓU agree, and damaged files are refused by both for the same reason."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import zlib
 from pathlib import Path
 
 from _support import (
-    ACTIVATIONS, KINDS, TOOL_CAPACITY, count, need_tool, py_verdict, random_model, record,
-    run_tool, rust_check, rust_eval, tw,
+    ACTIVATIONS, KINDS, TOOL_CAPACITY, count, need_tool, py_verdict, random_deep_mlp,
+    random_model, record, run_tool, rust_check, rust_eval, tw,
 )
 
 import numpy as np
@@ -28,17 +28,22 @@ SAMPLE_KINDS = {
     "polynomial": tw.ModelKind.POLYNOMIAL, "mixture": tw.ModelKind.MIXTURE,
     "mlp_tanh": tw.ModelKind.MLP, "mlp_silu": tw.ModelKind.MLP,
     "mlp_softplus": tw.ModelKind.MLP,
+    "deep_mlp_1": tw.ModelKind.DEEP_MLP, "deep_mlp_3": tw.ModelKind.DEEP_MLP,
+    "deep_mlp_4": tw.ModelKind.DEEP_MLP,
 }
 
 
-def compare_mlp(test, m: tw.Mlp, path, x: np.ndarray, label: str) -> None:
-    """Rust's U, ∇U at `x` against NumPy's float64 ones, within TOL of the
-    error scale; records the largest scaled and plain relative errors."""
+def compare_mlp(test, m, path, x: np.ndarray, label: str) -> None:
+    """Rust's U, ∇U at `x` against NumPy's float64 ones (an Mlp or a
+    DeepMlp), within TOL of the error scale; records the largest scaled and
+    plain relative errors."""
     r = rust_eval(path, x).astype(np.float64)
     u, g = m.energy_grad(x)
     su, sg = error_scale(m, x)
     du, dg = np.abs(r[:, 0] - u), np.abs(r[:, 1:] - g)
     act = m.activation.label
+    if m.kind == tw.ModelKind.DEEP_MLP:
+        act = f"deep {act}"
     record(f"numpy vs rust {act}: U scaled", (du / su).max())
     record(f"numpy vs rust {act}: grad scaled", (dg / sg).max())
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -100,6 +105,24 @@ class RustFiles(unittest.TestCase):
             m = tw.load(path)
             x = (rng.normal(size=(300, m.d)) * 1.5).astype(np.float32)
             compare_mlp(self, m, path, x, f"Rust sample mlp_{act}")
+
+    def test_rust_deep_mlps(self):
+        """The DeepMlp samples: their sizes, and U, ∇U against NumPy."""
+        rng = np.random.default_rng(17)
+        expected = {"deep_mlp_1": ((6,), "tanh", 0.5), "deep_mlp_3": ((8, 5, 7), "silu", 0.25),
+                    "deep_mlp_4": ((4, 9, 3, 6), "softplus", 1.5)}
+        for name, (widths, act, alpha) in expected.items():
+            path = self.dir / f"{name}.tebm"
+            m = tw.load(path, kind="deep_mlp")
+            self.assertEqual((m.d, m.widths, m.activation.label, float(m.alpha)),
+                             (3, widths, act, alpha))
+            self.assertEqual(m.num_params, tw.deep_mlp_param_count(3, widths))
+            hd = tw.peek(path.read_bytes()[:tw.PEEK_LEN])
+            self.assertEqual((hd.kind, hd.widths, hd.num_params, hd.encoded_len),
+                             (tw.ModelKind.DEEP_MLP, widths, m.num_params,
+                              path.stat().st_size))
+            x = (rng.normal(size=(300, m.d)) * 1.5).astype(np.float32)
+            compare_mlp(self, m, path, x, f"Rust sample {name}")
 
     def test_damaged_rust_files_refused_alike(self):
         """Every byte flipped, every truncation, a trailing byte: Python and
@@ -176,6 +199,69 @@ class PythonFiles(unittest.TestCase):
                 m.save(p)
                 x = (rng.normal(size=(150, d)) * rng.choice([0.5, 1.5, 4.0])).astype(np.float32)
                 compare_mlp(self, m, p, x, f"{act} d={d} h={h}")
+
+    def test_deep_mlp_energy_matches_rust(self):
+        rng = np.random.default_rng(19)
+        for act in ACTIVATIONS:
+            for j in range(12):
+                m = random_deep_mlp(rng, act, scale=float(rng.choice([0.5, 1.0, 2.0, 3.0])))
+                p = self.dir / f"deep_{act}.{j}.tebm"
+                m.save(p)
+                x = (rng.normal(size=(150, m.d)) * rng.choice([0.5, 1.5, 4.0])).astype(np.float32)
+                compare_mlp(self, m, p, x, f"deep {act} d={m.d} widths={m.widths}")
+
+    def test_deep_mlp_bad_fields_refused_alike(self):
+        """DeepMlp files whose CRC holds but whose fields or values are wrong,
+        and files of every length cut at the configuration block."""
+        m = tw.DeepMlp.from_params(2, [3, 2], "silu", 0.75, np.linspace(-1, 1, 20))
+        data = m.to_bytes()
+        # Layout: 8 d, 12 n, 16 h0, 20 h1, 24 act, 28 alpha, 32 count, 36 params.
+        cases = {}
+        for name, at, fmt, v in [
+            ("d0", 8, "<I", 0), ("n0", 12, "<I", 0), ("n9", 12, "<I", 9),
+            ("n_max", 12, "<I", 0xFFFFFFFF), ("n1", 12, "<I", 1), ("n3", 12, "<I", 3),
+            ("n8", 12, "<I", 8), ("h0_0", 16, "<I", 0), ("h1_0", 20, "<I", 0),
+            ("h_cap", 16, "<I", 65), ("d_cap", 8, "<I", 33), ("act", 24, "<I", 3),
+            ("act_n1", 20, "<I", 7), ("alpha0", 28, "<f", 0.0),
+            ("alpha_neg", 28, "<f", -1.0), ("alpha_nan", 28, "<f", float("nan")),
+            ("alpha_inf", 28, "<f", float("inf")), ("count", 32, "<I", 23),
+            ("w_inf", 36, "<f", float("inf")), ("b_out_nan", len(data) - 8, "<f", float("nan")),
+            ("huge", 16, "<I", 0xFFFFFFFF), ("kind4", 6, "<H", 4),
+        ]:
+            b = bytearray(data)
+            struct.pack_into(fmt, b, at, v)
+            cases[f"deep_{name}"] = fix_crc(b)
+        # Eight layers (a capacity of 7 matrices holds them), nine (too many).
+        eight = tw.DeepMlp.random(2, [2] * 8, "tanh", seed=3).to_bytes()
+        cases["deep_eight_layers_ok"] = eight
+        b = bytearray(eight)
+        struct.pack_into("<I", b, 12, 9)
+        cases["deep_nine_layers"] = fix_crc(b)
+        # Absurd widths: Rust's capacity check comes before any overflow.
+        b = bytearray(eight)
+        for i in range(8):
+            struct.pack_into("<I", b, 16 + 4 * i, 0xFFFFFFFF)
+        cases["deep_overflow"] = fix_crc(b)
+        for n in range(8, 40):
+            cases[f"deep_cut{n}"] = data[:n]
+        paths = []
+        for name, d in cases.items():
+            path = self.dir / f"{name}.tebm"
+            path.write_bytes(d)
+            paths.append(path)
+        for path, rv in zip(paths, rust_check(paths)):
+            pv = py_verdict(path.read_bytes())
+            if path.name == "deep_eight_layers_ok.tebm":
+                self.assertEqual(pv[0], "ok", f"{path.name}: Python refused it: {pv}")
+            else:
+                self.assertEqual(pv[0], "error", f"{path.name}: Python loaded it")
+            self.assertEqual(pv, rv, f"{path.name}: Python {pv}, Rust {rv}")
+        count("bad DeepMlp fields/values refused alike", len(paths))
+        # Without capacities, the sizes themselves overflow Rust's usize.
+        with self.assertRaises(tw.CorruptData):
+            tw.peek(cases["deep_overflow"])
+        with self.assertRaises(tw.CorruptData):
+            tw.loads(cases["deep_overflow"])
 
     def test_bad_values_refused_alike(self):
         """Files whose CRC holds but whose fields or values are wrong."""

@@ -15,9 +15,11 @@ from .errors import *  # noqa: F401,F403 (the exceptions, errors.__all__)
 from .format import (
     MAGIC,
     MAX_DEGREE,
+    MAX_LAYERS,
     PEEK_LEN,
     VERSION,
     Activation,
+    DeepMlp,
     Gaussian,
     Header,
     Mixture,
@@ -25,6 +27,7 @@ from .format import (
     Model,
     ModelKind,
     Polynomial,
+    deep_mlp_param_count,
     dumps,
     exponents,
     load,
@@ -38,10 +41,10 @@ from .mlp import energy, energy_grad
 
 __all__ = [
     "errors", *errors.__all__,
-    "MAGIC", "VERSION", "MAX_DEGREE", "PEEK_LEN", "ModelKind", "Activation", "Header",
-    "Model", "Gaussian", "Polynomial", "Mixture", "Mlp",
+    "MAGIC", "VERSION", "MAX_DEGREE", "MAX_LAYERS", "PEEK_LEN", "ModelKind", "Activation", "Header",
+    "Model", "Gaussian", "Polynomial", "Mixture", "Mlp", "DeepMlp",
     "peek", "loads", "load", "dumps", "save", "exponents", "num_monomials",
-    "mlp_param_count", "energy", "energy_grad",
+    "mlp_param_count", "deep_mlp_param_count", "energy", "energy_grad",
 ]
 
 

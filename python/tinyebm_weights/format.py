@@ -9,7 +9,8 @@ offset  size    field
 ======  ======  ===================================================
 0       4       magic ``b"TEBM"``
 4       2       version, u16 = 1
-6       2       kind, u16: 1 Gaussian, 2 Polynomial, 3 Mixture, 4 Mlp
+6       2       kind, u16: 1 Gaussian, 2 Polynomial, 3 Mixture, 4 Mlp,
+                5 DeepMlp
 8       C       configuration block (by kind)
 8+C     4       parameter count P, u32
 12+C    4P      parameters, f32, in the model's flat order
@@ -23,7 +24,7 @@ bytes.
 
 Loading checks, in order, stopping at the first failure: magic, version,
 kind, the integer configuration fields (zero size, unknown code, degree above
-:data:`MAX_DEGREE`), optional capacities (as a device build's const
+:data:`MAX_DEGREE`, more than :data:`MAX_LAYERS` hidden layers), optional capacities (as a device build's const
 generics), the parameter count, the length, the CRC-32, and only then the
 values (α; σ and the parameters finite; a Gaussian precision positive
 definite). Each failure raises the :mod:`tinyebm_weights.errors` class named
@@ -61,9 +62,18 @@ MAGIC = b"TEBM"
 VERSION = 1
 #: Highest polynomial total degree (``tinyebm::polynomial::MAX_DEGREE``).
 MAX_DEGREE = 8
-#: Bytes :func:`peek` needs at most.
-PEEK_LEN = 20
+#: Most hidden layers of a DeepMlp file (``tinyebm::deep_mlp::MAX_LAYERS``).
+MAX_LAYERS = 8
 _PREAMBLE = 8
+#: Most integer configuration fields (a DeepMlp's: d, n, n widths, activation).
+_MAX_INT_FIELDS = 3 + MAX_LAYERS
+#: Bytes :func:`peek` needs at most: magic, version, kind and the integer
+#: fields of the longest configuration (a DeepMlp of MAX_LAYERS layers). A
+#: shorter file is peeked whole (only the fields its kind has are read).
+PEEK_LEN = _PREAMBLE + 4 * _MAX_INT_FIELDS
+#: Rust's usize on the 64-bit hosts this package is checked against: sizes
+#: whose parameter count or byte length exceed it are CorruptData there.
+_USIZE_MAX = 2**64 - 1
 
 Bytes = Union[bytes, bytearray, memoryview]
 
@@ -75,6 +85,7 @@ class ModelKind(enum.IntEnum):
     POLYNOMIAL = 2
     MIXTURE = 3
     MLP = 4
+    DEEP_MLP = 5
 
 
 class Activation(enum.IntEnum):
@@ -112,6 +123,16 @@ def num_monomials(d: int, degree: int) -> int:
 def mlp_param_count(d: int, h: int) -> int:
     """h·(d + h + 3) + 1: the MLP's parameter count."""
     return h * (d + h + 3) + 1
+
+
+def deep_mlp_param_count(d: int, widths: Sequence[int]) -> int:
+    """Σₖ hₖ·(hₖ₋₁ + 1) + hₙ₋₁ + 1 with h₋₁ = d: the DeepMlp's parameter count."""
+    widths = [int(h) for h in widths]
+    prev, total = int(d), 0
+    for h in widths:
+        total += h * (prev + 1)
+        prev = h
+    return total + prev + 1
 
 
 def exponents(d: int, degree: int) -> Iterator[Tuple[int, ...]]:
@@ -467,11 +488,138 @@ class Mlp(Model):
         return np.array([self.alpha], dtype=np.float32)
 
 
+class DeepMlp(Model):
+    """U(x) = w_out·zₙ₋₁ + b_out + ½α|x|²,  zₖ = σ(Wₖzₖ₋₁ + bₖ),  z₋₁ = x:
+    1 to :data:`MAX_LAYERS` hidden layers of widths h₀, …, hₙ₋₁.
+
+    `weights` and `biases` are lists of n arrays: ``weights[k]`` is hₖ×hₖ₋₁
+    (h₋₁ = d; row j = unit j of layer k, as ``torch.nn.Linear`` stores it),
+    ``biases[k]`` has hₖ values; `w_out` has hₙ₋₁ values, `b_out` is a
+    scalar. Flat parameters, layer by layer: W₀ row by row, b₀, W₁, b₁, …,
+    then w_out and b_out (:func:`deep_mlp_param_count` values); with two
+    hidden layers of one width this is :class:`Mlp`'s order. d, n, the
+    widths, the activation and α (> 0, fixed) live in the configuration
+    block. :meth:`energy` and :meth:`energy_grad` evaluate it (see
+    :mod:`tinyebm_weights.mlp`).
+    """
+
+    kind = ModelKind.DEEP_MLP
+
+    def __init__(self, weights, biases, w_out, b_out, activation="tanh", alpha=1.0) -> None:
+        weights, biases = list(weights), list(biases)
+        if len(weights) != len(biases):
+            raise ValueError(f"{len(weights)} weight matrices but {len(biases)} bias vectors")
+        if not weights:
+            raise Empty()
+        self.weights, self.biases = [], []
+        prev = None
+        for k, (w, b) in enumerate(zip(weights, biases)):
+            w = _f32(w, what=f"weights[{k}]")
+            if w.ndim != 2 or (prev is not None and w.shape[1] != prev):
+                raise ValueError(f"weights[{k}]: shape {w.shape}, expected (h{k}, "
+                                 f"{'d' if prev is None else prev})")
+            b = _f32(b, (w.shape[0],), f"biases[{k}]").reshape(-1)
+            self.weights.append(w)
+            self.biases.append(b)
+            prev = w.shape[0]
+        self.w_out = _f32(w_out, what="w_out").reshape(-1)
+        if self.w_out.shape != (prev,):
+            raise ValueError(f"w_out: shape {self.w_out.shape}, expected ({prev},)")
+        b_out = _f32(b_out, what="b_out").reshape(-1)
+        if b_out.shape != (1,):
+            raise ValueError(f"b_out: {b_out.size} values, expected one")
+        self.b_out = b_out[0]
+        self.activation = Activation.parse(activation)
+        self.alpha = np.float32(alpha)
+
+    @property
+    def d(self) -> int:
+        return self.weights[0].shape[1]
+
+    @property
+    def widths(self) -> Tuple[int, ...]:
+        """The hidden widths h₀, …, hₙ₋₁."""
+        return tuple(w.shape[0] for w in self.weights)
+
+    @property
+    def layers(self) -> int:
+        """The number of hidden layers n."""
+        return len(self.weights)
+
+    @classmethod
+    def from_params(cls, d: int, widths: Sequence[int], activation, alpha, theta) -> "DeepMlp":
+        widths = [int(h) for h in widths]
+        theta = _f32(theta, (deep_mlp_param_count(d, widths),), "DeepMlp parameters")
+        o, prev, ws, bs = 0, int(d), [], []
+        for h in widths:
+            ws.append(theta[o:o + h * prev].reshape(h, prev))
+            o += h * prev
+            bs.append(theta[o:o + h])
+            o += h
+            prev = h
+        return cls(ws, bs, theta[o:o + prev], theta[o + prev:], activation, alpha)
+
+    @classmethod
+    def random(cls, d: int, widths: Sequence[int], activation="tanh", alpha=1.0, seed=0,
+               scale: float = 1.0, bias_scale: float = 0.5) -> "DeepMlp":
+        """Weights N(0, scale²/fan_in), biases N(0, bias_scale²) (NumPy's
+        generator: not the same numbers as Rust's ``DeepMlp::init``)."""
+        rng = np.random.default_rng(seed)
+        ws, bs, prev = [], [], int(d)
+        for h in widths:
+            ws.append(rng.normal(size=(int(h), prev)) * scale / math.sqrt(prev))
+            bs.append(rng.normal(size=int(h)) * bias_scale)
+            prev = int(h)
+        return cls(ws, bs, rng.normal(size=prev) * scale / math.sqrt(prev),
+                   rng.normal() * bias_scale, activation, alpha)
+
+    def params(self) -> np.ndarray:
+        parts = []
+        for w, b in zip(self.weights, self.biases):
+            parts += [w.reshape(-1), b]
+        parts += [self.w_out, np.array([self.b_out], dtype=np.float32)]
+        return np.concatenate(parts).astype(np.float32)
+
+    def validate(self) -> None:
+        # What writing (Rust's DeepMlp::zeros) refuses, then loading's step 9.
+        if self.layers > MAX_LAYERS:
+            raise CapacityExceeded(self.layers, MAX_LAYERS)
+        if self.d == 0 or 0 in self.widths:
+            raise Empty()
+        a = float(self.alpha)
+        if not (math.isfinite(a) and a > 0.0):
+            raise InvalidConfig("confinement alpha must be > 0")
+        if not _all_finite(self.params()):
+            raise InvalidParameters("MLP weights")
+
+    def energy(self, x, dtype=np.float64):
+        """U at a point (shape (d,)) or a batch (shape (n, d))."""
+        from .mlp import energy
+
+        return energy(self, x, dtype=dtype)
+
+    def energy_grad(self, x, dtype=np.float64):
+        """(U, ∇ₓU) at a point or a batch, analytically."""
+        from .mlp import energy_grad
+
+        return energy_grad(self, x, dtype=dtype)
+
+    def _ints(self):
+        return (self.d, self.layers, *self.widths, int(self.activation))
+
+    def _values(self):
+        return np.array([self.alpha], dtype=np.float32)
+
+    def __repr__(self) -> str:
+        return f"DeepMlp(d={self.d}, widths={list(self.widths)}, params={self.num_params})"
+
+
 _CLASSES = {
     ModelKind.GAUSSIAN: Gaussian,
     ModelKind.POLYNOMIAL: Polynomial,
     ModelKind.MIXTURE: Mixture,
     ModelKind.MLP: Mlp,
+    ModelKind.DEEP_MLP: DeepMlp,
 }
 
 
@@ -489,17 +637,30 @@ class Header:
     degree: Optional[int] = None  # Polynomial
     k: Optional[int] = None  # Mixture
     h: Optional[int] = None  # Mlp
-    activation: Optional[Activation] = None  # Mlp
+    activation: Optional[Activation] = None  # Mlp, DeepMlp
+    widths: Optional[Tuple[int, ...]] = None  # DeepMlp: the hidden widths
+
+    @property
+    def layers(self) -> Optional[int]:
+        """A DeepMlp's number of hidden layers (``None`` for other kinds)."""
+        return None if self.widths is None else len(self.widths)
 
     @property
     def _int_len(self) -> int:
+        if self.kind == ModelKind.DEEP_MLP:
+            return 4 * (3 + len(self.widths))
         return 12 if self.kind == ModelKind.MLP else 8
 
     @property
     def _values_len(self) -> int:
         if self.kind == ModelKind.MIXTURE:
             return 4 * self.k * self.d
-        return 4 if self.kind == ModelKind.MLP else 0
+        return 4 if self.kind in (ModelKind.MLP, ModelKind.DEEP_MLP) else 0
+
+    @property
+    def _overflows(self) -> bool:
+        """Whether Rust (64-bit usize) finds the sizes overflowing."""
+        return self.num_params > _USIZE_MAX or self.encoded_len > _USIZE_MAX
 
     @property
     def _count_at(self) -> int:
@@ -513,11 +674,12 @@ def _header(version, kind, d, **kw) -> Header:
         p = num_monomials(d, kw["degree"])
     elif kind == ModelKind.MIXTURE:
         p = kw["k"] * (1 + d)
-    else:
+    elif kind == ModelKind.MLP:
         p = mlp_param_count(d, kw["h"])
-    int_len = 12 if kind == ModelKind.MLP else 8
-    values_len = 4 * kw["k"] * d if kind == ModelKind.MIXTURE else (4 if kind == ModelKind.MLP else 0)
-    total = _PREAMBLE + int_len + values_len + 4 + 4 * p + 4
+    else:
+        p = deep_mlp_param_count(d, kw["widths"])
+    hd = Header(version, kind, d, p, 0, **kw)
+    total = hd._count_at + 4 + 4 * p + 4
     return Header(version, kind, d, p, total, **kw)
 
 
@@ -588,12 +750,22 @@ def _read_prefix(r: _Reader, expected: Optional[ModelKind]) -> Header:
         k = r.size()
         d = r.size()
         return _header(version, kind, d, k=k)
+    if kind == ModelKind.MLP:
+        d = r.size()
+        h = r.size()
+        code = r.u32()
+        if code not in (0, 1, 2):
+            raise CorruptData("unknown activation code")
+        return _header(version, kind, d, h=h, activation=Activation(code))
     d = r.size()
-    h = r.size()
+    layers = r.size()
+    if layers > MAX_LAYERS:
+        raise CapacityExceeded(layers, MAX_LAYERS)
+    widths = tuple(r.size() for _ in range(layers))
     code = r.u32()
     if code not in (0, 1, 2):
         raise CorruptData("unknown activation code")
-    return _header(version, kind, d, h=h, activation=Activation(code))
+    return _header(version, kind, d, widths=widths, activation=Activation(code))
 
 
 def _check_size(requested: int, capacity: int) -> None:
@@ -606,7 +778,8 @@ def _check_size(requested: int, capacity: int) -> None:
 def _check_capacity(hd: Header, capacity: Optional[Mapping]) -> None:
     """Step 5: sizes against a device build's capacities, given per kind as
     the Rust type's const generics: Gaussian ``(D,)``, Polynomial ``(D, M)``,
-    Mixture ``(K, D)``, Mlp ``(D, H)``."""
+    Mixture ``(K, D)``, Mlp ``(D, H)``, DeepMlp ``(D, H, L)`` (at most L + 1
+    hidden layers, each at most H wide)."""
     if not capacity:
         return
     cap = capacity.get(hd.kind, capacity.get(hd.kind.name.lower()))
@@ -620,15 +793,28 @@ def _check_capacity(hd: Header, capacity: Optional[Mapping]) -> None:
     elif hd.kind == ModelKind.MIXTURE:
         _check_size(hd.k, cap[0])
         _check_size(hd.d, cap[1])
-    else:
+    elif hd.kind == ModelKind.MLP:
         _check_size(hd.d, cap[0])
         _check_size(hd.h, cap[1])
+    else:
+        _check_size(hd.d, cap[0])
+        _check_size(hd.layers, cap[2] + 1)
+        for h in hd.widths:
+            _check_size(h, cap[1])
+
+
+#: Sizes whose parameter count or byte length overflow Rust's usize.
+_OVERFLOW = "model sizes overflow usize"
 
 
 def peek(data: Bytes) -> Header:
     """Kind, sizes and total length from the first bytes of a file
-    (:data:`PEEK_LEN` suffice). Checks steps 1–4 only."""
-    return _read_prefix(_Reader(bytes(data)), None)
+    (:data:`PEEK_LEN` suffice). Checks steps 1–4 only; sizes whose count or
+    length overflow Rust's (64-bit) usize are ``CorruptData``, as in Rust."""
+    hd = _read_prefix(_Reader(bytes(data)), None)
+    if hd._overflows:
+        raise CorruptData(_OVERFLOW)
+    return hd
 
 
 def loads(data: Bytes, kind: Union[ModelKind, int, str, None] = None,
@@ -647,6 +833,8 @@ def loads(data: Bytes, kind: Union[ModelKind, int, str, None] = None,
     r = _Reader(buf)
     hd = _read_prefix(r, expected)
     _check_capacity(hd, capacity)
+    if hd._overflows:
+        raise CorruptData(_OVERFLOW)
     count_at = hd._count_at
     r.seek(count_at)
     if r.u32() != hd.num_params:
@@ -671,8 +859,10 @@ def loads(data: Bytes, kind: Union[ModelKind, int, str, None] = None,
     elif hd.kind == ModelKind.MIXTURE:
         k, d = hd.k, hd.d
         m = Mixture(theta[:k], theta[k:].reshape(k, d), values.reshape(k, d))
-    else:
+    elif hd.kind == ModelKind.MLP:
         m = Mlp.from_params(hd.d, hd.h, hd.activation, values[0], theta)
+    else:
+        m = DeepMlp.from_params(hd.d, hd.widths, hd.activation, values[0], theta)
     m.validate()
     return m
 

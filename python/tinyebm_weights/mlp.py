@@ -1,9 +1,14 @@
-"""The MLP energy in NumPy, with its gradient in x written out by hand.
+"""The MLP energies in NumPy, with their gradient in x written out by hand.
 
     U(x) = w₃·σ(a₂) + b₃ + ½α|x|²,   a₂ = W₂σ(a₁) + b₂,   a₁ = W₁x + b₁
     ∇ₓU = W₁ᵀ δ₁ + αx,   δ₁ = σ'(a₁) ⊙ W₂ᵀ δ₂,   δ₂ = w₃ ⊙ σ'(a₂)
 
-with σ one of (``src/activation.rs``):
+and, for a :class:`~tinyebm_weights.format.DeepMlp` of n hidden layers,
+
+    U(x) = w_out·zₙ₋₁ + b_out + ½α|x|²,   zₖ = σ(aₖ),   aₖ = Wₖzₖ₋₁ + bₖ,   z₋₁ = x
+    ∇ₓU = W₀ᵀ δ₀ + αx,   δₙ₋₁ = w_out ⊙ σ'(aₙ₋₁),   δₖ₋₁ = σ'(aₖ₋₁) ⊙ Wₖᵀ δₖ
+
+(an Mlp is the DeepMlp with two hidden layers of one width), with σ one of (``src/activation.rs``):
 
 * tanh:      σ = tanh a,                        σ' = 1 − σ²
 * SiLU:      σ = a·s(a),                        σ' = s(a)·(1 + a(1 − s(a)))
@@ -40,12 +45,20 @@ def activation_value_slope(act, a: np.ndarray):
     return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a))), s
 
 
-def _weights(m: Mlp, dtype):
-    return (m.w1.astype(dtype), m.b1.astype(dtype), m.w2.astype(dtype),
-            m.b2.astype(dtype), m.w3.astype(dtype), dtype(m.b3), dtype(m.alpha))
+def _layers(m, dtype):
+    """([(W₀, b₀), …, (Wₙ₋₁, bₙ₋₁)], w_out, b_out, α) of an :class:`Mlp`
+    (two hidden layers) or a :class:`DeepMlp`, in `dtype`."""
+    if isinstance(m, Mlp):
+        wb = [(m.w1, m.b1), (m.w2, m.b2)]
+        w_out, b_out = m.w3, m.b3
+    else:
+        wb = list(zip(m.weights, m.biases))
+        w_out, b_out = m.w_out, m.b_out
+    return ([(w.astype(dtype), b.astype(dtype)) for w, b in wb],
+            w_out.astype(dtype), dtype(b_out), dtype(m.alpha))
 
 
-def _points(m: Mlp, x, dtype):
+def _points(m, x, dtype):
     x = np.asarray(x, dtype=dtype)
     single = x.ndim == 1
     x2 = np.atleast_2d(x)
@@ -54,21 +67,25 @@ def _points(m: Mlp, x, dtype):
     return x2, single
 
 
-def energy_grad(m: Mlp, x, dtype=np.float64):
-    """(U, ∇ₓU): at one point `x` of shape (d,), a scalar and a (d,) array;
-    at a batch of shape (n, d), arrays of shapes (n,) and (n, d)."""
+def energy_grad(m, x, dtype=np.float64):
+    """(U, ∇ₓU) of an :class:`Mlp` or a :class:`DeepMlp`: at one point `x`
+    of shape (d,), a scalar and a (d,) array; at a batch of shape (n, d),
+    arrays of shapes (n,) and (n, d)."""
     x2, single = _points(m, x, dtype)
-    w1, b1, w2, b2, w3, b3, alpha = _weights(m, dtype)
-    z1, s1 = activation_value_slope(m.activation, x2 @ w1.T + b1)
-    z2, s2 = activation_value_slope(m.activation, z1 @ w2.T + b2)
-    u = z2 @ w3 + b3 + 0.5 * alpha * np.sum(x2 * x2, axis=1)
-    delta2 = s2 * w3
-    delta1 = s1 * (delta2 @ w2)
-    g = delta1 @ w1 + alpha * x2
+    layers, w_out, b_out, alpha = _layers(m, dtype)
+    z, slopes = x2, []
+    for w, b in layers:
+        z, s = activation_value_slope(m.activation, z @ w.T + b)
+        slopes.append(s)
+    u = z @ w_out + b_out + 0.5 * alpha * np.sum(x2 * x2, axis=1)
+    delta = slopes[-1] * w_out
+    for k in range(len(layers) - 1, 0, -1):
+        delta = slopes[k - 1] * (delta @ layers[k][0])
+    g = delta @ layers[0][0] + alpha * x2
     return (u[0], g[0]) if single else (u, g)
 
 
-def energy(m: Mlp, x, dtype=np.float64):
+def energy(m, x, dtype=np.float64):
     """U at one point (a scalar) or a batch (an (n,) array)."""
     return energy_grad(m, x, dtype)[0]
 
@@ -86,7 +103,7 @@ def _magnitudes(act, a: np.ndarray):
     return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a))), s
 
 
-def error_scale(m: Mlp, x):
+def error_scale(m, x):
     """The scale of the rounding errors of U and ∇ₓU at `x` (shapes as
     :func:`energy_grad`): the same passes run on absolute values, so every
     sum is replaced by the sum of the absolute values of its terms, and each
@@ -95,19 +112,19 @@ def error_scale(m: Mlp, x):
     few units of 1e-7 times this scale, while its plain relative error can be
     arbitrarily large where U or a component of ∇U nearly cancels."""
     x2, single = _points(m, x, np.float64)
-    w1, b1, w2, b2, w3, b3, alpha = _weights(m, np.float64)
-    a1 = x2 @ w1.T + b1
-    z1, s1 = activation_value_slope(m.activation, a1)
-    a2 = z1 @ w2.T + b2
-    _, s2 = activation_value_slope(m.activation, a2)
-    v1, ms1 = _magnitudes(m.activation, a1)
-    v2, ms2 = _magnitudes(m.activation, a2)
-    big1 = np.abs(x2) @ np.abs(w1).T + np.abs(b1)
-    z1_scale = v1 + np.abs(s1) * big1
-    big2 = z1_scale @ np.abs(w2).T + np.abs(b2)
-    z2_scale = v2 + np.abs(s2) * big2
-    su = z2_scale @ np.abs(w3) + np.abs(b3) + 0.5 * alpha * np.sum(x2 * x2, axis=1)
-    d2 = ms2 * np.abs(w3)
-    d1 = ms1 * (d2 @ np.abs(w2))
-    sg = d1 @ np.abs(w1) + alpha * np.abs(x2)
+    layers, w_out, b_out, alpha = _layers(m, np.float64)
+    z, z_scale, slopes, mag_slopes = x2, np.abs(x2), [], []
+    for w, b in layers:
+        a = z @ w.T + b
+        z, s = activation_value_slope(m.activation, a)
+        v, ms = _magnitudes(m.activation, a)
+        big = z_scale @ np.abs(w).T + np.abs(b)
+        z_scale = v + np.abs(s) * big
+        slopes.append(s)
+        mag_slopes.append(ms)
+    su = z_scale @ np.abs(w_out) + np.abs(b_out) + 0.5 * alpha * np.sum(x2 * x2, axis=1)
+    d = mag_slopes[-1] * np.abs(w_out)
+    for k in range(len(layers) - 1, 0, -1):
+        d = mag_slopes[k - 1] * (d @ np.abs(layers[k][0]))
+    sg = d @ np.abs(layers[0][0]) + alpha * np.abs(x2)
     return (su[0], sg[0]) if single else (su, sg)
