@@ -38,9 +38,16 @@ pub struct Mixture<const K: usize, const D: usize> {
 
 const LN_2PI: f32 = 1.837_877_1;
 
+/// Smallest standard deviation of a component: 1/σ² stays finite in f32
+/// (σ = 1e-20 made the energy non-finite everywhere; 1/σ² ≤ 1e30 here).
+pub const MIN_SIGMA: f32 = 1e-15;
+/// Largest standard deviation of a component (so that σ² stays finite).
+pub const MAX_SIGMA: f32 = 1e15;
+
 impl<const K: usize, const D: usize> Mixture<K, D> {
     /// Weights (positive; normalised here), means (`k×d`) and standard
-    /// deviations (`k×d`, positive), all component-major.
+    /// deviations (`k×d`, in [[`MIN_SIGMA`], [`MAX_SIGMA`]]), all
+    /// component-major.
     pub fn new(weights: &[f32], means: &[f32], sigmas: &[f32]) -> Result<Self, Error> {
         let k = weights.len();
         check_size(k, K)?;
@@ -60,8 +67,10 @@ impl<const K: usize, const D: usize> Mixture<K, D> {
         {
             return Err(Error::InvalidParameters("mixture weights must be positive"));
         }
-        if !sigmas.iter().all(|&s| s.is_finite() && s > 0.0) {
-            return Err(Error::InvalidParameters("mixture sigmas must be positive"));
+        if !sigmas.iter().all(|&s| (MIN_SIGMA..=MAX_SIGMA).contains(&s)) {
+            return Err(Error::InvalidParameters(
+                "mixture sigmas must be in [1e-15, 1e15]",
+            ));
         }
         Ok(Self::build(weights, means, sigmas, d))
     }

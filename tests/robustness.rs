@@ -320,3 +320,36 @@ fn in_place_reinit_equals_construction() {
         format!("{:?}", new.diagnostics())
     );
 }
+
+/// Values that make a sampler useless are refused when configured (issue:
+/// an HMC mass of 1e-45 rejected every proposal; a mixture σ ≤ 1e-20 made
+/// the energy non-finite everywhere), with the limits at the documented
+/// bounds accepted.
+#[test]
+fn useless_masses_and_scales_are_refused_at_configuration() {
+    use tinyebm::hmc::{MAX_MASS, MIN_MASS};
+    use tinyebm::mixture::{MAX_SIGMA, MIN_SIGMA};
+    let h = tinyebm::Hmc::<1>::new(0.1, 3).unwrap();
+    for bad in [1e-45f32, 1e-21, 1e21, f32::MAX] {
+        assert!(h.with_diagonal_mass(&[bad]).is_err(), "mass {bad}");
+    }
+    for ok in [MIN_MASS, 1.0, MAX_MASS] {
+        assert!(h.with_diagonal_mass(&[ok]).is_ok(), "mass {ok}");
+    }
+    for bad in [1e-20f32, 1e-16, 1e16] {
+        let r = tinyebm::Mixture::<1, 1>::new(&[1.0], &[0.0], &[bad]);
+        assert!(r.is_err(), "sigma {bad}");
+    }
+    for ok in [MIN_SIGMA, 1.0, MAX_SIGMA] {
+        let m = tinyebm::Mixture::<1, 1>::new(&[1.0], &[0.0], &[ok]).unwrap();
+        // At the smallest σ the energy and its gradient are still finite
+        // near the mean.
+        let mut g = [0f32];
+        let u = m.value_grad(&[ok], &mut g).unwrap();
+        assert!(
+            u.is_finite() && g[0].is_finite(),
+            "sigma {ok}: U {u}, grad {}",
+            g[0]
+        );
+    }
+}

@@ -370,8 +370,10 @@ class Mixture(Model):
         # Rust's order: means, σ, logits (all InvalidParameters).
         if not _all_finite(self.means):
             raise InvalidParameters("mixture means")
-        if not (_all_finite(self.sigmas) and bool(np.all(self.sigmas > 0))):
-            raise InvalidParameters("mixture sigmas must be positive")
+        # Rust's MIN_SIGMA..=MAX_SIGMA (src/mixture.rs), compared in f32.
+        sig = np.asarray(self.sigmas, dtype=np.float32)
+        if not (_all_finite(sig) and bool(np.all((sig >= np.float32(1e-15)) & (sig <= np.float32(1e15))))):
+            raise InvalidParameters("mixture sigmas must be in [1e-15, 1e15]")
         if not _all_finite(self.logits):
             raise InvalidParameters("mixture parameters")
 

@@ -35,6 +35,12 @@ use crate::error::{Error, check_dim, check_positive, check_size};
 use crate::kernel::{Kernel, Proposal};
 use crate::math;
 
+/// Smallest diagonal mass: 1/m stays finite (a mass of 1e-45 made every
+/// kinetic energy infinite, so every proposal was rejected).
+pub const MIN_MASS: f32 = 1e-20;
+/// Largest diagonal mass (momenta √m·ξ and m stay far from overflow).
+pub const MAX_MASS: f32 = 1e20;
+
 /// Hamiltonian Monte Carlo with identity or diagonal mass matrix, for walkers
 /// of dimension up to `D` (the capacity of the mass; use the same `D` as the
 /// [`crate::Walkers`] it steps).
@@ -102,13 +108,13 @@ impl<const D: usize> Hmc<D> {
     }
 
     /// The same kernel with a diagonal mass matrix M = diag(`mass`), each
-    /// value finite and positive, one per coordinate (walkers must have
+    /// value in [[`MIN_MASS`], [`MAX_MASS`]], one per coordinate (walkers must have
     /// dimension `mass.len()`). For a target with covariance Σ,
     /// M ≈ diag(Σ)⁻¹ makes every coordinate move on the same time scale.
     pub fn with_diagonal_mass(mut self, mass: &[f32]) -> Result<Self, Error> {
         check_size(mass.len(), D)?;
-        if !mass.iter().all(|&m| m.is_finite() && m > 0.0) {
-            return Err(Error::InvalidConfig("HMC masses must be finite and > 0"));
+        if !mass.iter().all(|&m| (MIN_MASS..=MAX_MASS).contains(&m)) {
+            return Err(Error::InvalidConfig("HMC masses must be in [1e-20, 1e20]"));
         }
         for (i, &m) in mass.iter().enumerate() {
             self.inv_mass[i] = 1.0 / m;
