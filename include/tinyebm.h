@@ -514,7 +514,7 @@ typedef struct TebmKernelConfig {
    */
   uint32_t leapfrog_steps;
   /*
-   HMC, NUTS: diagonal mass matrix M (dim positive floats; momenta are
+   HMC, NUTS: diagonal mass matrix M (dim floats, each in [1e-20, 1e20]; momenta are
    drawn from N(0, M)), or NULL for the identity.
    */
   const float *mass;
@@ -1406,7 +1406,8 @@ enum TebmStatus tebm_energy_init_double_well(void *mem, size_t mem_len, float a)
 /*
  Gaussian-mixture energy U(x) = −log Σₖ πₖ N(x; μₖ, diag σₖ²) with
  `k ≤ TEBM_MAX_COMPONENTS` components: `weights` (k, positive, normalised
- here), `means` and `sds` (k×dim each, component-major, sds positive).
+ here), `means` and `sds` (k×dim each, component-major, sds in
+ [1e-15, 1e15]: outside, `BAD_PARAMETERS`).
 
  # Safety
  As for [`tebm_energy_init_gaussian_diag`].

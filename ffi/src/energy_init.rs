@@ -136,7 +136,8 @@ pub unsafe extern "C" fn tebm_energy_init_double_well(
 
 /// Gaussian-mixture energy U(x) = −log Σₖ πₖ N(x; μₖ, diag σₖ²) with
 /// `k ≤ TEBM_MAX_COMPONENTS` components: `weights` (k, positive, normalised
-/// here), `means` and `sds` (k×dim each, component-major, sds positive).
+/// here), `means` and `sds` (k×dim each, component-major, sds in
+/// [1e-15, 1e15]: outside, `BAD_PARAMETERS`).
 ///
 /// # Safety
 /// As for [`tebm_energy_init_gaussian_diag`].

@@ -62,7 +62,7 @@ pub struct TebmKernelConfig {
     pub step_size: f32,
     /// HMC: leapfrog steps per proposal (≥ 1).
     pub leapfrog_steps: u32,
-    /// HMC, NUTS: diagonal mass matrix M (dim positive floats; momenta are
+    /// HMC, NUTS: diagonal mass matrix M (dim floats, each in [1e-20, 1e20]; momenta are
     /// drawn from N(0, M)), or NULL for the identity.
     pub mass: *const f32,
     /// NUTS: maximum tree depth, 1 ..= 12 (at most 2^depth − 1 leapfrog
