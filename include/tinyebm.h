@@ -197,7 +197,7 @@
 /*
  Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
  */
-#define TEBM_KERNEL_COUNT 6
+#define TEBM_KERNEL_COUNT 7
 
 /*
  Number of status codes: valid `TebmStatus` values are `0 ..
@@ -333,6 +333,13 @@ typedef enum TebmKernel {
    Divergences are counted in `TebmSamplerStats::divergences`.
    */
   TEBM_KERNEL_NUTS = 5,
+  /*
+   Preconditioned MALA (exact; Roberts & Stramer 2002): MALA whose
+   step and noise are scaled per coordinate by the inverse of `mass`
+   (NULL: MALA itself). With `mass` ≈ the target's per-coordinate
+   precisions, one `step_size` suits coordinates of very different scales.
+   */
+  TEBM_KERNEL_PMALA = 6,
 } TebmKernel;
 
 /*
@@ -514,7 +521,7 @@ typedef struct TebmKernelConfig {
    */
   uint32_t leapfrog_steps;
   /*
-   HMC, NUTS: diagonal mass matrix M (dim floats, each in [1e-20, 1e20]; momenta are
+   HMC, NUTS, preconditioned MALA: diagonal mass matrix M (dim floats, each in [1e-20, 1e20]; momenta are
    drawn from N(0, M)), or NULL for the identity.
    */
   const float *mass;

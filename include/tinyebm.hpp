@@ -271,6 +271,10 @@ constexpr KernelConfig barker(float scale) noexcept { return make(TEBM_KERNEL_BA
 constexpr KernelConfig nuts(float h, uint32_t max_tree_depth = 0, const float *mass = nullptr) noexcept {
     return KernelConfig{static_cast<uint32_t>(TEBM_KERNEL_NUTS), h, 10, mass, max_tree_depth, 0.0f};
 }
+// Preconditioned MALA: mass as for hmc (NULL: MALA itself).
+constexpr KernelConfig pmala(float h, const float *mass = nullptr) noexcept {
+    return make(TEBM_KERNEL_PMALA, h, 10, mass);
+}
 }  // namespace kernel
 
 // The C configs with their defaults filled in (tebm_*_config_default); the

@@ -294,3 +294,17 @@ fn review_mixture_stays_invariant_under_barker() {
     let se = (0.3f64 * 0.7 / x.len() as f64).sqrt();
     assert!((right - 0.3).abs() < K_SE * se, "right-mode weight {right}");
 }
+
+/// Preconditioned MALA (mass = the coordinates' precisions) samples a
+/// Gaussian whose scales differ by 100× with one step size; moments within
+/// K_SE standard errors.
+#[test]
+fn preconditioned_mala_on_scales_100x_apart() {
+    const SCALED: [[f64; 2]; 2] = [[0.01, 0.0], [0.0, 100.0]];
+    let k = tinyebm::PMala::<2>::new(0.6)
+        .unwrap()
+        .with_diagonal_mass(&[100.0, 0.01])
+        .unwrap();
+    let s = moment_series(k, SCALED, 18, 200, 20_000);
+    check_moments("preconditioned MALA", &s, SCALED);
+}

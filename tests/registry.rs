@@ -3,7 +3,7 @@
 //! concrete kernel, and the `Kernel` trait is usable from outside the crate.
 
 use tinyebm::{
-    AnyKernel, Barker, Energy, Gaussian, Hmc, Kernel, KernelConfig, KernelKind, Mala, Nuts,
+    AnyKernel, Barker, Energy, Gaussian, Hmc, Kernel, KernelConfig, KernelKind, Mala, Nuts, PMala,
     Proposal, Rwmh, Sampler, Ula, Walkers,
 };
 
@@ -54,6 +54,13 @@ fn every_kind_builds_from_one_config_and_dispatches_to_the_same_bits() {
             KernelKind::Barker => bits(Barker::new(0.2).unwrap(), 30),
             KernelKind::Nuts => bits(
                 Nuts::<2>::new(0.2)
+                    .unwrap()
+                    .with_diagonal_mass(&mass)
+                    .unwrap(),
+                30,
+            ),
+            KernelKind::PMala => bits(
+                PMala::<2>::new(0.2)
                     .unwrap()
                     .with_diagonal_mass(&mass)
                     .unwrap(),
@@ -181,5 +188,26 @@ fn a_kernel_from_outside_the_crate_uses_the_shared_step() {
     assert_ne!(
         bits(OutsideRandomWalk(0.7), 50),
         bits(Rwmh::new(0.71).unwrap(), 50)
+    );
+}
+
+/// Preconditioned MALA with the identity mass is MALA, bit for bit (its
+/// per-coordinate scales are exactly 1.0).
+#[test]
+fn preconditioned_mala_with_the_identity_is_mala() {
+    assert_eq!(
+        bits(PMala::<2>::new(0.3).unwrap(), 40),
+        bits(Mala::new(0.3).unwrap(), 40)
+    );
+    let ones = PMala::<2>::new(0.3)
+        .unwrap()
+        .with_diagonal_mass(&[1.0, 1.0])
+        .unwrap();
+    assert_eq!(bits(ones, 40), bits(Mala::new(0.3).unwrap(), 40));
+    assert!(
+        PMala::<2>::new(0.3)
+            .unwrap()
+            .with_diagonal_mass(&[1e-21, 1.0])
+            .is_err()
     );
 }

@@ -33,10 +33,15 @@ pub enum TebmKernel {
     /// Adaptation targets Stan's acceptance statistic (default 0.8).
     /// Divergences are counted in `TebmSamplerStats::divergences`.
     Nuts = 5,
+    /// Preconditioned MALA (exact; Roberts & Stramer 2002): MALA whose
+    /// step and noise are scaled per coordinate by the inverse of `mass`
+    /// (NULL: MALA itself). With `mass` ≈ the target's per-coordinate
+    /// precisions, one `step_size` suits coordinates of very different scales.
+    Pmala = 6,
 }
 
 /// Number of kernels: valid `TebmKernel` values are `0 .. TEBM_KERNEL_COUNT`.
-pub const TEBM_KERNEL_COUNT: u32 = 6;
+pub const TEBM_KERNEL_COUNT: u32 = 7;
 
 // The C codes are the core's codes, kernel by kernel.
 const _: () = {
@@ -47,6 +52,7 @@ const _: () = {
     assert!(TebmKernel::Hmc as u32 == KernelKind::Hmc.code());
     assert!(TebmKernel::Barker as u32 == KernelKind::Barker.code());
     assert!(TebmKernel::Nuts as u32 == KernelKind::Nuts.code());
+    assert!(TebmKernel::Pmala as u32 == KernelKind::PMala.code());
 };
 
 /// A kernel and its settings: a member of `TebmSamplerConfig`,
@@ -62,7 +68,7 @@ pub struct TebmKernelConfig {
     pub step_size: f32,
     /// HMC: leapfrog steps per proposal (≥ 1).
     pub leapfrog_steps: u32,
-    /// HMC, NUTS: diagonal mass matrix M (dim floats, each in [1e-20, 1e20]; momenta are
+    /// HMC, NUTS, preconditioned MALA: diagonal mass matrix M (dim floats, each in [1e-20, 1e20]; momenta are
     /// drawn from N(0, M)), or NULL for the identity.
     pub mass: *const f32,
     /// NUTS: maximum tree depth, 1 ..= 12 (at most 2^depth − 1 leapfrog

@@ -14,12 +14,14 @@ mod barker;
 pub mod hmc;
 mod langevin;
 pub mod nuts;
+mod pmala;
 mod random_walk;
 
 pub use barker::Barker;
 pub use hmc::Hmc;
 pub use langevin::{LangevinKernel, Mala, Ula};
 pub use nuts::Nuts;
+pub use pmala::PMala;
 pub use random_walk::Rwmh;
 
 use crate::adapt::{HMC_TARGET, MALA_TARGET, RWMH_TARGET};
@@ -45,17 +47,20 @@ pub enum KernelKind {
     Barker = 4,
     /// [`Nuts`].
     Nuts = 5,
+    /// [`PMala`].
+    PMala = 6,
 }
 
 impl KernelKind {
     /// Every kind, in code order.
-    pub const ALL: [KernelKind; 6] = [
+    pub const ALL: [KernelKind; 7] = [
         KernelKind::Ula,
         KernelKind::Mala,
         KernelKind::Rwmh,
         KernelKind::Hmc,
         KernelKind::Barker,
         KernelKind::Nuts,
+        KernelKind::PMala,
     ];
 
     /// Number of kinds; codes are `0..COUNT`.
@@ -85,12 +90,13 @@ impl KernelKind {
             KernelKind::Hmc => Some(HMC_TARGET),
             KernelKind::Barker => Some(Barker::TARGET),
             KernelKind::Nuts => Some(Nuts::<1>::TARGET),
+            KernelKind::PMala => Some(MALA_TARGET),
         }
     }
 
     /// Whether the kind reads [`KernelConfig::mass`].
     pub const fn uses_mass(self) -> bool {
-        matches!(self, KernelKind::Hmc | KernelKind::Nuts)
+        matches!(self, KernelKind::Hmc | KernelKind::Nuts | KernelKind::PMala)
     }
 }
 
@@ -158,6 +164,8 @@ pub enum AnyKernel<const D: usize> {
     Barker(Barker),
     /// The No-U-Turn Sampler.
     Nuts(Nuts<D>),
+    /// Preconditioned MALA.
+    PMala(PMala<D>),
 }
 
 impl<const D: usize> AnyKernel<D> {
@@ -189,6 +197,13 @@ impl<const D: usize> AnyKernel<D> {
                     None => k,
                 })
             }
+            KernelKind::PMala => {
+                let k = PMala::new(h)?;
+                AnyKernel::PMala(match cfg.mass {
+                    Some(m) => k.with_diagonal_mass(m)?,
+                    None => k,
+                })
+            }
         })
     }
 
@@ -201,6 +216,7 @@ impl<const D: usize> AnyKernel<D> {
             AnyKernel::Hmc(_) => KernelKind::Hmc,
             AnyKernel::Barker(_) => KernelKind::Barker,
             AnyKernel::Nuts(_) => KernelKind::Nuts,
+            AnyKernel::PMala(_) => KernelKind::PMala,
         }
     }
 }
@@ -214,6 +230,7 @@ macro_rules! dispatch {
             AnyKernel::Hmc($k) => $e,
             AnyKernel::Barker($k) => $e,
             AnyKernel::Nuts($k) => $e,
+            AnyKernel::PMala($k) => $e,
         }
     };
 }

@@ -161,6 +161,8 @@ static void test_basics() {
     static_assert(kb.kind == TEBM_KERNEL_BARKER, "barker");
     constexpr tinyebm::KernelConfig kn = tinyebm::kernel::nuts(0.2f, 6);
     static_assert(kn.kind == TEBM_KERNEL_NUTS && kn.max_tree_depth == 6 && kn.step_jitter == 0.0f, "nuts");
+    constexpr tinyebm::KernelConfig kp = tinyebm::kernel::pmala(0.2f);
+    static_assert(kp.kind == TEBM_KERNEL_PMALA && kp.mass == nullptr, "pmala");
     CHECK(tinyebm::kernel::hmc(0.1f, 7).leapfrog_steps == 7 && tinyebm::kernel::ula(0.01f).kind == TEBM_KERNEL_ULA &&
           tinyebm::kernel::mh(1.0f).kind == TEBM_KERNEL_MH && tinyebm::kernel::mala(0.2f).step_size == 0.2f);
     CHECK(tinyebm::polynomial_num_coefficients(2, 2) == 6 && tinyebm::mlp_num_params(2, 4) == 37);
@@ -352,7 +354,7 @@ static void test_weights() {
 
 static void test_sampler() {
     const TebmKernel kernels[TEBM_KERNEL_COUNT] = {TEBM_KERNEL_ULA, TEBM_KERNEL_MALA, TEBM_KERNEL_MH, TEBM_KERNEL_HMC,
-                                                   TEBM_KERNEL_BARKER, TEBM_KERNEL_NUTS};
+                                                   TEBM_KERNEL_BARKER, TEBM_KERNEL_NUTS, TEBM_KERNEL_PMALA};
     tinyebm::SamplerConfig cfg;
     cfg.n_walkers = 8;
     for (TebmKernel k : kernels) {
