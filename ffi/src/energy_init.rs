@@ -211,20 +211,9 @@ pub unsafe extern "C" fn tebm_energy_init_mlp(
     if hidden > TEBM_MAX_HIDDEN {
         return TebmStatus::CapacityExceeded;
     }
-    let Some(act) = u8::try_from(activation).ok().and_then(Activation::from_tag) else {
-        return TebmStatus::BadConfig;
-    };
-    if n_params != mlp_param_count(dim, hidden) {
-        return TebmStatus::BadDimension;
-    }
-    if !(alpha.is_finite() && alpha > 0.0) {
-        return TebmStatus::BadConfig;
-    }
+    let expected = mlp_param_count(dim, hidden);
     // SAFETY: non-null; the caller provides `n_params` floats.
-    let theta = unsafe { floats(params, n_params) };
-    if !theta.iter().all(|v| v.is_finite()) {
-        return TebmStatus::BadParameters;
-    }
+    let (act, theta) = tri!(unsafe { mlp_settings(activation, alpha, params, n_params, expected) });
     let p = tri!(energy_memory::<MlpM>(mem, mem_len));
     // Built in place (zero weights, then the parameters): the model is
     // 12.4 KB at full capacity. Everything that can fail was checked above.
@@ -232,6 +221,39 @@ pub unsafe extern "C" fn tebm_energy_init_mlp(
     // SAFETY: `p` was checked by `energy_memory`; the memory is writable
     // and unused by anyone else per contract.
     unsafe { fill_in_place(p, TebmEnergyKind::Mlp, zeros, |m| m.set_params(theta)) }
+}
+
+/// The checks both MLP energies make after their sizes, in this order: the
+/// activation code (`BAD_CONFIG`), the parameter count against `expected`
+/// (`BAD_DIMENSION`), α > 0 (`BAD_CONFIG`), every parameter finite
+/// (`BAD_PARAMETERS`). Returns the activation and the parameters.
+///
+/// # Safety
+/// `params` is non-null and holds `n_params` readable floats (read only
+/// when `n_params == expected`).
+unsafe fn mlp_settings<'a>(
+    activation: u32,
+    alpha: f32,
+    params: *const f32,
+    n_params: usize,
+    expected: usize,
+) -> Result<(Activation, &'a [f32]), TebmStatus> {
+    let act = u8::try_from(activation)
+        .ok()
+        .and_then(Activation::from_tag)
+        .ok_or(TebmStatus::BadConfig)?;
+    if n_params != expected {
+        return Err(TebmStatus::BadDimension);
+    }
+    if !(alpha.is_finite() && alpha > 0.0) {
+        return Err(TebmStatus::BadConfig);
+    }
+    // SAFETY: per this function's contract.
+    let theta = unsafe { floats(params, n_params) };
+    if !theta.iter().all(|v| v.is_finite()) {
+        return Err(TebmStatus::BadParameters);
+    }
+    Ok((act, theta))
 }
 
 /// Number of parameters of a deep MLP energy `dim → widths[0] → … →
@@ -321,20 +343,9 @@ pub unsafe extern "C" fn tebm_energy_init_deep_mlp(
     // SAFETY: non-null; `n_layers` readable values per contract.
     let w = tri!(unsafe { deep_widths(dim, n_layers, widths) });
     let widths = &w[..n_layers];
-    let Some(act) = u8::try_from(activation).ok().and_then(Activation::from_tag) else {
-        return TebmStatus::BadConfig;
-    };
-    if n_params != deep_mlp_param_count(dim, widths) {
-        return TebmStatus::BadDimension;
-    }
-    if !(alpha.is_finite() && alpha > 0.0) {
-        return TebmStatus::BadConfig;
-    }
+    let expected = deep_mlp_param_count(dim, widths);
     // SAFETY: non-null; the caller provides `n_params` floats.
-    let theta = unsafe { floats(params, n_params) };
-    if !theta.iter().all(|v| v.is_finite()) {
-        return TebmStatus::BadParameters;
-    }
+    let (act, theta) = tri!(unsafe { mlp_settings(activation, alpha, params, n_params, expected) });
     let p = tri!(energy_memory::<DeepMlpM>(mem, mem_len));
     // Built in place (zero weights, then the parameters), as the MLP.
     let zeros = tri!(DeepMlpM::zeros(dim, widths, act, alpha));
