@@ -12,19 +12,14 @@ use tinyebm::crc32::crc32;
 use tinyebm::deep_mlp::MAX_LAYERS;
 use tinyebm::weights::PEEK_LEN;
 use tinyebm::{
-    Activation, Adam, AnyModel, DeepMlp, Energy, Error, Evals, Mlp, Mode, ModelCodec, ModelConfig,
-    ModelKind, Pcd, PcdConfig, Persist, Reinit, Sampler, Stream, Trainable, Ula, Walkers,
-    deep_mlp_param_count, mlp_param_count, peek,
+    Activation, AnyModel, DeepMlp, Energy, Error, Evals, Mlp, ModelCodec, ModelConfig, ModelKind,
+    Persist, Stream, Trainable, Walkers, deep_mlp_param_count, mlp_param_count, peek,
 };
 
 const ACTS: [Activation; 3] = [Activation::Tanh, Activation::Silu, Activation::Softplus];
 
 /// Widths tried for 1 to 4 hidden layers (different per layer).
 const SHAPES: [&[usize]; 4] = [&[5], &[5, 3], &[4, 6, 3], &[3, 5, 4, 6]];
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 // ------------------------------------------------------------- gradients
 
@@ -122,21 +117,6 @@ impl<E: Trainable> Trainable for PerPoint<'_, E> {
     fn add_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, tinyebm::EvalError> {
         self.0.add_param_grad(x, s, g)
     }
-}
-
-fn each_bits<const N: usize, E: Trainable>(
-    e: &E,
-    x: &[[f32; N]; 2],
-    n: usize,
-) -> Vec<(usize, u32, Vec<u32>)> {
-    let mut seen = Vec::new();
-    let mut scratch = vec![f32::NAN; e.num_params()];
-    e.param_grad_each(x, n, &mut scratch, |w, u, g| {
-        seen.push((w, u.to_bits(), bits(g)));
-        true
-    })
-    .unwrap();
-    seen
 }
 
 /// `eval_batch`, `accumulate_param_grad_batch` and `param_grad_each` equal
@@ -577,26 +557,6 @@ fn config_describes_the_file() {
 
 // -------------------------------------------------------------- training
 
-/// Four Gaussians at (±1.5, ±1.5), sd 0.5, weights 0.4/0.3/0.2/0.1 (as in
-/// tests/pcd.rs).
-fn corners_draw(s: &mut Stream) -> [f32; 2] {
-    const C: [[f32; 2]; 4] = [[1.5, 1.5], [-1.5, 1.5], [-1.5, -1.5], [1.5, -1.5]];
-    const W: [f32; 4] = [0.4, 0.3, 0.2, 0.1];
-    let u = s.uniform();
-    let (mut c, mut acc) = (0, W[0]);
-    while u > acc && c < 3 {
-        c += 1;
-        acc += W[c];
-    }
-    let (a, b) = s.normal_pair();
-    [C[c][0] + 0.5 * a, C[c][1] + 0.5 * b]
-}
-
-fn nll<E: Energy>(e: &E, points: &[[f32; 2]]) -> f64 {
-    let (_, log_z) = grid_log_z(160, 6.0, |x| e.value(x).unwrap() as f64);
-    mean_nll(e, points, log_z)
-}
-
 /// PCD on the 2-D mixture with a 2 → 16 → 16 → 16 → 1 network lowers the
 /// held-out NLL by a clear margin (a smoke test: tests/pcd.rs holds the
 /// MLP to the true density).
@@ -608,22 +568,8 @@ fn pcd_lowers_the_nll_of_a_gaussian_mixture() {
     let mut model = DeepMlp::<2, 16, 2>::init(2, &[16, 16, 16], Activation::Tanh, 0.5, 1).unwrap();
     let mut s = Stream::new(77, 0);
     let held_out: Vec<[f32; 2]> = (0..2000).map(|_| corners_draw(&mut s)).collect();
-    let nll0 = nll(&model, &held_out);
-    let walkers = Walkers::<N, 2>::gaussian(&model, N, 9, &[0.0, 0.0], 1.5).unwrap();
-    let sampler = Sampler::new(Ula::new(0.02).unwrap(), walkers);
-    let opt = Adam::<P>::new(P, 0.003)
-        .unwrap()
-        .with_clip_norm(10.0)
-        .unwrap();
-    let cfg = PcdConfig {
-        batch_size: B,
-        steps: 5,
-        energy_l2: 1e-3,
-        reinit: Reinit::Data { prob: 0.01 },
-        seed: 4,
-        ..PcdConfig::new(Mode::Pcd)
-    };
-    let mut t = Pcd::<_, _, N, 2, P>::new(&model, sampler, opt, cfg).unwrap();
+    let nll0 = corners_nll(&model, &held_out, 160);
+    let mut t = corners_pcd::<_, N, P>(&model, B);
     let mut batch = [0f32; 2 * B];
     for _ in 0..1500 {
         for k in 0..B {
@@ -632,7 +578,7 @@ fn pcd_lowers_the_nll_of_a_gaussian_mixture() {
         }
         t.push_batch(&mut model, &batch).unwrap();
     }
-    let nll1 = nll(&model, &held_out);
+    let nll1 = corners_nll(&model, &held_out, 160);
     eprintln!("DeepMlp 2-16-16-16-1: held-out NLL {nll0:.3} → {nll1:.3}");
     assert!(nll1 < nll0 - 0.4, "NLL {nll0} → {nll1}");
 }

@@ -238,27 +238,6 @@ fn batched_param_grad_equals_per_point_bits() {
     }
 }
 
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
-/// What `param_grad_each` reports for walkers `0..n` (scratch starting as
-/// NaN): walker, bits of U, bits of ∂θU.
-fn each_bits<const N: usize, E: Trainable>(
-    e: &E,
-    x: &[[f32; N]; 2],
-    n: usize,
-) -> Vec<(usize, u32, Vec<u32>)> {
-    let mut seen = Vec::new();
-    let mut scratch = vec![f32::NAN; e.num_params()];
-    e.param_grad_each(x, n, &mut scratch, |w, u, g| {
-        seen.push((w, u.to_bits(), bits(g)));
-        true
-    })
-    .unwrap();
-    seen
-}
-
 #[test]
 fn set_params_is_all_or_nothing() {
     let mut m = Mlp::<2, 4>::init(2, 4, Activation::Tanh, 0.5, 9).unwrap();

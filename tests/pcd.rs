@@ -360,50 +360,6 @@ fn jarzynski_learns_asymmetric_mode_weights() {
 
 // ------------------------------------------------------------ MLP in 2-D
 
-/// Four Gaussians at (±1.5, ±1.5), sd 0.5, weights 0.4/0.3/0.2/0.1.
-const CORNERS: [[f32; 2]; 4] = [[1.5, 1.5], [-1.5, 1.5], [-1.5, -1.5], [1.5, -1.5]];
-const CORNER_W: [f32; 4] = [0.4, 0.3, 0.2, 0.1];
-const CORNER_SD: f32 = 0.5;
-
-fn corners_draw(s: &mut Stream) -> [f32; 2] {
-    let u = s.uniform();
-    let mut c = 0;
-    let mut acc = CORNER_W[0];
-    while u > acc && c < 3 {
-        c += 1;
-        acc += CORNER_W[c];
-    }
-    let (a, b) = s.normal_pair();
-    [CORNERS[c][0] + CORNER_SD * a, CORNERS[c][1] + CORNER_SD * b]
-}
-
-/// Mean NLL of `points` under ρ ∝ exp(−U), log Z by the midpoint rule on a
-/// 240×240 grid over [−6, 6]² (the confinement makes the mass outside
-/// negligible; grid spacing 0.05 ≪ the MLP's length scales).
-fn nll<E: Energy>(e: &E, points: &[[f32; 2]]) -> f64 {
-    let (_, log_z) = grid_log_z(240, 6.0, |x| e.value(x).unwrap() as f64);
-    mean_nll(e, points, log_z)
-}
-
-/// NLL of the true mixture density.
-fn true_nll(points: &[[f32; 2]]) -> f64 {
-    let v = (CORNER_SD as f64).powi(2);
-    points
-        .iter()
-        .map(|x| {
-            let p: f64 = (0..4)
-                .map(|c| {
-                    let r2 = (x[0] - CORNERS[c][0]).powi(2) as f64
-                        + (x[1] - CORNERS[c][1]).powi(2) as f64;
-                    CORNER_W[c] as f64 * (-r2 / (2.0 * v)).exp() / (2.0 * std::f64::consts::PI * v)
-                })
-                .sum();
-            -p.ln()
-        })
-        .sum::<f64>()
-        / points.len() as f64
-}
-
 #[test]
 fn mlp_learns_gaussian_mixture() {
     const N: usize = 256;
@@ -414,22 +370,8 @@ fn mlp_learns_gaussian_mixture() {
     let mut model = Mlp::<2, H>::init(2, H, Activation::Tanh, 0.5, 1).unwrap();
     let mut s = Stream::new(77, 0);
     let held_out: Vec<[f32; 2]> = (0..4000).map(|_| corners_draw(&mut s)).collect();
-    let nll0 = nll(&model, &held_out);
-    let walkers = Walkers::<N, 2>::gaussian(&model, N, 9, &[0.0, 0.0], 1.5).unwrap();
-    let sampler = Sampler::new(Ula::new(0.02).unwrap(), walkers);
-    let opt = Adam::<P>::new(P, 0.003)
-        .unwrap()
-        .with_clip_norm(10.0)
-        .unwrap();
-    let cfg = PcdConfig {
-        batch_size: B,
-        steps: 5,
-        energy_l2: 1e-3,
-        reinit: Reinit::Data { prob: 0.01 },
-        seed: 4,
-        ..PcdConfig::new(Mode::Pcd)
-    };
-    let mut t = Pcd::<_, _, N, 2, P>::new(&model, sampler, opt, cfg).unwrap();
+    let nll0 = corners_nll(&model, &held_out, 240);
+    let mut t = corners_pcd::<_, N, P>(&model, B);
     // Walker moments: per-update ensemble averages of x, y, x², y², over the
     // last 1000 updates.
     const MOMENTS_FROM: usize = 5000;
@@ -451,8 +393,8 @@ fn mlp_learns_gaussian_mixture() {
             }
         }
     }
-    let nll1 = nll(&model, &held_out);
-    let best = true_nll(&held_out);
+    let nll1 = corners_nll(&model, &held_out, 240);
+    let best = corners_true_nll(&held_out);
     eprintln!("MLP: held-out NLL {nll0:.3} → {nll1:.3} (true density {best:.3})");
     eprintln!("  last metrics: {:?}", t.metrics());
     // Data: E[x₀] = 1.5·(0.4 − 0.3 − 0.2 + 0.1) = 0, E[x₁] = 1.5·(0.4 + 0.3 −

@@ -4,8 +4,10 @@
 //! shared with the examples too.
 #![allow(dead_code, unused_imports)] // each test uses a part
 
+mod corners;
 mod grid;
 mod review;
+pub use corners::*;
 pub use grid::*;
 pub use review::*;
 
@@ -218,4 +220,26 @@ where
     fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
         (self.0)(x, g)
     }
+}
+
+/// The bits of a slice of floats.
+pub fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// What `param_grad_each` reports for walkers `0..n` (scratch starting as
+/// NaN): walker, bits of U, bits of ∂θU.
+pub fn each_bits<const N: usize, E: Trainable>(
+    e: &E,
+    x: &[[f32; N]; 2],
+    n: usize,
+) -> Vec<(usize, u32, Vec<u32>)> {
+    let mut seen = Vec::new();
+    let mut scratch = vec![f32::NAN; e.num_params()];
+    e.param_grad_each(x, n, &mut scratch, |w, u, g| {
+        seen.push((w, u.to_bits(), bits(g)));
+        true
+    })
+    .unwrap();
+    seen
 }
