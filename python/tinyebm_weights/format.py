@@ -384,7 +384,35 @@ class Mixture(Model):
         return self.sigmas.reshape(-1)
 
 
-class Mlp(Model):
+class _Network(Model):
+    """What :class:`Mlp` and :class:`DeepMlp` share: the confinement α in
+    the configuration block, its and the weights' validation, and the
+    analytic evaluation of :mod:`tinyebm_weights.mlp`."""
+
+    def _validate_network(self) -> None:
+        a = float(self.alpha)
+        if not (math.isfinite(a) and a > 0.0):
+            raise InvalidConfig("confinement alpha must be > 0")
+        if not _all_finite(self.params()):
+            raise InvalidParameters("MLP weights")
+
+    def energy(self, x, dtype=np.float64):
+        """U at a point (shape (d,)) or a batch (shape (n, d))."""
+        from .mlp import energy
+
+        return energy(self, x, dtype=dtype)
+
+    def energy_grad(self, x, dtype=np.float64):
+        """(U, ∇ₓU) at a point or a batch, analytically."""
+        from .mlp import energy_grad
+
+        return energy_grad(self, x, dtype=dtype)
+
+    def _values(self):
+        return np.array([self.alpha], dtype=np.float32)
+
+
+class Mlp(_Network):
     """U(x) = w₃·σ(W₂σ(W₁x + b₁) + b₂) + b₃ + ½α|x|², sizes d → h → h → 1.
 
     Weights as ``torch.nn.Linear`` stores them: `w1` is h×d (row j = hidden
@@ -465,32 +493,14 @@ class Mlp(Model):
         ]).astype(np.float32)
 
     def validate(self) -> None:
-        a = float(self.alpha)
-        if not (math.isfinite(a) and a > 0.0):
-            raise InvalidConfig("confinement alpha must be > 0")
-        if not _all_finite(self.params()):
-            raise InvalidParameters("MLP weights")
-
-    def energy(self, x, dtype=np.float64):
-        """U at a point (shape (d,)) or a batch (shape (n, d))."""
-        from .mlp import energy
-
-        return energy(self, x, dtype=dtype)
-
-    def energy_grad(self, x, dtype=np.float64):
-        """(U, ∇ₓU) at a point or a batch, analytically."""
-        from .mlp import energy_grad
-
-        return energy_grad(self, x, dtype=dtype)
+        self._validate_network()
 
     def _ints(self):
         return (self.d, self.h, int(self.activation))
 
-    def _values(self):
-        return np.array([self.alpha], dtype=np.float32)
 
 
-class DeepMlp(Model):
+class DeepMlp(_Network):
     """U(x) = w_out·zₙ₋₁ + b_out + ½α|x|²,  zₖ = σ(Wₖzₖ₋₁ + bₖ),  z₋₁ = x:
     1 to :data:`MAX_LAYERS` hidden layers of widths h₀, …, hₙ₋₁.
 
@@ -588,29 +598,11 @@ class DeepMlp(Model):
             raise CapacityExceeded(self.layers, MAX_LAYERS)
         if self.d == 0 or 0 in self.widths:
             raise Empty()
-        a = float(self.alpha)
-        if not (math.isfinite(a) and a > 0.0):
-            raise InvalidConfig("confinement alpha must be > 0")
-        if not _all_finite(self.params()):
-            raise InvalidParameters("MLP weights")
-
-    def energy(self, x, dtype=np.float64):
-        """U at a point (shape (d,)) or a batch (shape (n, d))."""
-        from .mlp import energy
-
-        return energy(self, x, dtype=dtype)
-
-    def energy_grad(self, x, dtype=np.float64):
-        """(U, ∇ₓU) at a point or a batch, analytically."""
-        from .mlp import energy_grad
-
-        return energy_grad(self, x, dtype=dtype)
+        self._validate_network()
 
     def _ints(self):
         return (self.d, self.layers, *self.widths, int(self.activation))
 
-    def _values(self):
-        return np.array([self.alpha], dtype=np.float32)
 
     def __repr__(self) -> str:
         return f"DeepMlp(d={self.d}, widths={list(self.widths)}, params={self.num_params})"
