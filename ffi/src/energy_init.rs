@@ -35,12 +35,8 @@ pub unsafe extern "C" fn tebm_energy_init_gaussian_diag(
     mean: *const f32,
     precision: *const f32,
 ) -> TebmStatus {
-    check_null!(mem, mean, precision);
-    tri!(check_dim(dim));
-    // SAFETY: non-null; the caller provides `dim` floats each (≤ capacity).
-    let (m, p) = unsafe { (floats(mean, dim), floats(precision, dim)) };
-    let g = tri!(GaussianM::diagonal(m, p));
-    init(mem, mem_len, TebmEnergyKind::Gaussian, g)
+    // SAFETY: forwarded from this function's contract.
+    unsafe { init_gaussian(mem, mem_len, dim, mean, precision, false) }
 }
 
 /// Gaussian energy with full precision matrix `precision` (`dim×dim`,
@@ -56,12 +52,34 @@ pub unsafe extern "C" fn tebm_energy_init_gaussian_full(
     mean: *const f32,
     precision: *const f32,
 ) -> TebmStatus {
+    // SAFETY: forwarded from this function's contract.
+    unsafe { init_gaussian(mem, mem_len, dim, mean, precision, true) }
+}
+
+/// Both Gaussian inits: `precision` holds `dim·dim` floats when `full`,
+/// else the `dim` of a diagonal.
+///
+/// # Safety
+/// As for [`tebm_energy_init_gaussian_diag`].
+unsafe fn init_gaussian(
+    mem: *mut c_void,
+    mem_len: usize,
+    dim: usize,
+    mean: *const f32,
+    precision: *const f32,
+    full: bool,
+) -> TebmStatus {
     check_null!(mem, mean, precision);
     tri!(check_dim(dim));
-    // SAFETY: non-null; the caller provides `dim` and `dim·dim` floats
-    // (dim ≤ 16, so no overflow).
-    let (m, p) = unsafe { (floats(mean, dim), floats(precision, dim * dim)) };
-    let g = tri!(GaussianM::full(m, p));
+    // Checked dim ≤ capacity, so dim·dim does not overflow.
+    let precision_len = if full { dim * dim } else { dim };
+    // SAFETY: non-null; the caller provides `dim` and `precision_len` floats.
+    let (m, p) = unsafe { (floats(mean, dim), floats(precision, precision_len)) };
+    let g = tri!(if full {
+        GaussianM::full(m, p)
+    } else {
+        GaussianM::diagonal(m, p)
+    });
     init(mem, mem_len, TebmEnergyKind::Gaussian, g)
 }
 
