@@ -14,8 +14,8 @@ mod common;
 use common::grid_log_z;
 use tinyebm::ais::pool;
 use tinyebm::{
-    Activation, Adam, Ais, AisConfig, AnyOptimizer, Base, Energy, Mala, Mlp, Mode, NegativePhase,
-    Optimizer, Pcd, PcdConfig, Reinit, Sampler, Sgd, Stream, Trainable, Ula, Walkers,
+    Activation, Adam, Ais, AisConfig, AnyOptimizer, Base, Confined, Energy, Mala, Mlp, Mode,
+    NegativePhase, Optimizer, Pcd, PcdConfig, Reinit, Sampler, Sgd, Stream, Ula, Walkers,
     mlp_param_count,
 };
 
@@ -33,13 +33,10 @@ fn ring_draw(s: &mut Stream) -> [f32; 2] {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let which = std::env::args().nth(1).unwrap_or_else(|| "adam".into());
     let updates: usize = std::env::args().nth(2).map_or(Ok(15_000), |s| s.parse())?;
-    let mut model = Mlp::<2, H>::init(2, H, Activation::Tanh, ALPHA, 2024)?;
-    let mut theta = vec![0f32; P];
-    model.params(&mut theta)?;
-    theta[P - H - 1..].fill(0.0);
-    model.set_params(&theta)?;
-    let log_z0 = (core::f64::consts::TAU / ALPHA as f64).ln();
-    let walkers = Walkers::<N, 2>::gaussian(&model, N, 7, &[0.0, 0.0], 1.0 / ALPHA.sqrt())?;
+    // Random hidden layers, zero output layer: U = ½α|x|² exactly.
+    let mut model = Mlp::<2, H>::init_confined(2, H, Activation::Tanh, ALPHA, 2024)?;
+    let log_z0 = model.confinement_log_z(1.0);
+    let walkers = Walkers::<N, 2>::from_confinement(&model, N, 7, 1.0)?;
     let sampler = Sampler::new(Ula::new(0.01)?, walkers);
     let opt: AnyOptimizer<P> = match which.as_str() {
         "sgd" => AnyOptimizer::Sgd(Sgd::new(P, 0.05, 0.0)?),

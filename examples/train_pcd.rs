@@ -25,7 +25,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use plotters::prelude::*;
 use tinyebm::{
     Activation, Adam, Decay, Ema, Energy, LrSchedule, Metrics, Mlp, Mode, NegativePhase, Pcd,
-    PcdConfig, Persist, Reinit, Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
+    PcdConfig, Persist, Reinit, Sampler, Stream, Ula, Walkers, mlp_param_count,
 };
 
 const N: usize = 256;
@@ -87,12 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = std::time::Instant::now();
 
     // Random hidden layers, zero output layer: U = ½α|x|² exactly.
-    let mut model = Mlp::<2, H>::init(2, H, Activation::Tanh, ALPHA, 2024)?;
-    let mut theta = vec![0f32; P];
-    model.params(&mut theta)?;
-    theta[P - H - 1..].fill(0.0);
-    model.set_params(&theta)?;
-    let walkers = Walkers::<N, 2>::gaussian(&model, N, 7, &[0.0, 0.0], 1.0 / ALPHA.sqrt())?;
+    let mut model = Mlp::<2, H>::init_confined(2, H, Activation::Tanh, ALPHA, 2024)?;
+    let walkers = Walkers::<N, 2>::from_confinement(&model, N, 7, 1.0)?;
     let sampler = Sampler::new(Ula::new(STEP)?, walkers);
     let opt = Adam::<P>::new(P, LR)?.with_clip_norm(10.0)?;
     let reinit = match mode {

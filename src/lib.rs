@@ -135,7 +135,9 @@
 pub mod activation;
 pub mod adapt;
 pub mod ais;
+pub mod confined;
 pub mod crc32;
+pub mod data;
 pub mod deep_mlp;
 pub mod diagnostics;
 pub mod draws;
@@ -166,6 +168,8 @@ pub use adapt::DualAveraging;
 pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };
+pub use confined::Confined;
+pub use data::Epochs;
 pub use deep_mlp::{DeepMlp, checked_deep_mlp_param_count, deep_mlp_param_count};
 pub use diagnostics::Diagnostics;
 pub use draws::{RankDiagnostics, rank_diagnostics};

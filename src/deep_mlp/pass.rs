@@ -178,6 +178,22 @@ impl<const D: usize, const H: usize, const L: usize> DeepMlp<D, H, L> {
         Ok(m)
     }
 
+    /// [`DeepMlp::init`]'s random hidden layers with a zero output layer
+    /// (w_out = 0, b_out = 0): U = ½α|x|² exactly, so ρ ∝ exp(−βU) is
+    /// N(0, 1/(αβ)·I) (see [`crate::Mlp::init_confined`]).
+    pub fn init_confined(
+        d: usize,
+        widths: &[usize],
+        act: Activation,
+        alpha: f32,
+        seed: u64,
+    ) -> Result<Self, Error> {
+        let mut m = Self::init(d, widths, act, alpha, seed)?;
+        m.w_out.fill(0.0);
+        m.b_out = 0.0;
+        Ok(m)
+    }
+
     /// From a flat parameter vector in the documented order.
     pub fn from_params(
         d: usize,

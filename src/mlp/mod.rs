@@ -159,6 +159,25 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         Ok(m)
     }
 
+    /// [`Mlp::init`]'s random hidden layers with a zero output layer
+    /// (w₃ = 0, b₃ = 0): U = ½α|x|² exactly, so ρ ∝ exp(−βU) is
+    /// N(0, 1/(αβ)·I), which walkers can start from exactly
+    /// ([`Walkers::from_confinement`](crate::Walkers::from_confinement)) —
+    /// the start Jarzynski-weighted training needs — while the hidden units
+    /// already differ (an all-zero network is a saddle point of training).
+    pub fn init_confined(
+        d: usize,
+        h: usize,
+        act: Activation,
+        alpha: f32,
+        seed: u64,
+    ) -> Result<Self, Error> {
+        let mut m = Self::init(d, h, act, alpha, seed)?;
+        m.w3.fill(0.0);
+        m.b3 = 0.0;
+        Ok(m)
+    }
+
     /// From a flat parameter vector in the documented order.
     pub fn from_params(
         d: usize,
