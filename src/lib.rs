@@ -147,6 +147,7 @@ pub mod jarzynski;
 pub mod kernel;
 pub mod kernels;
 mod linalg;
+pub mod mass_adapt;
 pub mod math;
 pub mod mixture;
 pub mod mlp;
@@ -176,6 +177,7 @@ pub use gaussian::Gaussian;
 pub use kernel::{Kernel, Proposal, StepSummary};
 // The registry's kernels, their kinds and configuration, all at the root.
 pub use kernels::*;
+pub use mass_adapt::{MassAdaptation, Warmup};
 pub use mixture::Mixture;
 pub use mlp::{Mlp, checked_mlp_param_count, mlp_param_count};
 pub use optim::{Adam, AnyOptimizer, Optimizer, Sgd};
