@@ -409,3 +409,114 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FnEnergy, Gaussian, Hmc, Mala, Nuts, PMala, Ula, Walkers};
+
+    fn ends(mode: MassAdaptation, steps: usize) -> ([u64; 16], usize) {
+        let w = Warmup::<2>::new(mode, steps, 2, 0.8).unwrap();
+        let mut out = [0u64; 16];
+        let k = w.window_ends(&mut out);
+        (out, k)
+    }
+
+    /// Stan's windows for 1000 warm-up iterations are the well-known
+    /// 75–100, 100–150, 150–250, 250–450, 450–950 (the last stretched to the
+    /// terminal buffer); for 100 iterations, 15 % / 75 % / 10 %: one window
+    /// 15–90; none below 20.
+    #[test]
+    fn stan_schedule() {
+        let (e, k) = ends(MassAdaptation::Stan, 1000);
+        assert_eq!(&e[..k], &[100, 150, 250, 450, 950]);
+        let (e, k) = ends(MassAdaptation::Stan, 100);
+        assert_eq!(&e[..k], &[90]);
+        let (_, k) = ends(MassAdaptation::Stan, 19);
+        assert_eq!(k, 0);
+        let (e, k) = ends(MassAdaptation::Ensemble, 300);
+        assert_eq!(&e[..k], &[20, 30, 50, 90, 285]);
+        let (_, k) = ends(MassAdaptation::StepSizeOnly, 300);
+        assert_eq!(k, 0);
+    }
+
+    /// The variance estimate is Stan's regularised sample variance, from
+    /// draws pooled over walkers: written out for a few values.
+    #[test]
+    fn regularised_variance() {
+        let mut w = Warmup::<2>::new(MassAdaptation::Stan, 100, 2, 0.8).unwrap();
+        let x: [[f32; 3]; 2] = [[1.0, 2.0, 4.0], [0.0, 0.0, 0.0]];
+        w.accumulate(&x, 3);
+        let x: [[f32; 3]; 2] = [[-1.0, 0.5, 3.0], [1.0, 1.0, 1.0]];
+        w.accumulate(&x, 3);
+        let d0 = [1.0f64, 2.0, 4.0, -1.0, 0.5, 3.0];
+        let d1 = [0.0f64, 0.0, 0.0, 1.0, 1.0, 1.0];
+        let var = |d: &[f64]| {
+            let m = d.iter().sum::<f64>() / 6.0;
+            d.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 5.0
+        };
+        let mut m = [0f32; 2];
+        w.masses(&mut m);
+        for (i, d) in [d0, d1].iter().enumerate() {
+            let reg = 6.0 / 11.0 * var(d) + 1e-3 * 5.0 / 11.0;
+            assert!(((1.0 / m[i] as f64) / reg - 1.0).abs() < 1e-6, "{i}");
+        }
+    }
+
+    #[test]
+    fn kernels_without_mass_are_refused() {
+        let e = Gaussian::<2>::standard(2).unwrap();
+        let w = Walkers::<4, 2>::gaussian(&e, 4, 1, &[0.0; 2], 1.0).unwrap();
+        let s = Sampler::new(Mala::new(0.1).unwrap(), w.clone());
+        assert_eq!(
+            s.warmup_state(MassAdaptation::Stan, 100, 0.5),
+            Err(Error::InvalidConfig(
+                "mass adaptation needs a kernel with a mass matrix (HMC, NUTS, PMALA)"
+            ))
+        );
+        assert!(s.warmup_state(MassAdaptation::StepSizeOnly, 100, 0.5).is_ok());
+        let s = Sampler::new(Ula::new(0.1).unwrap(), w.clone());
+        assert!(s.warmup_state(MassAdaptation::StepSizeOnly, 100, 0.5).is_err());
+        let s = Sampler::new(Hmc::<2>::new(0.1, 3).unwrap(), w.clone());
+        assert!(s.warmup_state(MassAdaptation::Ensemble, 100, 0.65).is_ok());
+        assert!(s.warmup_state(MassAdaptation::Ensemble, 0, 0.65).is_err());
+        assert!(s.warmup_state(MassAdaptation::Ensemble, 10, 1.0).is_err());
+        let s = Sampler::new(PMala::<2>::new(0.1).unwrap(), w);
+        assert!(s.warmup_state(MassAdaptation::Stan, 100, 0.574).is_ok());
+        let mut k = Mala::new(0.1).unwrap();
+        assert!(k.set_diagonal_mass(&[1.0, 1.0]).is_err());
+        assert!(k.set_leapfrog_steps(3).is_err());
+        let mut h = Hmc::<2>::new(0.1, 3).unwrap();
+        assert!(Kernel::set_leapfrog_steps(&mut h, 0).is_err());
+        assert_eq!(h.leapfrog_steps(), 3);
+        assert!(Kernel::set_diagonal_mass(&mut h, &[1.0, 0.0]).is_err());
+        assert_eq!(Kernel::diagonal_mass(&h, &mut [0.0; 2]), None);
+    }
+
+    /// A step that fails (ULA-like error from a declining energy at the
+    /// first step) leaves the sampler as it was, adaptation included; the
+    /// warm-up's state is unchanged too.
+    #[test]
+    fn a_failing_first_step_changes_nothing() {
+        let good = Gaussian::<2>::standard(2).unwrap();
+        let bad = FnEnergy::new(2, |_: &[f32], _: &mut [f32]| f32::NAN);
+        let w = Walkers::<4, 2>::gaussian(&good, 4, 1, &[0.0; 2], 1.0).unwrap();
+        let mut s = Sampler::new(Nuts::<2>::new(0.3).unwrap(), w);
+        let mut st = s.warmup_state(MassAdaptation::Ensemble, 50, 0.8).unwrap();
+        s.walkers_mut().invalidate();
+        let (before, st0) = (s.clone(), st);
+        assert!(s.warmup_step(&bad, &mut st).is_err());
+        assert_eq!(st, st0);
+        assert_eq!(s.walkers(), before.walkers());
+        assert_eq!(s.kernel(), before.kernel());
+        assert_eq!(s.adaptation(), None);
+        s.warmup(&good, 50, MassAdaptation::Ensemble, 0.8).unwrap();
+        assert!(!s.is_adapting());
+        let mut m = [0f32; 2];
+        assert_eq!(Kernel::diagonal_mass(s.kernel(), &mut m), Some(2));
+        assert!(s.warmup_step(&good, &mut st).is_ok());
+        let mut done = st;
+        done.counter = done.total;
+        assert!(s.warmup_step(&good, &mut done).is_err());
+    }
+}

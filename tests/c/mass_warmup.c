@@ -4,10 +4,10 @@
  *
  * 1. After a 300-step warm-up with the default (ensemble) windows, the
  *    inverse mass 1/m_i (tebm_sampler_mass) is within 15 % of every variance.
- *    Why 15 %: the last slow window spans 115 steps of 64 walkers (7,360
+ *    Why 15 %: the last slow window spans 195 steps of 64 walkers (12,480
  *    draws; NUTS's draws on this target are nearly independent after
  *    adaptation, and at worst a few steps apart): the relative sd of a
- *    variance estimate is sqrt(2/n) <= 1.6 % at n = 7,360 and <= 3.3 % at
+ *    variance estimate is sqrt(2/n) <= 1.3 % at n = 12,480 and <= 2.6 % at
  *    n/4, so 15 % is more than 4 sd for every coordinate.
  * 2. Then 1,000 recorded steps: per coordinate |mean| < 4 MCSE, with the
  *    sampler's own ESS (of x); |var/sigma^2 - 1| < 0.07: the ESS of x
