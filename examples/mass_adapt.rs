@@ -25,7 +25,11 @@ impl Energy for DiagGauss {
         D
     }
     fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        Ok(0.5 * x.iter().zip(&self.prec).map(|(v, p)| p * v * v).sum::<f32>())
+        Ok(0.5
+            * x.iter()
+                .zip(&self.prec)
+                .map(|(v, p)| p * v * v)
+                .sum::<f32>())
     }
     fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
         for i in 0..D {
@@ -49,7 +53,9 @@ fn sampler(e: &DiagGauss, seed: u64) -> Box<Sampler<Nuts<D>, N, D>> {
 }
 
 fn grads(s: &Sampler<Nuts<D>, N, D>) -> u64 {
-    (0..N).map(|w| s.walkers().last_step(w).n_leapfrog as u64).sum()
+    (0..N)
+        .map(|w| s.walkers().last_step(w).n_leapfrog as u64)
+        .sum()
 }
 
 /// Steps until every 1/mᵢ is within 20 % of varᵢ, or None.
@@ -93,7 +99,8 @@ fn min_ess(e: &DiagGauss, mode: MassAdaptation, budget: usize, seed: u64) -> (f6
     let mut scratch = vec![0f64; scratch_len(N, steps).unwrap()];
     let mut worst = f64::INFINITY;
     for i in 0..D {
-        let r = rank_diagnostics(&out[i * N * steps..(i + 1) * N * steps], N, &mut scratch).unwrap();
+        let r =
+            rank_diagnostics(&out[i * N * steps..(i + 1) * N * steps], N, &mut scratch).unwrap();
         worst = worst.min(r.ess_bulk);
     }
     (worst, g_warm, g_samp)

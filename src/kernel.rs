@@ -116,7 +116,9 @@ pub trait Kernel {
     /// [`Error::InvalidConfig`].
     fn set_leapfrog_steps(&mut self, steps: usize) -> Result<(), Error> {
         let _ = steps;
-        Err(Error::InvalidConfig("only HMC has a number of leapfrog steps"))
+        Err(Error::InvalidConfig(
+            "only HMC has a number of leapfrog steps",
+        ))
     }
 
     /// Checks the kernel's configuration against walkers of dimension `dim`

@@ -474,9 +474,15 @@ mod tests {
                 "mass adaptation needs a kernel with a mass matrix (HMC, NUTS, PMALA)"
             ))
         );
-        assert!(s.warmup_state(MassAdaptation::StepSizeOnly, 100, 0.5).is_ok());
+        assert!(
+            s.warmup_state(MassAdaptation::StepSizeOnly, 100, 0.5)
+                .is_ok()
+        );
         let s = Sampler::new(Ula::new(0.1).unwrap(), w.clone());
-        assert!(s.warmup_state(MassAdaptation::StepSizeOnly, 100, 0.5).is_err());
+        assert!(
+            s.warmup_state(MassAdaptation::StepSizeOnly, 100, 0.5)
+                .is_err()
+        );
         let s = Sampler::new(Hmc::<2>::new(0.1, 3).unwrap(), w.clone());
         assert!(s.warmup_state(MassAdaptation::Ensemble, 100, 0.65).is_ok());
         assert!(s.warmup_state(MassAdaptation::Ensemble, 0, 0.65).is_err());

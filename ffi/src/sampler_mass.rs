@@ -93,9 +93,13 @@ pub unsafe extern "C" fn tebm_sampler_warmup(
             if target_accept != 0.0 && !(target_accept > 0.0 && target_accept < 1.0) {
                 return Err(Error::InvalidConfig("target acceptance must be in (0, 1)"));
             }
-            let default = sm.kernel().kind().default_target().ok_or(Error::InvalidConfig(
-                "ULA accepts every move: nothing to adapt to",
-            ))?;
+            let default = sm
+                .kernel()
+                .kind()
+                .default_target()
+                .ok_or(Error::InvalidConfig(
+                    "ULA accepts every move: nothing to adapt to",
+                ))?;
             let target = if target_accept == 0.0 {
                 default
             } else {
