@@ -10,7 +10,7 @@
 //! `cargo run --release --features std --example mass_adapt [budget] [seeds]`
 
 use tinyebm::draws::{rank_diagnostics, scratch_len};
-use tinyebm::{Energy, EvalError, Kernel as _, MassAdaptation, Nuts, Sampler, Walkers};
+use tinyebm::{Energy, EvalError, MassAdaptation, Nuts, Sampler, Walkers};
 
 const D: usize = 100;
 const N: usize = 32;
@@ -74,8 +74,9 @@ fn steps_to_20(e: &DiagGauss, var: &[f64; D], mode: MassAdaptation, seed: u64) -
     None
 }
 
-/// (min bulk-ESS, gradients in warm-up, gradients in sampling).
-fn min_ess(e: &DiagGauss, mode: MassAdaptation, budget: usize, seed: u64) -> (f64, u64, u64) {
+/// (min bulk-ESS, gradients in warm-up, gradients in sampling, mean
+/// acceptance statistic while sampling).
+fn min_ess(e: &DiagGauss, mode: MassAdaptation, budget: usize, seed: u64) -> (f64, u64, u64, f64) {
     let mut s = sampler(e, seed);
     let mut st = s.warmup_state(mode, budget, Nuts::<D>::TARGET).unwrap();
     let mut g_warm = 0;
@@ -86,9 +87,10 @@ fn min_ess(e: &DiagGauss, mode: MassAdaptation, budget: usize, seed: u64) -> (f6
     let steps = 500;
     let mut out = vec![0f32; D * N * steps];
     let mut g_samp = 0;
+    let mut acc = 0.0;
     // Record step by step to count gradients.
     for k in 0..steps {
-        s.step(e).unwrap();
+        acc += f64::from(s.step(e).unwrap().mean_accept_prob) / steps as f64;
         g_samp += grads(&s);
         for i in 0..D {
             for w in 0..N {
@@ -103,7 +105,7 @@ fn min_ess(e: &DiagGauss, mode: MassAdaptation, budget: usize, seed: u64) -> (f6
             rank_diagnostics(&out[i * N * steps..(i + 1) * N * steps], N, &mut scratch).unwrap();
         worst = worst.min(r.ess_bulk);
     }
-    (worst, g_warm, g_samp)
+    (worst, g_warm, g_samp, acc)
 }
 
 fn main() {
@@ -116,13 +118,18 @@ fn main() {
         prec[i] = (1.0 / var[i]) as f32;
     }
     let e = DiagGauss { prec };
+    println!(
+        "mode | seed | steps to 20 % | warm-up | min bulk-ESS (of {}) | accept stat | gradients warm-up | gradients sampling | min-ESS per 1000 gradients",
+        N * 500
+    );
     for mode in [MassAdaptation::Stan, MassAdaptation::Ensemble] {
         for seed in 1..=seeds {
             let t = steps_to_20(&e, &var, mode, seed);
-            let (ess, gw, gs) = min_ess(&e, mode, budget, seed);
+            let (ess, gw, gs, acc) = min_ess(&e, mode, budget, seed);
+            let t = t.map_or("-".to_string(), |t| t.to_string());
             println!(
-                "{mode:?} seed {seed}: within 20 % after {t:?} steps; warm-up {budget}: min bulk-ESS {ess:.0} of {} draws, gradients warm-up {gw}, sampling {gs}",
-                N * 500
+                "{mode:?} | {seed} | {t} | {budget} | {ess:.0} | {acc:.3} | {gw} | {gs} | {:.1}",
+                1000.0 * ess / (gw + gs) as f64
             );
         }
     }
