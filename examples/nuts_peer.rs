@@ -28,7 +28,11 @@ impl Energy for DiagGauss {
         100
     }
     fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        Ok(0.5 * x.iter().zip(&self.prec).map(|(v, p)| p * v * v).sum::<f32>())
+        Ok(0.5
+            * x.iter()
+                .zip(&self.prec)
+                .map(|(v, p)| p * v * v)
+                .sum::<f32>())
     }
     fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
         for i in 0..100 {
@@ -77,11 +81,15 @@ fn run<E: Energy, const D: usize>(name: &str, e: &E) {
     let w = Walkers::<N, D>::gaussian(e, N, 1, &[0.0; D], 1.0).unwrap();
     let mut s = Box::new(Sampler::new(Nuts::<D>::new(0.1).unwrap(), w));
     let grads = |s: &Sampler<Nuts<D>, N, D>| -> u64 {
-        (0..N).map(|w| s.walkers().last_step(w).n_leapfrog as u64).sum()
+        (0..N)
+            .map(|w| s.walkers().last_step(w).n_leapfrog as u64)
+            .sum()
     };
     let mut out = vec![0f32; D * N * DRAWS];
     let t0 = Instant::now();
-    let mut st = s.warmup_state(MassAdaptation::DEFAULT, WARMUP, 0.8).unwrap();
+    let mut st = s
+        .warmup_state(MassAdaptation::DEFAULT, WARMUP, 0.8)
+        .unwrap();
     let mut g_warm = 0;
     while !st.is_done() {
         s.warmup_step(e, &mut st).unwrap();
@@ -101,7 +109,8 @@ fn run<E: Energy, const D: usize>(name: &str, e: &E) {
     let mut scratch = vec![0f64; scratch_len(N, DRAWS).unwrap()];
     let mut min_ess = f64::INFINITY;
     for i in 0..D {
-        let r = rank_diagnostics(&out[i * N * DRAWS..(i + 1) * N * DRAWS], N, &mut scratch).unwrap();
+        let r =
+            rank_diagnostics(&out[i * N * DRAWS..(i + 1) * N * DRAWS], N, &mut scratch).unwrap();
         min_ess = min_ess.min(r.ess_mean);
     }
     println!(

@@ -35,6 +35,8 @@
 //!   family in its own file; [`KernelKind`] and [`KernelConfig`] build any of
 //!   them at run time as an [`AnyKernel`] (what front ends such as the C API
 //!   use). Adding a kernel: `docs/extending.md`.
+//! * [`mass_adapt`] — windowed diagonal-mass adaptation with the step size
+//!   ([`Sampler::warmup`], [`MassAdaptation`]) for kernels with a mass.
 //! * [`adapt`] — dual-averaging step-size adaptation; [`diagnostics`] —
 //!   acceptance, Welford moments, batch-means ESS and split-R̂ in fixed memory.
 //! * [`sampler`] — [`Sampler`]: walkers + kernel + adaptation + diagnostics;

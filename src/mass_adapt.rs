@@ -300,8 +300,9 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     /// and returns its state, changing nothing: mass adaptation needs a
     /// kernel with a mass ([`Kernel::has_mass`]; else
     /// [`Error::InvalidConfig`] "mass adaptation needs a kernel with a mass
-    /// matrix (HMC, NUTS, PMALA)"); ULA-like kernels, whose step size cannot
-    /// be adapted, are refused by the caller's target (see the C API).
+    /// matrix (HMC, NUTS, PMALA)"); an unadjusted kernel (ULA, which accepts
+    /// every move) has nothing to adapt to and is refused too; so are no
+    /// walkers, 0 steps and a target outside (0, 1).
     pub fn warmup_state(
         &self,
         mode: MassAdaptation,
