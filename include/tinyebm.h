@@ -200,6 +200,17 @@
 #define TEBM_KERNEL_COUNT 7
 
 /*
+ The default mass adaptation (`TEBM_MASS_ADAPTATION_ENSEMBLE`).
+ */
+#define TEBM_MASS_ADAPTATION_DEFAULT 2
+
+/*
+ Entries of the tree-depth histogram (`tebm_sampler_tree_depths`):
+ depths 0 ..= 12.
+ */
+#define TEBM_TREE_DEPTH_BINS 13
+
+/*
  Number of status codes: valid `TebmStatus` values are `0 ..
  TEBM_STATUS_COUNT`.
  */
@@ -500,6 +511,27 @@ typedef enum TebmAisSchedule {
    */
   TEBM_AIS_SCHEDULE_CUSTOM = 3,
 } TebmAisSchedule;
+
+/*
+ Mass adaptation of `tebm_sampler_warmup` (its `mass_adaptation`).
+ */
+typedef enum TebmMassAdaptation {
+  /*
+   Step size only (any kernel but ULA): dual averaging over the whole
+   warm-up, frozen at the end.
+   */
+  TEBM_MASS_ADAPTATION_STEP_SIZE_ONLY = 0,
+  /*
+   Stan's windows (75 / 25 doubling / 50 steps, scaled down for short
+   warm-ups): HMC, NUTS, PMALA.
+   */
+  TEBM_MASS_ADAPTATION_STAN = 1,
+  /*
+   Short windows for an ensemble (15 / 5 doubling / 15 steps): the
+   faster in docs/sampling.md's measurement; HMC, NUTS, PMALA.
+   */
+  TEBM_MASS_ADAPTATION_ENSEMBLE = 2,
+} TebmMassAdaptation;
 
 /*
  A kernel and its settings: a member of `TebmSamplerConfig`,
@@ -1733,6 +1765,98 @@ enum TebmStatus tebm_sampler_record_draws(struct TebmSampler *sampler,
  writable bytes.
  */
 enum TebmStatus tebm_sampler_last_error(const struct TebmSampler *sampler, char *buf, size_t len);
+
+/*
+ Warm-up: `steps` steps adapting the step size by dual averaging toward
+ `target_accept` (0: the kernel's default, as `TebmSamplerConfig`) and,
+ unless `mass_adaptation` is `TEBM_MASS_ADAPTATION_STEP_SIZE_ONLY`, the
+ diagonal mass in windows: at the end of each slow window the inverse
+ mass is set to the walkers' regularised variance over the window (Stan's
+ n/(n+5)·var + 1e-3·5/(n+5)) and dual averaging restarts. Starts from the
+ kernel's current mass and step size; at the end the step size is frozen
+ at its averaged iterate and the diagnostics are reset (warm-up draws are
+ not samples). `*steps_done` (when not NULL) gets the steps taken.
+
+ Checked first, changing nothing but the last-error record: an unknown
+ `mass_adaptation` or a target outside [0, 1) (`BAD_CONFIG`), `steps` 0
+ (`BAD_CONFIG`), mass adaptation with a kernel without a mass (ULA, MALA,
+ MH, Barker: `BAD_CONFIG`), ULA (`BAD_CONFIG`: nothing to adapt to), an
+ energy of another dimension (`BAD_DIMENSION`). A step that fails stops
+ the warm-up there as `tebm_sampler_run` does: the steps before it stand
+ and the sampler is still adapting (freeze it, or warm up again).
+ Rerunning a warm-up restarts the schedule from the current mass.
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage used by no one else;
+ `energy` NULL or a `TebmEnergy`'s storage; `steps_done` NULL or writable.
+ */
+enum TebmStatus tebm_sampler_warmup(struct TebmSampler *sampler,
+                                    const struct TebmEnergy *energy,
+                                    size_t steps,
+                                    uint32_t mass_adaptation,
+                                    float target_accept,
+                                    size_t *steps_done);
+
+/*
+ Sets the diagonal mass M (`len` = dim floats, each in [1e-20, 1e20];
+ momenta are drawn from N(0, M), and preconditioned MALA scales its step
+ by M⁻¹), or the identity when `mass` is NULL. `BAD_CONFIG` for a kernel
+ without a mass (ULA, MALA, MH, Barker) or a value out of range,
+ `BAD_DIMENSION` when `len` is not the dimension; the sampler is then
+ unchanged.
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage used by no one else; `mass`
+ NULL or `len` readable floats.
+ */
+enum TebmStatus tebm_sampler_set_mass(struct TebmSampler *sampler, const float *mass, size_t len);
+
+/*
+ Copies the diagonal mass (dim floats; all 1 for the identity) into
+ `out` (`len` ≥ dim floats). `BAD_CONFIG` for a kernel without a mass.
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage; `out` NULL or `len`
+ writable floats.
+ */
+enum TebmStatus tebm_sampler_mass(const struct TebmSampler *sampler, float *out, size_t len);
+
+/*
+ Sets HMC's leapfrog steps per proposal (≥ 1). `BAD_CONFIG` for 0 or
+ another kernel; the sampler is then unchanged.
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage used by no one else.
+ */
+enum TebmStatus tebm_sampler_set_leapfrog_steps(struct TebmSampler *sampler, uint32_t steps);
+
+/*
+ Divergent steps of each walker since the last diagnostics reset
+ (`TEBM_KERNEL_NUTS`; 0 for other kernels) into `out` (`len` ≥
+ n_walkers).
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage; `out` NULL or `len`
+ writable values.
+ */
+enum TebmStatus tebm_sampler_divergences(const struct TebmSampler *sampler,
+                                         uint32_t *out,
+                                         size_t len);
+
+/*
+ The tree-depth histogram since the last diagnostics reset: `out[k]` =
+ walker-steps whose NUTS tree reached depth k, k = 0 .. 12
+ (`TEBM_TREE_DEPTH_BINS` values; `len` ≥ that). All 0 for other kernels.
+ Many steps at the kernel's `max_tree_depth` mean trajectories were cut
+ short (step too small or depth too low).
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage; `out` NULL or `len`
+ writable values.
+ */
+enum TebmStatus tebm_sampler_tree_depths(const struct TebmSampler *sampler,
+                                         uint32_t *out,
+                                         size_t len);
 
 /*
  Per walker, whether its last step's proposal was taken (1) or not (0),

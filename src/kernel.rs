@@ -83,6 +83,44 @@ pub trait Kernel {
         false
     }
 
+    /// Whether the kernel has a diagonal mass matrix M that
+    /// [`Kernel::set_diagonal_mass`] sets (HMC, NUTS, preconditioned MALA;
+    /// default false). Mass adaptation ([`crate::mass_adapt`]) needs one.
+    fn has_mass(&self) -> bool {
+        false
+    }
+
+    /// Sets the diagonal mass M = diag(`mass`), one value per coordinate,
+    /// each in [[`crate::kernels::hmc::MIN_MASS`],
+    /// [`crate::kernels::hmc::MAX_MASS`]]; unchanged on error. Default (a
+    /// kernel without a mass): [`Error::InvalidConfig`].
+    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
+        let _ = mass;
+        Err(Error::InvalidConfig("this kernel has no mass matrix"))
+    }
+
+    /// Sets the identity mass; default (no mass): [`Error::InvalidConfig`].
+    fn set_identity_mass(&mut self) -> Result<(), Error> {
+        Err(Error::InvalidConfig("this kernel has no mass matrix"))
+    }
+
+    /// Copies the diagonal mass into `out` (at least its length) and
+    /// returns its length; `None` for the identity or no mass (default).
+    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
+        let _ = out;
+        None
+    }
+
+    /// Sets the number of leapfrog steps per proposal (HMC, ≥ 1); unchanged
+    /// on error. Default (no fixed trajectory length):
+    /// [`Error::InvalidConfig`].
+    fn set_leapfrog_steps(&mut self, steps: usize) -> Result<(), Error> {
+        let _ = steps;
+        Err(Error::InvalidConfig(
+            "only HMC has a number of leapfrog steps",
+        ))
+    }
+
     /// Checks the kernel's configuration against walkers of dimension `dim`
     /// before a step (e.g. a per-coordinate mass matrix); on error the step
     /// does nothing.

@@ -35,6 +35,8 @@
 //!   family in its own file; [`KernelKind`] and [`KernelConfig`] build any of
 //!   them at run time as an [`AnyKernel`] (what front ends such as the C API
 //!   use). Adding a kernel: `docs/extending.md`.
+//! * [`mass_adapt`] — windowed diagonal-mass adaptation with the step size
+//!   ([`Sampler::warmup`], [`MassAdaptation`]) for kernels with a mass.
 //! * [`adapt`] — dual-averaging step-size adaptation; [`diagnostics`] —
 //!   acceptance, Welford moments, batch-means ESS and split-R̂ in fixed memory.
 //! * [`sampler`] — [`Sampler`]: walkers + kernel + adaptation + diagnostics;
@@ -149,6 +151,7 @@ pub mod jarzynski;
 pub mod kernel;
 pub mod kernels;
 mod linalg;
+pub mod mass_adapt;
 pub mod math;
 pub mod mixture;
 pub mod mlp;
@@ -180,6 +183,7 @@ pub use gaussian::Gaussian;
 pub use kernel::{Kernel, Proposal, StepSummary};
 // The registry's kernels, their kinds and configuration, all at the root.
 pub use kernels::*;
+pub use mass_adapt::{MassAdaptation, Warmup};
 pub use mixture::Mixture;
 pub use mlp::{Mlp, checked_mlp_param_count, mlp_param_count};
 pub use optim::{Adam, AnyOptimizer, Optimizer, Sgd};

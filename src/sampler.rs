@@ -191,6 +191,11 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
         self.adapting = false;
     }
 
+    /// The dual-averaging state while adapting, `None` otherwise.
+    pub fn adaptation(&self) -> Option<DualAveraging> {
+        self.adapting.then_some(self.adapt)
+    }
+
     /// True while the step size is being adapted.
     pub fn is_adapting(&self) -> bool {
         self.adapting

@@ -171,6 +171,28 @@ impl<const DM: usize> Kernel for Hmc<DM> {
         Ok(())
     }
 
+    fn has_mass(&self) -> bool {
+        true
+    }
+
+    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
+        *self = self.with_diagonal_mass(mass)?;
+        Ok(())
+    }
+
+    fn set_identity_mass(&mut self) -> Result<(), Error> {
+        *self = self.with_identity_mass();
+        Ok(())
+    }
+
+    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
+        Hmc::diagonal_mass(self, out)
+    }
+
+    fn set_leapfrog_steps(&mut self, steps: usize) -> Result<(), Error> {
+        Hmc::set_leapfrog_steps(self, steps)
+    }
+
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
         check_size(dim, DM)?;
         if self.mass_dim != 0 {

@@ -257,6 +257,21 @@ impl<const DK: usize> Kernel for AnyKernel<DK> {
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
         dispatch!(self, k => k.check_dim(dim))
     }
+    fn has_mass(&self) -> bool {
+        dispatch!(self, k => Kernel::has_mass(k))
+    }
+    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
+        dispatch!(self, k => Kernel::set_diagonal_mass(k, mass))
+    }
+    fn set_identity_mass(&mut self) -> Result<(), Error> {
+        dispatch!(self, k => Kernel::set_identity_mass(k))
+    }
+    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
+        dispatch!(self, k => Kernel::diagonal_mass(k, out))
+    }
+    fn set_leapfrog_steps(&mut self, steps: usize) -> Result<(), Error> {
+        dispatch!(self, k => Kernel::set_leapfrog_steps(k, steps))
+    }
     fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
         dispatch!(self, k => k.propose(p))
     }

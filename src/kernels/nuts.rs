@@ -157,6 +157,24 @@ impl<const DM: usize> Kernel for Nuts<DM> {
         self.hmc.check_dim(dim)
     }
 
+    fn has_mass(&self) -> bool {
+        true
+    }
+
+    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
+        *self = self.with_diagonal_mass(mass)?;
+        Ok(())
+    }
+
+    fn set_identity_mass(&mut self) -> Result<(), Error> {
+        *self = self.with_identity_mass();
+        Ok(())
+    }
+
+    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
+        Nuts::diagonal_mass(self, out)
+    }
+
     fn proposal_is_next_state(&self) -> bool {
         true
     }

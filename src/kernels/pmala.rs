@@ -68,6 +68,26 @@ impl<const DM: usize> Kernel for PMala<DM> {
         self.h = h;
         Ok(())
     }
+    fn has_mass(&self) -> bool {
+        true
+    }
+    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
+        *self = self.with_diagonal_mass(mass)?;
+        Ok(())
+    }
+    fn set_identity_mass(&mut self) -> Result<(), Error> {
+        *self = PMala::new(self.h)?;
+        Ok(())
+    }
+    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
+        if self.mass_dim == 0 {
+            return None;
+        }
+        for (o, &a) in out.iter_mut().zip(&self.inv_mass[..self.mass_dim]) {
+            *o = 1.0 / a;
+        }
+        Some(self.mass_dim)
+    }
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
         check_size(dim, DM)?;
         if self.mass_dim != 0 {

@@ -692,6 +692,96 @@ static void t_mutators(void) {
         RO(fn(obj, buf, l_ + 1), TEBM_STATUS_OK);                                          \
     } while (0)
 
+/* Mass, warm-up and NUTS read-backs: s2 (MALA) has no mass; `st` becomes a
+ * 2-D NUTS sampler of 4 walkers. Failures keep the state (EXPECT_SI on st,
+ * EXPECT_ST on s2); readers of u32 arrays: len 0 and need − 1 refused,
+ * need and need + 1 fill exactly need values. */
+static void t_mass(void) {
+    float m[4] = {2.0f, 0.5f, -7.0f, -7.0f}, out[4];
+    uint32_t u[TEBM_TREE_DEPTH_BINS + 2];
+    size_t done = 99;
+    TebmSamplerConfig c = sampler_config(TEBM_KERNEL_NUTS, 4, 0.3f);
+    EXPECT(tebm_sampler_init(&st, sizeof st, &e2, &c), TEBM_STATUS_OK);
+
+    /* set_mass / mass */
+    EXPECT(tebm_sampler_set_mass(NULL, m, 2), TEBM_STATUS_NULL_POINTER);
+    EXPECT_RO(tebm_sampler_set_mass(&never, m, 2), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_RO(tebm_sampler_set_mass((TebmSampler *)&e2, m, 2), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_ST(tebm_sampler_set_mass(&s2, m, 2), TEBM_STATUS_BAD_CONFIG); /* MALA: no mass */
+    EXPECT_ST(tebm_sampler_set_mass(&s2, NULL, 0), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_SI(tebm_sampler_set_mass(&st, m, 1), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_SI(tebm_sampler_set_mass(&st, m, 3), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_SI(tebm_sampler_set_mass(&st, m + 1, 2), TEBM_STATUS_BAD_CONFIG); /* -7 */
+    EXPECT(tebm_sampler_set_mass(&st, m, 2), TEBM_STATUS_OK);
+    EXPECT(tebm_sampler_mass(NULL, out, 2), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_sampler_mass(&st, NULL, 2), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_sampler_mass(&never, out, 2), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT(tebm_sampler_mass((const TebmSampler *)&e2, out, 2), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_SI(tebm_sampler_mass(&st, out, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_SI(tebm_sampler_mass(&st, out, 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_ST(tebm_sampler_mass(&s2, out, 2), TEBM_STATUS_BAD_CONFIG);
+    out[2] = -7.0f;
+    EXPECT(tebm_sampler_mass(&st, out, 3), TEBM_STATUS_OK);
+    CHECK(out[0] == 2.0f && out[1] == 0.5f && out[2] == -7.0f);
+    EXPECT(tebm_sampler_set_mass(&st, NULL, 0), TEBM_STATUS_OK); /* identity */
+    EXPECT(tebm_sampler_mass(&st, out, 2), TEBM_STATUS_OK);
+    CHECK(out[0] == 1.0f && out[1] == 1.0f);
+
+    /* set_leapfrog_steps: HMC only, >= 1 */
+    EXPECT(tebm_sampler_set_leapfrog_steps(NULL, 3), TEBM_STATUS_NULL_POINTER);
+    EXPECT_RO(tebm_sampler_set_leapfrog_steps(&never, 3), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_ST(tebm_sampler_set_leapfrog_steps(&s2, 3), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_SI(tebm_sampler_set_leapfrog_steps(&st, 3), TEBM_STATUS_BAD_CONFIG); /* NUTS */
+
+    /* warmup: argument checks change nothing */
+    EXPECT(tebm_sampler_warmup(NULL, &e2, 30, 2, 0.0f, &done), TEBM_STATUS_NULL_POINTER);
+    CHECK(done == 0);
+    EXPECT_SI(tebm_sampler_warmup(&st, NULL, 30, 2, 0.0f, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_RO(tebm_sampler_warmup(&never, &e2, 30, 2, 0.0f, NULL), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_SI(tebm_sampler_warmup(&st, &e_full, 30, 2, 0.0f, NULL), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_SI(tebm_sampler_warmup(&st, &e2, 0, 2, 0.0f, NULL), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_SI(tebm_sampler_warmup(&st, &e2, 30, 3, 0.0f, NULL), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_SI(tebm_sampler_warmup(&st, &e2, 30, 2, 1.0f, NULL), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_SI(tebm_sampler_warmup(&st, &e2, 30, 2, -0.5f, NULL), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_ST(tebm_sampler_warmup(&s2, &e2, 30, TEBM_MASS_ADAPTATION_STAN, 0.0f, NULL), TEBM_STATUS_BAD_CONFIG);
+    {
+        char m_[TEBM_ERROR_MESSAGE_CAPACITY];
+        EXPECT(tebm_sampler_last_error(&s2, m_, sizeof m_), TEBM_STATUS_OK);
+        CHECK(strstr(m_, "tebm_sampler_warmup") != NULL && strstr(m_, "mass") != NULL);
+    }
+    EXPECT(tebm_sampler_warmup(&st, &e2, 40, TEBM_MASS_ADAPTATION_DEFAULT, 0.0f, &done), TEBM_STATUS_OK);
+    CHECK(done == 40);
+    TebmSamplerStats stats;
+    EXPECT(tebm_sampler_stats(&st, &stats), TEBM_STATUS_OK);
+    CHECK(stats.adapting == 0 && stats.draws == 0);
+    EXPECT(tebm_sampler_mass(&st, out, 2), TEBM_STATUS_OK);
+    CHECK(out[0] > 0.0f && out[0] != 1.0f && out[1] > 0.0f);
+    EXPECT(tebm_sampler_run(&st, &e2, 5, NULL), TEBM_STATUS_OK);
+
+    /* divergences (need walkers), tree_depths (need TEBM_TREE_DEPTH_BINS) */
+    EXPECT(tebm_sampler_divergences(NULL, u, 4), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_sampler_divergences(&st, NULL, 4), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_sampler_divergences(&never, u, 4), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT(tebm_sampler_divergences((const TebmSampler *)&e2, u, 4), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_SI(tebm_sampler_divergences(&st, u, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_SI(tebm_sampler_divergences(&st, u, 3), TEBM_STATUS_BUFFER_TOO_SMALL);
+    u[4] = 77;
+    EXPECT(tebm_sampler_divergences(&st, u, 5), TEBM_STATUS_OK);
+    CHECK(u[4] == 77 && u[0] <= 5);
+    EXPECT(tebm_sampler_tree_depths(NULL, u, TEBM_TREE_DEPTH_BINS), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_sampler_tree_depths(&st, NULL, TEBM_TREE_DEPTH_BINS), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_sampler_tree_depths(&never, u, TEBM_TREE_DEPTH_BINS), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_SI(tebm_sampler_tree_depths(&st, u, 0), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_SI(tebm_sampler_tree_depths(&st, u, TEBM_TREE_DEPTH_BINS - 1), TEBM_STATUS_BUFFER_TOO_SMALL);
+    u[TEBM_TREE_DEPTH_BINS] = 77;
+    EXPECT(tebm_sampler_tree_depths(&st, u, TEBM_TREE_DEPTH_BINS + 1), TEBM_STATUS_OK);
+    uint32_t total = 0;
+    for (int k = 0; k < TEBM_TREE_DEPTH_BINS; k++) total += u[k];
+    CHECK(total == 5 * 4 && u[TEBM_TREE_DEPTH_BINS] == 77 && u[0] == 0);
+    EXPECT(tebm_sampler_tree_depths(&s2, u, TEBM_TREE_DEPTH_BINS), TEBM_STATUS_OK);
+    for (int k = 0; k < TEBM_TREE_DEPTH_BINS; k++) CHECK(u[k] == 0); /* MALA */
+}
+
 /* Output buffers: len 0, need − 1, need, need + 1; guard elements after. */
 static void t_readers(void) {
     enum { N = 4, D = 2 };
@@ -1700,6 +1790,7 @@ int main(void) {
     t_run();
     t_mutators();
     t_readers();
+    t_mass();
     t_draws();
     t_trainer_init();
     t_trainer_train();
