@@ -135,6 +135,7 @@
 pub mod activation;
 pub mod adapt;
 pub mod ais;
+pub mod checkpoint;
 pub mod crc32;
 pub mod deep_mlp;
 pub mod diagnostics;
@@ -163,6 +164,7 @@ pub mod weights;
 
 pub use activation::Activation;
 pub use adapt::DualAveraging;
+pub use checkpoint::{Adaptation, CheckpointKind, KernelRecord, KernelState};
 pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };

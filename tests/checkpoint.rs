@@ -1,0 +1,334 @@
+//! Checkpoints: exact resume (run N = run k, save, restore into a fresh
+//! object, run N − k: the same bits), refusal of damaged or foreign files
+//! with the target unchanged, and warm starts from a saved adaptation.
+//! No statistics: every check is bit equality, with fixed seeds.
+
+use tinyebm::checkpoint::VERSION;
+use tinyebm::crc32::crc32;
+use tinyebm::{
+    AnyKernel, Barker, Error, Gaussian, Hmc, KernelState, Mala, Nuts, PMala, Rwmh, Sampler, Ula,
+    Walkers,
+};
+
+const N: usize = 8;
+const D: usize = 3;
+const STEPS: usize = 60;
+
+fn target() -> Gaussian<D> {
+    // Scales 1, 0.25, 4: a mass matrix and adaptation have work to do.
+    Gaussian::diagonal(&[0.5, -1.0, 2.0], &[1.0, 16.0, 0.0625]).unwrap()
+}
+
+fn sampler<K: KernelState>(kernel: K, seed: u64) -> Sampler<K, N, D> {
+    let e = target();
+    let mut w = Walkers::<N, D>::empty();
+    w.init_gaussian(&e, N, seed, &[0.0; D], 1.5).unwrap();
+    Sampler::new(kernel, w)
+}
+
+fn save<K: KernelState, const NN: usize, const DD: usize>(s: &Sampler<K, NN, DD>) -> Vec<u8> {
+    let mut buf = vec![0u8; Sampler::<K, NN, DD>::CHECKPOINT_SIZE];
+    let n = s.save_checkpoint(&mut buf).unwrap();
+    assert_eq!(n, buf.len());
+    buf
+}
+
+/// Steps `from..to` of the reference schedule: adaptation (when `adapt`)
+/// from step 0 to 30, frozen there; diagnostics recorded throughout.
+fn run_schedule<K: KernelState>(s: &mut Sampler<K, N, D>, from: usize, to: usize, adapt: bool) {
+    let e = target();
+    for k in from..to {
+        if adapt && k == 0 {
+            s.start_adaptation(0.6).unwrap();
+        }
+        if adapt && k == 30 {
+            s.freeze_step_size_keep_diagnostics().unwrap();
+        }
+        s.step(&e).unwrap();
+    }
+}
+
+/// Uninterrupted vs. checkpointed at step `k` and resumed in a fresh
+/// sampler whose kernel is `fresh` (another configuration).
+fn check_resume<K: KernelState + Clone + core::fmt::Debug>(kernel: K, fresh: K, adapt: bool) {
+    for k in [0, 1, 20, 30, 45] {
+        let mut a = sampler(kernel.clone(), 7);
+        run_schedule(&mut a, 0, STEPS, adapt);
+
+        let mut b = sampler(kernel.clone(), 7);
+        run_schedule(&mut b, 0, k, adapt);
+        let buf = save(&b);
+        drop(b);
+        let mut c = Sampler::new(fresh.clone(), Walkers::<N, D>::empty());
+        c.restore_checkpoint(&buf).unwrap();
+        assert_eq!(save(&c), buf, "restore then save is the identity");
+        run_schedule(&mut c, k, STEPS, adapt);
+
+        assert_eq!(save(&a), save(&c), "{kernel:?} resumed at {k}");
+        assert_eq!(a.walkers(), c.walkers());
+        assert_eq!(a.diagnostics(), c.diagnostics());
+        assert_eq!(
+            a.kernel().step_size().to_bits(),
+            c.kernel().step_size().to_bits()
+        );
+    }
+}
+
+use tinyebm::Kernel;
+
+#[test]
+fn resume_ula() {
+    check_resume(Ula::new(0.02).unwrap(), Ula::new(9.0).unwrap(), false);
+}
+
+#[test]
+fn resume_mala() {
+    check_resume(Mala::new(0.05).unwrap(), Mala::new(9.0).unwrap(), true);
+}
+
+#[test]
+fn resume_rwmh() {
+    check_resume(Rwmh::new(0.5).unwrap(), Rwmh::new(9.0).unwrap(), true);
+}
+
+#[test]
+fn resume_barker() {
+    check_resume(Barker::new(0.3).unwrap(), Barker::new(9.0).unwrap(), true);
+}
+
+fn mass() -> [f32; D] {
+    [1.0, 16.0, 0.0625]
+}
+
+#[test]
+fn resume_hmc() {
+    let k = Hmc::<D>::new(0.2, 5)
+        .unwrap()
+        .with_step_jitter(0.2)
+        .unwrap()
+        .with_diagonal_mass(&mass())
+        .unwrap();
+    check_resume(k, Hmc::new(1.0, 1).unwrap(), true);
+}
+
+#[test]
+fn resume_nuts() {
+    let k = Nuts::<D>::new(0.2)
+        .unwrap()
+        .with_max_tree_depth(6)
+        .unwrap()
+        .with_step_jitter(0.1)
+        .unwrap()
+        .with_diagonal_mass(&mass())
+        .unwrap();
+    check_resume(k, Nuts::new(1.0).unwrap(), true);
+}
+
+#[test]
+fn resume_pmala() {
+    let k = PMala::<D>::new(0.1)
+        .unwrap()
+        .with_diagonal_mass(&mass())
+        .unwrap();
+    check_resume(k, PMala::new(1.0).unwrap(), true);
+}
+
+#[test]
+fn resume_any_kernel_changes_kind() {
+    let k = AnyKernel::<D>::Hmc(Hmc::new(0.2, 4).unwrap().with_diagonal_mass(&mass()).unwrap());
+    check_resume(k, AnyKernel::Ula(Ula::new(1.0).unwrap()), true);
+}
+
+/// Refusals leave the target byte for byte as it was.
+fn assert_refused<K: KernelState>(t: &mut Sampler<K, N, D>, bytes: &[u8], what: &str) -> Error {
+    let before = save(t);
+    let walkers = t.walkers().clone();
+    let err = t.restore_checkpoint(bytes).expect_err(what);
+    assert_eq!(save(t), before, "{what}: target changed");
+    assert_eq!(*t.walkers(), walkers, "{what}: walkers changed");
+    err
+}
+
+fn reference_pair() -> (Vec<u8>, Sampler<AnyKernel<D>, N, D>) {
+    let mut s = sampler(AnyKernel::<D>::Nuts(Nuts::new(0.3).unwrap()), 1);
+    run_schedule(&mut s, 0, 40, true);
+    let mut t = sampler(AnyKernel::Mala(Mala::new(0.1).unwrap()), 2);
+    run_schedule(&mut t, 0, 35, true);
+    (save(&s), t)
+}
+
+fn with_crc(mut b: Vec<u8>) -> Vec<u8> {
+    let n = b.len() - 4;
+    let c = crc32(&b[..n]);
+    b[n..].copy_from_slice(&c.to_le_bytes());
+    b
+}
+
+#[test]
+fn truncated_at_every_length_is_refused() {
+    let (buf, mut t) = reference_pair();
+    for len in 0..buf.len() {
+        let e = assert_refused(&mut t, &buf[..len], "truncated");
+        assert!(
+            matches!(e, Error::Truncated { .. } | Error::BadMagic),
+            "length {len}: {e:?}"
+        );
+    }
+    let mut long = buf.clone();
+    long.push(0);
+    assert!(matches!(
+        assert_refused(&mut t, &long, "trailing"),
+        Error::TrailingBytes { .. }
+    ));
+}
+
+#[test]
+fn every_flipped_byte_is_refused() {
+    let (buf, mut t) = reference_pair();
+    for i in 0..buf.len() {
+        let mut b = buf.clone();
+        b[i] ^= 0xA5;
+        assert_refused(&mut t, &b, "flipped byte");
+    }
+    // The intact file is accepted by the same target.
+    t.restore_checkpoint(&buf).unwrap();
+    assert_eq!(save(&t), buf);
+}
+
+#[test]
+fn wrong_kind_version_and_capacity_are_refused() {
+    let (buf, mut t) = reference_pair();
+    let mut b = buf.clone();
+    b[6..8].copy_from_slice(&0x0103u16.to_le_bytes());
+    assert!(matches!(
+        assert_refused(&mut t, &with_crc(b), "kind"),
+        Error::WrongModelKind { .. }
+    ));
+    let mut b = buf.clone();
+    b[4..6].copy_from_slice(&(VERSION + 1).to_le_bytes());
+    assert!(matches!(
+        assert_refused(&mut t, &with_crc(b), "version"),
+        Error::UnsupportedVersion(_)
+    ));
+    // A weight file is not a checkpoint.
+    let mut w = vec![0u8; 64];
+    let n = tinyebm::Persist::encode(&target(), &mut w).unwrap();
+    assert!(matches!(
+        assert_refused(&mut t, &w[..n], "weights"),
+        Error::WrongModelKind { .. }
+    ));
+    // Other capacities: N = 4 and D = 4.
+    let e = target();
+    let mut w4 = Walkers::<4, D>::empty();
+    w4.init_gaussian(&e, 4, 3, &[0.0; D], 1.0).unwrap();
+    let small = Sampler::new(AnyKernel::<D>::Mala(Mala::new(0.1).unwrap()), w4);
+    let b = save(&small);
+    assert!(matches!(
+        assert_refused(&mut t, &b, "capacity N"),
+        Error::DimensionMismatch { .. }
+    ));
+    let wide: Sampler<AnyKernel<4>, N, 4> =
+        Sampler::new(AnyKernel::Mala(Mala::new(0.1).unwrap()), Walkers::empty());
+    assert!(matches!(
+        assert_refused(&mut t, &save(&wide), "capacity D"),
+        Error::DimensionMismatch { .. }
+    ));
+}
+
+/// Values behind a valid CRC are still checked: a non-finite position, an
+/// invalid step size, an unknown kernel, a walker count above N.
+#[test]
+fn invalid_fields_behind_a_valid_crc_are_refused() {
+    let (buf, mut t) = reference_pair();
+    let body = 16 + 4 * 2;
+    // Body: β (4), record flag (1), kernel record: kind (4), step size (4) …
+    let mut b = buf.clone();
+    b[body..body + 4].copy_from_slice(&(-1f32).to_le_bytes());
+    assert_refused(&mut t, &with_crc(b), "beta");
+    let mut b = buf.clone();
+    b[body + 5..body + 9].copy_from_slice(&99u32.to_le_bytes());
+    assert_refused(&mut t, &with_crc(b), "kernel kind");
+    let mut b = buf.clone();
+    b[body + 9..body + 13].copy_from_slice(&f32::NAN.to_le_bytes());
+    assert_refused(&mut t, &with_crc(b), "step size");
+    let walkers_at = body + 5 + (24 + 8 * D) + 1 + 44;
+    let mut b = buf.clone();
+    b[walkers_at..walkers_at + 4].copy_from_slice(&(N as u32 + 1).to_le_bytes());
+    assert_refused(&mut t, &with_crc(b), "walker count");
+    let x_at = walkers_at + 18;
+    let mut b = buf.clone();
+    b[x_at..x_at + 4].copy_from_slice(&f32::INFINITY.to_le_bytes());
+    assert_refused(&mut t, &with_crc(b), "position");
+    // A concrete kernel type refuses another kind.
+    let mut m = sampler(Mala::new(0.1).unwrap(), 4);
+    let before = save(&m);
+    assert!(matches!(
+        m.restore_checkpoint(&buf),
+        Err(Error::WrongModelKind { .. })
+    ));
+    assert_eq!(save(&m), before);
+}
+
+/// A tuned kernel moves to a new sampler without re-adapting: the new
+/// sampler steps exactly as one built with the tuned kernel directly.
+#[test]
+fn warm_start_takes_step_size_and_mass() {
+    let e = target();
+    let k0 = Hmc::<D>::new(1.0, 5)
+        .unwrap()
+        .with_diagonal_mass(&mass())
+        .unwrap();
+    let mut tuned = sampler(k0, 11);
+    tuned.start_adaptation(0.65).unwrap();
+    tuned.run(&e, 100).unwrap();
+    tuned.freeze_step_size().unwrap();
+    let h = tuned.kernel().step_size();
+    assert_ne!(h, 1.0, "adaptation moved the step size");
+    let a = tuned.adaptation().unwrap();
+    assert!(!a.adapting);
+    assert_eq!(a.kernel.step_size.to_bits(), h.to_bits());
+
+    let mut fresh = sampler(Hmc::<D>::new(0.5, 5).unwrap(), 12);
+    let untouched = fresh.walkers().clone();
+    fresh.warm_start(&a).unwrap();
+    assert_eq!(fresh.kernel(), tuned.kernel(), "step size, mass, L, jitter");
+    assert!(!fresh.is_adapting());
+    assert_eq!(*fresh.walkers(), untouched, "walkers stay");
+
+    let mut direct = sampler(*tuned.kernel(), 12);
+    fresh.run(&e, 20).unwrap();
+    direct.run(&e, 20).unwrap();
+    assert_eq!(save(&fresh), save(&direct));
+
+    // From a checkpoint file, into an AnyKernel sampler.
+    let buf = save(&tuned);
+    let mut any = sampler(AnyKernel::<D>::Ula(Ula::new(0.1).unwrap()), 12);
+    any.warm_start_from_checkpoint(&buf).unwrap();
+    assert_eq!(any.kernel(), &AnyKernel::Hmc(*tuned.kernel()));
+    assert_eq!(*any.walkers(), untouched);
+    // A damaged file changes nothing.
+    let mut bad = buf.clone();
+    bad[100] ^= 1;
+    let before = save(&any);
+    assert!(any.warm_start_from_checkpoint(&bad).is_err());
+    assert_eq!(save(&any), before);
+    // Another kind into a concrete kernel type is refused, unchanged.
+    let mut m = sampler(Mala::new(0.1).unwrap(), 4);
+    let before = save(&m);
+    assert!(m.warm_start(&a).is_err());
+    assert_eq!(save(&m), before);
+}
+
+#[test]
+fn sizes_are_constants() {
+    const S: usize = Sampler::<Ula, N, D>::CHECKPOINT_SIZE;
+    let buf = [0u8; S];
+    assert_eq!(buf.len(), sampler(Ula::new(0.1).unwrap(), 1).checkpoint_size());
+    let s = sampler(Ula::new(0.1).unwrap(), 1);
+    let mut short = vec![0u8; S - 1];
+    assert!(matches!(
+        s.save_checkpoint(&mut short),
+        Err(Error::CapacityExceeded { .. })
+    ));
+    assert!(short.iter().all(|&b| b == 0), "nothing written");
+}
