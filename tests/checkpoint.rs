@@ -332,3 +332,93 @@ fn sizes_are_constants() {
     ));
     assert!(short.iter().all(|&b| b == 0), "nothing written");
 }
+
+mod tempering {
+    use super::*;
+    use tinyebm::{Mixture, ReplicaExchange};
+
+    type Re = ReplicaExchange<AnyKernel<2>, 4, 6, 2>;
+
+    fn mixture() -> Mixture<2, 2> {
+        Mixture::new(&[0.3, 0.7], &[-3.0, 0.0, 3.0, 1.0], &[0.5, 0.5, 0.8, 0.8]).unwrap()
+    }
+
+    fn make(seed: u64) -> Re {
+        let e = mixture();
+        let mut w = Walkers::<6, 2>::empty();
+        w.init_gaussian(&e, 6, seed, &[0.0, 0.0], 2.0).unwrap();
+        let k = AnyKernel::Hmc(Hmc::new(0.3, 3).unwrap().with_step_jitter(0.1).unwrap());
+        Re::geometric(k, w, 3, 0.2, seed).unwrap()
+    }
+
+    fn save_re(re: &Re) -> Vec<u8> {
+        let mut b = vec![0u8; Re::CHECKPOINT_SIZE];
+        assert_eq!(re.save_checkpoint(&mut b).unwrap(), b.len());
+        b
+    }
+
+    fn schedule(re: &mut Re, from: usize, to: usize) {
+        let e = mixture();
+        for k in from..to {
+            if k == 0 {
+                re.start_adaptation(0.65).unwrap();
+            }
+            if k == 25 {
+                re.freeze_step_sizes().unwrap();
+            }
+            re.step(&e).unwrap();
+        }
+    }
+
+    #[test]
+    fn resume_replica_exchange() {
+        for k in [0, 10, 25, 40] {
+            let mut a = make(5);
+            schedule(&mut a, 0, 50);
+            let mut b = make(5);
+            schedule(&mut b, 0, k);
+            let buf = save_re(&b);
+            // A fresh object: other seed, other ladder, other kernel.
+            let mut c = make(99);
+            c.set_ladder(&[1.0, 0.9, 0.8]).unwrap();
+            c.restore_checkpoint(&buf).unwrap();
+            assert_eq!(save_re(&c), buf);
+            schedule(&mut c, k, 50);
+            assert_eq!(save_re(&a), save_re(&c), "resumed at {k}");
+            assert_eq!(a, c);
+            for r in 0..3 {
+                assert_eq!(a.swap_stats(r), c.swap_stats(r));
+            }
+        }
+    }
+
+    #[test]
+    fn replica_exchange_refusals_leave_it_unchanged() {
+        let mut s = make(5);
+        schedule(&mut s, 0, 30);
+        let buf = save_re(&s);
+        let mut t = make(6);
+        schedule(&mut t, 0, 12);
+        let before = save_re(&t);
+        for len in (0..buf.len()).step_by(7) {
+            assert!(t.restore_checkpoint(&buf[..len]).is_err());
+        }
+        for i in (0..buf.len()).step_by(3) {
+            let mut b = buf.clone();
+            b[i] ^= 0x10;
+            assert!(t.restore_checkpoint(&b).is_err(), "byte {i}");
+        }
+        // A sampler checkpoint is another kind.
+        let smp = sampler(AnyKernel::<D>::Mala(Mala::new(0.1).unwrap()), 1);
+        assert!(matches!(
+            t.restore_checkpoint(&save(&smp)),
+            Err(Error::WrongModelKind { .. })
+        ));
+        // A ladder that is not one (β₀ ≠ 1), behind a valid CRC.
+        let mut b = buf.clone();
+        let betas_at = 16 + 4 * 3 + 4;
+        b[betas_at..betas_at + 4].copy_from_slice(&0.5f32.to_le_bytes());
+        assert!(t.restore_checkpoint(&with_crc(b)).is_err());
+        assert_eq!(save_re(&t), before);
+    }
+}

@@ -69,6 +69,7 @@ use crate::error::Error;
 
 mod codec;
 mod sampler;
+mod tempering;
 
 pub(crate) use codec::{Dec, Enc, STREAM_LEN, corrupt};
 pub use sampler::{Adaptation, KernelRecord, KernelState};

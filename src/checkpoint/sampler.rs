@@ -77,7 +77,7 @@ impl<const D: usize> KernelRecord<D> {
         Ok(m)
     }
 
-    fn save(&self, e: &mut Enc<'_>) {
+    pub(crate) fn save(&self, e: &mut Enc<'_>) {
         e.u32(self.kind);
         e.f32(self.step_size);
         e.u32(self.leapfrog_steps);
@@ -88,7 +88,7 @@ impl<const D: usize> KernelRecord<D> {
         e.f32s(&self.b);
     }
 
-    fn load(r: &mut Dec<'_>) -> Result<Self, Error> {
+    pub(crate) fn load(r: &mut Dec<'_>) -> Result<Self, Error> {
         let mut rec = KernelRecord::new(KernelKind::Ula, 0.0);
         rec.kind = r.u32()?;
         rec.step_size = r.f32()?;
@@ -216,13 +216,13 @@ impl<const D: usize> Adaptation<D> {
     /// Bytes the adaptation section takes in a checkpoint.
     pub const LEN: usize = KernelRecord::<D>::LEN + 1 + DualAveraging::STATE_LEN;
 
-    fn save(&self, e: &mut Enc<'_>) {
+    pub(crate) fn save(&self, e: &mut Enc<'_>) {
         self.kernel.save(e);
         e.bool(self.adapting);
         self.dual_averaging.save_state(e);
     }
 
-    fn load(r: &mut Dec<'_>) -> Result<Self, Error> {
+    pub(crate) fn load(r: &mut Dec<'_>) -> Result<Self, Error> {
         let kernel = KernelRecord::load(r)?;
         let adapting = r.bool()?;
         let dual_averaging = DualAveraging::load_state(r, adapting)?;
