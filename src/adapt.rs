@@ -201,7 +201,9 @@ impl DualAveraging {
         let [target, mu, gamma, t0, kappa] = a;
         let [h_bar, log_h, log_h_avg, log_min, log_max] = b;
         if active && !(target > 0.0 && target < 1.0 && gamma > 0.0 && log_min <= log_max) {
-            return Err(Error::InvalidConfig("checkpoint holds an unusable adaptation"));
+            return Err(Error::InvalidConfig(
+                "checkpoint holds an unusable adaptation",
+            ));
         }
         Ok(DualAveraging {
             target,

@@ -621,7 +621,10 @@ impl<const N: usize, const D: usize> Diagnostics<N, D> {
 
     /// Reads (and in the apply pass stores) what [`Diagnostics::save_state`]
     /// wrote, refusing sizes and batch bookkeeping no recording produces.
-    pub(crate) fn load_state(&mut self, r: &mut crate::checkpoint::Dec<'_>) -> Result<(), crate::error::Error> {
+    pub(crate) fn load_state(
+        &mut self,
+        r: &mut crate::checkpoint::Dec<'_>,
+    ) -> Result<(), crate::error::Error> {
         use crate::checkpoint::corrupt;
         let n = r.usize_max(N)?;
         let d = r.usize_max(D)?;

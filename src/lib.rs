@@ -164,10 +164,10 @@ pub mod weights;
 
 pub use activation::Activation;
 pub use adapt::DualAveraging;
-pub use checkpoint::{Adaptation, CheckpointKind, KernelRecord, KernelState};
 pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };
+pub use checkpoint::{Adaptation, CheckpointKind, KernelRecord, KernelState};
 pub use deep_mlp::{DeepMlp, checked_deep_mlp_param_count, deep_mlp_param_count};
 pub use diagnostics::Diagnostics;
 pub use draws::{RankDiagnostics, rank_diagnostics};

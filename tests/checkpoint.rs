@@ -135,7 +135,12 @@ fn resume_pmala() {
 
 #[test]
 fn resume_any_kernel_changes_kind() {
-    let k = AnyKernel::<D>::Hmc(Hmc::new(0.2, 4).unwrap().with_diagonal_mass(&mass()).unwrap());
+    let k = AnyKernel::<D>::Hmc(
+        Hmc::new(0.2, 4)
+            .unwrap()
+            .with_diagonal_mass(&mass())
+            .unwrap(),
+    );
     check_resume(k, AnyKernel::Ula(Ula::new(1.0).unwrap()), true);
 }
 
@@ -323,7 +328,10 @@ fn warm_start_takes_step_size_and_mass() {
 fn sizes_are_constants() {
     const S: usize = Sampler::<Ula, N, D>::CHECKPOINT_SIZE;
     let buf = [0u8; S];
-    assert_eq!(buf.len(), sampler(Ula::new(0.1).unwrap(), 1).checkpoint_size());
+    assert_eq!(
+        buf.len(),
+        sampler(Ula::new(0.1).unwrap(), 1).checkpoint_size()
+    );
     let s = sampler(Ula::new(0.1).unwrap(), 1);
     let mut short = vec![0u8; S - 1];
     assert!(matches!(
@@ -420,5 +428,232 @@ mod tempering {
         b[betas_at..betas_at + 4].copy_from_slice(&0.5f32.to_le_bytes());
         assert!(t.restore_checkpoint(&with_crc(b)).is_err());
         assert_eq!(save_re(&t), before);
+    }
+}
+
+mod trainer {
+    use super::*;
+    use tinyebm::{
+        Adam, AnyOptimizer, Best, Decay, Ema, LrSchedule, Mixture, Mode, Optimizer, Pcd, PcdConfig,
+        Reinit, Sgd, Stream, Trainable,
+    };
+
+    const TN: usize = 16;
+    const TP: usize = 4;
+    const B: usize = 8;
+    const PUSHES: usize = 30 * B + 3;
+
+    type Model = Mixture<2, 1>;
+    type Extras = (Ema<TP>, Best<TP>, LrSchedule);
+
+    fn model(w: f32) -> Model {
+        Mixture::new(&[w, 1.0 - w], &[-1.5, 1.0], &[0.6, 0.6]).unwrap()
+    }
+
+    /// Data point i, from its own stream (so the data need no state).
+    fn point(i: usize) -> f32 {
+        let mut s = Stream::new(77, i as u64);
+        if s.uniform() < 0.7 {
+            -2.0 + 0.5 * s.normal()
+        } else {
+            2.0 + 0.5 * s.normal()
+        }
+    }
+
+    fn extras(lr: f32) -> Extras {
+        (
+            Ema::new(TP, 0.9).unwrap(),
+            Best::new(TP).unwrap(),
+            LrSchedule::new(lr, 5, 30, Decay::Cosine, 0.1 * lr).unwrap(),
+        )
+    }
+
+    fn trainer<O: Optimizer + tinyebm::checkpoint::State>(
+        m: &Model,
+        opt: O,
+        mode: Mode,
+        seed: u64,
+    ) -> Pcd<Sampler<Ula, TN, 1>, O, TN, 1, TP> {
+        let mut w = Walkers::<TN, 1>::empty();
+        w.init_gaussian(m, TN, seed, &[0.0], 2.0).unwrap();
+        let reinit = match mode {
+            Mode::Pcd => Reinit::Gaussian { prob: 0.1, sd: 2.0 },
+            _ => Reinit::Never,
+        };
+        let cfg = PcdConfig {
+            batch_size: B,
+            steps: 3,
+            seed,
+            reinit,
+            ..PcdConfig::new(mode)
+        };
+        Pcd::new(m, Sampler::new(Ula::new(0.02).unwrap(), w), opt, cfg).unwrap()
+    }
+
+    fn drive<O: Optimizer + tinyebm::checkpoint::State>(
+        t: &mut Pcd<Sampler<Ula, TN, 1>, O, TN, 1, TP>,
+        m: &mut Model,
+        x: &mut Extras,
+        from: usize,
+        to: usize,
+    ) {
+        for i in from..to {
+            if let Some(metrics) = t.push(m, &[point(i)]).unwrap() {
+                x.2.apply(metrics.updates, t.optimizer_mut()).unwrap();
+                x.0.track(m).unwrap();
+                let mut theta = [0f32; TP];
+                m.params(&mut theta).unwrap();
+                x.1.offer(metrics.gap.abs(), metrics.updates, &theta)
+                    .unwrap();
+            }
+        }
+    }
+
+    fn save_t<O: Optimizer + tinyebm::checkpoint::State>(
+        t: &Pcd<Sampler<Ula, TN, 1>, O, TN, 1, TP>,
+        m: &Model,
+        x: &Extras,
+    ) -> Vec<u8> {
+        let mut b =
+            vec![0u8; Pcd::<Sampler<Ula, TN, 1>, O, TN, 1, TP>::checkpoint_size_with::<Extras>()];
+        assert_eq!(t.save_checkpoint_with(m, x, &mut b).unwrap(), b.len());
+        b
+    }
+
+    fn check<O: Optimizer + tinyebm::checkpoint::State + Clone + PartialEq>(
+        opt: O,
+        fresh_opt: O,
+        mode: Mode,
+    ) {
+        for k in [0, 5, 4 * B, 4 * B + 3, 17 * B + 1] {
+            let mut ma = model(0.5);
+            let mut a = trainer(&ma, opt.clone(), mode, 3);
+            let mut xa = extras(0.05);
+            drive(&mut a, &mut ma, &mut xa, 0, PUSHES);
+
+            let mut mb = model(0.5);
+            let mut b = trainer(&mb, opt.clone(), mode, 3);
+            let mut xb = extras(0.05);
+            drive(&mut b, &mut mb, &mut xb, 0, k);
+            let buf = save_t(&b, &mb, &xb);
+            drop(b);
+
+            // Fresh: other parameters, seed, walkers, optimiser settings, extras.
+            let mut mc = model(0.3);
+            let mut c = trainer(&mc, fresh_opt.clone(), Mode::Pcd, 99);
+            let mut xc = extras(0.5);
+            c.restore_checkpoint_with(&mut mc, &mut xc, &buf).unwrap();
+            assert_eq!(save_t(&c, &mc, &xc), buf, "restore then save");
+            drive(&mut c, &mut mc, &mut xc, k, PUSHES);
+
+            assert_eq!(
+                save_t(&a, &ma, &xa),
+                save_t(&c, &mc, &xc),
+                "{mode:?} at {k}"
+            );
+            let (mut pa, mut pc) = ([0f32; TP], [0f32; TP]);
+            ma.params(&mut pa).unwrap();
+            mc.params(&mut pc).unwrap();
+            assert_eq!(pa.map(f32::to_bits), pc.map(f32::to_bits));
+            assert!(a == c, "persistent state");
+            assert_eq!(xa, xc);
+            assert!(a.updates() >= 30);
+        }
+    }
+
+    #[test]
+    fn resume_pcd_adam() {
+        check(
+            Adam::<TP>::new(TP, 0.05)
+                .unwrap()
+                .with_clip_norm(5.0)
+                .unwrap(),
+            Adam::new(TP, 0.9).unwrap(),
+            Mode::Pcd,
+        );
+    }
+
+    #[test]
+    fn resume_cd_sgd() {
+        check(
+            Sgd::<TP>::new(TP, 0.05, 0.5).unwrap(),
+            Sgd::new(TP, 0.9, 0.0).unwrap(),
+            Mode::Cd,
+        );
+    }
+
+    #[test]
+    fn resume_jarzynski_with_resampling_any_optimizer() {
+        // Threshold 0.95: resampling happens within the run (checked below).
+        check(
+            AnyOptimizer::Adam(Adam::<TP>::new(TP, 0.05).unwrap()),
+            AnyOptimizer::Sgd(Sgd::new(TP, 0.1, 0.0).unwrap()),
+            Mode::Jarzynski {
+                ess_threshold: 0.95,
+            },
+        );
+        let mut m = model(0.5);
+        let mut t = trainer(
+            &m,
+            Adam::<TP>::new(TP, 0.05).unwrap(),
+            Mode::Jarzynski {
+                ess_threshold: 0.95,
+            },
+            3,
+        );
+        drive(&mut t, &mut m, &mut extras(0.05), 0, PUSHES);
+        assert!(t.resamplings() > 0, "the run resamples");
+    }
+
+    #[test]
+    fn trainer_refusals_leave_everything_unchanged() {
+        let mut m = model(0.5);
+        let mut t = trainer(&m, Adam::<TP>::new(TP, 0.05).unwrap(), Mode::Pcd, 3);
+        let mut x = extras(0.05);
+        drive(&mut t, &mut m, &mut x, 0, 10 * B + 2);
+        let buf = save_t(&t, &m, &x);
+
+        let mut m2 = model(0.2);
+        let mut t2 = trainer(&m2, Adam::<TP>::new(TP, 0.01).unwrap(), Mode::Pcd, 5);
+        let mut x2 = extras(0.5);
+        drive(&mut t2, &mut m2, &mut x2, 0, 3 * B);
+        let before = save_t(&t2, &m2, &x2);
+        let mut refuse = |bytes: &[u8], what: &str| {
+            assert!(
+                t2.restore_checkpoint_with(&mut m2, &mut x2, bytes).is_err(),
+                "{what}"
+            );
+            assert_eq!(save_t(&t2, &m2, &x2), before, "{what}: changed");
+        };
+        for len in (0..buf.len()).step_by(5) {
+            refuse(&buf[..len], "truncated");
+        }
+        for i in (0..buf.len()).step_by(3) {
+            let mut b = buf.clone();
+            b[i] ^= 0x40;
+            refuse(&b, "flipped");
+        }
+        // Non-finite θ behind a valid CRC (θ follows p and d in the body).
+        let body = 16 + 4 * 4;
+        let mut b = buf.clone();
+        b[body + 8..body + 12].copy_from_slice(&f32::NAN.to_le_bytes());
+        refuse(&with_crc(b), "NaN parameter");
+        // A model refusing θ (a negative mixture weight after the
+        // softmax? no: σ is fixed; use an unknown mode tag instead).
+        let mut b = buf.clone();
+        b[body + 8 + 4 * TP] = 7;
+        refuse(&with_crc(b), "mode tag");
+        // A sampler checkpoint is another kind; extras of another type are
+        // another capacity.
+        let s = sampler(Ula::new(0.1).unwrap(), 1);
+        refuse(&save(&s), "sampler file");
+        let mut plain = vec![0u8; Pcd::<Sampler<Ula, TN, 1>, Adam<TP>, TN, 1, TP>::CHECKPOINT_SIZE];
+        t.save_checkpoint(&m, &mut plain).unwrap();
+        refuse(&plain, "no extras");
+        // Without extras, into a trainer without extras: accepted.
+        let mut m3 = model(0.1);
+        let mut t3 = trainer(&m3, Adam::<TP>::new(TP, 0.5).unwrap(), Mode::Cd, 8);
+        t3.restore_checkpoint(&mut m3, &plain).unwrap();
+        assert!(t3 == t);
     }
 }

@@ -9,8 +9,9 @@
 use crate::error::Error;
 use crate::rng::Stream;
 
-/// Sequential writes into a buffer already checked to be long enough.
-pub(crate) struct Enc<'a> {
+/// Sequential writes of a checkpoint body into a buffer already checked to
+/// be long enough (opaque outside the crate).
+pub struct Enc<'a> {
     out: &'a mut [u8],
     pub(crate) pos: usize,
 }
@@ -75,8 +76,9 @@ impl<'a> Enc<'a> {
 /// Bytes [`Enc::stream`] writes.
 pub(crate) const STREAM_LEN: usize = 16;
 
-/// Bounds-checked reads of a body, in the check pass or the apply pass.
-pub(crate) struct Dec<'a> {
+/// Bounds-checked reads of a checkpoint body, in the check pass or the
+/// apply pass (opaque outside the crate).
+pub struct Dec<'a> {
     bytes: &'a [u8],
     pos: usize,
     /// False: check only, write nothing. True: write the target.
@@ -117,6 +119,27 @@ impl<'a> Dec<'a> {
         a.copy_from_slice(src);
         self.pos = end;
         Ok(a)
+    }
+
+    /// The next byte, not consumed.
+    pub(crate) fn peek_u8(&self) -> Result<u8, Error> {
+        self.bytes.get(self.pos).copied().ok_or(Error::Truncated {
+            needed: self.pos + 1,
+            found: self.bytes.len(),
+        })
+    }
+
+    /// The u32 `offset` bytes ahead, not consumed.
+    pub(crate) fn peek_u32_at(&self, offset: usize) -> Result<u32, Error> {
+        let at = self.pos.saturating_add(offset);
+        let b = self
+            .bytes
+            .get(at..at.saturating_add(4))
+            .ok_or(Error::Truncated {
+                needed: at.saturating_add(4),
+                found: self.bytes.len(),
+            })?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     pub(crate) fn u8(&mut self) -> Result<u8, Error> {

@@ -71,7 +71,8 @@ mod codec;
 mod sampler;
 mod tempering;
 
-pub(crate) use codec::{Dec, Enc, STREAM_LEN, corrupt};
+pub use codec::{Dec, Enc};
+pub(crate) use codec::{STREAM_LEN, corrupt};
 pub use sampler::{Adaptation, KernelRecord, KernelState};
 
 /// The first four bytes of every checkpoint (and weight file).
@@ -98,6 +99,62 @@ impl CheckpointKind {
     /// The code written in the file.
     pub const fn code(self) -> u16 {
         self as u16
+    }
+}
+
+/// A part of a checkpoint: a fixed-length section that an object writes
+/// and reads back. Implemented by the checkpointable objects themselves
+/// ([`Sampler`](crate::Sampler), [`ReplicaExchange`](crate::ReplicaExchange))
+/// and by what a trainer's checkpoint nests: its optimiser
+/// ([`Sgd`](crate::Sgd), [`Adam`](crate::Adam),
+/// [`AnyOptimizer`](crate::AnyOptimizer)) and, as extras chosen by the
+/// caller, [`Ema`](crate::Ema), [`Best`](crate::Best),
+/// [`LrSchedule`](crate::LrSchedule), `()` and pairs and triples of these.
+/// The encoding is the crate's: the trait is implemented here only.
+pub trait State {
+    /// Bytes of the section.
+    const STATE_LEN: usize;
+    /// Writes the section.
+    #[doc(hidden)]
+    fn save_state(&self, e: &mut Enc<'_>);
+    /// Reads the section: in the check pass (`Dec` not applying) every
+    /// value is validated and nothing written; in the apply pass the
+    /// object is written.
+    #[doc(hidden)]
+    fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error>;
+}
+
+impl State for () {
+    const STATE_LEN: usize = 0;
+    fn save_state(&self, _: &mut Enc<'_>) {}
+    fn load_state(&mut self, _: &mut Dec<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl<A: State, B: State> State for (A, B) {
+    const STATE_LEN: usize = A::STATE_LEN + B::STATE_LEN;
+    fn save_state(&self, e: &mut Enc<'_>) {
+        self.0.save_state(e);
+        self.1.save_state(e);
+    }
+    fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+        self.0.load_state(r)?;
+        self.1.load_state(r)
+    }
+}
+
+impl<A: State, B: State, C: State> State for (A, B, C) {
+    const STATE_LEN: usize = A::STATE_LEN + B::STATE_LEN + C::STATE_LEN;
+    fn save_state(&self, e: &mut Enc<'_>) {
+        self.0.save_state(e);
+        self.1.save_state(e);
+        self.2.save_state(e);
+    }
+    fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+        self.0.load_state(r)?;
+        self.1.load_state(r)?;
+        self.2.load_state(r)
     }
 }
 
@@ -194,7 +251,9 @@ pub(crate) fn open_frame<'a>(
     }
     let stored = d.u32().map_err(truncated)?;
     if usize::try_from(stored).ok() != Some(body_len) {
-        return Err(corrupt("checkpoint body length does not match its capacities"));
+        return Err(corrupt(
+            "checkpoint body length does not match its capacities",
+        ));
     }
     let total = frame_len(caps.len(), body_len);
     if bytes.len() < total {

@@ -1,7 +1,9 @@
 //! Sampler checkpoints: kernel records, the adaptation section, walkers,
 //! diagnostics; and warm starts from a saved adaptation.
 
-use super::{CheckpointKind, Dec, Enc, STREAM_LEN, corrupt, frame_len, restore_frame, save_frame};
+use super::{
+    CheckpointKind, Dec, Enc, STREAM_LEN, State, corrupt, frame_len, restore_frame, save_frame,
+};
 use crate::adapt::DualAveraging;
 use crate::diagnostics::Diagnostics;
 use crate::error::Error;
@@ -71,7 +73,11 @@ impl<const D: usize> KernelRecord<D> {
             });
         }
         let ok = |v: &f32| v.is_finite() && *v > 0.0;
-        if !self.a[..dm.min(D)].iter().chain(&self.b[..dm.min(D)]).all(ok) {
+        if !self.a[..dm.min(D)]
+            .iter()
+            .chain(&self.b[..dm.min(D)])
+            .all(ok)
+        {
             return Err(Error::InvalidConfig("checkpoint holds an invalid mass"));
         }
         Ok(m)
@@ -325,7 +331,8 @@ pub(crate) fn load_walkers<const N: usize, const D: usize>(
 
 impl<K: KernelState, const N: usize, const D: usize> Sampler<K, N, D> {
     /// Bytes of the body of a checkpoint.
-    const BODY_LEN: usize = 4 + 1 + Adaptation::<D>::LEN + walkers_len(N, D) + Diagnostics::<N, D>::STATE_LEN;
+    const BODY_LEN: usize =
+        4 + 1 + Adaptation::<D>::LEN + walkers_len(N, D) + Diagnostics::<N, D>::STATE_LEN;
 
     /// Bytes [`Sampler::save_checkpoint`] writes: a constant of N and D
     /// (the kernel's record is sized by D whatever the kernel).
@@ -399,13 +406,9 @@ impl<K: KernelState, const N: usize, const D: usize> Sampler<K, N, D> {
     /// is [`Error::CapacityExceeded`], a kernel whose mass does not fit D
     /// too; nothing is written then.
     pub fn save_checkpoint(&self, out: &mut [u8]) -> Result<usize, Error> {
-        let a = self.adaptation()?;
+        self.ens.kernel.to_record::<D>()?;
         save_frame(out, CheckpointKind::Sampler, &[N, D], Self::BODY_LEN, |e| {
-            e.f32(self.ens.beta);
-            e.bool(self.record);
-            a.save(e);
-            save_walkers(&self.ens.walkers, e);
-            self.diag.save_state(e);
+            self.save_state(e)
         })
     }
 
@@ -419,20 +422,7 @@ impl<K: KernelState, const N: usize, const D: usize> Sampler<K, N, D> {
             CheckpointKind::Sampler,
             &[N, D],
             Self::BODY_LEN,
-            |r| {
-                let (a, beta, record) = Self::load_head(r)?;
-                let kernel = K::from_record(&a.kernel)?;
-                load_walkers(&mut self.ens.walkers, r)?;
-                self.diag.load_state(r)?;
-                if r.apply {
-                    self.ens.beta = beta;
-                    self.record = record;
-                    self.ens.kernel = kernel;
-                    self.adapting = a.adapting;
-                    self.adapt = a.dual_averaging;
-                }
-                Ok(())
-            },
+            |r| self.load_state(r),
         )
     }
 
@@ -444,6 +434,44 @@ impl<K: KernelState, const N: usize, const D: usize> Sampler<K, N, D> {
         let a = Adaptation::load(r)?;
         K::from_record(&a.kernel)?;
         Ok((a, beta, record))
+    }
+}
+
+impl<K: KernelState, const N: usize, const D: usize> State for Sampler<K, N, D> {
+    const STATE_LEN: usize = Self::BODY_LEN;
+
+    /// β, recording flag, adaptation section, walkers, diagnostics. A
+    /// kernel whose record does not fit D (checked by `save_checkpoint`
+    /// first) is written as a zero record, which no restore accepts.
+    fn save_state(&self, e: &mut Enc<'_>) {
+        e.f32(self.ens.beta);
+        e.bool(self.record);
+        let a = self.adaptation().unwrap_or(Adaptation {
+            kernel: KernelRecord {
+                kind: u32::MAX,
+                ..KernelRecord::new(KernelKind::Ula, 0.0)
+            },
+            adapting: false,
+            dual_averaging: DualAveraging::idle(),
+        });
+        a.save(e);
+        save_walkers(&self.ens.walkers, e);
+        self.diag.save_state(e);
+    }
+
+    fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+        let (a, beta, record) = Self::load_head(r)?;
+        let kernel = K::from_record(&a.kernel)?;
+        load_walkers(&mut self.ens.walkers, r)?;
+        self.diag.load_state(r)?;
+        if r.apply {
+            self.ens.beta = beta;
+            self.record = record;
+            self.ens.kernel = kernel;
+            self.adapting = a.adapting;
+            self.adapt = a.dual_averaging;
+        }
+        Ok(())
     }
 }
 
