@@ -3,7 +3,7 @@
 //! x86_64 and on a Cortex-M4F).
 
 use tinyebm::{
-    Activation, Adam, AnyKernel, Ensemble, Hmc, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler,
+    Activation, Adam, Ensemble, Hmc, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler,
     Stream, Trainable, Ula, Walkers, mlp_param_count,
 };
 
@@ -145,7 +145,7 @@ pub fn training_run() -> (u64, u64, u64, f32) {
 /// The sampler of the cross-target checkpoint run: HMC (diagonal mass,
 /// 4 leapfrog steps, step jitter 0.2) on [`net`], 16 walkers, step-size
 /// adaptation and diagnostics.
-pub type CkSampler = Sampler<AnyKernel<2>, 16, 2>;
+pub type CkSampler = Sampler<Hmc<2>, 16, 2>;
 /// Steps the host runs before writing [`CHECKPOINT`].
 pub const CK_BEFORE: usize = 30;
 /// Steps run after restoring it.
@@ -169,7 +169,7 @@ pub fn checkpoint_sampler(net: &Net) -> Option<CkSampler> {
         .ok()?
         .with_step_jitter(0.2)
         .ok()?;
-    let mut s = Sampler::new(AnyKernel::Hmc(hmc), walkers);
+    let mut s = Sampler::new(hmc, walkers);
     s.start_adaptation(0.65).ok()?;
     Some(s)
 }
@@ -194,15 +194,15 @@ pub fn fnv_bytes(b: &[u8]) -> u64 {
     h
 }
 
-/// Restores `bytes` into a fresh sampler of another configuration (MALA,
-/// seed 1), runs the remaining [`CK_AFTER`] steps and returns the
+/// Restores `bytes` into a fresh sampler of another configuration (HMC
+/// with ε = 1, one leapfrog step, identity mass; seed 1), runs the remaining [`CK_AFTER`] steps and returns the
 /// fingerprint of its walkers and the FNV-1a of its own checkpoint then
 /// (every bit of state: streams, adaptation, diagnostics); zeros on error.
 pub fn checkpoint_resume(bytes: &[u8]) -> (u64, u64) {
     let run = || -> Option<(u64, u64)> {
         let net = net()?;
         let walkers = Walkers::<16, 2>::gaussian(&net, 16, 1, &[0.0, 0.0], 1.0).ok()?;
-        let mut s = CkSampler::new(AnyKernel::Mala(Mala::new(0.5).ok()?), walkers);
+        let mut s = CkSampler::new(Hmc::new(1.0, 1).ok()?, walkers);
         s.restore_checkpoint(bytes).ok()?;
         checkpoint_steps(&mut s, &net, CK_BEFORE, CK_BEFORE + CK_AFTER)?;
         let mut buf = [0u8; CkSampler::CHECKPOINT_SIZE];
