@@ -200,12 +200,7 @@ impl DualAveraging {
         })?;
         let [target, mu, gamma, t0, kappa] = a;
         let [h_bar, log_h, log_h_avg, log_min, log_max] = b;
-        if active && !(target > 0.0 && target < 1.0 && gamma > 0.0 && log_min <= log_max) {
-            return Err(Error::InvalidConfig(
-                "checkpoint holds an unusable adaptation",
-            ));
-        }
-        Ok(DualAveraging {
+        let da = DualAveraging {
             target,
             mu,
             gamma,
@@ -217,7 +212,38 @@ impl DualAveraging {
             log_h_avg,
             log_min,
             log_max,
-        })
+        };
+        if active {
+            da.check_usable()?;
+        }
+        Ok(da)
+    }
+
+    /// An adaptation that can be updated: every field finite, target in
+    /// (0, 1), γ > 0, ordered bounds (what every constructor gives).
+    pub(crate) fn check_usable(&self) -> Result<(), Error> {
+        let all = [
+            self.target,
+            self.mu,
+            self.gamma,
+            self.t0,
+            self.kappa,
+            self.h_bar,
+            self.log_h,
+            self.log_h_avg,
+            self.log_min,
+            self.log_max,
+        ];
+        if all.iter().all(|v| v.is_finite())
+            && self.target > 0.0
+            && self.target < 1.0
+            && self.gamma > 0.0
+            && self.log_min <= self.log_max
+        {
+            Ok(())
+        } else {
+            Err(Error::InvalidConfig("unusable step-size adaptation state"))
+        }
     }
 }
 

@@ -156,44 +156,6 @@ impl<const P: usize> Best<P> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ema_average() {
-        let mut e = Ema::<3>::new(2, 0.5).unwrap();
-        assert!(e.params().is_empty());
-        e.update(&[2.0, 4.0]).unwrap();
-        assert_eq!(e.params(), &[2.0, 4.0]);
-        // t = 1: δ = min(0.5, 2/11) = 2/11.
-        e.update(&[13.0, 4.0]).unwrap();
-        assert!((e.params()[0] - (2.0 * 2.0 / 11.0 + 13.0 * 9.0 / 11.0)).abs() < 1e-5);
-        assert_eq!(e.params()[1], 4.0);
-        for _ in 0..100 {
-            e.update(&[1.0, 1.0]).unwrap();
-        }
-        assert!((e.params()[0] - 1.0).abs() < 1e-6);
-        let before = e.clone();
-        assert!(e.update(&[f32::NAN, 0.0]).is_err());
-        assert!(e.update(&[0.0]).is_err());
-        assert_eq!(e, before);
-        assert!(Ema::<3>::new(4, 0.5).is_err());
-        assert!(Ema::<3>::new(3, 1.0).is_err());
-    }
-
-    #[test]
-    fn best_keeps_lowest() {
-        let mut b = Best::<2>::new(2).unwrap();
-        assert!(b.params().is_empty());
-        assert!(b.offer(3.0, 1, &[1.0, 1.0]).unwrap());
-        assert!(!b.offer(4.0, 2, &[2.0, 2.0]).unwrap());
-        assert!(!b.offer(f32::NAN, 3, &[3.0, 3.0]).unwrap());
-        assert!(b.offer(2.5, 4, &[4.0, 4.0]).unwrap());
-        assert_eq!((b.score(), b.at(), b.params()), (2.5, 4, &[4.0, 4.0][..]));
-    }
-}
-
 /// Checkpoint sections (see [`crate::checkpoint`]): a trainer checkpoint's
 /// extras.
 mod checkpoint {
@@ -238,5 +200,43 @@ mod checkpoint {
             r.set(&mut self.at, |r| r.u64())?;
             r.f32s(&mut self.params, true)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ema_average() {
+        let mut e = Ema::<3>::new(2, 0.5).unwrap();
+        assert!(e.params().is_empty());
+        e.update(&[2.0, 4.0]).unwrap();
+        assert_eq!(e.params(), &[2.0, 4.0]);
+        // t = 1: δ = min(0.5, 2/11) = 2/11.
+        e.update(&[13.0, 4.0]).unwrap();
+        assert!((e.params()[0] - (2.0 * 2.0 / 11.0 + 13.0 * 9.0 / 11.0)).abs() < 1e-5);
+        assert_eq!(e.params()[1], 4.0);
+        for _ in 0..100 {
+            e.update(&[1.0, 1.0]).unwrap();
+        }
+        assert!((e.params()[0] - 1.0).abs() < 1e-6);
+        let before = e.clone();
+        assert!(e.update(&[f32::NAN, 0.0]).is_err());
+        assert!(e.update(&[0.0]).is_err());
+        assert_eq!(e, before);
+        assert!(Ema::<3>::new(4, 0.5).is_err());
+        assert!(Ema::<3>::new(3, 1.0).is_err());
+    }
+
+    #[test]
+    fn best_keeps_lowest() {
+        let mut b = Best::<2>::new(2).unwrap();
+        assert!(b.params().is_empty());
+        assert!(b.offer(3.0, 1, &[1.0, 1.0]).unwrap());
+        assert!(!b.offer(4.0, 2, &[2.0, 2.0]).unwrap());
+        assert!(!b.offer(f32::NAN, 3, &[3.0, 3.0]).unwrap());
+        assert!(b.offer(2.5, 4, &[4.0, 4.0]).unwrap());
+        assert_eq!((b.score(), b.at(), b.params()), (2.5, 4, &[4.0, 4.0][..]));
     }
 }

@@ -536,104 +536,6 @@ impl<const P: usize> Optimizer for AnyOptimizer<P> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sgd_momentum_by_hand() {
-        let mut o = Sgd::<4>::new(2, 0.5, 0.9).unwrap();
-        let mut th = [1.0, -1.0];
-        o.step(&mut th, &[2.0, 0.0]).unwrap();
-        assert_eq!(th, [0.0, -1.0]);
-        o.step(&mut th, &[0.0, 1.0]).unwrap();
-        // v = 0.9·2 + 0 = 1.8 → θ₀ = −0.9; v₁ = 1 → θ₁ = −1.5.
-        assert_eq!(th, [-0.9, -1.5]);
-    }
-
-    #[test]
-    fn adam_first_step_is_lr_times_sign() {
-        // With bias correction m̂ = g, v̂ = g²: the first step is η·g/(|g| + ε).
-        let mut o = Adam::<3>::new(3, 0.1).unwrap();
-        let mut th = [0.0; 3];
-        o.step(&mut th, &[4.0, -0.01, 0.0]).unwrap();
-        assert!((th[0] + 0.1).abs() < 1e-6 && (th[1] - 0.1).abs() < 1e-5 && th[2] == 0.0);
-        assert_eq!(o.steps(), 1);
-    }
-
-    #[test]
-    fn clipping_and_decay() {
-        let mut o = Sgd::<2>::new(2, 1.0, 0.0)
-            .unwrap()
-            .with_clip_norm(1.0)
-            .unwrap();
-        let mut th = [0.0, 0.0];
-        o.step(&mut th, &[3.0, 4.0]).unwrap();
-        assert!((th[0] + 0.6).abs() < 1e-6 && (th[1] + 0.8).abs() < 1e-6);
-        let mut o = Sgd::<1>::new(1, 0.5, 0.0)
-            .unwrap()
-            .with_weight_decay(0.1)
-            .unwrap();
-        let mut th = [2.0];
-        o.step(&mut th, &[0.0]).unwrap();
-        assert!((th[0] - 1.9).abs() < 1e-6);
-        assert_eq!(global_norm(&[3e30, 4e30]), 5e30);
-    }
-
-    #[test]
-    fn preview_matches_step_and_errors_change_nothing() {
-        let mut o = Adam::<4>::new(4, 0.01)
-            .unwrap()
-            .with_clip_norm(2.0)
-            .unwrap();
-        let mut th = [0.5, -0.25, 1.0, 0.0];
-        let g = [0.3, -2.0, 1.5, 0.1];
-        for _ in 0..3 {
-            let mut out = [0.0; 4];
-            o.preview(&th, &g, &mut out).unwrap();
-            o.step(&mut th, &g).unwrap();
-            assert_eq!(out, th);
-        }
-        let (o0, th0) = (o.clone(), th);
-        assert_eq!(
-            o.step(&mut th, &[0.0, f32::NAN, 0.0, 0.0]),
-            Err(Error::NotFinite("gradient"))
-        );
-        assert!(o.step(&mut th, &[0.0; 3]).is_err());
-        assert!(o.step(&mut th[..3], &[0.0; 3]).is_err());
-        assert_eq!((o.clone(), th), (o0, th0));
-        // A finite gradient whose square overflows makes v infinite: refused.
-        let mut o = Adam::<4>::new(4, 0.01).unwrap();
-        let o0 = o.clone();
-        assert_eq!(
-            o.step(&mut th, &[3e38, 0.0, 0.0, 0.0]),
-            Err(Error::NotFinite("optimiser update"))
-        );
-        assert_eq!((o, th), (o0, th0));
-    }
-
-    #[test]
-    fn bad_configuration() {
-        assert!(Sgd::<2>::new(3, 0.1, 0.0).is_err());
-        assert!(Sgd::<2>::new(0, 0.1, 0.0).is_err());
-        assert!(Sgd::<2>::new(2, -0.1, 0.0).is_err());
-        assert!(Sgd::<2>::new(2, 0.1, 1.0).is_err());
-        assert!(Adam::<2>::with_moments(2, 0.1, 1.0, 0.9, 1e-8).is_err());
-        assert!(Adam::<2>::with_moments(2, 0.1, 0.9, 0.9, 0.0).is_err());
-        assert!(Adam::<2>::new(2, f32::NAN).is_err());
-        assert!(Adam::<2>::new(2, 0.1).unwrap().with_clip_norm(0.0).is_err());
-        assert!(
-            Adam::<2>::new(2, 0.1)
-                .unwrap()
-                .with_weight_decay(-1.0)
-                .is_err()
-        );
-        let mut a = AnyOptimizer::Adam(Adam::<2>::new(2, 0.1).unwrap());
-        assert!(a.set_learning_rate(f32::INFINITY).is_err());
-        assert_eq!(a.learning_rate(), 0.1);
-    }
-}
-
 /// Checkpoint sections (see [`crate::checkpoint`]): one layout for both
 /// optimisers, so [`AnyOptimizer`] has a fixed length: kind (u8: 0 SGD,
 /// 1 Adam), n, η, μ or β₁, β₂, ε, bias correction, clip norm, weight
@@ -866,5 +768,103 @@ mod checkpoint {
                 _ => Err(corrupt("unknown optimiser kind")),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sgd_momentum_by_hand() {
+        let mut o = Sgd::<4>::new(2, 0.5, 0.9).unwrap();
+        let mut th = [1.0, -1.0];
+        o.step(&mut th, &[2.0, 0.0]).unwrap();
+        assert_eq!(th, [0.0, -1.0]);
+        o.step(&mut th, &[0.0, 1.0]).unwrap();
+        // v = 0.9·2 + 0 = 1.8 → θ₀ = −0.9; v₁ = 1 → θ₁ = −1.5.
+        assert_eq!(th, [-0.9, -1.5]);
+    }
+
+    #[test]
+    fn adam_first_step_is_lr_times_sign() {
+        // With bias correction m̂ = g, v̂ = g²: the first step is η·g/(|g| + ε).
+        let mut o = Adam::<3>::new(3, 0.1).unwrap();
+        let mut th = [0.0; 3];
+        o.step(&mut th, &[4.0, -0.01, 0.0]).unwrap();
+        assert!((th[0] + 0.1).abs() < 1e-6 && (th[1] - 0.1).abs() < 1e-5 && th[2] == 0.0);
+        assert_eq!(o.steps(), 1);
+    }
+
+    #[test]
+    fn clipping_and_decay() {
+        let mut o = Sgd::<2>::new(2, 1.0, 0.0)
+            .unwrap()
+            .with_clip_norm(1.0)
+            .unwrap();
+        let mut th = [0.0, 0.0];
+        o.step(&mut th, &[3.0, 4.0]).unwrap();
+        assert!((th[0] + 0.6).abs() < 1e-6 && (th[1] + 0.8).abs() < 1e-6);
+        let mut o = Sgd::<1>::new(1, 0.5, 0.0)
+            .unwrap()
+            .with_weight_decay(0.1)
+            .unwrap();
+        let mut th = [2.0];
+        o.step(&mut th, &[0.0]).unwrap();
+        assert!((th[0] - 1.9).abs() < 1e-6);
+        assert_eq!(global_norm(&[3e30, 4e30]), 5e30);
+    }
+
+    #[test]
+    fn preview_matches_step_and_errors_change_nothing() {
+        let mut o = Adam::<4>::new(4, 0.01)
+            .unwrap()
+            .with_clip_norm(2.0)
+            .unwrap();
+        let mut th = [0.5, -0.25, 1.0, 0.0];
+        let g = [0.3, -2.0, 1.5, 0.1];
+        for _ in 0..3 {
+            let mut out = [0.0; 4];
+            o.preview(&th, &g, &mut out).unwrap();
+            o.step(&mut th, &g).unwrap();
+            assert_eq!(out, th);
+        }
+        let (o0, th0) = (o.clone(), th);
+        assert_eq!(
+            o.step(&mut th, &[0.0, f32::NAN, 0.0, 0.0]),
+            Err(Error::NotFinite("gradient"))
+        );
+        assert!(o.step(&mut th, &[0.0; 3]).is_err());
+        assert!(o.step(&mut th[..3], &[0.0; 3]).is_err());
+        assert_eq!((o.clone(), th), (o0, th0));
+        // A finite gradient whose square overflows makes v infinite: refused.
+        let mut o = Adam::<4>::new(4, 0.01).unwrap();
+        let o0 = o.clone();
+        assert_eq!(
+            o.step(&mut th, &[3e38, 0.0, 0.0, 0.0]),
+            Err(Error::NotFinite("optimiser update"))
+        );
+        assert_eq!((o, th), (o0, th0));
+    }
+
+    #[test]
+    fn bad_configuration() {
+        assert!(Sgd::<2>::new(3, 0.1, 0.0).is_err());
+        assert!(Sgd::<2>::new(0, 0.1, 0.0).is_err());
+        assert!(Sgd::<2>::new(2, -0.1, 0.0).is_err());
+        assert!(Sgd::<2>::new(2, 0.1, 1.0).is_err());
+        assert!(Adam::<2>::with_moments(2, 0.1, 1.0, 0.9, 1e-8).is_err());
+        assert!(Adam::<2>::with_moments(2, 0.1, 0.9, 0.9, 0.0).is_err());
+        assert!(Adam::<2>::new(2, f32::NAN).is_err());
+        assert!(Adam::<2>::new(2, 0.1).unwrap().with_clip_norm(0.0).is_err());
+        assert!(
+            Adam::<2>::new(2, 0.1)
+                .unwrap()
+                .with_weight_decay(-1.0)
+                .is_err()
+        );
+        let mut a = AnyOptimizer::Adam(Adam::<2>::new(2, 0.1).unwrap());
+        assert!(a.set_learning_rate(f32::INFINITY).is_err());
+        assert_eq!(a.learning_rate(), 0.1);
     }
 }

@@ -3,8 +3,8 @@
 //! x86_64 and on a Cortex-M4F).
 
 use tinyebm::{
-    Activation, Adam, Ensemble, Hmc, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler,
-    Stream, Trainable, Ula, Walkers, mlp_param_count,
+    Activation, Adam, Ensemble, Hmc, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler, Stream,
+    Trainable, Ula, Walkers, mlp_param_count,
 };
 
 /// The reference model of the MCU figures: MLP 2→16→16→1, tanh, α = 0.5.

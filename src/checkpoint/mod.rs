@@ -196,9 +196,11 @@ pub(crate) fn save_frame(
         return Err(corrupt("checkpoint body length disagrees with its layout"));
     }
     let end = e.pos;
-    drop(e);
-    let crc = crc32(&out[..end]);
-    out[end..].copy_from_slice(&crc.to_le_bytes());
+    let Some((data, slot)) = out.split_at_mut_checked(end) else {
+        return Err(corrupt("checkpoint layout"));
+    };
+    let crc = crc32(data);
+    slot.copy_from_slice(&crc.to_le_bytes());
     Ok(len)
 }
 

@@ -359,9 +359,12 @@ impl<K: KernelState, const N: usize, const D: usize> Sampler<K, N, D> {
     /// tree depth, jitter) and stops adaptation: the walkers, β and the
     /// diagnostics stay as they are. With `a.adapting`, adaptation instead
     /// continues from `a`'s dual-averaging state. On error (an invalid or
-    /// other-kind kernel) nothing changes.
+    /// other-kind kernel, an unusable adaptation state) nothing changes.
     pub fn warm_start(&mut self, a: &Adaptation<D>) -> Result<(), Error> {
         let kernel = K::from_record(&a.kernel)?;
+        if a.adapting {
+            a.dual_averaging.check_usable()?;
+        }
         self.ens.kernel = kernel;
         self.adapting = a.adapting;
         self.adapt = if a.adapting {

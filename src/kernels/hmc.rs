@@ -250,6 +250,44 @@ impl<const DM: usize> Kernel for Hmc<DM> {
     }
 }
 
+/// Checkpoint records (see [`crate::checkpoint`]): the stored inverse and
+/// square-root masses themselves, not the masses, so that a restored kernel
+/// has the very same bits.
+impl<const DM: usize> Hmc<DM> {
+    pub(crate) fn fill_record<const D: usize>(
+        &self,
+        rec: &mut crate::checkpoint::KernelRecord<D>,
+    ) -> Result<(), Error> {
+        if self.mass_dim > D {
+            return Err(Error::CapacityExceeded {
+                requested: self.mass_dim,
+                capacity: D,
+            });
+        }
+        rec.step_size = self.eps;
+        rec.leapfrog_steps = self.steps as u32;
+        rec.step_jitter = self.jitter;
+        rec.mass_dim = self.mass_dim as u32;
+        let k = DM.min(D);
+        rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
+        rec.b[..k].copy_from_slice(&self.sqrt_mass[..k]);
+        Ok(())
+    }
+
+    pub(crate) fn from_record<const D: usize>(
+        rec: &crate::checkpoint::KernelRecord<D>,
+    ) -> Result<Self, Error> {
+        let steps = usize::try_from(rec.leapfrog_steps).unwrap_or(usize::MAX);
+        let mut k = Hmc::new(rec.step_size, steps)?.with_step_jitter(rec.step_jitter)?;
+        let m = rec.mass_checked(DM)?;
+        k.mass_dim = m;
+        let n = DM.min(D);
+        k.inv_mass[..n].copy_from_slice(&rec.a[..n]);
+        k.sqrt_mass[..n].copy_from_slice(&rec.b[..n]);
+        Ok(k)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,43 +359,5 @@ mod tests {
         assert_eq!(out[0], 4.0);
         assert_eq!(m.with_identity_mass().diagonal_mass(&mut out), None);
         assert!(h.check_dim(3).is_err());
-    }
-}
-
-/// Checkpoint records (see [`crate::checkpoint`]): the stored inverse and
-/// square-root masses themselves, not the masses, so that a restored kernel
-/// has the very same bits.
-impl<const DM: usize> Hmc<DM> {
-    pub(crate) fn fill_record<const D: usize>(
-        &self,
-        rec: &mut crate::checkpoint::KernelRecord<D>,
-    ) -> Result<(), Error> {
-        if self.mass_dim > D {
-            return Err(Error::CapacityExceeded {
-                requested: self.mass_dim,
-                capacity: D,
-            });
-        }
-        rec.step_size = self.eps;
-        rec.leapfrog_steps = self.steps as u32;
-        rec.step_jitter = self.jitter;
-        rec.mass_dim = self.mass_dim as u32;
-        let k = DM.min(D);
-        rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
-        rec.b[..k].copy_from_slice(&self.sqrt_mass[..k]);
-        Ok(())
-    }
-
-    pub(crate) fn from_record<const D: usize>(
-        rec: &crate::checkpoint::KernelRecord<D>,
-    ) -> Result<Self, Error> {
-        let steps = usize::try_from(rec.leapfrog_steps).unwrap_or(usize::MAX);
-        let mut k = Hmc::new(rec.step_size, steps)?.with_step_jitter(rec.step_jitter)?;
-        let m = rec.mass_checked(DM)?;
-        k.mass_dim = m;
-        let n = DM.min(D);
-        k.inv_mass[..n].copy_from_slice(&rec.a[..n]);
-        k.sqrt_mass[..n].copy_from_slice(&rec.b[..n]);
-        Ok(k)
     }
 }
