@@ -609,6 +609,10 @@ mod checkpoint {
         check_decay(f.cond.weight_decay)?;
         if kind == 0 {
             Sgd::<P>::check(n, f.lr, f.a)?;
+            let zero = [f.b, f.eps, f.b1t, f.b2t].iter().all(|v| v.to_bits() == 0);
+            if !(zero && !f.bias && f.steps == 0) {
+                return Err(corrupt("SGD section sets an Adam field"));
+            }
         } else {
             Adam::<P>::check(n, f.lr, f.a, f.b, f.eps)?;
             if !(f.b1t.is_finite() && f.b2t.is_finite()) {
@@ -645,7 +649,13 @@ mod checkpoint {
                 }
                 _ => skip_f32s(r, P, true)?,
             }
-            skip_f32s(r, P, false)
+            // SGD has no second moment: zeros.
+            for _ in 0..P {
+                if r.f32()?.to_bits() != 0 {
+                    return Err(corrupt("SGD section sets an Adam field"));
+                }
+            }
+            Ok(())
         }
     }
 

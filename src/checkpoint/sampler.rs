@@ -61,9 +61,10 @@ impl<const D: usize> KernelRecord<D> {
         KernelKind::from_code(self.kind)
     }
 
-    /// The mass length, checked against a kernel's capacity `dm`, with
-    /// every stored value finite and positive (1/m and √m of masses in
-    /// [1e-20, 1e20] are).
+    /// The mass length, checked against a kernel's capacity `dm`: the
+    /// first `mass_dim` stored values finite and positive (1/m and √m of
+    /// masses in [1e-20, 1e20] are), every one after them exactly 1 (the
+    /// encoding is canonical: one state, one file).
     pub(crate) fn mass_checked(&self, dm: usize) -> Result<usize, Error> {
         let m = usize::try_from(self.mass_dim).unwrap_or(usize::MAX);
         if m > dm.min(D) {
@@ -73,14 +74,25 @@ impl<const D: usize> KernelRecord<D> {
             });
         }
         let ok = |v: &f32| v.is_finite() && *v > 0.0;
-        if !self.a[..dm.min(D)]
-            .iter()
-            .chain(&self.b[..dm.min(D)])
-            .all(ok)
-        {
+        let one = |v: &f32| v.to_bits() == 1f32.to_bits();
+        let (a, ta) = self.a.split_at(m);
+        let (b, tb) = self.b.split_at(m);
+        if !(a.iter().chain(b).all(ok) && ta.iter().chain(tb).all(one)) {
             return Err(Error::InvalidConfig("checkpoint holds an invalid mass"));
         }
         Ok(m)
+    }
+
+    /// The fields the record's kind does not use hold their defaults (0;
+    /// the mass is checked by [`KernelRecord::mass_checked`]).
+    fn check_unused(&self, leapfrog: bool, depth: bool, jitter: bool) -> Result<(), Error> {
+        if (!leapfrog && self.leapfrog_steps != 0)
+            || (!depth && self.max_tree_depth != 0)
+            || (!jitter && self.step_jitter.to_bits() != 0)
+        {
+            return Err(corrupt("kernel record sets a field its kind does not use"));
+        }
+        Ok(())
     }
 
     pub(crate) fn save(&self, e: &mut Enc<'_>) {
@@ -143,6 +155,8 @@ macro_rules! simple_kernel_state {
             }
             fn from_record<const D: usize>(rec: &KernelRecord<D>) -> Result<Self, Error> {
                 expect_kind(rec, $kind)?;
+                rec.check_unused(false, false, false)?;
+                rec.mass_checked(0)?;
                 <$t>::new(rec.step_size)
             }
         }
@@ -154,7 +168,7 @@ simple_kernel_state!(Rwmh, KernelKind::Rwmh);
 simple_kernel_state!(Barker, KernelKind::Barker);
 
 macro_rules! mass_kernel_state {
-    ($t:ident, $kind:expr) => {
+    ($t:ident, $kind:expr, $used:expr) => {
         impl<const DM: usize> KernelState for $t<DM> {
             fn to_record<const D: usize>(&self) -> Result<KernelRecord<D>, Error> {
                 let mut rec = KernelRecord::new($kind, self.step_size());
@@ -163,14 +177,17 @@ macro_rules! mass_kernel_state {
             }
             fn from_record<const D: usize>(rec: &KernelRecord<D>) -> Result<Self, Error> {
                 expect_kind(rec, $kind)?;
+                let (leapfrog, depth, jitter) = $used;
+                rec.check_unused(leapfrog, depth, jitter)?;
                 $t::<DM>::from_record(rec)
             }
         }
     };
 }
-mass_kernel_state!(Hmc, KernelKind::Hmc);
-mass_kernel_state!(Nuts, KernelKind::Nuts);
-mass_kernel_state!(PMala, KernelKind::PMala);
+// Which of leapfrog steps, tree depth and jitter each kind uses.
+mass_kernel_state!(Hmc, KernelKind::Hmc, (true, false, true));
+mass_kernel_state!(Nuts, KernelKind::Nuts, (true, true, true));
+mass_kernel_state!(PMala, KernelKind::PMala, (false, false, false));
 
 impl<const DM: usize> KernelState for AnyKernel<DM> {
     fn to_record<const D: usize>(&self) -> Result<KernelRecord<D>, Error> {

@@ -268,7 +268,8 @@ impl<const DM: usize> Hmc<DM> {
         rec.leapfrog_steps = self.steps as u32;
         rec.step_jitter = self.jitter;
         rec.mass_dim = self.mass_dim as u32;
-        let k = DM.min(D);
+        // The rest stays 1 (unused: walkers have the mass's dimension).
+        let k = self.mass_dim;
         rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
         rec.b[..k].copy_from_slice(&self.sqrt_mass[..k]);
         Ok(())
@@ -281,9 +282,8 @@ impl<const DM: usize> Hmc<DM> {
         let mut k = Hmc::new(rec.step_size, steps)?.with_step_jitter(rec.step_jitter)?;
         let m = rec.mass_checked(DM)?;
         k.mass_dim = m;
-        let n = DM.min(D);
-        k.inv_mass[..n].copy_from_slice(&rec.a[..n]);
-        k.sqrt_mass[..n].copy_from_slice(&rec.b[..n]);
+        k.inv_mass[..m].copy_from_slice(&rec.a[..m]);
+        k.sqrt_mass[..m].copy_from_slice(&rec.b[..m]);
         Ok(k)
     }
 }

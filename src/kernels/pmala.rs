@@ -126,7 +126,8 @@ impl<const DM: usize> PMala<DM> {
         }
         rec.step_size = self.h;
         rec.mass_dim = self.mass_dim as u32;
-        let k = DM.min(D);
+        // The rest stays 1 (unused: walkers have the mass's dimension).
+        let k = self.mass_dim;
         rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
         rec.b[..k].copy_from_slice(&self.sqrt_inv_mass[..k]);
         Ok(())
@@ -136,10 +137,10 @@ impl<const DM: usize> PMala<DM> {
         rec: &crate::checkpoint::KernelRecord<D>,
     ) -> Result<Self, Error> {
         let mut k = PMala::new(rec.step_size)?;
-        k.mass_dim = rec.mass_checked(DM)?;
-        let n = DM.min(D);
-        k.inv_mass[..n].copy_from_slice(&rec.a[..n]);
-        k.sqrt_inv_mass[..n].copy_from_slice(&rec.b[..n]);
+        let m = rec.mass_checked(DM)?;
+        k.mass_dim = m;
+        k.inv_mass[..m].copy_from_slice(&rec.a[..m]);
+        k.sqrt_inv_mass[..m].copy_from_slice(&rec.b[..m]);
         Ok(k)
     }
 }

@@ -39,9 +39,11 @@ fn save_config(c: &Config, e: &mut Enc<'_>) {
 fn load_config(r: &mut Dec<'_>) -> Result<Config, Error> {
     let tag = r.u8()?;
     let ess = r.f32()?;
+    // Unused values must be 0: one configuration, one encoding.
+    let unused = |v: f32| v.to_bits() == 0;
     let mode = match tag {
-        0 => Mode::Pcd,
-        1 => Mode::Cd,
+        0 if unused(ess) => Mode::Pcd,
+        1 if unused(ess) => Mode::Cd,
         2 => Mode::Jarzynski { ess_threshold: ess },
         _ => return Err(corrupt("unknown training mode")),
     };
@@ -52,8 +54,8 @@ fn load_config(r: &mut Dec<'_>) -> Result<Config, Error> {
     let prob = r.f32()?;
     let sd = r.f32()?;
     let reinit = match tag {
-        0 => Reinit::Never,
-        1 => Reinit::Data { prob },
+        0 if unused(prob) && unused(sd) => Reinit::Never,
+        1 if unused(sd) => Reinit::Data { prob },
         2 => Reinit::Gaussian { prob, sd },
         _ => return Err(corrupt("unknown re-initialisation")),
     };
