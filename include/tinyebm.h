@@ -714,6 +714,30 @@ typedef struct TebmHeldOut {
 } TebmHeldOut;
 
 /*
+ Storage for a sampler; see [`TebmEnergy`]. Initialise it with
+ [`tebm_sampler_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmSampler {
+  uint8_t opaque[TEBM_SAMPLER_SIZE];
+} TebmSampler;
+
+/*
+ Storage for a replica-exchange sampler; see [`TebmEnergy`]. Initialise
+ it with [`tebm_tempering_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmTempering {
+  uint8_t opaque[TEBM_TEMPERING_SIZE];
+} TebmTempering;
+
+/*
+ Storage for a trainer; see [`TebmEnergy`]. Initialise it with
+ [`tebm_trainer_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmTrainer {
+  uint8_t opaque[TEBM_TRAINER_SIZE];
+} TebmTrainer;
+
+/*
  Diagnostics of one scalar quantity over recorded chains
  (`tebm_draws_diagnostics`; Vehtari et al. 2021, ArviZ's conventions).
  */
@@ -823,14 +847,6 @@ typedef struct TebmSamplerConfig {
    */
   float init_sd;
 } TebmSamplerConfig;
-
-/*
- Storage for a sampler; see [`TebmEnergy`]. Initialise it with
- [`tebm_sampler_init`].
- */
-typedef struct TEBM_ALIGNED(16) TebmSampler {
-  uint8_t opaque[TEBM_SAMPLER_SIZE];
-} TebmSampler;
 
 /*
  A summary of a sampler (`tebm_sampler_stats`).
@@ -956,14 +972,6 @@ typedef struct TebmTemperingConfig {
 } TebmTemperingConfig;
 
 /*
- Storage for a replica-exchange sampler; see [`TebmEnergy`]. Initialise
- it with [`tebm_tempering_init`].
- */
-typedef struct TEBM_ALIGNED(16) TebmTempering {
-  uint8_t opaque[TEBM_TEMPERING_SIZE];
-} TebmTempering;
-
-/*
  Swap statistics of one pair of neighbouring temperatures (k, k+1).
  */
 typedef struct TebmSwapStats {
@@ -1083,14 +1091,6 @@ typedef struct TebmTrainerConfig {
    */
   float weight_decay;
 } TebmTrainerConfig;
-
-/*
- Storage for a trainer; see [`TebmEnergy`]. Initialise it with
- [`tebm_trainer_init`].
- */
-typedef struct TEBM_ALIGNED(16) TebmTrainer {
-  uint8_t opaque[TEBM_TRAINER_SIZE];
-} TebmTrainer;
 
 /*
  What the last update measured, and the trainer's counters
@@ -1301,6 +1301,134 @@ enum TebmStatus tebm_heldout_nll(const struct TebmEnergy *energy,
                                  float log_z,
                                  float log_z_se,
                                  struct TebmHeldOut *out);
+
+/*
+ Bytes `tebm_sampler_checkpoint_save` writes (a constant of this build's
+ capacities `TEBM_MAX_WALKERS` and `TEBM_MAX_DIM`) into `*len`.
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage; `len` NULL or writable.
+ */
+enum TebmStatus tebm_sampler_checkpoint_size(const struct TebmSampler *sampler, size_t *len);
+
+/*
+ Saves the sampler's whole state — walkers (positions, cached energies
+ and gradients, random streams, last steps, step count), kernel (step
+ size, mass, every setting), step-size adaptation state, β and
+ diagnostics — into `buf[0..len]`, and the byte count into `*written`
+ (when not NULL). Not saved: the energy, and the last step's summary
+ (`tebm_sampler_last_step` reads zeros after a restore, until the next
+ step). `len` below `tebm_sampler_checkpoint_size`: `BUFFER_TOO_SMALL`
+ and nothing written.
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage used by no one else during
+ the call; `buf` NULL or `len` writable bytes not overlapping it;
+ `written` NULL or writable.
+ */
+enum TebmStatus tebm_sampler_checkpoint_save(const struct TebmSampler *sampler,
+                                             uint8_t *buf,
+                                             size_t len,
+                                             size_t *written);
+
+/*
+ Replaces the sampler's whole state by the checkpoint in
+ `bytes[0..nbytes]` (exactly one checkpoint). All or nothing: on any
+ error the sampler is unchanged. Statuses: `TRUNCATED`, `CHECKSUM`,
+ `CORRUPT_DATA` (bad magic, version, another object kind, a bad field,
+ trailing bytes), `BAD_DIMENSION` (written with other capacities),
+ `BAD_CONFIG` / `CAPACITY_EXCEEDED` (a field out of range). The sampler
+ then continues the checkpointed run bit for bit when stepped with the
+ energy that run used: the cached energies are re-evaluated at the
+ first step (the sampler cannot know the energy was the same).
+
+ # Safety
+ `sampler` NULL or a `TebmSampler`'s storage used by no one else during
+ the call; `bytes` NULL or `nbytes` readable bytes.
+ */
+enum TebmStatus tebm_sampler_checkpoint_restore(struct TebmSampler *sampler,
+                                                const uint8_t *bytes,
+                                                size_t nbytes);
+
+/*
+ Bytes `tebm_tempering_checkpoint_save` writes into `*len`.
+
+ # Safety
+ `tempering` NULL or a `TebmTempering`'s storage; `len` NULL or writable.
+ */
+enum TebmStatus tebm_tempering_checkpoint_size(const struct TebmTempering *tempering, size_t *len);
+
+/*
+ Saves the replica exchange's whole state — the ladder, every replica's
+ walkers, kernel and adaptation, the swap stream, sweeps and swap
+ statistics — as `tebm_sampler_checkpoint_save` does.
+
+ # Safety
+ As for `tebm_sampler_checkpoint_save`.
+ */
+enum TebmStatus tebm_tempering_checkpoint_save(const struct TebmTempering *tempering,
+                                               uint8_t *buf,
+                                               size_t len,
+                                               size_t *written);
+
+/*
+ Replaces the replica exchange's whole state by a checkpoint's, as
+ `tebm_sampler_checkpoint_restore` does (same statuses, all or nothing).
+
+ # Safety
+ As for `tebm_sampler_checkpoint_restore`.
+ */
+enum TebmStatus tebm_tempering_checkpoint_restore(struct TebmTempering *tempering,
+                                                  const uint8_t *bytes,
+                                                  size_t nbytes);
+
+/*
+ Bytes `tebm_trainer_checkpoint_save` writes into `*len`.
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage; `len` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_checkpoint_size(const struct TebmTrainer *trainer, size_t *len);
+
+/*
+ Saves the trainer's whole state and the parameters of `energy` (the
+ model it trains: a built-in energy of the kind and size it was built
+ for, else `BAD_CONFIG` / `BAD_DIMENSION`) — configuration, batch being
+ collected, recent data, Jarzynski weights, counters, optimiser moments
+ and learning rate, and its sampler — as `tebm_sampler_checkpoint_save`
+ does. The model's structure (kind, sizes, activation …) is not saved:
+ restore with an energy built the same way.
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage used by no one else during
+ the call; `energy` NULL or a `TebmEnergy`'s storage; `buf` NULL or
+ `len` writable bytes overlapping neither; `written` NULL or writable.
+ */
+enum TebmStatus tebm_trainer_checkpoint_save(const struct TebmTrainer *trainer,
+                                             const struct TebmEnergy *energy,
+                                             uint8_t *buf,
+                                             size_t len,
+                                             size_t *written);
+
+/*
+ Replaces the trainer's whole state and `energy`'s parameters by a
+ checkpoint's (`energy`: a built-in energy of the kind and sizes the
+ trainer was built for). All or nothing: on any error the trainer and
+ the energy are unchanged (statuses as for
+ `tebm_sampler_checkpoint_restore`, and `BAD_PARAMETERS` for parameters
+ the model refuses). On success the energy gets a new identity (other
+ samplers using it refresh their caches) and the trainer continues the
+ checkpointed run bit for bit, batch in progress included.
+
+ # Safety
+ `trainer` NULL or a `TebmTrainer`'s storage and `energy` NULL or a
+ `TebmEnergy`'s storage, each used by no one else during the call;
+ `bytes` NULL or `nbytes` readable bytes.
+ */
+enum TebmStatus tebm_trainer_checkpoint_restore(struct TebmTrainer *trainer,
+                                                struct TebmEnergy *energy,
+                                                const uint8_t *bytes,
+                                                size_t nbytes);
 
 /*
  Rank-normalised split-R̂, bulk/tail ESS and the MCSE of the mean of

@@ -3,7 +3,8 @@
 # the Rust firmware under qemu-system-arm (mps2-an386) with instruction
 # counts (default math and micromath), and checks that its fingerprints (every
 # position and energy bit of a fixed sampling run; every trained parameter and
-# walker bit of a fixed PCD training run) equal the host's.
+# walker bit of a fixed PCD training run; every state bit of a sampler resumed
+# from a checkpoint the host wrote, firmware/checkpoint.bin) equal the host's.
 # Usage: scripts/ci-mcu.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,7 +28,7 @@ for run in "thumbv7em-none-eabihf" "thumbv7em-none-eabihf --features micromath" 
     out=$(mktemp)
     MCU_TARGET=$target bash scripts/mcu-insn.sh release $features | tee "$out"
     grep -q "firmware: all checks passed" "$out" || { echo "firmware checks failed" >&2; exit 1; }
-    for key in fingerprint training; do
+    for key in fingerprint training checkpoint; do
         mcu=$(grep "^$key " "$out" || true)
         ref=$(echo "$host" | grep "^$key " || true)
         echo "$key: $target [$mcu] x86_64 [$ref]"

@@ -69,7 +69,7 @@ echo "$host" | sed 's/^/x86_64: /'
 # compare NAME OUTPUT_FILE: its fingerprint and training lines equal the host's.
 compare() {
     grep -q "firmware: all checks passed" "$2" || { cat "$2"; echo "$1: firmware checks failed" >&2; exit 1; }
-    for key in fingerprint training; do
+    for key in fingerprint training checkpoint; do
         mcu=$(grep "^$key " "$2" || true)
         ref=$(grep "^$key " <<<"$host" || true)
         echo "$key: $1 [$mcu] x86_64 [$ref]"

@@ -166,6 +166,87 @@ impl DualAveraging {
     }
 }
 
+/// Checkpoint encoding (see [`crate::checkpoint`]): the eleven fields in
+/// declaration order, reals as f32 bit patterns.
+impl DualAveraging {
+    /// Bytes [`DualAveraging::save_state`] writes.
+    pub(crate) const STATE_LEN: usize = 44;
+
+    pub(crate) fn save_state(&self, e: &mut crate::checkpoint::Enc<'_>) {
+        e.f32s(&[self.target, self.mu, self.gamma, self.t0, self.kappa]);
+        e.u32(self.t);
+        e.f32s(&[
+            self.h_bar,
+            self.log_h,
+            self.log_h_avg,
+            self.log_min,
+            self.log_max,
+        ]);
+    }
+
+    /// Reads what [`DualAveraging::save_state`] wrote: every value finite
+    /// and, when `active` (the sampler is adapting), a usable adaptation
+    /// (target in (0, 1), γ > 0, ordered bounds).
+    pub(crate) fn load_state(
+        r: &mut crate::checkpoint::Dec<'_>,
+        active: bool,
+    ) -> Result<Self, Error> {
+        let (mut a, mut b) = ([0f32; 5], [0f32; 5]);
+        let t = r.local(|r| {
+            r.f32s(&mut a, true)?;
+            let t = r.u32()?;
+            r.f32s(&mut b, true)?;
+            Ok(t)
+        })?;
+        let [target, mu, gamma, t0, kappa] = a;
+        let [h_bar, log_h, log_h_avg, log_min, log_max] = b;
+        let da = DualAveraging {
+            target,
+            mu,
+            gamma,
+            t0,
+            kappa,
+            t,
+            h_bar,
+            log_h,
+            log_h_avg,
+            log_min,
+            log_max,
+        };
+        if active {
+            da.check_usable()?;
+        }
+        Ok(da)
+    }
+
+    /// An adaptation that can be updated: every field finite, target in
+    /// (0, 1), γ > 0, ordered bounds (what every constructor gives).
+    pub(crate) fn check_usable(&self) -> Result<(), Error> {
+        let all = [
+            self.target,
+            self.mu,
+            self.gamma,
+            self.t0,
+            self.kappa,
+            self.h_bar,
+            self.log_h,
+            self.log_h_avg,
+            self.log_min,
+            self.log_max,
+        ];
+        if all.iter().all(|v| v.is_finite())
+            && self.target > 0.0
+            && self.target < 1.0
+            && self.gamma > 0.0
+            && self.log_min <= self.log_max
+        {
+            Ok(())
+        } else {
+            Err(Error::InvalidConfig("unusable step-size adaptation state"))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -572,3 +572,110 @@ fn worst(
     }
     out
 }
+
+/// Checkpoint encoding (see [`crate::checkpoint`]): every field, the
+/// per-walker batch means included, in declaration order.
+impl<const N: usize, const D: usize> Diagnostics<N, D> {
+    /// Bytes [`Diagnostics::save_state`] writes.
+    pub(crate) const STATE_LEN: usize = 8
+        + 32
+        + 16 * D
+        + 4 * ESS_BATCHES * N * D
+        + 8 * N * D
+        + 16 * D
+        + 8
+        + 16
+        + 8 * D
+        + 8
+        + 4 * N
+        + 4 * (MAX_TREE_DEPTH + 1);
+
+    pub(crate) fn save_state(&self, e: &mut crate::checkpoint::Enc<'_>) {
+        e.usize(self.n);
+        e.usize(self.d);
+        for v in [self.draws, self.proposed, self.accepted, self.invalid] {
+            e.u64(v);
+        }
+        for m in &self.pooled {
+            e.f64(m.mean);
+            e.f64(m.m2);
+        }
+        for plane in &self.batches {
+            e.f32s(plane.as_flattened());
+        }
+        for row in &self.open {
+            e.f64s(row);
+        }
+        e.f64s(&self.ss_in);
+        e.f64s(&self.ss_open);
+        e.usize(self.cap);
+        e.usize(self.full);
+        e.u64(self.batch_size);
+        e.u64(self.fill);
+        e.f64s(&self.rhat);
+        e.u64(self.rhat_draws);
+        for &v in self.divergences.iter().chain(&self.depths) {
+            e.u32(v);
+        }
+    }
+
+    /// Reads (and in the apply pass stores) what [`Diagnostics::save_state`]
+    /// wrote, refusing sizes and batch bookkeeping no recording produces.
+    pub(crate) fn load_state(
+        &mut self,
+        r: &mut crate::checkpoint::Dec<'_>,
+    ) -> Result<(), crate::error::Error> {
+        use crate::checkpoint::corrupt;
+        let n = r.usize_max(N)?;
+        let d = r.usize_max(D)?;
+        if (n == 0) != (d == 0) {
+            return Err(corrupt("diagnostics sizes"));
+        }
+        r.set(&mut self.n, |_| Ok(n))?;
+        r.set(&mut self.d, |_| Ok(d))?;
+        for f in [
+            &mut self.draws,
+            &mut self.proposed,
+            &mut self.accepted,
+            &mut self.invalid,
+        ] {
+            r.set(f, |r| r.u64())?;
+        }
+        for m in &mut self.pooled {
+            r.set(&mut m.mean, |r| r.f64())?;
+            r.set(&mut m.m2, |r| r.f64())?;
+        }
+        for plane in &mut self.batches {
+            r.f32s(plane.as_flattened_mut(), false)?;
+        }
+        for row in &mut self.open {
+            r.f64s(row)?;
+        }
+        r.f64s(&mut self.ss_in)?;
+        r.f64s(&mut self.ss_open)?;
+        let cap = r.usize_max(ESS_BATCHES_MAX)?;
+        let full = r.usize_max(ESS_BATCHES_MAX)?;
+        let expected_cap = match n {
+            0 => 0,
+            n => ((ESS_BATCHES * N) / n).min(ESS_BATCHES_MAX) & !1,
+        };
+        if cap != expected_cap || (n > 0 && full >= cap) || (n == 0 && full != 0) {
+            return Err(corrupt("diagnostics batch bookkeeping"));
+        }
+        r.set(&mut self.cap, |_| Ok(cap))?;
+        r.set(&mut self.full, |_| Ok(full))?;
+        let batch_size = r.u64()?;
+        let fill = r.u64()?;
+        if batch_size == 0 || fill >= batch_size {
+            return Err(corrupt("diagnostics batch bookkeeping"));
+        }
+        r.set(&mut self.batch_size, |_| Ok(batch_size))?;
+        r.set(&mut self.fill, |_| Ok(fill))?;
+        r.f64s(&mut self.rhat)?;
+        r.set(&mut self.rhat_draws, |r| r.u64())?;
+        for f in self.divergences.iter_mut().chain(self.depths.iter_mut()) {
+            r.set(f, |r| r.u32())?;
+        }
+        Ok(())
+    }
+}

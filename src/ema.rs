@@ -156,6 +156,53 @@ impl<const P: usize> Best<P> {
     }
 }
 
+/// Checkpoint sections (see [`crate::checkpoint`]): a trainer checkpoint's
+/// extras.
+mod checkpoint {
+    use super::*;
+    use crate::checkpoint::{Dec, Enc, State};
+
+    impl<const P: usize> State for Ema<P> {
+        /// n, δ, count, the average (P values).
+        const STATE_LEN: usize = 16 + 4 * P;
+        fn save_state(&self, e: &mut Enc<'_>) {
+            e.usize(self.n);
+            e.f32(self.decay);
+            e.u64(self.count);
+            e.f32s(&self.avg);
+        }
+        fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+            let n = r.usize_max(P)?;
+            let decay = r.f32()?;
+            Ema::<1>::new(1, decay)?;
+            check_size(n, P)?;
+            r.set(&mut self.n, |_| Ok(n))?;
+            r.set(&mut self.decay, |_| Ok(decay))?;
+            r.set(&mut self.count, |r| r.u64())?;
+            r.f32s(&mut self.avg, true)
+        }
+    }
+
+    impl<const P: usize> State for Best<P> {
+        /// n, score, at, the parameters (P values).
+        const STATE_LEN: usize = 16 + 4 * P;
+        fn save_state(&self, e: &mut Enc<'_>) {
+            e.usize(self.n);
+            e.f32(self.score);
+            e.u64(self.at);
+            e.f32s(&self.params);
+        }
+        fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+            let n = r.usize_max(P)?;
+            check_size(n, P)?;
+            r.set(&mut self.n, |_| Ok(n))?;
+            r.set(&mut self.score, |r| r.f32())?;
+            r.set(&mut self.at, |r| r.u64())?;
+            r.f32s(&mut self.params, true)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

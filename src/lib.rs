@@ -137,6 +137,7 @@
 pub mod activation;
 pub mod adapt;
 pub mod ais;
+pub mod checkpoint;
 pub mod confined;
 pub mod crc32;
 pub mod data;
@@ -171,6 +172,7 @@ pub use adapt::DualAveraging;
 pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };
+pub use checkpoint::{Adaptation, CheckpointKind, KernelRecord, KernelState};
 pub use confined::Confined;
 pub use data::Epochs;
 pub use deep_mlp::{DeepMlp, checked_deep_mlp_param_count, deep_mlp_param_count};

@@ -536,6 +536,251 @@ impl<const P: usize> Optimizer for AnyOptimizer<P> {
     }
 }
 
+/// Checkpoint sections (see [`crate::checkpoint`]): one layout for both
+/// optimisers, so [`AnyOptimizer`] has a fixed length: kind (u8: 0 SGD,
+/// 1 Adam), n, η, μ or β₁, β₂, ε, bias correction, clip norm, weight
+/// decay, β₁ᵗ, β₂ᵗ, steps, then the first and second moment arrays (SGD:
+/// its velocity, then zeros), all P long.
+mod checkpoint {
+    use super::*;
+    use crate::checkpoint::{Dec, Enc, State, corrupt};
+
+    const fn len(p: usize) -> usize {
+        46 + 8 * p
+    }
+
+    struct Fields {
+        kind: u8,
+        n: usize,
+        lr: f32,
+        a: f32,
+        b: f32,
+        eps: f32,
+        bias: bool,
+        cond: Conditioning,
+        b1t: f32,
+        b2t: f32,
+        steps: u64,
+    }
+
+    fn save_fields(f: &Fields, e: &mut Enc<'_>) {
+        e.u8(f.kind);
+        e.usize(f.n);
+        e.f32s(&[f.lr, f.a, f.b, f.eps]);
+        e.bool(f.bias);
+        e.f32s(&[f.cond.clip_norm, f.cond.weight_decay, f.b1t, f.b2t]);
+        e.u64(f.steps);
+    }
+
+    /// Reads and validates the scalar fields of kind `kind`.
+    fn load_fields<const P: usize>(r: &mut Dec<'_>, kind: u8) -> Result<Fields, Error> {
+        let found = r.u8()?;
+        if found != kind {
+            return Err(Error::WrongModelKind {
+                expected: kind as u16,
+                found: found as u16,
+            });
+        }
+        let n = r.usize_max(P)?;
+        let mut v = [0f32; 8];
+        let bias = r.local(|r| {
+            r.f32s(&mut v[..4], false)?;
+            let bias = r.bool()?;
+            r.f32s(&mut v[4..], false)?;
+            Ok(bias)
+        })?;
+        let f = Fields {
+            kind,
+            n,
+            lr: v[0],
+            a: v[1],
+            b: v[2],
+            eps: v[3],
+            bias,
+            cond: Conditioning {
+                clip_norm: v[4],
+                weight_decay: v[5],
+            },
+            b1t: v[6],
+            b2t: v[7],
+            steps: r.u64()?,
+        };
+        check_clip(f.cond.clip_norm)?;
+        check_decay(f.cond.weight_decay)?;
+        if kind == 0 {
+            Sgd::<P>::check(n, f.lr, f.a)?;
+            let zero = [f.b, f.eps, f.b1t, f.b2t].iter().all(|v| v.to_bits() == 0);
+            if !(zero && !f.bias && f.steps == 0) {
+                return Err(corrupt("SGD section sets an Adam field"));
+            }
+        } else {
+            Adam::<P>::check(n, f.lr, f.a, f.b, f.eps)?;
+            if !(f.b1t.is_finite() && f.b2t.is_finite()) {
+                return Err(corrupt("non-finite Adam state"));
+            }
+        }
+        Ok(f)
+    }
+
+    impl<const P: usize> Sgd<P> {
+        fn fields(&self) -> Fields {
+            Fields {
+                kind: 0,
+                n: self.n,
+                lr: self.lr,
+                a: self.momentum,
+                b: 0.0,
+                eps: 0.0,
+                bias: false,
+                cond: self.cond,
+                b1t: 0.0,
+                b2t: 0.0,
+                steps: 0,
+            }
+        }
+
+        /// Reads an SGD section into `to` (the apply pass) or nowhere.
+        fn load_to(to: Option<&mut Self>, r: &mut Dec<'_>) -> Result<(), Error> {
+            let f = load_fields::<P>(r, 0)?;
+            match to {
+                Some(s) if r.apply => {
+                    (s.n, s.lr, s.momentum, s.cond) = (f.n, f.lr, f.a, f.cond);
+                    r.f32s(&mut s.velocity, true)?;
+                }
+                _ => skip_f32s(r, P, true)?,
+            }
+            // SGD has no second moment: zeros.
+            for _ in 0..P {
+                if r.f32()?.to_bits() != 0 {
+                    return Err(corrupt("SGD section sets an Adam field"));
+                }
+            }
+            Ok(())
+        }
+    }
+
+    impl<const P: usize> Adam<P> {
+        fn fields(&self) -> Fields {
+            Fields {
+                kind: 1,
+                n: self.n,
+                lr: self.lr,
+                a: self.beta1,
+                b: self.beta2,
+                eps: self.eps,
+                bias: self.bias_correction,
+                cond: self.cond,
+                b1t: self.beta1_t,
+                b2t: self.beta2_t,
+                steps: self.steps,
+            }
+        }
+
+        fn load_to(to: Option<&mut Self>, r: &mut Dec<'_>) -> Result<(), Error> {
+            let f = load_fields::<P>(r, 1)?;
+            match to {
+                Some(s) if r.apply => {
+                    (s.n, s.lr, s.beta1, s.beta2, s.eps) = (f.n, f.lr, f.a, f.b, f.eps);
+                    (s.bias_correction, s.cond) = (f.bias, f.cond);
+                    (s.beta1_t, s.beta2_t, s.steps) = (f.b1t, f.b2t, f.steps);
+                    r.f32s(&mut s.m, true)?;
+                    r.f32s(&mut s.v, true)
+                }
+                _ => {
+                    skip_f32s(r, P, true)?;
+                    skip_f32s(r, P, true)
+                }
+            }
+        }
+    }
+
+    /// Reads `k` f32 values without keeping them (finite when `finite`).
+    fn skip_f32s(r: &mut Dec<'_>, k: usize, finite: bool) -> Result<(), Error> {
+        let mut tmp = [0f32; 1];
+        for _ in 0..k {
+            r.local(|r| r.f32s(&mut tmp, finite))?;
+        }
+        Ok(())
+    }
+
+    impl<const P: usize> State for Sgd<P> {
+        const STATE_LEN: usize = len(P);
+        fn save_state(&self, e: &mut Enc<'_>) {
+            save_fields(&self.fields(), e);
+            e.f32s(&self.velocity);
+            e.f32s(&[0.0; P]);
+        }
+        fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+            Self::load_to(Some(self), r)
+        }
+    }
+
+    impl<const P: usize> State for Adam<P> {
+        const STATE_LEN: usize = len(P);
+        fn save_state(&self, e: &mut Enc<'_>) {
+            save_fields(&self.fields(), e);
+            e.f32s(&self.m);
+            e.f32s(&self.v);
+        }
+        fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+            Self::load_to(Some(self), r)
+        }
+    }
+
+    impl<const P: usize> State for AnyOptimizer<P> {
+        const STATE_LEN: usize = len(P);
+        fn save_state(&self, e: &mut Enc<'_>) {
+            match self {
+                AnyOptimizer::Sgd(o) => o.save_state(e),
+                AnyOptimizer::Adam(o) => o.save_state(e),
+            }
+        }
+        /// Switches the variant when the section holds the other one.
+        fn load_state(&mut self, r: &mut Dec<'_>) -> Result<(), Error> {
+            let kind = r.peek_u8()?;
+            if !r.apply {
+                return match kind {
+                    0 => Sgd::<P>::load_to(None, r),
+                    1 => Adam::<P>::load_to(None, r),
+                    _ => Err(corrupt("unknown optimiser kind")),
+                };
+            }
+            match (kind, &mut *self) {
+                (0, AnyOptimizer::Sgd(o)) => o.load_state(r),
+                (1, AnyOptimizer::Adam(o)) => o.load_state(r),
+                (0, _) => {
+                    *self = AnyOptimizer::Sgd(Sgd {
+                        n: 0,
+                        lr: 0.0,
+                        momentum: 0.0,
+                        cond: Conditioning::NONE,
+                        velocity: [0.0; P],
+                    });
+                    self.load_state(r)
+                }
+                (1, _) => {
+                    *self = AnyOptimizer::Adam(Adam {
+                        n: 0,
+                        lr: 0.0,
+                        beta1: 0.0,
+                        beta2: 0.0,
+                        eps: 1.0,
+                        bias_correction: true,
+                        cond: Conditioning::NONE,
+                        beta1_t: 1.0,
+                        beta2_t: 1.0,
+                        steps: 0,
+                        m: [0.0; P],
+                        v: [0.0; P],
+                    });
+                    self.load_state(r)
+                }
+                _ => Err(corrupt("unknown optimiser kind")),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,19 @@ impl Stream {
         Stream(Pcg32::new(state, stream))
     }
 
+    /// The generator's state and stream selector: with
+    /// [`Stream::from_parts`], an exact copy of the stream at this point
+    /// (what a checkpoint stores).
+    pub fn to_parts(&self) -> (u64, u64) {
+        (self.0.state(), self.0.stream())
+    }
+
+    /// The stream whose [`Stream::to_parts`] is `(state, stream)` (the
+    /// selector's top bit is discarded, as PCG does).
+    pub fn from_parts(state: u64, stream: u64) -> Self {
+        Stream(Pcg32::from_state(state, stream))
+    }
+
     /// 32 random bits.
     #[inline]
     pub fn next_u32(&mut self) -> u32 {

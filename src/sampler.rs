@@ -91,12 +91,12 @@ fn merge_summary(acc: &mut StepSummary, s: &StepSummary, k: usize) {
 #[derive(Clone, Debug)]
 pub struct Sampler<K, const N: usize, const D: usize> {
     /// Walkers, kernel and β: what a step needs.
-    ens: Ensemble<K, N, D>,
+    pub(crate) ens: Ensemble<K, N, D>,
     /// Dual-averaging state; meaningful only while `adapting`.
-    adapt: DualAveraging,
-    adapting: bool,
-    diag: Diagnostics<N, D>,
-    record: bool,
+    pub(crate) adapt: DualAveraging,
+    pub(crate) adapting: bool,
+    pub(crate) diag: Diagnostics<N, D>,
+    pub(crate) record: bool,
 }
 
 impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
@@ -397,9 +397,9 @@ impl<K: Kernel, const N: usize, const D: usize> NegativePhase<N, D> for Sampler<
 /// with the same kernel, β and walkers.
 #[derive(Clone, Debug)]
 pub struct Ensemble<K, const N: usize, const D: usize> {
-    walkers: Walkers<N, D>,
-    kernel: K,
-    beta: f32,
+    pub(crate) walkers: Walkers<N, D>,
+    pub(crate) kernel: K,
+    pub(crate) beta: f32,
 }
 
 impl<K: Kernel, const N: usize, const D: usize> Ensemble<K, N, D> {

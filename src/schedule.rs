@@ -102,6 +102,34 @@ impl LrSchedule {
     }
 }
 
+/// Checkpoint section (see [`crate::checkpoint`]): peak, warm-up, total,
+/// decay code (u8), last. A schedule is a function of the update count, so
+/// a restored trainer (whose count is in its checkpoint) continues it.
+impl crate::checkpoint::State for LrSchedule {
+    const STATE_LEN: usize = 25;
+    fn save_state(&self, e: &mut crate::checkpoint::Enc<'_>) {
+        e.f32(self.peak);
+        e.u64(self.warmup);
+        e.u64(self.total);
+        e.u8(self.decay as u8);
+        e.f32(self.last);
+    }
+    fn load_state(&mut self, r: &mut crate::checkpoint::Dec<'_>) -> Result<(), Error> {
+        let peak = r.f32()?;
+        let warmup = r.u64()?;
+        let total = r.u64()?;
+        let decay = match r.u8()? {
+            0 => Decay::Constant,
+            1 => Decay::Linear,
+            2 => Decay::Cosine,
+            _ => return Err(Error::CorruptData("unknown learning-rate decay")),
+        };
+        let last = r.f32()?;
+        let s = LrSchedule::new(peak, warmup, total, decay, last)?;
+        r.set(self, |_| Ok(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -109,7 +109,7 @@ pub fn geometric_ladder(beta_min: f32, out: &mut [f32]) -> Result<(), Error> {
 }
 
 /// Checks a ladder: 1 to `cap` values, finite, > 0, strictly decreasing from 1.
-fn check_ladder(betas: &[f32], cap: usize) -> Result<(), Error> {
+pub(crate) fn check_ladder(betas: &[f32], cap: usize) -> Result<(), Error> {
     check_size(betas.len(), cap)?;
     if betas[0] != 1.0 {
         return Err(Error::InvalidConfig("ladder must start at beta = 1"));
@@ -155,18 +155,18 @@ fn exchange_walker<const N: usize, const D: usize>(
 /// [`ReplicaExchange::reinit`].
 #[derive(Clone, Debug)]
 pub struct ReplicaExchange<K, const R: usize, const N: usize, const D: usize> {
-    replicas: [Walkers<N, D>; R],
-    kernels: [K; R],
-    betas: [f32; R],
-    count: usize,
+    pub(crate) replicas: [Walkers<N, D>; R],
+    pub(crate) kernels: [K; R],
+    pub(crate) betas: [f32; R],
+    pub(crate) count: usize,
     /// Dual-averaging state of replica k; meaningful only while `adapting[k]`.
-    adapt: [DualAveraging; R],
-    adapting: [bool; R],
-    swap_rng: Stream,
-    sweeps: u64,
+    pub(crate) adapt: [DualAveraging; R],
+    pub(crate) adapting: [bool; R],
+    pub(crate) swap_rng: Stream,
+    pub(crate) sweeps: u64,
     /// `swaps[k]`: pair (k, k+1).
-    swaps: [SwapStats; R],
-    last: [StepSummary; R],
+    pub(crate) swaps: [SwapStats; R],
+    pub(crate) last: [StepSummary; R],
 }
 
 impl<K: Kernel + Clone, const R: usize, const N: usize, const D: usize>

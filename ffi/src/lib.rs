@@ -113,6 +113,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 }
 
 mod ais;
+mod checkpoint;
 mod draws;
 mod energy;
 mod energy_init;
@@ -132,6 +133,7 @@ mod trainer_config;
 mod weights;
 
 pub use ais::*;
+pub use checkpoint::*;
 pub use draws::*;
 pub use energy::*;
 pub use energy_init::*;

@@ -48,6 +48,9 @@ pub struct TebmSamplerConfig {
 
 type Inner = Sampler<AnyKernel<TEBM_MAX_DIM>, TEBM_MAX_WALKERS, TEBM_MAX_DIM>;
 
+/// Bytes of this object's checkpoint (`ebm::checkpoint`).
+pub(crate) const CHECKPOINT_SIZE: usize = Inner::CHECKPOINT_SIZE;
+
 /// A sampler object in caller memory: a header (tag and last-error record,
 /// `TEBM_SAMPLER_HEADER_SIZE` bytes), then the state.
 pub(crate) type SamplerObj = Object<State>;

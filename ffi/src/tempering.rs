@@ -66,6 +66,9 @@ type Inner = ReplicaExchange<
     TEBM_MAX_DIM,
 >;
 
+/// Bytes of this object's checkpoint (`ebm::checkpoint`).
+pub(crate) const CHECKPOINT_SIZE: usize = Inner::CHECKPOINT_SIZE;
+
 type TemperingObj = Object<State>;
 
 object_handle!(TebmTempering, State, TEMPERING_TAG, TEBM_TEMPERING_SIZE);

@@ -37,6 +37,9 @@ type Inner = Pcd<
     TEBM_MAX_PARAMS,
 >;
 
+/// Bytes of this object's checkpoint (`ebm::checkpoint`).
+pub(crate) const CHECKPOINT_SIZE: usize = Inner::CHECKPOINT_SIZE;
+
 /// A trainer object in caller memory: tag and last-error record (the first
 /// `TEBM_SAMPLER_HEADER_SIZE` bytes, as for samplers), then the state.
 type TrainerObj = Object<State>;

@@ -49,6 +49,16 @@ extern "C" fn firmware_main() -> ! {
         gap
     );
     ok &= params != 0 && updates == workload::TRAIN_UPDATES as u64 && gap.is_finite();
+    // A run resumed from a checkpoint the host wrote (x86_64): its bits
+    // must equal the host's uninterrupted run.
+    let (ck_walkers, ck_state) = workload::checkpoint_resume(workload::CHECKPOINT);
+    hprintln!(
+        "checkpoint walkers {:016x} state {:016x} bytes {}",
+        ck_walkers,
+        ck_state,
+        workload::CHECKPOINT.len()
+    );
+    ok &= ck_walkers != 0 && (ck_walkers, ck_state) == workload::checkpoint_uninterrupted();
 
     // Instruction windows: a subset of the Cortex-M firmware's, same names.
     let Some(mut net) = workload::net() else {

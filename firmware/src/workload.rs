@@ -3,8 +3,8 @@
 //! x86_64 and on a Cortex-M4F).
 
 use tinyebm::{
-    Activation, Adam, Ensemble, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Stream, Trainable, Ula,
-    Walkers, mlp_param_count,
+    Activation, Adam, Ensemble, Hmc, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler, Stream,
+    Trainable, Ula, Walkers, mlp_param_count,
 };
 
 /// The reference model of the MCU figures: MLP 2→16→16→1, tanh, α = 0.5.
@@ -140,4 +140,89 @@ pub fn training_run() -> (u64, u64, u64, f32) {
     theta.iter().for_each(|&v| h.eat(v));
     let walkers = fingerprint(tinyebm::NegativePhase::samples(t.sampler()));
     (h.0, walkers, t.updates(), gap)
+}
+
+/// The sampler of the cross-target checkpoint run: HMC (diagonal mass,
+/// 4 leapfrog steps, step jitter 0.2) on [`net`], 16 walkers, step-size
+/// adaptation and diagnostics.
+pub type CkSampler = Sampler<Hmc<2>, 16, 2>;
+/// Steps the host runs before writing [`CHECKPOINT`].
+pub const CK_BEFORE: usize = 30;
+/// Steps run after restoring it.
+pub const CK_AFTER: usize = 50;
+/// Adaptation stops (frozen, diagnostics kept) before this step; the
+/// checkpoint is written while it runs.
+pub const CK_FREEZE_AT: usize = 45;
+
+/// A checkpoint written by the host (x86_64) after [`CK_BEFORE`] steps of
+/// [`checkpoint_sampler`]: `cargo run --release --example
+/// firmware_reference -- --write-checkpoint firmware/checkpoint.bin`
+/// regenerates it, and the example checks it is current.
+pub const CHECKPOINT: &[u8] = include_bytes!("../checkpoint.bin");
+
+/// A fresh [`CkSampler`] (seed 5), adapting toward acceptance 0.65.
+pub fn checkpoint_sampler(net: &Net) -> Option<CkSampler> {
+    let walkers = Walkers::<16, 2>::gaussian(net, 16, 5, &[0.0, 0.0], 1.0).ok()?;
+    let hmc = Hmc::new(0.3, 4)
+        .ok()?
+        .with_diagonal_mass(&[1.0, 2.0])
+        .ok()?
+        .with_step_jitter(0.2)
+        .ok()?;
+    let mut s = Sampler::new(hmc, walkers);
+    s.start_adaptation(0.65).ok()?;
+    Some(s)
+}
+
+/// Steps `from..to` of the checkpoint run's schedule.
+pub fn checkpoint_steps(s: &mut CkSampler, net: &Net, from: usize, to: usize) -> Option<()> {
+    for k in from..to {
+        if k == CK_FREEZE_AT {
+            s.freeze_step_size_keep_diagnostics().ok()?;
+        }
+        s.step(net).ok()?;
+    }
+    Some(())
+}
+
+/// FNV-1a over bytes.
+pub fn fnv_bytes(b: &[u8]) -> u64 {
+    let mut h = Fnv::default().0;
+    for &v in b {
+        h = (h ^ u64::from(v)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Restores `bytes` into a fresh sampler of another configuration (HMC
+/// with ε = 1, one leapfrog step, identity mass; seed 1), runs the remaining [`CK_AFTER`] steps and returns the
+/// fingerprint of its walkers and the FNV-1a of its own checkpoint then
+/// (every bit of state: streams, adaptation, diagnostics); zeros on error.
+pub fn checkpoint_resume(bytes: &[u8]) -> (u64, u64) {
+    let run = || -> Option<(u64, u64)> {
+        let net = net()?;
+        let walkers = Walkers::<16, 2>::gaussian(&net, 16, 1, &[0.0, 0.0], 1.0).ok()?;
+        let mut s = CkSampler::new(Hmc::new(1.0, 1).ok()?, walkers);
+        s.restore_checkpoint(bytes).ok()?;
+        checkpoint_steps(&mut s, &net, CK_BEFORE, CK_BEFORE + CK_AFTER)?;
+        let mut buf = [0u8; CkSampler::CHECKPOINT_SIZE];
+        s.save_checkpoint(&mut buf).ok()?;
+        Some((fingerprint(s.walkers()), fnv_bytes(&buf)))
+    };
+    run().unwrap_or((0, 0))
+}
+
+/// The same run uninterrupted: [`CK_BEFORE`] + [`CK_AFTER`] steps of a
+/// fresh [`checkpoint_sampler`]; (fingerprint, state hash) as
+/// [`checkpoint_resume`] reports them; zeros on error.
+pub fn checkpoint_uninterrupted() -> (u64, u64) {
+    let run = || -> Option<(u64, u64)> {
+        let net = net()?;
+        let mut s = checkpoint_sampler(&net)?;
+        checkpoint_steps(&mut s, &net, 0, CK_BEFORE + CK_AFTER)?;
+        let mut buf = [0u8; CkSampler::CHECKPOINT_SIZE];
+        s.save_checkpoint(&mut buf).ok()?;
+        Some((fingerprint(s.walkers()), fnv_bytes(&buf)))
+    };
+    run().unwrap_or((0, 0))
 }

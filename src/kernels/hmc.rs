@@ -272,6 +272,44 @@ impl<const DM: usize> Kernel for Hmc<DM> {
     }
 }
 
+/// Checkpoint records (see [`crate::checkpoint`]): the stored inverse and
+/// square-root masses themselves, not the masses, so that a restored kernel
+/// has the very same bits.
+impl<const DM: usize> Hmc<DM> {
+    pub(crate) fn fill_record<const D: usize>(
+        &self,
+        rec: &mut crate::checkpoint::KernelRecord<D>,
+    ) -> Result<(), Error> {
+        if self.mass_dim > D {
+            return Err(Error::CapacityExceeded {
+                requested: self.mass_dim,
+                capacity: D,
+            });
+        }
+        rec.step_size = self.eps;
+        rec.leapfrog_steps = self.steps as u32;
+        rec.step_jitter = self.jitter;
+        rec.mass_dim = self.mass_dim as u32;
+        // The rest stays 1 (unused: walkers have the mass's dimension).
+        let k = self.mass_dim;
+        rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
+        rec.b[..k].copy_from_slice(&self.sqrt_mass[..k]);
+        Ok(())
+    }
+
+    pub(crate) fn from_record<const D: usize>(
+        rec: &crate::checkpoint::KernelRecord<D>,
+    ) -> Result<Self, Error> {
+        let steps = usize::try_from(rec.leapfrog_steps).unwrap_or(usize::MAX);
+        let mut k = Hmc::new(rec.step_size, steps)?.with_step_jitter(rec.step_jitter)?;
+        let m = rec.mass_checked(DM)?;
+        k.mass_dim = m;
+        k.inv_mass[..m].copy_from_slice(&rec.a[..m]);
+        k.sqrt_mass[..m].copy_from_slice(&rec.b[..m]);
+        Ok(k)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -551,6 +551,29 @@ impl<const D: usize> Trajectory<D> {
     }
 }
 
+/// Checkpoint records (see [`crate::checkpoint`]).
+impl<const DM: usize> Nuts<DM> {
+    pub(crate) fn fill_record<const D: usize>(
+        &self,
+        rec: &mut crate::checkpoint::KernelRecord<D>,
+    ) -> Result<(), Error> {
+        self.hmc.fill_record(rec)?;
+        rec.max_tree_depth = self.max_depth;
+        Ok(())
+    }
+
+    pub(crate) fn from_record<const D: usize>(
+        rec: &crate::checkpoint::KernelRecord<D>,
+    ) -> Result<Self, Error> {
+        let depth = usize::try_from(rec.max_tree_depth).unwrap_or(usize::MAX);
+        let k = Nuts::<DM>::new(rec.step_size)?.with_max_tree_depth(depth)?;
+        Ok(Nuts {
+            hmc: Hmc::from_record(rec)?,
+            max_depth: k.max_depth,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

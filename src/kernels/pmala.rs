@@ -130,3 +130,37 @@ impl<const DM: usize> Kernel for PMala<DM> {
         }
     }
 }
+
+/// Checkpoint records (see [`crate::checkpoint`]): the stored 1/m and
+/// √(1/m) themselves.
+impl<const DM: usize> PMala<DM> {
+    pub(crate) fn fill_record<const D: usize>(
+        &self,
+        rec: &mut crate::checkpoint::KernelRecord<D>,
+    ) -> Result<(), Error> {
+        if self.mass_dim > D {
+            return Err(Error::CapacityExceeded {
+                requested: self.mass_dim,
+                capacity: D,
+            });
+        }
+        rec.step_size = self.h;
+        rec.mass_dim = self.mass_dim as u32;
+        // The rest stays 1 (unused: walkers have the mass's dimension).
+        let k = self.mass_dim;
+        rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
+        rec.b[..k].copy_from_slice(&self.sqrt_inv_mass[..k]);
+        Ok(())
+    }
+
+    pub(crate) fn from_record<const D: usize>(
+        rec: &crate::checkpoint::KernelRecord<D>,
+    ) -> Result<Self, Error> {
+        let mut k = PMala::new(rec.step_size)?;
+        let m = rec.mass_checked(DM)?;
+        k.mass_dim = m;
+        k.inv_mass[..m].copy_from_slice(&rec.a[..m]);
+        k.sqrt_inv_mass[..m].copy_from_slice(&rec.b[..m]);
+        Ok(k)
+    }
+}

@@ -62,6 +62,7 @@ use crate::sampler::{Langevin, NegativePhase, summed_steps};
 use crate::walkers::eval_error;
 
 mod batch;
+mod checkpoint;
 mod config;
 
 use batch::{Batch, Recent, commit_point};

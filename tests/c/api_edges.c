@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tinyebm.h"
@@ -1774,6 +1775,98 @@ static void t_draws(void) {
     EXPECT_SI(tebm_sampler_init(&st, sizeof st, &e2, &c), TEBM_STATUS_BAD_CONFIG);
 }
 
+/* ---- checkpoints ---- */
+/* One object type's three checkpoint functions on `obj` (a used object of
+ * handle type T, whose functions are size, save and restore; `copy` a T to compare states with; EXTRA the energy
+ * argument of the trainer's calls with its comma, or nothing): size with NULL object or
+ * output, never-initialised and wrong-type handles; save into NULL, len 0
+ * and size − 1 (BUFFER_TOO_SMALL: nothing written, `written` untouched),
+ * size and size + 1 (OK); restore with NULL arguments, handles as above,
+ * 0 and size − 1 bytes (TRUNCATED), size + 1 (CORRUPT_DATA: trailing
+ * bytes), a flipped byte (CHECKSUM), each leaving the state unchanged, and
+ * the file itself (OK, then saving again gives the same bytes). */
+#define CHECKPOINT_EDGES(T, size, save, restore, obj, copy, wrong, EXTRA)                                    \
+    do {                                                                                   \
+        size_t n_ = 0, w_ = 77;                                                            \
+        EXPECT(size(NULL, &n_), TEBM_STATUS_NULL_POINTER);                \
+        EXPECT(size(obj, NULL), TEBM_STATUS_NULL_POINTER);                \
+        EXPECT(size((const T *)&never, &n_), TEBM_STATUS_NOT_INITIALISED); \
+        EXPECT(size((const T *)(wrong), &n_), TEBM_STATUS_WRONG_OBJECT);  \
+        EXPECT(size(obj, &n_), TEBM_STATUS_OK);                           \
+        CHECK(n_ > 16);                                                                    \
+        uint8_t *b_ = calloc(n_ + 2, 1), *b2_ = calloc(n_ + 2, 1);                         \
+        if (!b_ || !b2_) return;                                                           \
+        EXPECT(save(NULL, EXTRA b_, n_, &w_), TEBM_STATUS_NULL_POINTER); \
+        EXPECT(save(obj, EXTRA NULL, n_, &w_), TEBM_STATUS_NULL_POINTER); \
+        EXPECT(save(obj, EXTRA b_, 0, &w_), TEBM_STATUS_BUFFER_TOO_SMALL); \
+        EXPECT(save(obj, EXTRA b_, n_ - 1, &w_),                   \
+               TEBM_STATUS_BUFFER_TOO_SMALL);                                              \
+        CHECK(w_ == 77 && b_[0] == 0 && b_[n_ - 2] == 0);                                  \
+        EXPECT(save(obj, EXTRA b_, n_ + 1, &w_), TEBM_STATUS_OK);   \
+        CHECK(w_ == n_ && b_[n_] == 0);                                                    \
+        EXPECT(save(obj, EXTRA b_, n_, NULL), TEBM_STATUS_OK);      \
+        EXPECT_KEEPS(restore(NULL, EXTRA b_, n_),                   \
+                     TEBM_STATUS_NULL_POINTER, obj, copy, bytes_same);                     \
+        EXPECT_KEEPS(restore(obj, EXTRA NULL, n_),                  \
+                     TEBM_STATUS_NULL_POINTER, obj, copy, bytes_same);                     \
+        EXPECT(restore((T *)&never, EXTRA b_, n_),                  \
+               TEBM_STATUS_NOT_INITIALISED);                                               \
+        EXPECT(restore((T *)(wrong), EXTRA b_, n_),                 \
+               TEBM_STATUS_WRONG_OBJECT);                                                  \
+        EXPECT_KEEPS(restore(obj, EXTRA b_, 0), TEBM_STATUS_TRUNCATED, \
+                     obj, copy, state_bytes_same);                                         \
+        EXPECT_KEEPS(restore(obj, EXTRA b_, n_ - 1),                \
+                     TEBM_STATUS_TRUNCATED, obj, copy, state_bytes_same);                  \
+        EXPECT_KEEPS(restore(obj, EXTRA b_, n_ + 1),                \
+                     TEBM_STATUS_CORRUPT_DATA, obj, copy, state_bytes_same);               \
+        b_[n_ / 2] ^= 1;                                                                   \
+        EXPECT_KEEPS(restore(obj, EXTRA b_, n_), TEBM_STATUS_CHECKSUM, \
+                     obj, copy, state_bytes_same);                                         \
+        b_[n_ / 2] ^= 1;                                                                   \
+        EXPECT(restore(obj, EXTRA b_, n_), TEBM_STATUS_OK);         \
+        EXPECT(save(obj, EXTRA b2_, n_, NULL), TEBM_STATUS_OK);     \
+        CHECK(memcmp(b_, b2_, n_) == 0);                                                   \
+        free(b_), free(b2_);                                                               \
+    } while (0)
+
+static void t_checkpoint(void) {
+#define TRAINER_ENERGY &eg,
+    CHECKPOINT_EDGES(TebmSampler, tebm_sampler_checkpoint_size, tebm_sampler_checkpoint_save,
+                     tebm_sampler_checkpoint_restore, &s2, &s_copy, &e2, );
+    CHECKPOINT_EDGES(TebmTempering, tebm_tempering_checkpoint_size,
+                     tebm_tempering_checkpoint_save, tebm_tempering_checkpoint_restore, &xt,
+                     &xt_copy, &s2, );
+    CHECKPOINT_EDGES(TebmTrainer, tebm_trainer_checkpoint_size, tebm_trainer_checkpoint_save,
+                     tebm_trainer_checkpoint_restore, &tr, &tr_copy, &s2, TRAINER_ENERGY);
+    /* Another object type's checkpoint: CORRUPT_DATA, state unchanged. */
+    size_t ns = 0, nx = 0;
+    EXPECT(tebm_sampler_checkpoint_size(&s2, &ns), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_checkpoint_size(&xt, &nx), TEBM_STATUS_OK);
+    uint8_t *bs = calloc(ns, 1), *bx = calloc(nx, 1);
+    if (!bs || !bx) return;
+    EXPECT(tebm_sampler_checkpoint_save(&s2, bs, ns, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_tempering_checkpoint_save(&xt, bx, nx, NULL), TEBM_STATUS_OK);
+    EXPECT_KEEPS(tebm_sampler_checkpoint_restore(&s2, bx, nx), TEBM_STATUS_CORRUPT_DATA, &s2,
+                 &s_copy, state_bytes_same);
+    EXPECT_KEEPS(tebm_tempering_checkpoint_restore(&xt, bs, ns), TEBM_STATUS_CORRUPT_DATA, &xt,
+                 &xt_copy, state_bytes_same);
+    free(bs), free(bx);
+    /* The trainer's energy: another kind (BAD_CONFIG), not an energy. */
+    size_t n = 0;
+    EXPECT(tebm_trainer_checkpoint_size(&tr, &n), TEBM_STATUS_OK);
+    uint8_t *b = calloc(n, 1);
+    if (!b) return;
+    EXPECT(tebm_trainer_checkpoint_save(&tr, &eg, b, n, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_trainer_checkpoint_save(&tr, &epoly, b, n, NULL), TEBM_STATUS_BAD_CONFIG);
+    EXPECT(tebm_trainer_checkpoint_save(&tr, (const TebmEnergy *)&s2, b, n, NULL),
+           TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_KEEPS(tebm_trainer_checkpoint_restore(&tr, &epoly, b, n), TEBM_STATUS_BAD_CONFIG, &tr,
+                 &tr_copy, state_bytes_same);
+    EXPECT_KEEPS(tebm_trainer_checkpoint_restore(&tr, &ecb, b, n), TEBM_STATUS_BAD_CONFIG, &tr,
+                 &tr_copy, bytes_same);
+    free(b);
+}
+
 int main(void) {
     setup();
     t_version();
@@ -1798,6 +1891,7 @@ int main(void) {
     t_weights();
     t_tempering_init();
     t_tempering_use();
+    t_checkpoint();
     t_ais();
     check_status_messages(); /* the edges of tebm_status_message(): check.h */
     printf("api_edges: %d checks, %d failures\n", checks, failures);
