@@ -348,7 +348,7 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
                 found: self.walkers().dim(),
             });
         }
-        let before = self.adaptation();
+        let before = self.dual_averaging();
         if state.counter == 0 {
             // From the kernel's current mass (the identity, or one set by
             // the caller, as Stan's initial inverse metric).
@@ -516,7 +516,7 @@ mod tests {
         assert_eq!(st, st0);
         assert_eq!(s.walkers(), before.walkers());
         assert_eq!(s.kernel(), before.kernel());
-        assert_eq!(s.adaptation(), None);
+        assert_eq!(s.dual_averaging(), None);
         s.warmup(&good, 50, MassAdaptation::Ensemble, 0.8).unwrap();
         assert!(!s.is_adapting());
         let mut m = [0f32; 2];

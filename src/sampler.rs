@@ -192,7 +192,7 @@ impl<K: Kernel, const N: usize, const D: usize> Sampler<K, N, D> {
     }
 
     /// The dual-averaging state while adapting, `None` otherwise.
-    pub fn adaptation(&self) -> Option<DualAveraging> {
+    pub fn dual_averaging(&self) -> Option<DualAveraging> {
         self.adapting.then_some(self.adapt)
     }
 
