@@ -135,6 +135,7 @@
 pub mod activation;
 pub mod adapt;
 pub mod ais;
+pub mod anomaly;
 pub mod crc32;
 pub mod deep_mlp;
 pub mod diagnostics;
@@ -166,6 +167,7 @@ pub use adapt::DualAveraging;
 pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };
+pub use anomaly::{EarlyStop, Threshold, auroc};
 pub use deep_mlp::{DeepMlp, checked_deep_mlp_param_count, deep_mlp_param_count};
 pub use diagnostics::Diagnostics;
 pub use draws::{RankDiagnostics, rank_diagnostics};
