@@ -136,6 +136,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut trainer = Trainer::new(&model, Sampler::new(Ula::new(0.005)?, walkers), opt, cfg)?;
     let mut ema = Ema::<P>::new(P, 0.99)?;
     let mut stop = EarlyStop::<P>::new(P, PATIENCE)?;
+    // The start is a candidate too: training must beat it on validation data.
+    let mut theta = [0f32; P];
+    model.params(&mut theta)?;
+    let (nll, se) = val_nll(&model, &flat(&val), 99)?;
+    stop.offer(nll, se, 0, &theta)?;
 
     println!("memory footprint (fixed, no heap):");
     println!(
@@ -171,7 +176,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut order = Stream::new(4, 0);
     let mut idx: Vec<usize> = (0..TRAIN).collect();
     let mut cursor = TRAIN;
-    let mut theta = [0f32; P];
     let mut eval_model = model.clone();
     let val_flat = flat(&val);
     let mut batch = [0f32; 16 * D];

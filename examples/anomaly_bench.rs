@@ -74,7 +74,8 @@ impl Default for Recipe {
         Recipe {
             model: "mlp".into(),
             hidden: 16,
-            alpha: 0.5,
+            // By validation NLL, better than 0.5 on 3 of 5 tasks and on average.
+            alpha: 1.0,
             zero_out: true,
             lr: 1e-3,
             batch: 16,
@@ -230,7 +231,7 @@ fn run_model<E: Trainable + Clone, const PP: usize>(
         model.set_params(&theta)?;
     }
     let untrained = test_auroc(&model, t);
-    let val_untrained = val_nll(&model, t, r, 4999).0;
+    let (val_untrained, se0) = val_nll(&model, t, r, 4999);
     let walkers = Walkers::<N, D>::gaussian(
         &model,
         r.walkers,
@@ -257,6 +258,10 @@ fn run_model<E: Trainable + Clone, const PP: usize>(
         Pcd::<_, _, N, D, PP>::new(&model, Sampler::new(Ula::new(r.step)?, walkers), opt, cfg)?;
     let mut ema = Ema::<PP>::new(p, r.ema)?;
     let mut stop = EarlyStop::<PP>::new(p, r.patience)?;
+    // The start is a candidate too: training must beat it on validation data.
+    let mut theta0 = vec![0f32; p];
+    model.params(&mut theta0)?;
+    stop.offer(val_untrained, se0, 0, &theta0)?;
     let mut eval_model = model.clone();
     let m = t.train.len() / t.d;
     let mut order = Stream::new(4000 + seed, 0);
