@@ -82,6 +82,14 @@ pub enum Error {
     /// Weight file: a header field is out of its domain (unknown code,
     /// inconsistent count); the string names it.
     CorruptData(&'static str),
+    /// Too few data points for what was asked (e.g. a calibrated threshold
+    /// with false-alarm rate α needs at least ⌈1/α⌉ − 1 points).
+    TooFewPoints {
+        /// Points needed (at least).
+        needed: usize,
+        /// Points given.
+        found: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -130,6 +138,9 @@ impl fmt::Display for Error {
                 "checksum mismatch: stored {stored:#010x}, computed {computed:#010x}"
             ),
             Error::CorruptData(what) => write!(f, "corrupt weight file: {what}"),
+            Error::TooFewPoints { needed, found } => {
+                write!(f, "too few points: need at least {needed}, found {found}")
+            }
         }
     }
 }

@@ -53,6 +53,9 @@
 //! * [`ais`] — [`Ais`]: annealed importance sampling from a Gaussian base
 //!   to ρ with any kernel, for log Z with its standard error and ESS, and
 //!   [`held_out_nll`]: how good a model is (`docs/evaluation.md`).
+//! * [`anomaly`] — an energy as an anomaly score: a split-conformal
+//!   [`Threshold`] with a guaranteed false-alarm rate, [`EarlyStop`] for
+//!   training on a finite set, [`auroc`].
 //! * [`weights`] — the portable weight format: [`Persist`] encodes any
 //!   trainable model into a versioned little-endian byte layout closed by a
 //!   [`crc32`], and decodes it with every field validated; [`peek`] reads the
@@ -137,6 +140,7 @@
 pub mod activation;
 pub mod adapt;
 pub mod ais;
+pub mod anomaly;
 pub mod checkpoint;
 pub mod confined;
 pub mod crc32;
@@ -172,6 +176,7 @@ pub use adapt::DualAveraging;
 pub use ais::{
     Ais, AisConfig, AisResult, Annealed, AnnealingSchedule, Base, HeldOut, held_out_nll,
 };
+pub use anomaly::{EarlyStop, Threshold, auroc};
 pub use checkpoint::{Adaptation, CheckpointKind, KernelRecord, KernelState};
 pub use confined::Confined;
 pub use data::Epochs;
