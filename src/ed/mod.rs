@@ -157,7 +157,15 @@ struct Sums<const P: usize> {
 /// (so M + 1 ≤ K), stepping with optimiser `O`.
 ///
 /// Everything is fixed-size: its footprint is `size_of::<Ed<…>>()`; a call
-/// also takes about `K·(D + 3)` floats of stack for a block.
+/// also takes about `K·(D + 5)` floats of stack for a block.
+///
+/// Layout note for code that places trainers in raw memory (the C API):
+/// besides `O`, every field is an integer, a float, a random stream, or an
+/// array or plain struct of these, so all-zero bytes are a valid (not yet
+/// usable) value whenever they are one for `O` (e.g.
+/// [`crate::AnyOptimizer`]). Such storage is made ready in place with an
+/// in-place optimiser constructor through [`Ed::optimizer_mut`] and
+/// [`Ed::reinit`].
 #[derive(Clone, Debug)]
 pub struct Ed<O, const K: usize, const D: usize, const P: usize> {
     opt: O,
@@ -466,6 +474,11 @@ impl<O, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P> {
     /// The optimiser, mutably (e.g. a learning-rate schedule).
     pub fn optimizer_mut(&mut self) -> &mut O {
         &mut self.opt
+    }
+
+    /// The dimension of the energy it was built for.
+    pub fn dim(&self) -> usize {
+        self.d
     }
 
     /// The configuration.
