@@ -436,9 +436,9 @@ impl Recipe {
 
 /// Energy discrepancy's defaults, chosen on the validation split (see
 /// docs/density-benchmark.md).
-const ED_T: f32 = 0.05;
+const ED_T: f32 = 0.25;
 const ED_M: usize = 8;
-const ED_LR: f32 = 2e-3;
+const ED_LR: f32 = 1e-2;
 
 impl Recipe {
     fn set(&mut self, kv: &str) -> Result<(), String> {

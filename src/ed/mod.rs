@@ -386,16 +386,13 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
         energy
             .accumulate_param_grad_batch(&soa, n, &coef, gs)
             .map_err(|(c, e)| eval_error(c, e, d))?;
-        let sums = &mut self.sums;
-        let fits = all_finite(
-            sums.grad[..self.p]
-                .iter()
-                .zip(gs.iter())
-                .map(|(&a, &b)| (a + b as f64) as f32),
-        );
-        if !(fits && all_finite([(sums.loss + loss) as f32, (sums.u_neg + u_neg) as f32])) {
+        // A finite f32 block sum keeps the f64 sums finite (far below f64's
+        // range): one check in f32, then one pass of f64 additions (soft-float
+        // on a Cortex-M4F: a second pass would cost as much again).
+        if !(all_finite(gs.iter().copied()) && loss.is_finite() && u_neg.is_finite()) {
             return Err(Error::NotFinite("loss or its parameter gradient"));
         }
+        let sums = &mut self.sums;
         for (a, &b) in sums.grad[..self.p].iter_mut().zip(gs.iter()) {
             *a += b as f64;
         }
