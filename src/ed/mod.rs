@@ -73,10 +73,11 @@ pub struct EdConfig {
 }
 
 impl EdConfig {
-    /// t = 0.05, M = 8, w = 1, batches of 32, seed 0.
+    /// t = 0.25 (data of unit scale; see `docs/training.md`), M = 8, w = 1,
+    /// batches of 32, seed 0.
     pub const fn new() -> Self {
         EdConfig {
-            t: 0.05,
+            t: 0.25,
             negatives: 8,
             w: 1.0,
             batch_size: 32,
