@@ -8,8 +8,9 @@
 //! Gaussians on a ring (radius 2, sd 0.25: `train_pcd`'s task, true density
 //! known), two moons, pinwheel, two spirals, swiss roll.
 //!
-//! For each task it trains an `Mlp<2, 32>` energy with the recipe below
-//! (PCD, fixed memory, everything the device has) over 5 seeds, and fits in
+//! For each task it trains an `Mlp<2, 32>` energy with the default recipe of
+//! each objective (PCD with ULA walkers; energy discrepancy, `Ed`, without
+//! walkers; fixed memory, everything the device has) over 5 seeds, and fits in
 //! the same run a Gaussian KDE (bandwidth chosen on the validation split)
 //! and a Gaussian mixture fitted by EM (components and restart chosen on the
 //! validation split). It prints the test NLL of each (the EBM's normalised
@@ -18,8 +19,9 @@
 //!
 //! Options: `--quick` (1 seed, few updates, small splits: a CI smoke test),
 //! `--check` (exit non-zero when a target is missed), `--tasks ring,moons`,
-//! `--seeds 3`, `--updates 5000`, `--set key=value,…` (override recipe fields
-//! for tuning; see `Recipe`).
+//! `--seeds 3`, `--updates 5000`, `--objectives pcd,ed` (the default; the
+//! targets of `--check` are the first objective's), `--set key=value,…`
+//! (override recipe fields of every objective for tuning; see `Recipe`).
 
 mod common;
 
