@@ -1429,7 +1429,7 @@ enum TebmStatus tebm_draws_diagnostics(const float *draws,
                                        struct TebmDrawsDiagnostics *out);
 
 /*
- Fills `*cfg` with defaults: t = 0.05, 8 negatives, w = 1, batches of 32,
+ Fills `*cfg` with defaults: t = 0.25, 8 negatives, w = 1, batches of 32,
  seed 0; Adam (η = 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8; SGD momentum 0.9 when
  chosen), no clipping, no weight decay.
 
