@@ -8,8 +8,9 @@
 //! Gaussians on a ring (radius 2, sd 0.25: `train_pcd`'s task, true density
 //! known), two moons, pinwheel, two spirals, swiss roll.
 //!
-//! For each task it trains an `Mlp<2, 32>` energy with the recipe below
-//! (PCD, fixed memory, everything the device has) over 5 seeds, and fits in
+//! For each task it trains an `Mlp<2, 32>` energy with the default recipe of
+//! each objective (PCD with ULA walkers; energy discrepancy, `Ed`, without
+//! walkers; fixed memory, everything the device has) over 5 seeds, and fits in
 //! the same run a Gaussian KDE (bandwidth chosen on the validation split)
 //! and a Gaussian mixture fitted by EM (components and restart chosen on the
 //! validation split). It prints the test NLL of each (the EBM's normalised
@@ -18,8 +19,9 @@
 //!
 //! Options: `--quick` (1 seed, few updates, small splits: a CI smoke test),
 //! `--check` (exit non-zero when a target is missed), `--tasks ring,moons`,
-//! `--seeds 3`, `--updates 5000`, `--set key=value,…` (override recipe fields
-//! for tuning; see `Recipe`).
+//! `--seeds 3`, `--updates 5000`, `--objectives pcd,ed` (the default; the
+//! targets of `--check` are the first objective's), `--set key=value,…`
+//! (override recipe fields of every objective for tuning; see `Recipe`).
 
 mod common;
 
@@ -27,13 +29,16 @@ use common::{chart, figure, grid_log_z};
 use plotters::prelude::*;
 use std::time::Instant;
 use tinyebm::{
-    Activation, Adam, Best, Decay, Ema, Energy, LrSchedule, Mlp, Mode, Pcd, PcdConfig, Reinit,
-    Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
+    Activation, Adam, Best, Decay, Ed, EdConfig, Ema, Energy, LrSchedule, Mlp, Mode, Pcd,
+    PcdConfig, Reinit, Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
 };
 
 const N: usize = 256;
 const H: usize = 32;
 const P: usize = mlp_param_count(2, H);
+/// Evaluations per energy-discrepancy block: 32 data points with 8
+/// negatives each, a multiple of the MLP's lane count.
+const KB: usize = 288;
 /// Quadrature window [−L, L]² and grid (cells of 0.045).
 const L: f64 = 4.5;
 const GRID: usize = 200;
@@ -336,6 +341,7 @@ fn gmm(d: &Data, quick: bool) -> (Fit, Gmm) {
 /// fields can be overridden with `--set key=value,…` for tuning.
 #[derive(Clone, Debug)]
 struct Recipe {
+    objective: Objective,
     updates: usize,
     batch: usize,
     walkers: usize,
@@ -358,11 +364,34 @@ struct Recipe {
     ema: f32,
     /// Held-out evaluations over the run (the validation score picks the best).
     evals: usize,
+    /// Energy discrepancy: perturbation variance t, negatives M, stabiliser w.
+    t: f32,
+    m: usize,
+    w: f32,
+}
+
+/// The training objective of a recipe.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Objective {
+    /// PCD with ULA walkers (the first default recipe).
+    Pcd,
+    /// Energy discrepancy (`tinyebm::Ed`): no walkers.
+    Ed,
+}
+
+impl Objective {
+    fn name(self) -> &'static str {
+        match self {
+            Objective::Pcd => "pcd",
+            Objective::Ed => "ed",
+        }
+    }
 }
 
 impl Default for Recipe {
     fn default() -> Self {
         Recipe {
+            objective: Objective::Pcd,
             updates: 15_000,
             batch: 128,
             walkers: 256,
@@ -381,9 +410,37 @@ impl Default for Recipe {
             reinit_data: true,
             ema: 0.999,
             evals: 30,
+            t: 0.0,
+            m: 0,
+            w: 0.0,
         }
     }
 }
+
+impl Recipe {
+    /// The default recipe of `objective`. Energy discrepancy: the same
+    /// model, data, optimiser, schedule and averaging; walker fields unused.
+    fn of(objective: Objective) -> Recipe {
+        match objective {
+            Objective::Pcd => Recipe::default(),
+            Objective::Ed => Recipe {
+                objective,
+                t: ED_T,
+                m: ED_M,
+                w: 1.0,
+                lr: ED_LR,
+                energy_l2: 0.0,
+                ..Recipe::default()
+            },
+        }
+    }
+}
+
+/// Energy discrepancy's defaults, chosen on the validation split (see
+/// docs/density-benchmark.md).
+const ED_T: f32 = 0.25;
+const ED_M: usize = 8;
+const ED_LR: f32 = 1e-2;
 
 impl Recipe {
     fn set(&mut self, kv: &str) -> Result<(), String> {
@@ -410,6 +467,9 @@ impl Recipe {
             "reinit_data" => self.reinit_data = b()?,
             "ema" => self.ema = f()?,
             "evals" => self.evals = u()?,
+            "t" => self.t = f()?,
+            "m" => self.m = u()?.clamp(1, KB - 1),
+            "w" => self.w = f()?,
             _ => return Err(format!("unknown recipe field {k}")),
         }
         Ok(())
@@ -430,6 +490,7 @@ fn nll<E: Energy>(e: &E, pts: &[Point], log_z: f64) -> f64 {
 }
 
 struct Run {
+    objective: Objective,
     seed: u64,
     /// The kept model (best EMA by validation) and its scores.
     model: Mlp<2, H>,
@@ -451,34 +512,48 @@ fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std
     model.params(&mut theta)?;
     theta[P - H - 1..].fill(0.0);
     model.set_params(&theta)?;
-    let walkers = Walkers::<N, 2>::gaussian(
-        &model,
-        r.walkers,
-        2000 + seed,
-        &[0.0, 0.0],
-        1.0 / r.alpha.sqrt(),
-    )?;
-    let sampler = Sampler::new(Ula::new(r.step)?, walkers);
     let opt = Adam::<P>::new(P, r.lr)?
         .with_clip_norm(r.clip)?
         .with_weight_decay(r.weight_decay)?;
-    let reinit = match (r.reinit, r.reinit_data) {
-        (0.0, _) => Reinit::Never,
-        (prob, true) => Reinit::Data { prob },
-        (prob, false) => Reinit::Gaussian {
-            prob,
-            sd: r.reinit_sd,
-        },
+    let mut trainer = match r.objective {
+        Objective::Pcd => {
+            let walkers = Walkers::<N, 2>::gaussian(
+                &model,
+                r.walkers,
+                2000 + seed,
+                &[0.0, 0.0],
+                1.0 / r.alpha.sqrt(),
+            )?;
+            let sampler = Sampler::new(Ula::new(r.step)?, walkers);
+            let reinit = match (r.reinit, r.reinit_data) {
+                (0.0, _) => Reinit::Never,
+                (prob, true) => Reinit::Data { prob },
+                (prob, false) => Reinit::Gaussian {
+                    prob,
+                    sd: r.reinit_sd,
+                },
+            };
+            let cfg = PcdConfig {
+                batch_size: r.batch,
+                steps: r.steps,
+                energy_l2: r.energy_l2,
+                reinit,
+                seed: 3000 + seed,
+                ..PcdConfig::new(Mode::Pcd)
+            };
+            Trainer::Pcd(Box::new(Pcd::new(&model, sampler, opt, cfg)?))
+        }
+        Objective::Ed => {
+            let cfg = EdConfig {
+                t: r.t,
+                negatives: r.m,
+                w: r.w,
+                batch_size: r.batch,
+                seed: 3000 + seed,
+            };
+            Trainer::Ed(Box::new(Ed::new(&model, opt, cfg)?))
+        }
     };
-    let cfg = PcdConfig {
-        batch_size: r.batch,
-        steps: r.steps,
-        energy_l2: r.energy_l2,
-        reinit,
-        seed: 3000 + seed,
-        ..PcdConfig::new(Mode::Pcd)
-    };
-    let mut trainer = Pcd::<_, _, N, 2, P>::new(&model, sampler, opt, cfg)?;
     let decay = if r.cosine {
         Decay::Cosine
     } else {
@@ -493,8 +568,7 @@ fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std
     )?;
     let mut ema = Ema::<P>::new(P, r.ema)?;
     let mut best = Best::<P>::new(P)?;
-    let bytes =
-        size_of::<Mlp<2, H>>() + size_of_val(&trainer) + size_of_val(&ema) + size_of_val(&best);
+    let bytes = size_of::<Mlp<2, H>>() + trainer.bytes() + size_of_val(&ema) + size_of_val(&best);
 
     let mut order = Stream::new(4000 + seed, task as u64);
     let mut idx: Vec<usize> = (0..d.train.len()).collect();
@@ -545,6 +619,7 @@ fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std
     best.write_into(&mut eval_model)?;
     let lz = log_z(&eval_model);
     Ok(Run {
+        objective: r.objective,
         seed,
         test: nll(&eval_model, &d.test, lz),
         val: nll(&eval_model, &d.val, lz),
@@ -558,6 +633,46 @@ fn train(task: Task, d: &Data, r: &Recipe, seed: u64) -> Result<Run, Box<dyn std
     })
 }
 
+/// The trainer of either objective, behind one interface.
+enum Trainer {
+    Pcd(Box<Pcd<Sampler<Ula, N, 2>, Adam<P>, N, 2, P>>),
+    Ed(Box<Ed<Adam<P>, KB, 2, P>>),
+}
+
+impl Trainer {
+    fn push_batch(&mut self, model: &mut Mlp<2, H>, xs: &[f32]) -> Result<(), tinyebm::Error> {
+        match self {
+            Trainer::Pcd(t) => t.push_batch(model, xs).map(drop),
+            Trainer::Ed(t) => t.push_batch(model, xs).map(drop),
+        }
+    }
+    fn optimizer_mut(&mut self) -> &mut Adam<P> {
+        match self {
+            Trainer::Pcd(t) => t.optimizer_mut(),
+            Trainer::Ed(t) => t.optimizer_mut(),
+        }
+    }
+    fn clear_batch(&mut self) {
+        match self {
+            Trainer::Pcd(t) => t.clear_batch(),
+            Trainer::Ed(t) => t.clear_batch(),
+        }
+    }
+    fn rejected(&self) -> u64 {
+        match self {
+            Trainer::Pcd(t) => t.rejected(),
+            Trainer::Ed(t) => t.rejected(),
+        }
+    }
+    /// Bytes of the trainer itself (optimiser, walkers and buffers).
+    fn bytes(&self) -> usize {
+        match self {
+            Trainer::Pcd(t) => size_of_val(&**t),
+            Trainer::Ed(t) => size_of_val(&**t),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- main
 
 struct Opts {
@@ -566,7 +681,8 @@ struct Opts {
     baselines: bool,
     tasks: Vec<Task>,
     seeds: usize,
-    recipe: Recipe,
+    /// One recipe per objective, the default's first.
+    recipes: Vec<Recipe>,
 }
 
 fn opts() -> Result<Opts, String> {
@@ -576,8 +692,9 @@ fn opts() -> Result<Opts, String> {
         baselines: true,
         tasks: TASKS.to_vec(),
         seeds: 5,
-        recipe: Recipe::default(),
+        recipes: Vec::new(),
     };
+    let mut objectives = vec![Objective::Pcd, Objective::Ed];
     let mut sets = Vec::new();
     let mut updates = None;
     let mut args = std::env::args().skip(1);
@@ -602,19 +719,34 @@ fn opts() -> Result<Opts, String> {
             "--seeds" => o.seeds = val()?.parse().map_err(|e| format!("--seeds: {e}"))?,
             "--updates" => updates = Some(val()?.parse().map_err(|e| format!("--updates: {e}"))?),
             "--set" => sets.push(val()?),
+            "--objectives" => {
+                objectives = val()?
+                    .split(',')
+                    .map(|n| {
+                        [Objective::Pcd, Objective::Ed]
+                            .into_iter()
+                            .find(|o| o.name() == n)
+                            .ok_or(format!("unknown objective {n}"))
+                    })
+                    .collect::<Result<_, _>>()?
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    if o.quick {
-        o.seeds = 1;
-        o.recipe.updates = 1500;
-        o.recipe.evals = 10;
-    }
-    if let Some(u) = updates {
-        o.recipe.updates = u;
-    }
-    for s in sets.iter().flat_map(|s| s.split(',')) {
-        o.recipe.set(s)?;
+    for obj in objectives {
+        let mut r = Recipe::of(obj);
+        if o.quick {
+            o.seeds = 1;
+            r.updates = 1500;
+            r.evals = 10;
+        }
+        if let Some(u) = updates {
+            r.updates = u;
+        }
+        for s in sets.iter().flat_map(|s| s.split(',')) {
+            r.set(s)?;
+        }
+        o.recipes.push(r);
     }
     Ok(o)
 }
@@ -632,6 +764,7 @@ fn median(v: &mut [f64]) -> f64 {
 struct TaskResult {
     task: Task,
     data: Data,
+    /// Every objective's runs, in the order of `Opts::recipes`, seeds in order.
     runs: Vec<Run>,
     kde: Fit,
     kde_h: f64,
@@ -656,7 +789,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sizes.1,
         sizes.2
     );
-    println!("recipe: {:?}", o.recipe);
+    for r in &o.recipes {
+        println!("recipe {}: {r:?}", r.objective.name());
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(2);
@@ -665,17 +800,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let t0 = Instant::now();
         let d = data(task, sizes);
         // Seeds on `threads` threads; the baselines on this one meanwhile.
-        let seeds: Vec<u64> = (0..o.seeds as u64).collect();
+        let jobs: Vec<(usize, u64)> = (0..o.recipes.len())
+            .flat_map(|r| (0..o.seeds as u64).map(move |s| (r, s)))
+            .collect();
         let (runs, (kde_fit, h), (gmm_fit, g)) = std::thread::scope(|sc| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
-                    let (d, r, seeds) = (&d, &o.recipe, &seeds);
+                    let (d, recipes, jobs) = (&d, &o.recipes, &jobs);
                     sc.spawn(move || {
-                        seeds
-                            .iter()
+                        jobs.iter()
                             .skip(t)
                             .step_by(threads)
-                            .map(|&s| train(task, d, r, s).map_err(|e| e.to_string()))
+                            .map(|&(r, s)| {
+                                train(task, d, &recipes[r], s)
+                                    .map(|run| (r, run))
+                                    .map_err(|e| e.to_string())
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
@@ -695,13 +835,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 ((none(), 0.1), (none(), g))
             };
-            let mut runs: Vec<Run> = Vec::new();
+            let mut runs: Vec<(usize, Run)> = Vec::new();
             for h in handles {
                 for r in h.join().unwrap() {
                     runs.push(r?);
                 }
             }
-            runs.sort_by_key(|r| r.seed);
+            runs.sort_by_key(|(r, run)| (*r, run.seed));
+            let runs: Vec<Run> = runs.into_iter().map(|(_, run)| run).collect();
             Ok::<_, String>((runs, k, g))
         })?;
         let truth = d
@@ -724,7 +865,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  ({:.1} s)", t0.elapsed().as_secs_f64());
         results.push(tr);
     }
-    let missed = summary(&results, &o.recipe);
+    let missed = summary(&results, &o.recipes);
     draw(&results)?;
     println!("total {:.1} s", started.elapsed().as_secs_f64());
     if o.check && missed > 0 {
@@ -746,8 +887,14 @@ fn report(t: &TaskResult) {
                 (a.min(v), b.max(v))
             });
         println!(
-            "  seed {}: kept (best val, update {:>5}) val {:.3} test {:.3} | EMA end {last_t:.3}, best {best_t:.3} | raw last half {lo:.3}..{hi:.3} | {:.0} updates/s, {} refused",
-            r.seed, r.kept_at, r.val, r.test, r.updates_per_s, r.refused
+            "  {} seed {}: kept (best val, update {:>5}) val {:.3} test {:.3} | EMA end {last_t:.3}, best {best_t:.3} | raw last half {lo:.3}..{hi:.3} | {:.0} updates/s, {} refused",
+            r.objective.name(),
+            r.seed,
+            r.kept_at,
+            r.val,
+            r.test,
+            r.updates_per_s,
+            r.refused
         );
     }
     println!(
@@ -762,58 +909,86 @@ fn report(t: &TaskResult) {
     );
 }
 
-/// The table and the targets; returns the number missed.
-fn summary(res: &[TaskResult], r: &Recipe) -> usize {
-    println!("\n| task | recipe median (min–max) | KDE | GMM | truth | ≤ KDE | worst end − best |");
-    println!("|---|---|---|---|---|---|---|");
+/// The table and the targets; returns the number missed. The targets of
+/// `--check` are those of the first recipe (PCD by default); the other
+/// objectives' rows show the same comparisons for information.
+fn summary(res: &[TaskResult], recipes: &[Recipe]) -> usize {
+    println!(
+        "\n| task | objective | test median (min–max) | val median | KDE | GMM | truth | ≤ KDE | worst end − best |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut missed = 0;
     for t in res {
-        let mut tests: Vec<f64> = t.runs.iter().map(|r| r.test).collect();
-        let lo = tests.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = tests.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let med = median(&mut tests);
-        // Stability: the EMA model at the end against its own best test NLL.
-        let drift = t
-            .runs
-            .iter()
-            .map(|r| {
-                let best = r.curve.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
-                r.curve.last().unwrap().2 - best
-            })
-            .fold(f64::NEG_INFINITY, f64::max);
-        let beats = med <= t.kde.test;
-        let stable = drift <= 0.05;
-        missed += usize::from(!beats) + usize::from(!stable);
-        let truth = match t.truth {
-            Some(v) => {
-                let ok = med - v <= 0.03;
-                missed += usize::from(!ok);
-                format!(
-                    "{v:.3} ({} 0.03: {:+.3})",
-                    if ok { "within" } else { "NOT within" },
-                    med - v
-                )
+        for (i, rec) in recipes.iter().enumerate() {
+            let runs: Vec<&Run> = t
+                .runs
+                .iter()
+                .filter(|r| r.objective == rec.objective)
+                .collect();
+            if runs.is_empty() {
+                continue;
             }
-            None => "–".into(),
+            let counted = i == 0;
+            let mut tests: Vec<f64> = runs.iter().map(|r| r.test).collect();
+            let mut vals: Vec<f64> = runs.iter().map(|r| r.val).collect();
+            let lo = tests.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = tests.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let med = median(&mut tests);
+            let val = median(&mut vals);
+            // Stability: the EMA model at the end against its own best test NLL.
+            let drift = runs
+                .iter()
+                .map(|r| {
+                    let best = r.curve.iter().map(|c| c.2).fold(f64::INFINITY, f64::min);
+                    r.curve.last().unwrap().2 - best
+                })
+                .fold(f64::NEG_INFINITY, f64::max);
+            let beats = med <= t.kde.test;
+            let stable = drift <= 0.05;
+            if counted {
+                missed += usize::from(!beats) + usize::from(!stable);
+            }
+            let truth = match t.truth {
+                Some(v) => {
+                    let ok = med - v <= 0.03;
+                    if counted {
+                        missed += usize::from(!ok);
+                    }
+                    format!(
+                        "{v:.3} ({} 0.03: {:+.3})",
+                        if ok { "within" } else { "NOT within" },
+                        med - v
+                    )
+                }
+                None => "–".into(),
+            };
+            println!(
+                "| {} | {}{} | {med:.3} ({lo:.3}–{hi:.3}) | {val:.3} | {:.3} | {:.3} | {truth} | {} | {drift:+.3} {} |",
+                t.task.name(),
+                rec.objective.name(),
+                if counted { "" } else { " (info)" },
+                t.kde.test,
+                t.gmm.test,
+                if beats { "yes" } else { "NO" },
+                if stable { "ok" } else { "NOT ≤ 0.05" },
+            );
+        }
+    }
+    for rec in recipes {
+        let Some(run) = res[0].runs.iter().find(|r| r.objective == rec.objective) else {
+            continue;
         };
         println!(
-            "| {} | {med:.3} ({lo:.3}–{hi:.3}) | {:.3} | {:.3} | {truth} | {} | {drift:+.3} {} |",
-            t.task.name(),
-            t.kde.test,
-            t.gmm.test,
-            if beats { "yes" } else { "NO" },
-            if stable { "ok" } else { "NOT ≤ 0.05" },
+            "{}: {:.0} updates/s (seed {} of {}, training only); model + trainer + EMA + best: {} bytes; {} updates of {} points",
+            rec.objective.name(),
+            run.updates_per_s,
+            run.seed,
+            res[0].task.name(),
+            run.bytes,
+            rec.updates,
+            rec.batch
         );
     }
-    let run = &res[0].runs[0];
-    println!(
-        "\n{:.0} updates/s (seed 0 of {}, training only); model + trainer + EMA + best: {} bytes; {} updates of {} points",
-        run.updates_per_s,
-        res[0].task.name(),
-        run.bytes,
-        r.updates,
-        r.batch
-    );
     println!("targets missed: {missed}");
     missed
 }
@@ -892,7 +1067,7 @@ fn draw(res: &[TaskResult]) -> Result<(), Box<dyn std::error::Error>> {
             let lp = |p: &Point| -(r.model.value(p).map_or(f64::INFINITY, |u| u as f64)) - lz;
             panel(
                 area,
-                &format!("EBM seed {} {:.3}", r.seed, r.test),
+                &format!("{} seed {} {:.3}", r.objective.name(), r.seed, r.test),
                 &lp,
                 &[],
             )?;

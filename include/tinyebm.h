@@ -183,6 +183,18 @@
 #define TEBM_TEMPERING_SIZE 46080
 
 /*
+ Negatives per data point an energy-discrepancy trainer ([`TebmEd`])
+ supports.
+ */
+#define TEBM_MAX_ED_NEGATIVES 32
+
+/*
+ Bytes reserved for [`TebmEd`]: [`tebm_ed_size`] (which depends on the
+ capacities) plus about 3 %, rounded up to a multiple of 256.
+ */
+#define TEBM_ED_SIZE 47616
+
+/*
  Bytes reserved for [`TebmAis`]: [`tebm_ais_size`] (which depends on the
  capacities) plus about 3 %, rounded up to a multiple of 256.
  */
@@ -785,6 +797,124 @@ typedef struct TebmDrawsDiagnostics {
    */
   size_t split_draws;
 } TebmDrawsDiagnostics;
+
+/*
+ How to build an energy-discrepancy trainer. Start from
+ `tebm_ed_config_default`.
+ */
+typedef struct TebmEdConfig {
+  /*
+   Variance t of each Gaussian perturbation (> 0).
+   */
+  float t;
+  /*
+   Negatives M per data point, 1..=`TEBM_MAX_ED_NEGATIVES`.
+   */
+  size_t negatives;
+  /*
+   Stabiliser w (≥ 0; 1 in the paper).
+   */
+  float w;
+  /*
+   Data points per update (≥ 1).
+   */
+  size_t batch_size;
+  /*
+   Seed of the perturbations' random stream.
+   */
+  uint64_t seed;
+  /*
+   A `TebmOptimizer` value.
+   */
+  uint32_t optimizer;
+  /*
+   Learning rate η (≥ 0).
+   */
+  float learning_rate;
+  /*
+   SGD momentum μ in [0, 1).
+   */
+  float momentum;
+  /*
+   Adam β₁ in [0, 1).
+   */
+  float adam_beta1;
+  /*
+   Adam β₂ in [0, 1).
+   */
+  float adam_beta2;
+  /*
+   Adam ε (> 0).
+   */
+  float adam_eps;
+  /*
+   Clip the gradient to this global norm; 0 (or ∞) for no clipping.
+   */
+  float clip_norm;
+  /*
+   L2 weight decay coefficient (≥ 0).
+   */
+  float weight_decay;
+} TebmEdConfig;
+
+/*
+ Storage for an energy-discrepancy trainer; see [`TebmEnergy`].
+ Initialise it with [`tebm_ed_init`].
+ */
+typedef struct TEBM_ALIGNED(16) TebmEd {
+  uint8_t opaque[TEBM_ED_SIZE];
+} TebmEd;
+
+/*
+ What the last update measured, and the trainer's counters
+ (`tebm_ed_metrics`). Values are NaN before the first update.
+ */
+typedef struct TebmEdMetrics {
+  /*
+   The loss: mean of ln(w/M + (1/M)·Σⱼ exp(U(x) − U(x′ⱼ))) over the batch.
+   */
+  float loss;
+  /*
+   Mean U at the data points.
+   */
+  float data_energy;
+  /*
+   Mean U at the negatives.
+   */
+  float negative_energy;
+  /*
+   Mean weight Σⱼ sⱼ of ∂θU at the data points, in [0, 1).
+   */
+  float data_weight;
+  /*
+   Norm of the gradient handed to the optimiser (before clipping).
+   */
+  float grad_norm;
+  /*
+   Updates done.
+   */
+  uint64_t updates;
+  /*
+   Updates refused (θ and the optimiser kept).
+   */
+  uint64_t rejected;
+  /*
+   Data points collected toward the next update.
+   */
+  size_t batch_len;
+  /*
+   Dimension.
+   */
+  size_t dim;
+  /*
+   Number of parameters trained.
+   */
+  size_t num_params;
+  /*
+   Current learning rate.
+   */
+  float learning_rate;
+} TebmEdMetrics;
 
 /*
  A user energy: computes U(x) into `*energy` and, when `grad` is not
@@ -1457,6 +1587,117 @@ enum TebmStatus tebm_draws_diagnostics(const float *draws,
                                        double *scratch,
                                        size_t scratch_len,
                                        struct TebmDrawsDiagnostics *out);
+
+/*
+ Fills `*cfg` with defaults: t = 0.25, 8 negatives, w = 1, batches of 32,
+ seed 0; Adam (η = 0.001, β₁ 0.9, β₂ 0.999, ε 1e-8; SGD momentum 0.9 when
+ chosen), no clipping, no weight decay.
+
+ # Safety
+ `cfg` NULL or writable.
+ */
+enum TebmStatus tebm_ed_config_default(struct TebmEdConfig *cfg);
+
+/*
+ Bytes an energy-discrepancy trainer needs (≤ `TEBM_ED_SIZE`).
+ */
+size_t tebm_ed_size(void);
+
+/*
+ Alignment an energy-discrepancy trainer needs (≤ `TEBM_OBJECT_ALIGN`).
+ */
+size_t tebm_ed_align(void);
+
+/*
+ Initialises an energy-discrepancy trainer in `mem` (`mem_len` bytes: a
+ `TebmEd`, or `tebm_ed_size()` bytes aligned to `tebm_ed_align()`) for
+ `energy`, a trainable built-in model (a callback energy is
+ `BAD_CONFIG`). Everything is checked before the first write: on failure
+ nothing is written (an existing object in `mem` is unchanged).
+
+ # Safety
+ `mem` NULL or `mem_len` writable bytes not in use by another call;
+ `energy` NULL or a `TebmEnergy`'s storage (only read); `cfg` NULL or
+ readable.
+ */
+enum TebmStatus tebm_ed_init(void *mem,
+                             size_t mem_len,
+                             const struct TebmEnergy *energy,
+                             const struct TebmEdConfig *cfg);
+
+/*
+ Adds one data point `x` (`dim` floats, the energy's dimension): its
+ loss and gradient at the current θ, from M perturbed copies; when the
+ batch is full, runs an update (`*updated` = 1, else 0; `updated` may be
+ NULL). Refused before anything changes: a NULL pointer, a wrong
+ dimension, another energy kind or size, a non-finite point
+ (`NON_FINITE`) or a point where an energy or gradient is not finite. A
+ refused *update* (`NON_FINITE`, or `BAD_PARAMETERS` for parameters the
+ model refuses) leaves θ, the optimiser and the collected points as they
+ were and counts in `rejected`.
+
+ # Safety
+ `ed` NULL or a `TebmEd`'s storage and `energy` NULL or a `TebmEnergy`'s
+ storage, each used by no one else during the call; `x` NULL or `dim`
+ readable floats; `updated` NULL or writable.
+ */
+enum TebmStatus tebm_ed_push(struct TebmEd *ed,
+                             struct TebmEnergy *energy,
+                             const float *x,
+                             size_t dim,
+                             int *updated);
+
+/*
+ Pushes `n` points (`n × dim` floats, point-major) as `tebm_ed_push`
+ does; `*updated` (when not NULL) is the number of updates that ran.
+ Sizes and finiteness of all points are checked first (refused: nothing
+ changes); a later failure stops there, with the points before it
+ collected (and their updates done).
+
+ # Safety
+ As for [`tebm_ed_push`]; `x` holds `n × dim` floats.
+ */
+enum TebmStatus tebm_ed_push_batch(struct TebmEd *ed,
+                                   struct TebmEnergy *energy,
+                                   const float *x,
+                                   size_t n,
+                                   size_t dim,
+                                   int *updated);
+
+/*
+ Runs an update on the points collected so far (at least one, else
+ `BAD_DIMENSION`). A refused update is as for `tebm_ed_push`.
+
+ # Safety
+ As for [`tebm_ed_push`].
+ */
+enum TebmStatus tebm_ed_update(struct TebmEd *ed, struct TebmEnergy *energy);
+
+/*
+ Sets the optimiser's learning rate (finite, ≥ 0; 0 freezes θ), e.g.
+ for a schedule.
+
+ # Safety
+ `ed` NULL or a `TebmEd`'s storage used by no one else.
+ */
+enum TebmStatus tebm_ed_set_learning_rate(struct TebmEd *ed, float lr);
+
+/*
+ Writes the last update's metrics and the trainer's counters.
+
+ # Safety
+ `ed` NULL or a `TebmEd`'s storage; `out` NULL or writable.
+ */
+enum TebmStatus tebm_ed_metrics(const struct TebmEd *ed, struct TebmEdMetrics *out);
+
+/*
+ Writes the text of the trainer's last error ("" if none) into `buf`
+ (NUL-terminated, truncated to `len` bytes).
+
+ # Safety
+ `ed` NULL or a `TebmEd`'s storage; `buf` NULL or `len` writable bytes.
+ */
+enum TebmStatus tebm_ed_last_error(const struct TebmEd *ed, char *buf, size_t len);
 
 /*
  Bytes the largest energy object needs (≤ `TEBM_ENERGY_SIZE`): enough

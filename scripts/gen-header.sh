@@ -14,7 +14,7 @@
 #   1. builds the host library for the configuration (cargo build --release
 #      -p tinyebm-ffi; honours CARGO_TARGET_DIR: the library it leaves there,
 #      $CARGO_TARGET_DIR/release/libtinyebm.a, is the one to link with);
-#   2. asks it for tebm_{energy,sampler,trainer,tempering}_size() with a tiny
+#   2. asks it for tebm_{energy,sampler,trainer,tempering,ais,ed}_size() with a tiny
 #      C program and applies the reserve rule of ffi/src/lib.rs (+ 1/32,
 #      rounded up to a multiple of 256);
 #   3. runs cbindgen on a temporary copy of ffi/src in which lib.rs's
@@ -68,14 +68,15 @@ size_t tebm_sampler_size(void);
 size_t tebm_trainer_size(void);
 size_t tebm_tempering_size(void);
 size_t tebm_ais_size(void);
+size_t tebm_ed_size(void);
 int main(void) {
-    printf("%zu %zu %zu %zu %zu\n", tebm_energy_size(), tebm_sampler_size(), tebm_trainer_size(),
-           tebm_tempering_size(), tebm_ais_size());
+    printf("%zu %zu %zu %zu %zu %zu\n", tebm_energy_size(), tebm_sampler_size(), tebm_trainer_size(),
+           tebm_tempering_size(), tebm_ais_size(), tebm_ed_size());
     return 0;
 }
 EOF
 ${HOST_CC:-cc} "$tmp/sizes.c" "$lib" -lm -lpthread -ldl -o "$tmp/sizes"
-read -r energy sampler trainer tempering ais < <("$tmp/sizes")
+read -r energy sampler trainer tempering ais ed < <("$tmp/sizes")
 reserve() { echo $(( ($1 + $1 / 32 + 255) / 256 * 256 )); }
 
 # 3. cbindgen on a copy of the sources with the numbers written in.
@@ -84,15 +85,17 @@ cp "$root"/ffi/src/*.rs "$tmp/src/"
 inc='include!(concat!(env!("OUT_DIR"), "/capacities.rs"));'
 awk -v inc="$inc" -v caps="$out_dir/capacities.rs" \
     -v e="$(reserve "$energy")" -v s="$(reserve "$sampler")" \
-    -v t="$(reserve "$trainer")" -v x="$(reserve "$tempering")" -v a="$(reserve "$ais")" '
+    -v t="$(reserve "$trainer")" -v x="$(reserve "$tempering")" -v a="$(reserve "$ais")" \
+    -v d="$(reserve "$ed")" '
     $0 == inc { while ((getline l < caps) > 0) print l; n++; next }
     /^pub const TEBM_ENERGY_SIZE: usize = reserve\(/    { print "pub const TEBM_ENERGY_SIZE: usize = " e ";"; n++; next }
     /^pub const TEBM_SAMPLER_SIZE: usize = reserve\(/   { print "pub const TEBM_SAMPLER_SIZE: usize = " s ";"; n++; next }
     /^pub const TEBM_TRAINER_SIZE: usize = reserve\(/   { print "pub const TEBM_TRAINER_SIZE: usize = " t ";"; n++; next }
     /^pub const TEBM_TEMPERING_SIZE: usize = reserve\(/ { print "pub const TEBM_TEMPERING_SIZE: usize = " x ";"; n++; next }
     /^pub const TEBM_AIS_SIZE: usize = reserve\(/       { print "pub const TEBM_AIS_SIZE: usize = " a ";"; n++; next }
+    /^pub const TEBM_ED_SIZE: usize = reserve\(/        { print "pub const TEBM_ED_SIZE: usize = " d ";"; n++; next }
     { print }
-    END { if (n != 6) { print "gen-header.sh: expected 6 substitutions in lib.rs, made " n > "/dev/stderr"; exit 1 } }
+    END { if (n != 7) { print "gen-header.sh: expected 7 substitutions in lib.rs, made " n > "/dev/stderr"; exit 1 } }
 ' "$root/ffi/src/lib.rs" > "$tmp/src/lib.rs"
 cbindgen --quiet --config "$root/ffi/cbindgen.toml" --output "$tmp/tinyebm.h" "$tmp/src/lib.rs"
 if [ -n "$config" ]; then

@@ -29,4 +29,4 @@ timeout 300 qemu-system-arm -M "$machine" -nographic -semihosting-config enable=
     -icount shift=0 -plugin "$plugin,mark=$mark" -d plugin -D "$log" \
     -kernel "$elf" </dev/null >"$out" || { cat "$out"; echo "firmware failed" >&2; exit 1; }
 insn_table "$out" "$log"
-grep -E "^fingerprint|^training|^trainer|^checkpoint|passed" "$out"
+grep -E "^fingerprint|^training|^trainer|^checkpoint|^ed trainer|passed" "$out"

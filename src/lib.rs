@@ -50,6 +50,9 @@
 //!   stream of data points, with any [`NegativePhase`] sampler, as PCD, CD or
 //!   Jarzynski-weighted PCD ([`jarzynski`]: importance weights, log Z and
 //!   systematic resampling); refuses non-finite updates without changing θ.
+//! * [`ed`] — [`Ed`]: sampling-free training by energy discrepancy
+//!   (Schröder et al. 2023): U and ∂θU at data and a few perturbed copies,
+//!   no walkers.
 //! * [`ais`] — [`Ais`]: annealed importance sampling from a Gaussian base
 //!   to ρ with any kernel, for log Z with its standard error and ESS, and
 //!   [`held_out_nll`]: how good a model is (`docs/evaluation.md`).
@@ -148,6 +151,7 @@ pub mod data;
 pub mod deep_mlp;
 pub mod diagnostics;
 pub mod draws;
+pub mod ed;
 pub mod ema;
 pub mod energy;
 pub mod error;
@@ -183,6 +187,7 @@ pub use data::Epochs;
 pub use deep_mlp::{DeepMlp, checked_deep_mlp_param_count, deep_mlp_param_count};
 pub use diagnostics::Diagnostics;
 pub use draws::{RankDiagnostics, rank_diagnostics};
+pub use ed::{Ed, EdConfig, EdMetrics};
 pub use ema::{Best, Ema};
 pub use energy::{Energy, EvalError, Evals, FnEnergy, Soa, Trainable};
 pub use error::Error;

@@ -21,8 +21,17 @@ pub(crate) const TRAINER_TAG: u32 = 0x7454_5231;
 pub(crate) const TEMPERING_TAG: u32 = 0x7452_5831;
 /// Type tag of an AIS object (“tAI1”).
 pub(crate) const AIS_TAG: u32 = 0x7441_4931;
+/// Type tag of an energy-discrepancy trainer (“tED1”).
+pub(crate) const ED_TAG: u32 = 0x7445_4431;
 /// Every tag, to tell "another tinyebm object" from "not initialised".
-const TAGS: [u32; 5] = [ENERGY_TAG, SAMPLER_TAG, TRAINER_TAG, TEMPERING_TAG, AIS_TAG];
+const TAGS: [u32; 6] = [
+    ENERGY_TAG,
+    SAMPLER_TAG,
+    TRAINER_TAG,
+    TEMPERING_TAG,
+    AIS_TAG,
+    ED_TAG,
+];
 
 /// Returns `TEBM_STATUS_NULL_POINTER` from the enclosing function when any
 /// of the pointers is NULL; checked in argument order before anything else.

@@ -115,6 +115,7 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 mod ais;
 mod checkpoint;
 mod draws;
+mod ed;
 mod energy;
 mod energy_init;
 mod handle;
@@ -135,6 +136,7 @@ mod weights;
 pub use ais::*;
 pub use checkpoint::*;
 pub use draws::*;
+pub use ed::*;
 pub use energy::*;
 pub use energy_init::*;
 pub use kernel::*;
@@ -262,6 +264,21 @@ pub struct TebmTempering {
 #[repr(C, align(16))]
 pub struct TebmTrainer {
     opaque: [u8; TEBM_TRAINER_SIZE],
+}
+
+/// Negatives per data point an energy-discrepancy trainer ([`TebmEd`])
+/// supports.
+pub const TEBM_MAX_ED_NEGATIVES: usize = 32;
+
+/// Bytes reserved for [`TebmEd`]: [`tebm_ed_size`] (which depends on the
+/// capacities) plus about 3 %, rounded up to a multiple of 256.
+pub const TEBM_ED_SIZE: usize = reserve(size_of::<handle::Object<ed::State>>());
+
+/// Storage for an energy-discrepancy trainer; see [`TebmEnergy`].
+/// Initialise it with [`tebm_ed_init`].
+#[repr(C, align(16))]
+pub struct TebmEd {
+    opaque: [u8; TEBM_ED_SIZE],
 }
 
 /// Bytes reserved for [`TebmAis`]: [`tebm_ais_size`] (which depends on the

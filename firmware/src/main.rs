@@ -129,6 +129,26 @@ fn main() -> ! {
         errors += trainer.push(&mut net, black_box(&x1)).is_err() as u32
     });
 
+    // One energy-discrepancy update (no walkers): 16 data points, each with
+    // M = 8 negatives (U at 9 points, log-sum-exp weights in f64, ∂θU at 9
+    // points), then an Adam step. Evaluation blocks of one point (K = 9).
+    let Some(mut ed) = workload::ed_trainer(&net) else {
+        fail()
+    };
+    hprintln!(
+        "ed trainer {} bytes (Adam, buffers)",
+        workload::EdTrainer::footprint()
+    );
+    let mut k = 0;
+    window("ed_update_16", 4, || {
+        let r = ed.push_batch(&mut net, black_box(&xs[k % 4]));
+        errors += !matches!(r, Ok(Some(_))) as u32;
+        k += 1;
+    });
+    window("ed_push_1", 8, || {
+        errors += ed.push(&mut net, black_box(&x1)).is_err() as u32
+    });
+
     // One evaluation, and its activation pass alone (the rest is the three
     // matrix–vector products of the forward and backward passes, the output
     // dot products and the confinement term).

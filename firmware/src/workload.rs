@@ -3,8 +3,8 @@
 //! x86_64 and on a Cortex-M4F).
 
 use tinyebm::{
-    Activation, Adam, Ensemble, Hmc, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig, Sampler, Stream,
-    Trainable, Ula, Walkers, mlp_param_count,
+    Activation, Adam, Ed, EdConfig, Ensemble, Hmc, Kernel, Mala, Mlp, Mode, Pcd, PcdConfig,
+    Sampler, Stream, Trainable, Ula, Walkers, mlp_param_count,
 };
 
 /// The reference model of the MCU figures: MLP 2→16→16→1, tanh, α = 0.5.
@@ -96,6 +96,26 @@ pub fn trainer(net: &Net) -> Option<Trainer> {
         ..PcdConfig::new(Mode::Pcd)
     };
     Pcd::new(net, sampler, adam, cfg).ok()
+}
+
+/// The energy-discrepancy trainer of the MCU figures: M = 8 negatives,
+/// t = 0.25, w = 1, batches of 16, evaluation blocks of one point (K = 9).
+pub type EdTrainer = Ed<Adam<P>, 9, 2, P>;
+
+/// The reference energy-discrepancy trainer (Adam, lr 5e-3, clipped at 10).
+pub fn ed_trainer(net: &Net) -> Option<EdTrainer> {
+    let adam = Adam::<P>::new(net.num_params(), 5e-3)
+        .ok()?
+        .with_clip_norm(10.0)
+        .ok()?;
+    let cfg = EdConfig {
+        t: 0.25,
+        negatives: 8,
+        w: 1.0,
+        batch_size: 16,
+        seed: 3,
+    };
+    Ed::new(net, adam, cfg).ok()
 }
 
 /// The data stream: four Gaussians (sd 0.3) at (±1, ±1), 16 points per call

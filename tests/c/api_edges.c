@@ -1867,6 +1867,178 @@ static void t_checkpoint(void) {
     free(b);
 }
 
+/* ==== energy-discrepancy trainer (TebmEd) ====
+ * As for trainers: every byte unchanged for calls that cannot record an
+ * error and for failing inits; every byte after the header otherwise. */
+static TebmEd ed, edi, ed_copy; /* ed: on eg, batches of 4, 3 negatives; edi: init target */
+#define EXPECT_DRO(call, want)                                                             \
+    do {                                                                                   \
+        memcpy(&ed_copy, &ed, sizeof ed);                                                  \
+        memcpy(&e_copy, &eg, sizeof eg);                                                   \
+        EXPECT(call, want);                                                                \
+        CHECK(same(&ed, &ed_copy, sizeof ed));                                             \
+        CHECK(same(&eg, &e_copy, sizeof eg));                                              \
+    } while (0)
+#define EXPECT_DST(call, want)                                                             \
+    do {                                                                                   \
+        memcpy(&ed_copy, &ed, sizeof ed);                                                  \
+        memcpy(&e_copy, &eg, sizeof eg);                                                   \
+        EXPECT(call, want);                                                                \
+        CHECK(state_same(&ed, &ed_copy));                                                  \
+        CHECK(same(&eg, &e_copy, sizeof eg));                                              \
+    } while (0)
+#define EXPECT_DI(call, want) EXPECT_KEEPS(call, want, &edi, &ed_copy, same)
+
+static void t_ed(void) {
+    TebmEdConfig c;
+    TebmEdMetrics m;
+    size_t el = sizeof edi;
+    float x[8 * 2];
+    for (int i = 0; i < 8 * 2; i++) x[i] = 0.25f * (float)(i % 5) - 0.5f;
+    float xn[2] = {0.5f, NAN};
+    int upd = -9;
+    TebmEd *nv = (TebmEd *)&never, *wrong = (TebmEd *)&s2;
+    char buf[TEBM_ERROR_MESSAGE_CAPACITY];
+
+    CHECK(tebm_ed_size() > 0 && tebm_ed_size() <= TEBM_ED_SIZE);
+    CHECK(tebm_ed_align() > 0 && tebm_ed_align() <= TEBM_OBJECT_ALIGN);
+    CHECK(tebm_ed_size() < tebm_trainer_size()); /* no walkers */
+    EXPECT(tebm_ed_config_default(NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT(tebm_ed_config_default(&c), TEBM_STATUS_OK);
+    CHECK(c.negatives == 8 && c.w == 1.0f && c.t > 0.0f && c.batch_size == 32 &&
+          c.optimizer == TEBM_OPTIMIZER_ADAM);
+    c.batch_size = 4;
+    c.negatives = 3;
+    c.learning_rate = 0.01f;
+
+    /* init: pointers, memory, handles, every configuration field */
+    EXPECT(tebm_ed_init(NULL, el, &eg, &c), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DI(tebm_ed_init(&edi, el, NULL, &c), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DI(tebm_ed_init(&edi, el, &eg, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DI(tebm_ed_init(&edi, 0, &eg, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_DI(tebm_ed_init(&edi, tebm_ed_size() - 1, &eg, &c), TEBM_STATUS_BUFFER_TOO_SMALL);
+    EXPECT_DI(tebm_ed_init(&edi, el, (const TebmEnergy *)&never, &c), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DI(tebm_ed_init(&edi, el, (const TebmEnergy *)&s2, &c), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_DI(tebm_ed_init(&edi, el, &ecb, &c), TEBM_STATUS_BAD_CONFIG);
+    TebmEdConfig b = c;
+    b.negatives = 0;
+    EXPECT_DI(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_BAD_DIMENSION);
+    b.negatives = TEBM_MAX_ED_NEGATIVES + 1;
+    EXPECT_DI(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_CAPACITY_EXCEEDED);
+    b = c;
+    b.batch_size = 0;
+    EXPECT_DI(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_BAD_DIMENSION);
+    float badt[] = {0.0f, -1.0f, NAN, INFINITY};
+    for (int i = 0; i < 4; i++) {
+        b = c;
+        b.t = badt[i];
+        EXPECT_DI(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_BAD_CONFIG);
+        b = c;
+        b.w = i == 0 ? -0.5f : badt[i];
+        EXPECT_DI(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_BAD_CONFIG);
+    }
+    b = c;
+    b.optimizer = 7;
+    EXPECT_DI(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_BAD_CONFIG);
+    b = c;
+    b.learning_rate = -1.0f;
+    EXPECT_DI(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_BAD_CONFIG);
+    b = c;
+    b.negatives = TEBM_MAX_ED_NEGATIVES;
+    EXPECT(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_OK); /* at capacity */
+    /* over an existing object: a failing init changes nothing */
+    b.t = 0.0f;
+    EXPECT_KEEPS(tebm_ed_init(&edi, el, &eg, &b), TEBM_STATUS_BAD_CONFIG, &edi, &ed_copy, same);
+    EXPECT(tebm_ed_init(&ed, sizeof ed, &eg, &c), TEBM_STATUS_OK);
+
+    /* push: pointers, handles, dim 0 / 1 / 3 / capacity / capacity + 1 */
+    EXPECT_DRO(tebm_ed_push(NULL, &eg, x, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_push(&ed, NULL, x, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_push(&ed, &eg, NULL, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_push(nv, &eg, x, 2, &upd), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DRO(tebm_ed_push(wrong, &eg, x, 2, &upd), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_DRO(tebm_ed_push(&ed, (TebmEnergy *)&never, x, 2, &upd), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DRO(tebm_ed_push(&ed, &ecb, x, 2, &upd), TEBM_STATUS_BAD_CONFIG);
+    CHECK(upd == -9);
+    EXPECT_DST(tebm_ed_push(&ed, &eg, x, 0, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_DST(tebm_ed_push(&ed, &eg, x, 1, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_DST(tebm_ed_push(&ed, &eg, x, 3, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_DST(tebm_ed_push(&ed, &eg, x, TEBM_MAX_DIM + 1, &upd), TEBM_STATUS_CAPACITY_EXCEEDED);
+    EXPECT_DST(tebm_ed_push(&ed, &e_full, x, 2, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_DST(tebm_ed_push(&ed, &epoly, x, 2, &upd), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_DST(tebm_ed_push(&ed, &eg, xn, 2, &upd), TEBM_STATUS_NON_FINITE);
+    CHECK(upd == -9);
+    for (int i = 0; i < 3; i++) {
+        EXPECT(tebm_ed_push(&ed, &eg, x + 2 * i, 2, &upd), TEBM_STATUS_OK);
+        CHECK(upd == 0);
+    }
+    EXPECT(tebm_ed_push(&ed, &eg, x + 6, 2, NULL), TEBM_STATUS_OK);
+    EXPECT(tebm_ed_metrics(&ed, &m), TEBM_STATUS_OK);
+    CHECK(m.updates == 1 && m.batch_len == 0 && m.dim == 2 && m.num_params == 4);
+    CHECK(isfinite(m.loss) && m.data_weight >= 0.0f && m.data_weight < 1.0f);
+
+    /* push_batch: n 0 / 1 / batch / 2 batches; n x dim overflowing */
+    EXPECT_DRO(tebm_ed_push_batch(NULL, &eg, x, 1, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_push_batch(&ed, NULL, x, 1, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_push_batch(&ed, &eg, NULL, 1, 2, &upd), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_push_batch(nv, &eg, x, 1, 2, &upd), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DRO(tebm_ed_push_batch(wrong, &eg, x, 1, 2, &upd), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_DST(tebm_ed_push_batch(&ed, &eg, x, 0, 2, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_DST(tebm_ed_push_batch(&ed, &eg, x, 1, 0, &upd), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT_DST(tebm_ed_push_batch(&ed, &eg, x, SIZE_MAX, 2, &upd), TEBM_STATUS_CAPACITY_EXCEEDED);
+    float xb[8 * 2];
+    memcpy(xb, x, sizeof xb);
+    xb[15] = INFINITY; /* the last point: all are checked before any is pushed */
+    upd = -9;
+    EXPECT_DST(tebm_ed_push_batch(&ed, &eg, xb, 8, 2, &upd), TEBM_STATUS_NON_FINITE);
+    CHECK(upd == -9);
+    EXPECT(tebm_ed_push_batch(&ed, &eg, x, 1, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 0);
+    EXPECT(tebm_ed_push_batch(&ed, &eg, x, 3, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 1);
+    EXPECT(tebm_ed_push_batch(&ed, &eg, x, 8, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 2);
+    EXPECT(tebm_ed_metrics(&ed, &m), TEBM_STATUS_OK);
+    CHECK(m.updates == 4 && m.batch_len == 0);
+
+    /* update: empty batch, then one point */
+    EXPECT_DRO(tebm_ed_update(NULL, &eg), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_update(&ed, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_update(nv, &eg), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DRO(tebm_ed_update(wrong, &eg), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_DRO(tebm_ed_update(&ed, &ecb), TEBM_STATUS_BAD_CONFIG);
+    EXPECT_DST(tebm_ed_update(&ed, &eg), TEBM_STATUS_BAD_DIMENSION);
+    EXPECT(tebm_ed_push(&ed, &eg, x, 2, &upd), TEBM_STATUS_OK);
+    EXPECT_DST(tebm_ed_update(&ed, &epoly), TEBM_STATUS_BAD_CONFIG);
+    EXPECT(tebm_ed_update(&ed, &eg), TEBM_STATUS_OK);
+    EXPECT(tebm_ed_metrics(&ed, &m), TEBM_STATUS_OK);
+    CHECK(m.updates == 5 && m.batch_len == 0 && m.rejected == 0);
+
+    /* set_learning_rate: 0 allowed, negative / non-finite not */
+    float badlr[] = {-0.0001f, -1.0f, NAN, INFINITY, -INFINITY};
+    EXPECT(tebm_ed_set_learning_rate(NULL, 0.1f), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_set_learning_rate(nv, 0.1f), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DRO(tebm_ed_set_learning_rate(wrong, 0.1f), TEBM_STATUS_WRONG_OBJECT);
+    for (int i = 0; i < 5; i++) EXPECT_DST(tebm_ed_set_learning_rate(&ed, badlr[i]), TEBM_STATUS_BAD_CONFIG);
+    ERR_REPLACED(tebm_ed_last_error, &ed, "tebm_ed_push");
+    EXPECT(tebm_ed_set_learning_rate(&ed, 0.0f), TEBM_STATUS_OK);
+    memcpy(&e_copy, &eg, sizeof eg);
+    EXPECT(tebm_ed_push_batch(&ed, &eg, x, 4, 2, &upd), TEBM_STATUS_OK);
+    CHECK(upd == 1);
+    EXPECT(tebm_ed_metrics(&ed, &m), TEBM_STATUS_OK);
+    CHECK(m.learning_rate == 0.0f);
+
+    /* metrics and last_error: pointers and handles */
+    EXPECT_DRO(tebm_ed_metrics(NULL, &m), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_metrics(&ed, NULL), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_metrics(nv, &m), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DRO(tebm_ed_metrics(wrong, &m), TEBM_STATUS_WRONG_OBJECT);
+    EXPECT_DRO(tebm_ed_last_error(NULL, buf, sizeof buf), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_last_error(&ed, NULL, sizeof buf), TEBM_STATUS_NULL_POINTER);
+    EXPECT_DRO(tebm_ed_last_error(nv, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
+    EXPECT_DRO(tebm_ed_last_error(&ed, buf, sizeof buf), TEBM_STATUS_OK);
+}
+
 int main(void) {
     setup();
     t_version();
@@ -1888,6 +2060,7 @@ int main(void) {
     t_trainer_init();
     t_trainer_train();
     t_trainer_readers();
+    t_ed();
     t_weights();
     t_tempering_init();
     t_tempering_use();
