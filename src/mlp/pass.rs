@@ -215,7 +215,7 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
     }
 
     /// Adds `c·∂U/∂(W₁, b₁, b₂, w₃, b₃)` of lane `l` (all but W₂).
-    #[inline(always)]
+    #[inline]
     fn small_grads<const L: usize>(
         &self,
         x: &[[f32; L]; D],
@@ -274,6 +274,36 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         t: &mut Tape<L, H>,
         out: &mut Evals<N, DW>,
     ) {
+        if FLAT {
+            self.eval_chunk_body::<N, DW, L, true>(x, w0, with_grad, t, out)
+        } else {
+            self.eval_chunk_plain::<N, DW, L>(x, w0, with_grad, t, out)
+        }
+    }
+
+    /// The chunk out of the caller's way (as before the dispatch copies).
+    #[inline]
+    fn eval_chunk_plain<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        with_grad: bool,
+        t: &mut Tape<L, H>,
+        out: &mut Evals<N, DW>,
+    ) {
+        self.eval_chunk_body::<N, DW, L, false>(x, w0, with_grad, t, out)
+    }
+
+    /// The body of the chunk; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn eval_chunk_body<const N: usize, const DW: usize, const L: usize, const FLAT: bool>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        with_grad: bool,
+        t: &mut Tape<L, H>,
+        out: &mut Evals<N, DW>,
+    ) {
         let xl = self.gather::<N, DW, L>(x, w0);
         let mut g = [[0f32; L]; D];
         let u = self.run_as::<L, FLAT>(&xl, t, with_grad.then_some(&mut g), with_grad);
@@ -301,6 +331,36 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         t: &mut Tape<L, H>,
         grad: &mut [f32],
     ) {
+        if FLAT {
+            self.param_grad_chunk_body::<N, DW, L, true>(x, w0, weight, t, grad)
+        } else {
+            self.param_grad_chunk_plain::<N, DW, L>(x, w0, weight, t, grad)
+        }
+    }
+
+    /// The chunk out of the caller's way (as before the dispatch copies).
+    #[inline]
+    fn param_grad_chunk_plain<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        weight: &[f32; N],
+        t: &mut Tape<L, H>,
+        grad: &mut [f32],
+    ) {
+        self.param_grad_chunk_body::<N, DW, L, false>(x, w0, weight, t, grad)
+    }
+
+    /// The body of the chunk; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn param_grad_chunk_body<const N: usize, const DW: usize, const L: usize, const FLAT: bool>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        weight: &[f32; N],
+        t: &mut Tape<L, H>,
+        grad: &mut [f32],
+    ) {
         let xl = self.gather::<N, DW, L>(x, w0);
         self.run_as::<L, FLAT>(&xl, t, None, true);
         let mut scale = [0f32; L];
@@ -313,6 +373,41 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
     /// Returns whether to go on.
     #[inline(always)]
     pub(super) fn param_grad_each_chunk<
+        const N: usize,
+        const DW: usize,
+        const L: usize,
+        const FLAT: bool,
+    >(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        t: &mut Tape<L, H>,
+        scratch: &mut [f32],
+        f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> bool {
+        if FLAT {
+            self.param_grad_each_chunk_body::<N, DW, L, true>(x, w0, t, scratch, f)
+        } else {
+            self.param_grad_each_chunk_plain::<N, DW, L>(x, w0, t, scratch, f)
+        }
+    }
+
+    /// The chunk out of the caller's way (as before the dispatch copies).
+    #[inline]
+    fn param_grad_each_chunk_plain<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        t: &mut Tape<L, H>,
+        scratch: &mut [f32],
+        f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> bool {
+        self.param_grad_each_chunk_body::<N, DW, L, false>(x, w0, t, scratch, f)
+    }
+
+    /// The body of the chunk; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn param_grad_each_chunk_body<
         const N: usize,
         const DW: usize,
         const L: usize,
