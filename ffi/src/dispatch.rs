@@ -38,6 +38,7 @@ pub(crate) enum Path {
 const AVX2_LANES: usize = 32;
 /// Lanes on the AVX-512 path: two partial sums of 64 lanes fill 8 of the 32
 /// zmm registers.
+#[cfg_attr(tebm_no_avx512, allow(dead_code))]
 const AVX512_LANES: usize = 64;
 
 /// The path in use: detected once, capped by `TEBM_SIMD`.
@@ -64,10 +65,12 @@ pub(crate) fn path() -> Path {
 }
 
 /// The widest path this CPU (and OS: the feature checks include the saved
-/// register state) supports.
+/// register state) supports. Built with Rust < 1.89 (where the `avx512f`
+/// target feature is unstable; `build.rs` sets `tebm_no_avx512`), AVX2 is
+/// the widest.
 #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
 fn detect() -> Path {
-    if std::is_x86_feature_detected!("avx512f") {
+    if cfg!(not(tebm_no_avx512)) && std::is_x86_feature_detected!("avx512f") {
         Path::Avx512
     } else if std::is_x86_feature_detected!("avx2") {
         Path::Avx2
@@ -99,10 +102,11 @@ pub(crate) fn mlp_eval_batch<const D: usize, const H: usize, const N: usize, con
     match path() {
         // SAFETY: `path` returns Avx512 only when the CPU and OS support
         // AVX-512F (runtime check), the one feature the function enables.
+        #[cfg(not(tebm_no_avx512))]
         Path::Avx512 => return unsafe { x86::eval_batch_avx512(m, x, n, with_grad, out) },
         // SAFETY: likewise for AVX2.
         Path::Avx2 => return unsafe { x86::eval_batch_avx2(m, x, n, with_grad, out) },
-        Path::Baseline => {}
+        _ => {}
     }
     ebm::Energy::eval_batch(m, x, n, with_grad, out)
 }
@@ -124,10 +128,11 @@ pub(crate) fn mlp_accumulate_param_grad_batch<
     #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
     match path() {
         // SAFETY: AVX-512F present (see `mlp_eval_batch`).
+        #[cfg(not(tebm_no_avx512))]
         Path::Avx512 => return unsafe { x86::grad_batch_avx512(m, x, n, weight, grad) },
         // SAFETY: AVX2 present.
         Path::Avx2 => return unsafe { x86::grad_batch_avx2(m, x, n, weight, grad) },
-        Path::Baseline => {}
+        _ => {}
     }
     ebm::Trainable::accumulate_param_grad_batch(m, x, n, weight, grad)
 }
@@ -149,10 +154,11 @@ pub(crate) fn mlp_param_grad_each<
     #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
     match path() {
         // SAFETY: AVX-512F present (see `mlp_eval_batch`).
+        #[cfg(not(tebm_no_avx512))]
         Path::Avx512 => return unsafe { x86::grad_each_avx512(m, x, n, scratch, f) },
         // SAFETY: AVX2 present.
         Path::Avx2 => return unsafe { x86::grad_each_avx2(m, x, n, scratch, f) },
-        Path::Baseline => {}
+        _ => {}
     }
     ebm::Trainable::param_grad_each(m, x, n, scratch, f)
 }
@@ -162,7 +168,9 @@ pub(crate) fn mlp_param_grad_each<
 /// Rust's separate multiply and add, but stating no FMA makes it plain.
 #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
 mod x86 {
-    use super::{AVX2_LANES, AVX512_LANES};
+    use super::AVX2_LANES;
+    #[cfg(not(tebm_no_avx512))]
+    use super::AVX512_LANES;
     use ebm::{EvalError, Evals, Mlp, Soa};
 
     /// Defines one function per (name, features, lanes) for a pass.
@@ -217,6 +225,9 @@ mod x86 {
 
     copies! {
         eval_batch_avx2, grad_batch_avx2, grad_each_avx2: "avx2", AVX2_LANES;
+    }
+    #[cfg(not(tebm_no_avx512))]
+    copies! {
         eval_batch_avx512, grad_batch_avx512, grad_each_avx512: "avx512f", AVX512_LANES;
     }
 }
@@ -375,6 +386,7 @@ mod tests {
                     assert!(base == avx2, "AVX2 path differs ({act:?}, d {d}, h {h})");
                     checked += 1;
                 }
+                #[cfg(not(tebm_no_avx512))]
                 if detected.1 {
                     // SAFETY: AVX-512F detected just above.
                     let avx512 = run(
