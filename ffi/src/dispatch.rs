@@ -20,6 +20,10 @@
 //! path (it never enables what the CPU lacks): the way to test each path on
 //! one machine.
 
+// Off hosted x86_64 only the baseline path exists: the paths, lane counts
+// and the detection are then unused.
+#![cfg_attr(not(all(target_arch = "x86_64", not(target_os = "none"))), allow(dead_code))]
+
 use ebm::{EvalError, Evals, Mlp, Soa};
 
 /// A code path of the batched passes.
