@@ -22,7 +22,10 @@
 
 // Off hosted x86_64 only the baseline path exists: the paths, lane counts
 // and the detection are then unused.
-#![cfg_attr(not(all(target_arch = "x86_64", not(target_os = "none"))), allow(dead_code))]
+#![cfg_attr(
+    not(all(target_arch = "x86_64", not(target_os = "none"))),
+    allow(dead_code)
+)]
 
 use ebm::{EvalError, Evals, Mlp, Soa};
 
