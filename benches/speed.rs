@@ -29,6 +29,14 @@
 //! radius 2, sd 0.1, as the peers in `benches/peers/`) pushed with
 //! `Pcd::push_batch`, Adam at lr 1e-3.
 
+// The C library's runtime dispatch (AVX2 / AVX-512 copies of the MLP's
+// batched passes), compiled in here so that "tinyebm" is what a default
+// build links; `TEBM_SIMD=sse2|avx2` caps it, as in the C library.
+#[path = "../ffi/src/dispatch.rs"]
+#[allow(dead_code, unused_imports)]
+mod dispatch;
+extern crate tinyebm as ebm;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tinyebm::{
@@ -226,6 +234,64 @@ impl Energy for NaiveMlp {
     }
 }
 
+/// The reference network with its batched pass on the dispatched path.
+#[derive(Clone)]
+struct Dispatched(Net);
+
+impl Energy for Dispatched {
+    fn dim(&self) -> usize {
+        self.0.dim()
+    }
+    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
+        self.0.value(x)
+    }
+    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
+        self.0.value_grad(x, g)
+    }
+    fn eval_batch<const N: usize, const D: usize>(
+        &self,
+        x: &tinyebm::Soa<N, D>,
+        n: usize,
+        with_grad: bool,
+        out: &mut tinyebm::Evals<N, D>,
+    ) {
+        dispatch::mlp_eval_batch(&self.0, x, n, with_grad, out)
+    }
+}
+
+impl Trainable for Dispatched {
+    fn num_params(&self) -> usize {
+        self.0.num_params()
+    }
+    fn params(&self, out: &mut [f32]) -> Result<(), Error> {
+        self.0.params(out)
+    }
+    fn set_params(&mut self, theta: &[f32]) -> Result<(), Error> {
+        self.0.set_params(theta)
+    }
+    fn add_param_grad(&self, x: &[f32], s: f32, g: &mut [f32]) -> Result<f32, EvalError> {
+        self.0.add_param_grad(x, s, g)
+    }
+    fn accumulate_param_grad_batch<const N: usize, const D: usize>(
+        &self,
+        x: &tinyebm::Soa<N, D>,
+        n: usize,
+        weight: &[f32; N],
+        grad: &mut [f32],
+    ) -> Result<(), (usize, EvalError)> {
+        dispatch::mlp_accumulate_param_grad_batch(&self.0, x, n, weight, grad)
+    }
+    fn param_grad_each<const N: usize, const D: usize>(
+        &self,
+        x: &tinyebm::Soa<N, D>,
+        n: usize,
+        scratch: &mut [f32],
+        f: impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> Result<(), (usize, EvalError)> {
+        dispatch::mlp_param_grad_each(&self.0, x, n, scratch, f)
+    }
+}
+
 /// Set by `--calls N` (with `--profile`): run the workload N times instead of timing it.
 static FIXED_CALLS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 
@@ -317,16 +383,55 @@ fn profile(which: &str) {
     let net = Net::init(2, 32, Activation::Tanh, 0.5, 42).unwrap();
     let (mala, ula) = (Mala::new(0.05).unwrap(), Ula::new(0.05).unwrap());
     let budget = Duration::from_secs(10);
+    let fast = Dispatched(net.clone());
     let v = match which {
-        "mala1" => chain_steps::<_, _, 1>(mala, &net, &net, budget),
-        "mala64" => chain_steps::<_, _, WALKERS>(mala, &net, &net, budget),
-        "ula64" => chain_steps::<_, _, WALKERS>(ula, &net, &net, budget),
-        _ => pcd_updates(&net, &ring_data(4096), budget).0,
+        "mala1" => chain_steps::<_, _, 1>(mala, &fast, &net, budget),
+        "mala64" => chain_steps::<_, _, WALKERS>(mala, &fast, &net, budget),
+        "ula64" => chain_steps::<_, _, WALKERS>(ula, &fast, &net, budget),
+        _ => pcd_updates(&fast, &ring_data(4096), budget).0,
     };
     match FIXED_CALLS.get() {
         Some(n) => println!("{which}: {n} calls"),
         None => println!("{which}: {v:.0} per second"),
     }
+}
+
+/// The CPU and the build, for the JSON: `cpu` (model name), `cpu_flags`
+/// (the vector features the CPU has), `build` (those this binary was
+/// compiled for) and `path` (the dispatched path of the MLP passes).
+fn machine_json() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let field = |k: &str| {
+        info.lines()
+            .find(|l| l.starts_with(k))
+            .and_then(|l| l.split_once(':'))
+            .map_or(String::new(), |(_, v)| v.trim().to_string())
+    };
+    let wanted = ["sse2", "avx", "avx2", "fma", "avx512f", "avx512vl"];
+    let flags = field("flags");
+    let has: Vec<&str> = wanted
+        .iter()
+        .copied()
+        .filter(|w| flags.split(' ').any(|f| f == *w))
+        .collect();
+    let mut build = vec!["sse2"];
+    let path = format!("{:?}", dispatch::path());
+    if cfg!(target_feature = "avx2") {
+        build.push("avx2");
+    }
+    if cfg!(target_feature = "fma") {
+        build.push("fma");
+    }
+    if cfg!(target_feature = "avx512f") {
+        build.push("avx512f");
+    }
+    format!(
+        "\"cpu\": \"{}\", \"cpu_flags\": \"{}\", \"build\": \"{}\", \"path\": \"{}\"",
+        field("model name"),
+        has.join(" "),
+        build.join(" "),
+        path
+    )
 }
 
 fn main() {
@@ -383,29 +488,43 @@ fn main() {
         "baseline computes a different model: {u_t} vs {u_n}"
     );
     let per_walker = PerWalker(net.clone());
-    let v = chain_steps::<_, _, 1>(mala, &net, &net, budget);
-    let p = chain_steps::<_, _, 1>(mala, &per_walker, &net, budget);
-    let b = chain_steps::<_, _, 1>(mala, &naive, &net, budget);
+    // `--only`: tinyebm's rates alone (the baselines print as NaN), for
+    // interleaved runs against the peers (benches/peers/interleave.sh).
+    let only = std::env::args().any(|a| a == "--only");
+    let base = |f: &mut dyn FnMut() -> f64| if only { f64::NAN } else { f() };
+    let fast = Dispatched(net.clone());
+    let v = chain_steps::<_, _, 1>(mala, &fast, &net, budget);
+    let p = base(&mut || chain_steps::<_, _, 1>(mala, &per_walker, &net, budget));
+    let b = base(&mut || chain_steps::<_, _, 1>(mala, &naive, &net, budget));
     row("MALA, 1 chain", "mala_1chain_steps_per_s", v, p, b, fl);
-    let v = chain_steps::<_, _, WALKERS>(mala, &net, &net, budget);
-    let p = chain_steps::<_, _, WALKERS>(mala, &per_walker, &net, budget);
-    let b = chain_steps::<_, _, WALKERS>(mala, &naive, &net, budget);
+    let v = chain_steps::<_, _, WALKERS>(mala, &fast, &net, budget);
+    let p = base(&mut || chain_steps::<_, _, WALKERS>(mala, &per_walker, &net, budget));
+    let b = base(&mut || chain_steps::<_, _, WALKERS>(mala, &naive, &net, budget));
     row("MALA, 64 walkers", "mala_64_chain_steps_per_s", v, p, b, fl);
-    let v = chain_steps::<_, _, WALKERS>(ula, &net, &net, budget);
-    let p = chain_steps::<_, _, WALKERS>(ula, &per_walker, &net, budget);
-    let b = chain_steps::<_, _, WALKERS>(ula, &naive, &net, budget);
+    let v = chain_steps::<_, _, WALKERS>(ula, &fast, &net, budget);
+    let p = base(&mut || chain_steps::<_, _, WALKERS>(ula, &per_walker, &net, budget));
+    let b = base(&mut || chain_steps::<_, _, WALKERS>(ula, &naive, &net, budget));
     row("ULA, 64 walkers", "ula_64_chain_steps_per_s", v, p, b, fl);
     let data = ring_data(4096);
-    let (v, rv) = pcd_updates(&net, &data, budget);
-    let (p, rp) = pcd_updates(&PerWalker(net.clone()), &data, budget);
-    let (b, rb) = pcd_updates(&NaiveMlp::from(&net), &data, budget);
+    let (v, rv) = pcd_updates(&fast, &data, budget);
+    let (p, rp) = if only {
+        (f64::NAN, 0)
+    } else {
+        pcd_updates(&PerWalker(net.clone()), &data, budget)
+    };
+    let (b, rb) = if only {
+        (f64::NAN, 0)
+    } else {
+        pcd_updates(&NaiveMlp::from(&net), &data, budget)
+    };
     row("PCD K=10 + Adam", "pcd_updates_per_s", v, p, b, fl_pcd);
     println!("(rates: chain-steps/s, PCD updates/s; refused PCD updates: {rv}, {rp}, {rb})");
     std::fs::create_dir_all("target/peers").unwrap();
     let body = format!(
-        "{{\"framework\": \"tinyebm\", \"version\": \"{}\", {}}}\n",
+        "{{\"framework\": \"tinyebm\", \"version\": \"{}\", {}, {}}}\n",
         env!("CARGO_PKG_VERSION"),
-        json.join(", ")
+        json.join(", "),
+        machine_json()
     );
     std::fs::write("target/peers/tinyebm.json", &body).unwrap();
     println!("wrote target/peers/tinyebm.json");

@@ -189,4 +189,26 @@ fn main() {
     let path = PathBuf::from(env::var_os("OUT_DIR").unwrap()).join("capacities.rs");
     fs::write(&path, out).unwrap();
     println!("cargo:rerun-if-changed=build.rs");
+    avx512_cfg();
+}
+
+/// `#[target_feature(enable = "avx512f")]` is stable from Rust 1.89; older
+/// compilers (the MSRV is 1.85) build the runtime dispatch without its
+/// AVX-512 path (`cfg(tebm_no_avx512)`, see src/dispatch.rs).
+fn avx512_cfg() {
+    println!("cargo:rustc-check-cfg=cfg(tebm_no_avx512)");
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let minor = std::process::Command::new(rustc)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|v| {
+            v.split(['.', ' '])
+                .nth(2)
+                .and_then(|m| m.parse::<u32>().ok())
+        });
+    if minor.is_none_or(|m| m < 89) {
+        println!("cargo:rustc-cfg=tebm_no_avx512");
+    }
 }

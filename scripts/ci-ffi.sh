@@ -6,7 +6,8 @@
 #      with -Werror and pass: plain, under AddressSanitizer + UBSan, and under
 #      valgrind;
 #   3. bit-exactness: tests/c/bits.c (through the C API) prints the same bits
-#      as ffi/examples/bits_reference.rs (the Rust API);
+#      as ffi/examples/bits_reference.rs (the Rust API), and bits.c and
+#      c_examples/train_mcu.c print the same on every runtime-dispatch path;
 #   4. the dev-profile library (overflow checks, debug assertions) passes
 #      status_test and status_train and prints the same bits; the CMake build of
 #      tests and examples (tests/c/CMakeLists.txt) and ctest, when cmake is
@@ -46,6 +47,16 @@ tests/c/build/plain/bits > "$out/bits-c.txt"
 cargo run -q --release -p tinyebm-ffi --example bits_reference > "$out/bits-rust.txt"
 diff -u "$out/bits-rust.txt" "$out/bits-c.txt"
 echo "identical: $(wc -l < "$out/bits-c.txt") lines, $(grep -c '^run' "$out/bits-c.txt") runs"
+
+step "runtime dispatch: bits.c and train_mcu.c on each path this CPU has (TEBM_SIMD caps it)"
+c_examples/build/plain/train_mcu > "$out/train-auto.txt"
+for p in sse2 avx2 avx512; do
+    TEBM_SIMD=$p tests/c/build/plain/bits > "$out/bits-$p.txt"
+    diff -u "$out/bits-c.txt" "$out/bits-$p.txt"
+    TEBM_SIMD=$p c_examples/build/plain/train_mcu > "$out/train-$p.txt"
+    diff -u "$out/train-auto.txt" "$out/train-$p.txt"
+done
+echo "sse2, avx2, avx512 (each capped at what the CPU has): identical"
 
 step "dev profile (debug assertions, overflow checks): status_test and bits"
 cargo build -q -p tinyebm-ffi

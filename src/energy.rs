@@ -294,14 +294,16 @@ impl<F: Fn(&[f32], &mut [f32]) -> f32> Energy for FnEnergy<F> {
     }
 }
 
-/// Whether every value is finite. No early exit: a maximum over the
-/// magnitudes' bit patterns, which the compiler vectorises (an `all` with
-/// `is_finite` stays a scalar loop).
+/// Whether every value is finite. No early exit: an OR over "magnitude's
+/// bit pattern ≥ infinity's", which the compiler vectorises with a signed
+/// 32-bit compare (SSE2 has one; an unsigned maximum, used before, needs
+/// SSE4.1 and ran scalar on baseline x86_64; an `all` with `is_finite`
+/// stays a scalar loop everywhere).
 #[inline]
 pub(crate) fn all_finite(v: impl IntoIterator<Item = f32>) -> bool {
-    v.into_iter()
-        .fold(0u32, |m, x| m.max(x.to_bits() & 0x7fff_ffff))
-        < 0x7f80_0000
+    v.into_iter().fold(0u32, |m, x| {
+        m | u32::from((x.to_bits() & 0x7fff_ffff) >= 0x7f80_0000)
+    }) == 0
 }
 
 /// Checks that a flat parameter vector is finite.

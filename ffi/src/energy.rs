@@ -6,7 +6,7 @@ use core::mem::size_of;
 use core::ptr::addr_of_mut;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ebm::{Energy, EvalError, Evals, ModelCodec, Soa, model_dispatch};
+use ebm::{BuiltIn, Energy, EvalError, Evals, ModelCodec, Soa, model_dispatch};
 
 use crate::handle::{ENERGY_TAG, check_null, check_object, floats, out_slice, tri};
 pub(crate) use crate::models::{
@@ -224,6 +224,10 @@ impl Energy for Model<'_> {
         out: &mut Evals<N, D>,
     ) {
         match self {
+            // The MLP's batched pass on the CPU's widest vector unit.
+            Model::BuiltIn(BuiltIn::Mlp(m)) => {
+                crate::dispatch::mlp_eval_batch(*m, x, n, with_grad, out)
+            }
             Model::BuiltIn(m) => model_dispatch!(m, e => e.eval_batch(x, n, with_grad, out)),
             // The trait's default: one walker at a time through value_grad.
             Model::Callback(_) => ebm::energy::eval_each(self, x, n, with_grad, out),

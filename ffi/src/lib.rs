@@ -114,6 +114,15 @@ fn panic(_info: &core::panic::PanicInfo) -> ! {
 
 mod ais;
 mod checkpoint;
+// Runtime CPU dispatch of the MLP's passes (also compiled into
+// benches/speed.rs); on hosted x86_64 it needs std's feature detection.
+mod dispatch;
+#[cfg(all(
+    target_arch = "x86_64",
+    not(target_os = "none"),
+    not(any(feature = "std", test))
+))]
+compile_error!("tinyebm-ffi on hosted x86_64 needs the `std` feature (runtime CPU dispatch)");
 mod draws;
 mod ed;
 mod energy;

@@ -8,10 +8,11 @@ use core::ffi::{c_char, c_int, c_void};
 use core::mem::{align_of, size_of};
 
 use ebm::{
-    AnyKernel, AnyOptimizer, Energy, Error, Kernel, Metrics, Mode, NegativePhase, Optimizer, Pcd,
-    Sampler, Trainable,
+    AnyKernel, AnyOptimizer, BuiltIn, Energy, Error, Kernel, Metrics, Mode, NegativePhase,
+    Optimizer, Pcd, Sampler, Trainable,
 };
 
+use crate::dispatch::Fast;
 use crate::energy::{
     EnergyKey, Identity, Model, TebmEnergyKind, TrainableMut, energy_ref, trainable_mut,
 };
@@ -347,7 +348,11 @@ pub unsafe extern "C" fn tebm_trainer_push_batch(
         return s.fail("tebm_trainer_push", e);
     }
     let before = s.state.core.updates();
-    let r = ebm::model_dispatch!(t, m => s.state.core.push_batch(m, xs));
+    let r = match t {
+        // The MLP's batched passes on the CPU's widest vector unit.
+        BuiltIn::Mlp(m) => s.state.core.push_batch(&mut Fast(m), xs),
+        t => ebm::model_dispatch!(t, m => s.state.core.push_batch(m, xs)),
+    };
     let done = s.state.core.updates() - before;
     if done > 0 {
         trained(&mut s, &mut identity);
@@ -385,7 +390,11 @@ pub unsafe extern "C" fn tebm_trainer_update(
         return s.fail("tebm_trainer_update", e);
     }
     let before = s.state.core.updates();
-    let r = ebm::model_dispatch!(t, m => s.state.core.update(m));
+    let r = match t {
+        // The MLP's batched passes on the CPU's widest vector unit.
+        BuiltIn::Mlp(m) => s.state.core.update(&mut Fast(m)),
+        t => ebm::model_dispatch!(t, m => s.state.core.update(m)),
+    };
     if s.state.core.updates() > before {
         trained(&mut s, &mut identity);
     }

@@ -88,6 +88,38 @@ pub(crate) fn activate<const L: usize>(
     }
 }
 
+/// [`activate`] with the activation's loop inlined into the caller: the
+/// form the runtime-dispatch copies of the passes use (`Mlp::eval_batch_lanes`),
+/// so that the loop is compiled with the caller's target features.
+#[inline(always)]
+pub(crate) fn activate_flat<const L: usize>(
+    act: Activation,
+    a: &[[f32; L]],
+    z: &mut [[f32; L]],
+    ds: &mut [[f32; L]],
+) {
+    match act {
+        Activation::Tanh => activate_with::<TanhAct, L>(a, z, ds),
+        Activation::Silu => activate_with::<SiluAct, L>(a, z, ds),
+        Activation::Softplus => activate_with::<SoftplusAct, L>(a, z, ds),
+    }
+}
+
+/// [`activate`] (`FLAT` false) or [`activate_flat`] (`FLAT` true).
+#[inline(always)]
+pub(crate) fn activate_as<const L: usize, const FLAT: bool>(
+    act: Activation,
+    a: &[[f32; L]],
+    z: &mut [[f32; L]],
+    ds: &mut [[f32; L]],
+) {
+    if FLAT {
+        activate_flat(act, a, z, ds)
+    } else {
+        activate(act, a, z, ds)
+    }
+}
+
 /// `init + Σⱼ w[j]·z[j]` per lane (a single output).
 #[inline(always)]
 pub(crate) fn dot<const L: usize>(w: &[f32], z: &[[f32; L]], init: [f32; L]) -> [f32; L] {

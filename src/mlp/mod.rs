@@ -247,24 +247,151 @@ impl<const D: usize, const H: usize> Energy for Mlp<D, H> {
         with_grad: bool,
         out: &mut Evals<N, DW>,
     ) {
+        self.eval_batch_as::<N, DW, LANES, false>(x, n, with_grad, out)
+    }
+}
+
+/// The batched passes with a chosen lane count `L`, every call inlined:
+/// what a runtime dispatcher wraps in a `#[target_feature]` function so
+/// that the same source is compiled for AVX2 or AVX-512
+/// (docs/performance.md, "Runtime dispatch"). The trait methods
+/// ([`Energy::eval_batch`], [`Trainable::accumulate_param_grad_batch`],
+/// [`Trainable::param_grad_each`]) are these with `L =` [`LANES`] and the
+/// pass out of line. Any `L ≥ 1` gives the same bits: lanes are independent
+/// and every sum runs in a fixed order. `L` walkers' tapes live on the
+/// stack (16·`L`·`H` bytes).
+impl<const D: usize, const H: usize> Mlp<D, H> {
+    /// [`Energy::eval_batch`] in chunks of `L` walkers, inlined.
+    #[inline(always)]
+    pub fn eval_batch_lanes<const L: usize, const N: usize, const DW: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        n: usize,
+        with_grad: bool,
+        out: &mut Evals<N, DW>,
+    ) {
+        self.eval_batch_as::<N, DW, L, true>(x, n, with_grad, out)
+    }
+
+    /// [`Trainable::accumulate_param_grad_batch`] in chunks of `L`, inlined.
+    #[inline(always)]
+    pub fn accumulate_param_grad_batch_lanes<const L: usize, const N: usize, const DW: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        n: usize,
+        weight: &[f32; N],
+        grad: &mut [f32],
+    ) -> Result<(), (usize, EvalError)> {
+        self.accumulate_param_grad_batch_as::<N, DW, L, true>(x, n, weight, grad)
+    }
+
+    /// [`Trainable::param_grad_each`] in chunks of `L`, inlined.
+    #[inline(always)]
+    pub fn param_grad_each_lanes<const L: usize, const N: usize, const DW: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        n: usize,
+        scratch: &mut [f32],
+        f: impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> Result<(), (usize, EvalError)> {
+        self.param_grad_each_as::<N, DW, L, true>(x, n, scratch, f)
+    }
+
+    /// Chunks of `L` walkers, then the rest one at a time (one walker in
+    /// eight lanes would waste seven). Each lane computes exactly what
+    /// [`Energy::value_grad`] computes: the same bits. `FLAT`: the pass
+    /// inlined (see [`Mlp::eval_batch_lanes`]).
+    #[inline(always)]
+    fn eval_batch_as<const N: usize, const DW: usize, const L: usize, const FLAT: bool>(
+        &self,
+        x: &Soa<N, DW>,
+        n: usize,
+        with_grad: bool,
+        out: &mut Evals<N, DW>,
+    ) {
         let n = n.min(N);
         if self.d > DW {
             out.code[..n].iter_mut().for_each(|c| *c = i32::MIN);
             return;
         }
-        let full = n / LANES * LANES;
+        let full = n / L * L;
         // One tape per call, not per chunk: `run` overwrites units 0..h and
         // never reads the rest, so zeroing it again (16 KB) is wasted.
         if full > 0 {
-            let mut t = Tape::<LANES, H>::new();
-            for w0 in (0..full).step_by(LANES) {
-                self.eval_chunk::<N, DW, LANES>(x, w0, with_grad, &mut t, out);
+            let mut t = Tape::<L, H>::new();
+            for w0 in (0..full).step_by(L) {
+                self.eval_chunk::<N, DW, L, FLAT>(x, w0, with_grad, &mut t, out);
             }
         }
         let mut t = Tape::<1, H>::new();
         for w0 in full..n {
-            self.eval_chunk::<N, DW, 1>(x, w0, with_grad, &mut t, out);
+            self.eval_chunk::<N, DW, 1, FLAT>(x, w0, with_grad, &mut t, out);
         }
+    }
+
+    #[inline(always)]
+    fn accumulate_param_grad_batch_as<
+        const N: usize,
+        const DW: usize,
+        const L: usize,
+        const FLAT: bool,
+    >(
+        &self,
+        x: &Soa<N, DW>,
+        n: usize,
+        weight: &[f32; N],
+        grad: &mut [f32],
+    ) -> Result<(), (usize, EvalError)> {
+        let n = n.min(N);
+        if self.d > DW || grad.len() < self.num_params() {
+            return Err((0, EvalError::WrongLength));
+        }
+        let full = n / L * L;
+        if full > 0 {
+            let mut t = Tape::<L, H>::new();
+            for w0 in (0..full).step_by(L) {
+                self.param_grad_chunk::<N, DW, L, FLAT>(x, w0, weight, &mut t, grad);
+            }
+        }
+        let mut t = Tape::<1, H>::new();
+        for w0 in full..n {
+            self.param_grad_chunk::<N, DW, 1, FLAT>(x, w0, weight, &mut t, grad);
+        }
+        Ok(())
+    }
+
+    /// Chunks of `L` points through one batched forward/backward pass, then
+    /// the rest one at a time; each lane's ∂θU is computed exactly as
+    /// [`Trainable::accumulate_param_grad`] computes it (same bits).
+    #[inline(always)]
+    fn param_grad_each_as<const N: usize, const DW: usize, const L: usize, const FLAT: bool>(
+        &self,
+        x: &Soa<N, DW>,
+        n: usize,
+        scratch: &mut [f32],
+        mut f: impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> Result<(), (usize, EvalError)> {
+        let (n, p) = (n.min(N), self.num_params());
+        if self.d > DW || scratch.len() < p {
+            return Err((0, EvalError::WrongLength));
+        }
+        let g = &mut scratch[..p];
+        let full = n / L * L;
+        if full > 0 {
+            let mut t = Tape::<L, H>::new();
+            for w0 in (0..full).step_by(L) {
+                if !self.param_grad_each_chunk::<N, DW, L, FLAT>(x, w0, &mut t, g, &mut f) {
+                    return Ok(());
+                }
+            }
+        }
+        let mut t = Tape::<1, H>::new();
+        for w0 in full..n {
+            if !self.param_grad_each_chunk::<N, DW, 1, FLAT>(x, w0, &mut t, g, &mut f) {
+                return Ok(());
+            }
+        }
+        Ok(())
     }
 }
 
@@ -305,22 +432,7 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
         weight: &[f32; N],
         grad: &mut [f32],
     ) -> Result<(), (usize, EvalError)> {
-        let n = n.min(N);
-        if self.d > DW || grad.len() < self.num_params() {
-            return Err((0, EvalError::WrongLength));
-        }
-        let full = n / LANES * LANES;
-        if full > 0 {
-            let mut t = Tape::<LANES, H>::new();
-            for w0 in (0..full).step_by(LANES) {
-                self.param_grad_chunk::<N, DW, LANES>(x, w0, weight, &mut t, grad);
-            }
-        }
-        let mut t = Tape::<1, H>::new();
-        for w0 in full..n {
-            self.param_grad_chunk::<N, DW, 1>(x, w0, weight, &mut t, grad);
-        }
-        Ok(())
+        self.accumulate_param_grad_batch_as::<N, DW, LANES, false>(x, n, weight, grad)
     }
 
     /// Chunks of [`LANES`] points through one batched forward/backward pass,
@@ -331,28 +443,8 @@ impl<const D: usize, const H: usize> Trainable for Mlp<D, H> {
         x: &Soa<N, DW>,
         n: usize,
         scratch: &mut [f32],
-        mut f: impl FnMut(usize, f32, &[f32]) -> bool,
+        f: impl FnMut(usize, f32, &[f32]) -> bool,
     ) -> Result<(), (usize, EvalError)> {
-        let (n, p) = (n.min(N), self.num_params());
-        if self.d > DW || scratch.len() < p {
-            return Err((0, EvalError::WrongLength));
-        }
-        let g = &mut scratch[..p];
-        let full = n / LANES * LANES;
-        if full > 0 {
-            let mut t = Tape::<LANES, H>::new();
-            for w0 in (0..full).step_by(LANES) {
-                if !self.param_grad_each_chunk::<N, DW, LANES>(x, w0, &mut t, g, &mut f) {
-                    return Ok(());
-                }
-            }
-        }
-        let mut t = Tape::<1, H>::new();
-        for w0 in full..n {
-            if !self.param_grad_each_chunk::<N, DW, 1>(x, w0, &mut t, g, &mut f) {
-                return Ok(());
-            }
-        }
-        Ok(())
+        self.param_grad_each_as::<N, DW, LANES, false>(x, n, scratch, f)
     }
 }

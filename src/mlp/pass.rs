@@ -3,7 +3,7 @@
 //! [`Trainable`] for one point and for chunks of walkers.
 
 use super::Mlp;
-use super::lanes::{Tape, activate, dot, matvec, outer_grad};
+use super::lanes::{Tape, activate_as, dot, matvec, outer_grad};
 use super::layout::GradParts;
 use crate::energy::{Evals, Soa, Trainable};
 
@@ -19,6 +19,37 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         gx: Option<&mut [[f32; L]; D]>,
         backward: bool,
     ) -> [f32; L] {
+        self.pass::<L, false>(x, t, gx, backward)
+    }
+
+    /// [`Mlp::run`] when `FLAT` is false; when true, the whole pass inlined
+    /// into the caller (activations included), for the runtime-dispatch
+    /// copies compiled with other target features. Same operations, same
+    /// order: the same bits either way.
+    #[inline(always)]
+    pub(super) fn run_as<const L: usize, const FLAT: bool>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &mut Tape<L, H>,
+        gx: Option<&mut [[f32; L]; D]>,
+        backward: bool,
+    ) -> [f32; L] {
+        if FLAT {
+            self.pass::<L, true>(x, t, gx, backward)
+        } else {
+            self.run(x, t, gx, backward)
+        }
+    }
+
+    /// The body of [`Mlp::run`]; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn pass<const L: usize, const FLAT: bool>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &mut Tape<L, H>,
+        gx: Option<&mut [[f32; L]; D]>,
+        backward: bool,
+    ) -> [f32; L] {
         let (d, h) = (self.d, self.h);
         // Layer 1: a₁ = b₁ + W₁x.
         let mut a = [[0f32; L]; H];
@@ -26,13 +57,13 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
             *ar = [b; L];
         }
         matvec(&self.w1t, &self.w1, x, &mut a, d, h);
-        activate(self.act, &a[..h], &mut t.z1[..h], &mut t.d1[..h]);
+        activate_as::<L, FLAT>(self.act, &a[..h], &mut t.z1[..h], &mut t.d1[..h]);
         // Layer 2: a₂ = b₂ + W₂z₁.
         for (ar, &b) in a[..h].iter_mut().zip(&self.b2[..h]) {
             *ar = [b; L];
         }
         matvec(&self.w2t, &self.w2, &t.z1, &mut a, h, h);
-        activate(self.act, &a[..h], &mut t.z2[..h], &mut t.d2[..h]);
+        activate_as::<L, FLAT>(self.act, &a[..h], &mut t.z2[..h], &mut t.d2[..h]);
         let mut u = dot(&self.w3[..h], &t.z2[..h], [self.b3; L]);
         for xi in &x[..d] {
             for (ul, &xl) in u.iter_mut().zip(xi) {
@@ -84,6 +115,34 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         scale: &[f32; L],
         grad: &mut [f32],
     ) {
+        self.param_grad_body(x, t, scale, grad)
+    }
+
+    /// [`Mlp::param_grad`], inlined when `FLAT` (see [`Mlp::run_as`]).
+    #[inline(always)]
+    fn param_grad_as<const L: usize, const FLAT: bool>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        scale: &[f32; L],
+        grad: &mut [f32],
+    ) {
+        if FLAT {
+            self.param_grad_body(x, t, scale, grad)
+        } else {
+            self.param_grad(x, t, scale, grad)
+        }
+    }
+
+    /// The body of [`Mlp::param_grad`].
+    #[inline(always)]
+    fn param_grad_body<const L: usize>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        scale: &[f32; L],
+        grad: &mut [f32],
+    ) {
         let h = self.h;
         let mut g = GradParts::split(grad, self.d, h);
         for (l, &c) in scale.iter().enumerate() {
@@ -104,11 +163,39 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         l: usize,
         grad: &mut [f32],
     ) {
+        self.point_grad_body::<L, false>(x, t, l, grad)
+    }
+
+    /// [`Mlp::point_grad`]; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn point_grad_as<const L: usize, const FLAT: bool>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        l: usize,
+        grad: &mut [f32],
+    ) {
+        if FLAT {
+            self.point_grad_body::<L, true>(x, t, l, grad)
+        } else {
+            self.point_grad(x, t, l, grad)
+        }
+    }
+
+    /// The body of [`Mlp::point_grad`].
+    #[inline(always)]
+    fn point_grad_body<const L: usize, const FLAT: bool>(
+        &self,
+        x: &[[f32; L]; D],
+        t: &Tape<L, H>,
+        l: usize,
+        grad: &mut [f32],
+    ) {
         if L == 1 {
             // One lane (a small target): the same sum from a zeroed buffer,
             // without a second copy of the W₂ loop in flash.
             grad[..self.num_params()].fill(0.0);
-            return self.param_grad(x, t, &[1.0; L], grad);
+            return self.param_grad_as::<L, FLAT>(x, t, &[1.0; L], grad);
         }
         let h = self.h;
         let mut g = GradParts::split(grad, self.d, h);
@@ -178,8 +265,38 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
     }
 
     /// Evaluates walkers `w0..w0+L` of `x` into `out`.
+    #[inline(always)]
+    pub(super) fn eval_chunk<const N: usize, const DW: usize, const L: usize, const FLAT: bool>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        with_grad: bool,
+        t: &mut Tape<L, H>,
+        out: &mut Evals<N, DW>,
+    ) {
+        if FLAT {
+            self.eval_chunk_body::<N, DW, L, true>(x, w0, with_grad, t, out)
+        } else {
+            self.eval_chunk_plain::<N, DW, L>(x, w0, with_grad, t, out)
+        }
+    }
+
+    /// The chunk out of the caller's way (as before the dispatch copies).
     #[inline]
-    pub(super) fn eval_chunk<const N: usize, const DW: usize, const L: usize>(
+    fn eval_chunk_plain<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        with_grad: bool,
+        t: &mut Tape<L, H>,
+        out: &mut Evals<N, DW>,
+    ) {
+        self.eval_chunk_body::<N, DW, L, false>(x, w0, with_grad, t, out)
+    }
+
+    /// The body of the chunk; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn eval_chunk_body<const N: usize, const DW: usize, const L: usize, const FLAT: bool>(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
@@ -189,7 +306,7 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
     ) {
         let xl = self.gather::<N, DW, L>(x, w0);
         let mut g = [[0f32; L]; D];
-        let u = self.run(&xl, t, with_grad.then_some(&mut g), with_grad);
+        let u = self.run_as::<L, FLAT>(&xl, t, with_grad.then_some(&mut g), with_grad);
         out.u[w0..w0 + L].copy_from_slice(&u);
         out.code[w0..w0 + L].fill(0);
         if with_grad {
@@ -200,8 +317,43 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
     }
 
     /// Adds the weighted parameter gradient of walkers `w0..w0+L`.
+    #[inline(always)]
+    pub(super) fn param_grad_chunk<
+        const N: usize,
+        const DW: usize,
+        const L: usize,
+        const FLAT: bool,
+    >(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        weight: &[f32; N],
+        t: &mut Tape<L, H>,
+        grad: &mut [f32],
+    ) {
+        if FLAT {
+            self.param_grad_chunk_body::<N, DW, L, true>(x, w0, weight, t, grad)
+        } else {
+            self.param_grad_chunk_plain::<N, DW, L>(x, w0, weight, t, grad)
+        }
+    }
+
+    /// The chunk out of the caller's way (as before the dispatch copies).
     #[inline]
-    pub(super) fn param_grad_chunk<const N: usize, const DW: usize, const L: usize>(
+    fn param_grad_chunk_plain<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        weight: &[f32; N],
+        t: &mut Tape<L, H>,
+        grad: &mut [f32],
+    ) {
+        self.param_grad_chunk_body::<N, DW, L, false>(x, w0, weight, t, grad)
+    }
+
+    /// The body of the chunk; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn param_grad_chunk_body<const N: usize, const DW: usize, const L: usize, const FLAT: bool>(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
@@ -210,17 +362,57 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         grad: &mut [f32],
     ) {
         let xl = self.gather::<N, DW, L>(x, w0);
-        self.run(&xl, t, None, true);
+        self.run_as::<L, FLAT>(&xl, t, None, true);
         let mut scale = [0f32; L];
         scale.copy_from_slice(&weight[w0..w0 + L]);
-        self.param_grad(&xl, t, &scale, grad);
+        self.param_grad_as::<L, FLAT>(&xl, t, &scale, grad);
     }
 
     /// [`Trainable::param_grad_each`] for walkers `w0..w0+L`: one batched
     /// forward/backward pass, then each lane's ∂θU into `scratch` and `f`.
     /// Returns whether to go on.
+    #[inline(always)]
+    pub(super) fn param_grad_each_chunk<
+        const N: usize,
+        const DW: usize,
+        const L: usize,
+        const FLAT: bool,
+    >(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        t: &mut Tape<L, H>,
+        scratch: &mut [f32],
+        f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> bool {
+        if FLAT {
+            self.param_grad_each_chunk_body::<N, DW, L, true>(x, w0, t, scratch, f)
+        } else {
+            self.param_grad_each_chunk_plain::<N, DW, L>(x, w0, t, scratch, f)
+        }
+    }
+
+    /// The chunk out of the caller's way (as before the dispatch copies).
     #[inline]
-    pub(super) fn param_grad_each_chunk<const N: usize, const DW: usize, const L: usize>(
+    fn param_grad_each_chunk_plain<const N: usize, const DW: usize, const L: usize>(
+        &self,
+        x: &Soa<N, DW>,
+        w0: usize,
+        t: &mut Tape<L, H>,
+        scratch: &mut [f32],
+        f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
+    ) -> bool {
+        self.param_grad_each_chunk_body::<N, DW, L, false>(x, w0, t, scratch, f)
+    }
+
+    /// The body of the chunk; `FLAT` as for [`Mlp::run_as`].
+    #[inline(always)]
+    fn param_grad_each_chunk_body<
+        const N: usize,
+        const DW: usize,
+        const L: usize,
+        const FLAT: bool,
+    >(
         &self,
         x: &Soa<N, DW>,
         w0: usize,
@@ -229,9 +421,9 @@ impl<const D: usize, const H: usize> Mlp<D, H> {
         f: &mut impl FnMut(usize, f32, &[f32]) -> bool,
     ) -> bool {
         let xl = self.gather::<N, DW, L>(x, w0);
-        let u = self.run(&xl, t, None, true);
+        let u = self.run_as::<L, FLAT>(&xl, t, None, true);
         for (l, &ul) in u.iter().enumerate() {
-            self.point_grad(&xl, t, l, scratch);
+            self.point_grad_as::<L, FLAT>(&xl, t, l, scratch);
             if !f(w0 + l, ul, scratch) {
                 return false;
             }

@@ -68,10 +68,12 @@ mod config;
 use batch::{Batch, Recent, commit_point};
 pub use config::{Config, Metrics, Mode, Reinit};
 
-/// Data points whose ∂θU [`Pcd::push_batch`] computes together: the MLP's
-/// lane count (`tinyebm::mlp::LANES`; 1 on small targets, where points go
-/// one at a time as through [`Pcd::push`]).
-pub const PUSH_CHUNK: usize = crate::mlp::LANES;
+/// Data points whose ∂θU [`Pcd::push_batch`] computes together: 64 where
+/// the MLP has batched passes (a multiple of every lane count a build or
+/// its runtime dispatch uses: 16, 32, 64), 1 on small targets, where
+/// points go one at a time as through [`Pcd::push`]. Points are committed
+/// one by one in order, so the chunk size never changes the bits.
+pub const PUSH_CHUNK: usize = if crate::mlp::LANES > 1 { 64 } else { 1 };
 
 /// A trainer for a [`Trainable`] energy with `n ≤ N` walkers in dimension
 /// `d ≤ D` and up to `P` parameters, sampling its negative phase with `S`
