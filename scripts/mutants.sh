@@ -30,9 +30,11 @@ if [ -n "${SHARD:-}" ]; then args+=(--shard "$SHARD" --sharding round-robin); fi
 # formula tests (exact_*), and the integration tests of diagnostics,
 # kernels, training (PCD, Jarzynski weights, optimisers) and state after
 # errors. A mutant whose tests run past the timeout counts as caught.
-tests=(--lib --test diagnostics --test kernels --test pcd --test state_after_error
-    --test hmc --test exact_formulas)
+# (-C: for the build and the test commands alike, so nothing is built twice.)
+for t in --lib --test diagnostics --test kernels --test pcd --test state_after_error \
+    --test hmc --test exact_formulas; do args+=(-C="$t"); done
 start=$(date +%s)
-nice -n 10 cargo mutants --jobs 1 --copy-target=true --timeout 300 --build-timeout 600 "${args[@]}" "$@" \
-    -- --features std "${tests[@]}"
+nice -n 10 cargo mutants --jobs 1 --copy-target=true --timeout 300 --build-timeout 600 \
+    --cargo-test-arg=--no-fail-fast \
+    --features std "${args[@]}" "$@"
 echo "cargo-mutants $(cargo mutants --version | awk '{print $2}'): $(( $(date +%s) - start )) s"
