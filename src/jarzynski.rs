@@ -369,8 +369,7 @@ mod exact_tests {
         wt.retarget(&ws, &mut out).unwrap();
         for w in 0..N {
             let (x, y) = (at(&x0, w), at(&x1, w));
-            let want = a0[w] as f64
-                + b64 * (alpha64(1.0, h64, &x, &y) - alpha64(1.5, h64, &y, &x));
+            let want = a0[w] as f64 + b64 * (alpha64(1.0, h64, &x, &y) - alpha64(1.5, h64, &y, &x));
             assert!(
                 (out[w] as f64 - want).abs() < 1e-5,
                 "walker {w}: {} vs {want}",
@@ -421,7 +420,10 @@ mod exact_tests {
         let ess = 1.0 / p.iter().map(|v| v * v).sum::<f64>();
         let log_z = -0.3 + (s / N as f64).ln();
         // Thresholds just above and below ESS/n.
-        for (threshold, resample) in [(ess / N as f64 * 1.01, true), (ess / N as f64 * 0.99, false)] {
+        for (threshold, resample) in [
+            (ess / N as f64 * 1.01, true),
+            (ess / N as f64 * 0.99, false),
+        ] {
             let mut ws = Walkers::<N, D>::from_positions(&e, N, 1, &x0).unwrap();
             let mut wt = Weights::<N, D>::new();
             wt.log_w = a;

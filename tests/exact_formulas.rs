@@ -72,6 +72,7 @@ impl Kernel for Shift {
     fn proposal_is_next_state(&self) -> bool {
         self.next
     }
+    #[allow(clippy::needless_range_loop)] // walker and coordinate indices, as in the crate
     fn propose<E: Energy, const M: usize, const DD: usize>(&self, p: Proposal<'_, E, M, DD>) {
         let (n, d) = (p.chains.len(), p.chains.dim());
         let x = p.chains.positions();
@@ -238,7 +239,10 @@ fn invalid_proposals_are_rejected_and_counted() {
         after.uniform();
         assert_eq!(ws.stream_mut(w).unwrap(), &after);
     }
-    let mean: f64 = (0..N).map(|w| ws.last_step(w).accept_prob as f64).sum::<f64>() / N as f64;
+    let mean: f64 = (0..N)
+        .map(|w| ws.last_step(w).accept_prob as f64)
+        .sum::<f64>()
+        / N as f64;
     assert!((s.mean_accept_prob as f64 - mean).abs() <= 1e-6);
 }
 

@@ -18,7 +18,11 @@ const GRADS: [[f32; 3]; 5] = [
 
 /// The conditioned gradient in f64: g·min(1, c/‖g‖) + λθ.
 fn conditioned(theta: &[f64], g: &[f32], clip: f64, decay: f64) -> Vec<f64> {
-    let norm = g.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>().sqrt();
+    let norm = g
+        .iter()
+        .map(|&v| (v as f64) * (v as f64))
+        .sum::<f64>()
+        .sqrt();
     let scale = if norm > clip { clip / norm } else { 1.0 };
     theta
         .iter()
@@ -131,7 +135,13 @@ fn sgd_matches_the_update_rule() {
 #[test]
 fn adam_matches_the_update_rule() {
     for (lr, moments, bias, clip, decay) in [
-        (0.1f32, (0.9f32, 0.999f32, 1e-8f32), true, f32::INFINITY, 0.0f32),
+        (
+            0.1f32,
+            (0.9f32, 0.999f32, 1e-8f32),
+            true,
+            f32::INFINITY,
+            0.0f32,
+        ),
         (0.05, (0.8, 0.95, 1e-3), true, f32::INFINITY, 0.0),
         (0.05, (0.8, 0.95, 1e-3), false, f32::INFINITY, 0.0),
         (0.2, (0.5, 0.9, 1e-2), true, 1.5, 0.2),
@@ -186,7 +196,11 @@ fn learning_rate_and_reinit() {
     for j in 0..3 {
         let v = 0.5 * GRADS[0][j] as f64 + GRADS[1][j] as f64;
         let want = before[j] as f64 - 0.3 * v;
-        assert!((th[j] as f64 - want).abs() < 1e-6, "{j}: {} vs {want}", th[j]);
+        assert!(
+            (th[j] as f64 - want).abs() < 1e-6,
+            "{j}: {} vs {want}",
+            th[j]
+        );
     }
     o.reinit(3, 0.1, 0.5).unwrap();
     assert_eq!(o, Sgd::<3>::new(3, 0.1, 0.5).unwrap());

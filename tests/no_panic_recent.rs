@@ -84,19 +84,19 @@ proptest! {
         prop_assert_eq!(Nuts::<4>::new(h).is_ok(), ok_h);
         prop_assert_eq!(PMala::<4>::new(h).is_ok(), ok_h);
         let n = Nuts::<4>::new(0.1).unwrap();
-        prop_assert!(!panics(|| n.clone().with_max_tree_depth(depth)));
-        let d = n.clone().with_max_tree_depth(depth);
+        prop_assert!(!panics(|| n.with_max_tree_depth(depth)));
+        let d = n.with_max_tree_depth(depth);
         prop_assert_eq!(d.is_ok(), (1..=tinyebm::kernels::nuts::MAX_TREE_DEPTH).contains(&depth));
         if let Ok(d) = d {
             prop_assert_eq!(d.max_tree_depth(), depth);
         }
-        prop_assert!(!panics(|| n.clone().with_step_jitter(jitter)));
-        if let Ok(j) = n.clone().with_step_jitter(jitter) {
+        prop_assert!(!panics(|| n.with_step_jitter(jitter)));
+        if let Ok(j) = n.with_step_jitter(jitter) {
             prop_assert_eq!(j.step_jitter(), jitter);
         }
-        prop_assert!(!panics(|| n.clone().with_diagonal_mass(&mass)));
+        prop_assert!(!panics(|| n.with_diagonal_mass(&mass)));
         prop_assert!(!panics(|| PMala::<4>::new(0.1).unwrap().with_diagonal_mass(&mass)));
-        let m = n.clone().with_diagonal_mass(&mass);
+        let m = n.with_diagonal_mass(&mass);
         let p = PMala::<4>::new(0.1).unwrap().with_diagonal_mass(&mass);
         prop_assert_eq!(m.is_ok(), p.is_ok());
         if mass.is_empty() || mass.len() > 4 {

@@ -52,7 +52,9 @@ impl AnnealingSchedule<'_> {
             // A δ so small that s(0) = s(1) in f32 (δ ≲ 1e-7) would make
             // every b 0/0 (found by tests/no_panic_recent.rs).
             AnnealingSchedule::Sigmoidal { delta }
-                if delta.is_finite() && delta > 0.0 && sigmoid(delta, 1.0) > sigmoid(delta, 0.0) =>
+                if delta.is_finite()
+                    && delta > 0.0
+                    && sigmoid(delta, 1.0) > sigmoid(delta, 0.0) =>
             {
                 Ok(())
             }
