@@ -324,3 +324,38 @@ fn step_refusals_change_nothing() {
     let mut empty = Walkers::<N, D>::empty();
     assert_eq!(k.step(&e, 1.0, &mut empty), Err(Error::Empty));
 }
+
+/// The gradient cache's freshness, seen through the number of energy
+/// evaluations: after a step with gradients, or a gradient-free step that
+/// moved no walker, a refresh with gradients evaluates nothing; after a
+/// gradient-free step that moved a walker it evaluates every walker once.
+#[test]
+fn gradient_freshness_costs_exactly_the_needed_evaluations() {
+    use std::cell::Cell;
+    let calls = Cell::new(0usize);
+    let e = FnEnergy::new(D, |x: &[f32], g: &mut [f32]| {
+        calls.set(calls.get() + 1);
+        quad(x, g)
+    });
+    let refresh_calls = |ws: &mut Walkers<N, D>| {
+        calls.set(0);
+        ws.refresh(&e, true).unwrap();
+        calls.get()
+    };
+    for (grad, shift, moved) in [
+        (true, 0.3f32, true),
+        (true, 1e3, false),
+        (false, 1e3, false),
+        (false, 0.3, true),
+    ] {
+        let mut ws = Walkers::<N, D>::from_positions(&e, N, SEED, &starts()).unwrap();
+        let mut k = Shift::mh([shift; N], [0.5; N]);
+        k.grad = grad;
+        calls.set(0);
+        let s = k.step(&e, 1.0, &mut ws).unwrap();
+        assert_eq!(calls.get(), N, "one evaluation per proposal");
+        assert_eq!(s.accepted > 0, moved);
+        let want = if moved && !grad { N } else { 0 };
+        assert_eq!(refresh_calls(&mut ws), want, "grad {grad}, moved {moved}");
+    }
+}
