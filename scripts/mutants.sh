@@ -34,7 +34,9 @@ if [ -n "${SHARD:-}" ]; then args+=(--shard "$SHARD" --sharding round-robin); fi
 # errors. A mutant whose tests run past the timeout counts as caught.
 # (-C: for the build and the test commands alike, so nothing is built twice.)
 for t in --lib --test diagnostics --test kernels --test pcd --test state_after_error \
-    --test hmc --test exact_formulas --test exact_optim; do args+=(-C="$t"); done
+    --test hmc --test exact_formulas --test exact_optim --test exact_diagnostics; do
+    args+=(-C="$t")
+done
 start=$(date +%s)
 nice -n 10 cargo mutants --jobs 1 --copy-target=true --timeout "${TIMEOUT:-300}" --build-timeout 600 \
     --cargo-test-arg=--no-fail-fast \
