@@ -359,3 +359,90 @@ fn gradient_freshness_costs_exactly_the_needed_evaluations() {
         assert_eq!(refresh_calls(&mut ws), want, "grad {grad}, moved {moved}");
     }
 }
+
+/// The Metropolis–Hastings test accepts iff u < p with p = min{1, e^r}:
+/// with u uniform on the open interval (0, 1) that is an acceptance
+/// probability of p, and a tie u = p (possible: both are f32) rejects,
+/// as does p = 0 (r = −∞ or NaN) for every u.
+#[test]
+fn metropolis_accepts_strictly_below_the_probability() {
+    use tinyebm::kernel::metropolis;
+    use tinyebm::math;
+    let mut ties = 0;
+    for p in [0.5f32, 0.25, 0.75, 0.1, 0.3, 0.9] {
+        let r = math::ln(p);
+        let q = math::exp(r);
+        // The tie needs exp(ln p) to give p back exactly in f32.
+        if q != p {
+            continue;
+        }
+        ties += 1;
+        assert_eq!(metropolis(r, p), (false, p), "tie at p = {p}");
+        assert_eq!(metropolis(r, f32::from_bits(p.to_bits() - 1)), (true, p));
+        assert_eq!(metropolis(r, f32::from_bits(p.to_bits() + 1)), (false, p));
+    }
+    assert!(ties > 0, "no exact tie found");
+    for r in [f32::NEG_INFINITY, f32::NAN] {
+        assert_eq!(metropolis(r, f32::MIN_POSITIVE), (false, 0.0));
+    }
+    assert_eq!(metropolis(0.0, 1.0 - f32::EPSILON / 2.0), (true, 1.0));
+}
+
+/// Dual averaging's read-backs: the current step size is the one the last
+/// update returned (h₀ before any), the averaged one follows
+/// log h̄ₜ = t^−κ·log hₜ + (1 − t^−κ)·log h̄ₜ₋₁ (Hoffman & Gelman 2014,
+/// Algorithm 5, in f64), and the counters and target are as configured.
+#[test]
+fn dual_averaging_read_backs() {
+    use tinyebm::DualAveraging;
+    let (h0, delta) = (0.37f32, 0.6f32);
+    let mut da = DualAveraging::new(h0, delta).unwrap();
+    assert!((da.step_size() - h0).abs() <= 1e-6 * h0);
+    assert!((da.averaged() - h0).abs() <= 1e-6 * h0);
+    assert_eq!((da.iterations(), da.target()), (0, delta));
+    let mut log_avg = (h0 as f64).ln();
+    for (t, a) in [0.9f32, 0.1, 0.55, 0.7, 0.3].into_iter().enumerate() {
+        let h = da.update(a);
+        assert_eq!(da.step_size(), h, "update {}", t + 1);
+        let eta = ((t + 1) as f64).powf(-0.75);
+        log_avg = eta * (h as f64).ln() + (1.0 - eta) * log_avg;
+        let avg = da.averaged() as f64;
+        assert!((avg - log_avg.exp()).abs() <= 1e-5 * avg, "averaged {avg}");
+        assert_eq!(da.iterations(), t as u32 + 1);
+    }
+    // A restart shrinks toward log h instead of log(10 h): at the target
+    // acceptance the first update keeps h (H̄₁ = 0, log h₁ = μ = log h).
+    let mut r = DualAveraging::restart(h0, delta).unwrap();
+    let h1 = r.update(delta);
+    assert!((h1 - h0).abs() <= 1e-6 * h0, "{h1} vs {h0}");
+    let mut n = DualAveraging::new(h0, delta).unwrap();
+    let h1 = n.update(delta);
+    assert!(
+        (h1 - 10.0 * h0).abs() <= 1e-5 * 10.0 * h0,
+        "{h1} vs {}",
+        10.0 * h0
+    );
+}
+
+/// Bounds clamp the current and averaged step sizes at once, and every
+/// update stays within them.
+#[test]
+fn dual_averaging_bounds_clamp() {
+    use tinyebm::DualAveraging;
+    let da = DualAveraging::new(1.0, 0.5).unwrap();
+    let b = da.with_bounds(0.1, 0.5).unwrap();
+    assert!((b.step_size() - 0.5).abs() < 1e-6 && (b.averaged() - 0.5).abs() < 1e-6);
+    let b = da.with_bounds(2.0, 3.0).unwrap();
+    assert!((b.step_size() - 2.0).abs() < 1e-6 && (b.averaged() - 2.0).abs() < 1e-6);
+    let mut b = da.with_bounds(0.2, 0.3).unwrap();
+    for a in [1.0, 1.0, 0.0, 0.0, 0.0, 1.0] {
+        let h = b.update(a);
+        assert!(
+            (0.2 * (1.0 - 1e-6)..=0.3 * (1.0 + 1e-6)).contains(&h),
+            "{h}"
+        );
+    }
+    // Equal bounds: a fixed step.
+    assert!(da.with_bounds(0.25, 0.25).is_ok());
+    assert!(da.with_bounds(0.3, 0.25).is_err());
+}
