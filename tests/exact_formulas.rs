@@ -446,3 +446,16 @@ fn dual_averaging_bounds_clamp() {
     assert!(da.with_bounds(0.25, 0.25).is_ok());
     assert!(da.with_bounds(0.3, 0.25).is_err());
 }
+
+/// Moving a walker by hand records its new energy in its last-step
+/// record, as a step does.
+#[test]
+fn set_position_records_the_energy() {
+    let e = FnEnergy::new(D, quad);
+    let mut ws = Walkers::<N, D>::from_positions(&e, N, SEED, &starts()).unwrap();
+    ws.set_position(&e, 3, &[1.5, -2.0]).unwrap();
+    let u = 0.5 * (1.5f64 * 1.5 + 2.0 * 2.0);
+    assert_eq!(ws.energies()[3] as f64, u);
+    assert_eq!(ws.last_step(3).energy as f64, u);
+    assert_eq!((ws.grad(3, 0), ws.grad(3, 1)), (1.5, -2.0));
+}
