@@ -1938,7 +1938,11 @@ enum TebmStatus tebm_sampler_config_default(struct TebmSamplerConfig *cfg);
  (evaluated aside, a few walkers at a time, so a callback is called twice
  for them), is checked before the first write. The object is then built
  in place, on fresh memory as on an existing sampler: about 2 KB of stack
- on a Cortex-M4F.
+ on a Cortex-M4F. The check's verdict stands: a callback that fails at
+ the second evaluation of a start where it passed the first (an energy
+ that answers differently when asked again) does not fail the init,
+ which has written by then; the sampler is built at its starts with its
+ cached energies stale (read as 0), and the first step evaluates them.
 
  # Safety
  Pointers must be NULL or valid: `mem` for `mem_len` writable bytes not
@@ -2310,7 +2314,11 @@ enum TebmStatus tebm_tempering_config_default(struct TebmTemperingConfig *cfg);
  aside, a few walkers at a time, so a callback is called twice for
  them), is checked before the first write. The object is then built in
  place, on fresh memory as on an existing one: a few KB of stack on a
- Cortex-M4F (see the README).
+ Cortex-M4F (see the README). The check's verdict stands: a callback
+ that fails at the second evaluation of a start where it passed the
+ first does not fail the init, which has written by then; the replicas
+ are built at their starts with their cached energies stale (read as 0),
+ and the first step evaluates them.
 
  # Safety
  `mem` NULL or `mem_len` writable bytes not in use by another call;

@@ -109,14 +109,15 @@ pub fn rank_diagnostics<T: Copy + Into<f64>>(
         });
     }
     let n = x.len() / chains;
-    let need = 2 * x.len();
+    // Saturating: no overflow at any input (tests/no_panic_recent.rs).
+    let need = x.len().saturating_mul(2);
     if scratch.len() < need {
         return Err(Error::CapacityExceeded {
             requested: need,
             capacity: scratch.len(),
         });
     }
-    let (m, h) = (2 * chains, n / 2);
+    let (m, h) = (chains.saturating_mul(2), n / 2);
     if n < 4 || x.iter().any(|&v| !Into::<f64>::into(v).is_finite()) {
         return Ok(RankDiagnostics::nan(m, h));
     }

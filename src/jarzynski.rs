@@ -300,3 +300,160 @@ mod tests {
         assert!(a == c);
     }
 }
+
+/// Exact tests of the weight updates (issue 19, mutation testing): the
+/// formulas of the module docs computed independently in f64.
+#[cfg(test)]
+mod exact_tests {
+    use super::*;
+    use crate::energy::FnEnergy;
+
+    const N: usize = 4;
+    const D: usize = 2;
+
+    /// U = (c/2)|x|², ∇U = c·x, in f64.
+    fn u64_(c: f64, x: &[f64]) -> f64 {
+        0.5 * c * x.iter().map(|v| v * v).sum::<f64>()
+    }
+
+    /// α(x, y) = U(x) + ½(y − x)·∇U(x) + (h/4)|∇U(x)|² in f64.
+    fn alpha64(c: f64, h: f64, x: &[f64], y: &[f64]) -> f64 {
+        let g: Vec<f64> = x.iter().map(|v| c * v).collect();
+        let dot: f64 = y.iter().zip(x).zip(&g).map(|((y, x), g)| (y - x) * g).sum();
+        u64_(c, x) + 0.5 * dot + 0.25 * h * g.iter().map(|g| g * g).sum::<f64>()
+    }
+
+    fn at(pos: &[f32], w: usize) -> [f64; D] {
+        [pos[w * D] as f64, pos[w * D + 1] as f64]
+    }
+
+    /// A move X → X' under U_k (c = 1), then the parameters change to
+    /// U_{k+1} (c = 1.5): after_move adds β[α_k(X, X') − α_k(X', X)],
+    /// retarget swaps the backward term for β·α_{k+1}(X', X); normalise
+    /// gives pᵢ ∝ exp(Aᵢ), ESS = 1/Σpᵢ² and log mean exp A.
+    #[test]
+    fn move_retarget_and_normalise_match_the_formulas() {
+        let (h, beta) = (0.1f32, 0.7f32);
+        let old = FnEnergy::new(D, |x: &[f32], g: &mut [f32]| {
+            g.copy_from_slice(x);
+            0.5 * (x[0] * x[0] + x[1] * x[1])
+        });
+        let new = FnEnergy::new(D, |x: &[f32], g: &mut [f32]| {
+            g[0] = 1.5 * x[0];
+            g[1] = 1.5 * x[1];
+            0.75 * (x[0] * x[0] + x[1] * x[1])
+        });
+        let x0 = [0.5f32, -1.0, 1.5, 0.25, -0.75, 2.0, 0.0, 1.0];
+        let x1 = [0.25f32, -0.5, 1.0, 0.75, -1.25, 1.5, 0.5, 0.5];
+        let mut ws = Walkers::<N, D>::from_positions(&old, N, 1, &x0).unwrap();
+        let mut wt = Weights::<N, D>::new();
+        wt.log_w = [0.1, -0.2, 0.3, 0.0];
+        let a0 = wt.log_w;
+        wt.before_move(&ws);
+        ws.init_positions(&old, N, 1, &x1).unwrap();
+        let lv = Langevin { h, beta };
+        wt.after_move(&ws, lv);
+        let (h64, b64) = (h as f64, beta as f64);
+        for w in 0..N {
+            let (x, y) = (at(&x0, w), at(&x1, w));
+            let want = a0[w] as f64 + b64 * (alpha64(1.0, h64, &x, &y) - alpha64(1.0, h64, &y, &x));
+            assert!(
+                (wt.log_w[w] as f64 - want).abs() < 1e-5,
+                "walker {w}: {} vs {want}",
+                wt.log_w[w]
+            );
+        }
+        // θ_{k+1}: caches at X' under the new energy.
+        ws.init_positions(&new, N, 1, &x1).unwrap();
+        let mut out = [0f32; N];
+        wt.retarget(&ws, &mut out).unwrap();
+        for w in 0..N {
+            let (x, y) = (at(&x0, w), at(&x1, w));
+            let want = a0[w] as f64 + b64 * (alpha64(1.0, h64, &x, &y) - alpha64(1.5, h64, &y, &x));
+            assert!(
+                (out[w] as f64 - want).abs() < 1e-5,
+                "walker {w}: {} vs {want}",
+                out[w]
+            );
+        }
+        // normalise
+        wt.log_w = out;
+        wt.log_z_ref = 0.4;
+        let mut p = [0f32; N];
+        let (ess, log_z) = wt.normalise(N, &mut p);
+        let a: Vec<f64> = out.iter().map(|&v| v as f64).collect();
+        let s: f64 = a.iter().map(|v| v.exp()).sum();
+        let mut s2 = 0.0;
+        for w in 0..N {
+            let pw = a[w].exp() / s;
+            s2 += pw * pw;
+            assert!((p[w] as f64 - pw).abs() < 1e-6, "p[{w}]");
+        }
+        assert!((ess as f64 - 1.0 / s2).abs() < 1e-5 * (1.0 / s2));
+        let want = 0.4 + (s / N as f64).ln();
+        assert!((log_z as f64 - want).abs() < 1e-5, "{log_z} vs {want}");
+        // A non-finite retargeted weight is refused.
+        let bad = FnEnergy::new(D, |_x: &[f32], g: &mut [f32]| {
+            g.fill(1e30);
+            1e30
+        });
+        let copy = wt.clone();
+        ws.init_positions(&bad, N, 1, &x1).unwrap();
+        ws.c.u[2] = f32::INFINITY;
+        assert!(wt.retarget(&ws, &mut out).is_err());
+        assert!(wt == copy);
+    }
+
+    /// Resampling happens exactly when ESS < threshold·n: systematic with
+    /// the stream's next uniform, A ← 0, the log Z estimate becomes the
+    /// reference, the count goes up; otherwise nothing changes.
+    #[test]
+    fn resampling_threshold_and_bookkeeping() {
+        let e = FnEnergy::new(D, |x: &[f32], g: &mut [f32]| {
+            g.copy_from_slice(x);
+            0.5 * (x[0] * x[0] + x[1] * x[1])
+        });
+        let x0 = [0.5f32, -1.0, 1.5, 0.25, -0.75, 2.0, 0.0, 1.0];
+        let a = [2.0f32, -1.0, 0.5, -3.0];
+        let s: f64 = a.iter().map(|&v| (v as f64).exp()).sum();
+        let p: Vec<f64> = a.iter().map(|&v| (v as f64).exp() / s).collect();
+        let ess = 1.0 / p.iter().map(|v| v * v).sum::<f64>();
+        let log_z = -0.3 + (s / N as f64).ln();
+        // Thresholds just above and below ESS/n.
+        for (threshold, resample) in [
+            (ess / N as f64 * 1.01, true),
+            (ess / N as f64 * 0.99, false),
+        ] {
+            let mut ws = Walkers::<N, D>::from_positions(&e, N, 1, &x0).unwrap();
+            let mut wt = Weights::<N, D>::new();
+            wt.log_w = a;
+            wt.log_z_ref = -0.3;
+            let mut rng = Stream::new(7, 3);
+            let done = wt.maybe_resample(&mut ws, threshold as f32, &mut rng);
+            assert_eq!(done, resample);
+            if !resample {
+                assert_eq!(wt.log_w, a);
+                assert_eq!(wt.resamplings, 0);
+                assert_eq!(rng, Stream::new(7, 3));
+                continue;
+            }
+            assert_eq!(wt.log_w, [0.0; N]);
+            assert_eq!(wt.resamplings, 1);
+            assert!((wt.log_z_ref as f64 - log_z).abs() < 1e-5);
+            // Systematic in f64 with the same uniform.
+            let u = Stream::new(7, 3).uniform() as f64;
+            let mut cum = 0.0;
+            let mut i = 0;
+            for j in 0..N {
+                let target = (j as f64 + u) / N as f64;
+                while i + 1 < N && cum + p[i] < target {
+                    cum += p[i];
+                    i += 1;
+                }
+                let mut got = [0f32; D];
+                ws.position(j, &mut got).unwrap();
+                assert_eq!(got, [x0[i * D], x0[i * D + 1]], "slot {j} takes walker {i}");
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@
 use core::ffi::{c_char, c_void};
 use core::ptr::addr_of_mut;
 
-use ebm::{Energy, Error, NegativePhase, Walkers};
+use ebm::{Energy, Error, EvalError, NegativePhase, Walkers};
 
 use crate::TEBM_MAX_DIM;
 use crate::TebmEnergy;
@@ -479,8 +479,32 @@ impl<'a> Start<'a> {
         }
     }
 
-    /// Initialises `w` at the start.
+    /// Initialises `w` at the start, which [`Start::check`] found usable.
+    ///
+    /// The init evaluates `e` at every start once more (into `w`'s scratch
+    /// space, then the caches). An energy that fails there now (a callback
+    /// that answers differently when asked again) cannot undo the check's
+    /// verdict, and the init may not fail once it has written: the walkers
+    /// are then placed at their starts without evaluating `e`, with stale
+    /// caches (energies read as 0) that the first step evaluates again, as
+    /// after `invalidate` (issue 19, item 3).
     pub(crate) fn apply<E: Energy, const N: usize>(
+        &self,
+        w: &mut Walkers<N, TEBM_MAX_DIM>,
+        e: &E,
+    ) -> Result<(), Error> {
+        match self.place(w, e) {
+            Err(Error::NonFinite { .. } | Error::EnergyDeclined { .. }) => {
+                self.place(w, &Unevaluated(e.dim()))?;
+                w.invalidate();
+                Ok(())
+            }
+            r => r,
+        }
+    }
+
+    /// Initialises `w` at the start, evaluating `e` there.
+    fn place<E: Energy, const N: usize>(
         &self,
         w: &mut Walkers<N, TEBM_MAX_DIM>,
         e: &E,
@@ -493,5 +517,25 @@ impl<'a> Start<'a> {
                 w.init_gaussian(e, self.n, self.seed, c, self.sd)
             }
         }
+    }
+}
+
+/// An energy of dimension `.0` that is 0 with a zero gradient everywhere:
+/// what [`Start::apply`] places walkers with when the real energy may not
+/// be called again (their caches are then marked stale).
+struct Unevaluated(usize);
+
+impl Energy for Unevaluated {
+    fn dim(&self) -> usize {
+        self.0
+    }
+
+    fn value(&self, _x: &[f32]) -> Result<f32, EvalError> {
+        Ok(0.0)
+    }
+
+    fn value_grad(&self, _x: &[f32], grad: &mut [f32]) -> Result<f32, EvalError> {
+        grad.fill(0.0);
+        Ok(0.0)
     }
 }

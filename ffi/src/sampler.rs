@@ -115,8 +115,9 @@ fn adaptation_target(k: &AnyKernel<TEBM_MAX_DIM>, target: f32) -> Result<f32, Er
 
 /// Builds the sampler in the valid object `obj` in place (no sampler-sized
 /// temporary). Everything was checked beforehand, the energy at the starts
-/// included: this fails only if a callback answers differently when asked
-/// again.
+/// included: this cannot fail (a callback that answers differently when
+/// asked again leaves the caches stale, see `Start::apply`; an error is
+/// still returned rather than a panic).
 #[inline(never)]
 fn build(
     obj: &mut InUse<'_, State>,
@@ -152,7 +153,11 @@ fn build(
 /// (evaluated aside, a few walkers at a time, so a callback is called twice
 /// for them), is checked before the first write. The object is then built
 /// in place, on fresh memory as on an existing sampler: about 2 KB of stack
-/// on a Cortex-M4F.
+/// on a Cortex-M4F. The check's verdict stands: a callback that fails at
+/// the second evaluation of a start where it passed the first (an energy
+/// that answers differently when asked again) does not fail the init,
+/// which has written by then; the sampler is built at its starts with its
+/// cached energies stale (read as 0), and the first step evaluates them.
 ///
 /// # Safety
 /// Pointers must be NULL or valid: `mem` for `mem_len` writable bytes not

@@ -127,8 +127,9 @@ pub unsafe extern "C" fn tebm_tempering_config_default(
 /// Builds the object in the valid object `obj` in place (no replica-sized
 /// temporary): the β = 1 walkers, then the core's in-place
 /// `ReplicaExchange::reinit`. Everything (the starts and the ladder) was
-/// checked beforehand: this cannot fail unless a callback energy answers
-/// differently the second time it is asked (an error is returned then).
+/// checked beforehand: this cannot fail (a callback energy that answers
+/// differently the second time it is asked leaves the caches stale, see
+/// `Start::apply`; an error is still returned rather than a panic).
 #[inline(never)]
 fn build(
     obj: &mut InUse<'_, State>,
@@ -156,7 +157,11 @@ fn build(
 /// aside, a few walkers at a time, so a callback is called twice for
 /// them), is checked before the first write. The object is then built in
 /// place, on fresh memory as on an existing one: a few KB of stack on a
-/// Cortex-M4F (see the README).
+/// Cortex-M4F (see the README). The check's verdict stands: a callback
+/// that fails at the second evaluation of a start where it passed the
+/// first does not fail the init, which has written by then; the replicas
+/// are built at their starts with their cached energies stale (read as 0),
+/// and the first step evaluates them.
 ///
 /// # Safety
 /// `mem` NULL or `mem_len` writable bytes not in use by another call;

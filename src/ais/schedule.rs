@@ -49,9 +49,17 @@ impl AnnealingSchedule<'_> {
             AnnealingSchedule::Geometric { .. } => Err(Error::InvalidConfig(
                 "AIS schedule: geometric b_min must be in (0, 1)",
             )),
-            AnnealingSchedule::Sigmoidal { delta } if delta.is_finite() && delta > 0.0 => Ok(()),
+            // A δ so small that s(0) = s(1) in f32 (δ ≲ 1e-7) would make
+            // every b 0/0 (found by tests/no_panic_recent.rs).
+            AnnealingSchedule::Sigmoidal { delta }
+                if delta.is_finite()
+                    && delta > 0.0
+                    && sigmoid(delta, 1.0) > sigmoid(delta, 0.0) =>
+            {
+                Ok(())
+            }
             AnnealingSchedule::Sigmoidal { .. } => Err(Error::InvalidConfig(
-                "AIS schedule: sigmoidal delta must be finite and > 0",
+                "AIS schedule: sigmoidal delta must be finite and > 0 (large enough that s(0) < s(1) in f32)",
             )),
             AnnealingSchedule::Custom(b) => {
                 let mut prev = 0f32;
@@ -90,11 +98,15 @@ impl AnnealingSchedule<'_> {
                 math::exp(e * math::ln(b_min))
             }
             AnnealingSchedule::Sigmoidal { delta } => {
-                let s = |t: f32| 1.0 / (1.0 + math::exp(-delta * (2.0 * t - 1.0)));
-                let (s0, s1) = (s(0.0), s(1.0));
-                ((s(t) - s0) / (s1 - s0)).clamp(0.0, 1.0)
+                let (s0, s1) = (sigmoid(delta, 0.0), sigmoid(delta, 1.0));
+                ((sigmoid(delta, t) - s0) / (s1 - s0)).clamp(0.0, 1.0)
             }
             AnnealingSchedule::Custom(b) => b[k - 1],
         }
     }
+}
+
+/// The sigmoidal schedule's s(t) = 1/(1 + exp(−δ(2t − 1))).
+fn sigmoid(delta: f32, t: f32) -> f32 {
+    1.0 / (1.0 + math::exp(-delta * (2.0 * t - 1.0)))
 }
