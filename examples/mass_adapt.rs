@@ -10,44 +10,20 @@
 //! `cargo run --release --features std --example mass_adapt [budget] [seeds]`
 
 use tinyebm::draws::{rank_diagnostics, scratch_len};
-use tinyebm::{Energy, EvalError, MassAdaptation, Nuts, Sampler, Walkers};
+use tinyebm::{MassAdaptation, Nuts, Sampler, Walkers};
+
+#[path = "../tests/common/targets.rs"]
+mod targets;
+use targets::DiagGauss;
 
 const D: usize = 100;
 const N: usize = 32;
 
-#[derive(Clone, Copy)]
-struct DiagGauss {
-    prec: [f32; D],
-}
-
-impl Energy for DiagGauss {
-    fn dim(&self) -> usize {
-        D
-    }
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        Ok(0.5
-            * x.iter()
-                .zip(&self.prec)
-                .map(|(v, p)| p * v * v)
-                .sum::<f32>())
-    }
-    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
-        for i in 0..D {
-            g[i] = self.prec[i] * x[i];
-        }
-        self.value(x)
-    }
-}
-
 fn variances() -> [f64; D] {
-    let mut v = [0f64; D];
-    for (i, vi) in v.iter_mut().enumerate() {
-        *vi = 10f64.powf(-4.0 * i as f64 / (D - 1) as f64);
-    }
-    v
+    core::array::from_fn(DiagGauss::<D>::variance)
 }
 
-fn sampler(e: &DiagGauss, seed: u64) -> Box<Sampler<Nuts<D>, N, D>> {
+fn sampler(e: &DiagGauss<D>, seed: u64) -> Box<Sampler<Nuts<D>, N, D>> {
     let w = Walkers::<N, D>::gaussian(e, N, seed, &[0.0; D], 1.0).unwrap();
     Box::new(Sampler::new(Nuts::<D>::new(0.1).unwrap(), w))
 }
@@ -59,7 +35,7 @@ fn grads(s: &Sampler<Nuts<D>, N, D>) -> u64 {
 }
 
 /// Steps until every 1/mᵢ is within 20 % of varᵢ, or None.
-fn steps_to_20(e: &DiagGauss, var: &[f64; D], mode: MassAdaptation, seed: u64) -> Option<u64> {
+fn steps_to_20(e: &DiagGauss<D>, var: &[f64; D], mode: MassAdaptation, seed: u64) -> Option<u64> {
     let mut s = sampler(e, seed);
     let mut st = s.warmup_state(mode, 1000, Nuts::<D>::TARGET).unwrap();
     let mut m = [0f32; D];
@@ -76,7 +52,12 @@ fn steps_to_20(e: &DiagGauss, var: &[f64; D], mode: MassAdaptation, seed: u64) -
 
 /// (min bulk-ESS, gradients in warm-up, gradients in sampling, mean
 /// acceptance statistic while sampling).
-fn min_ess(e: &DiagGauss, mode: MassAdaptation, budget: usize, seed: u64) -> (f64, u64, u64, f64) {
+fn min_ess(
+    e: &DiagGauss<D>,
+    mode: MassAdaptation,
+    budget: usize,
+    seed: u64,
+) -> (f64, u64, u64, f64) {
     let mut s = sampler(e, seed);
     let mut st = s.warmup_state(mode, budget, Nuts::<D>::TARGET).unwrap();
     let mut g_warm = 0;
@@ -113,11 +94,7 @@ fn main() {
     let budget: usize = args.get(1).map_or(300, |a| a.parse().unwrap());
     let seeds: u64 = args.get(2).map_or(3, |a| a.parse().unwrap());
     let var = variances();
-    let mut prec = [0f32; D];
-    for i in 0..D {
-        prec[i] = (1.0 / var[i]) as f32;
-    }
-    let e = DiagGauss { prec };
+    let e = DiagGauss::<D>::ill_conditioned();
     println!(
         "mode | seed | steps to 20 % | warm-up | min bulk-ESS (of {}) | accept stat | gradients warm-up | gradients sampling | min-ESS per 1000 gradients",
         N * 500

@@ -12,70 +12,14 @@
 use std::time::Instant;
 
 use tinyebm::draws::{rank_diagnostics, scratch_len};
-use tinyebm::{Energy, EvalError, MassAdaptation, Nuts, Sampler, Walkers};
+#[path = "../tests/common/targets.rs"]
+mod targets;
+use targets::{DiagGauss, EightSchools};
+use tinyebm::{Energy, MassAdaptation, Nuts, Sampler, Walkers};
 
 const N: usize = 32;
 const WARMUP: usize = 500;
 const DRAWS: usize = 500;
-
-#[derive(Clone, Copy)]
-struct DiagGauss {
-    prec: [f32; 100],
-}
-
-impl Energy for DiagGauss {
-    fn dim(&self) -> usize {
-        100
-    }
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        Ok(0.5
-            * x.iter()
-                .zip(&self.prec)
-                .map(|(v, p)| p * v * v)
-                .sum::<f32>())
-    }
-    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
-        for i in 0..100 {
-            g[i] = self.prec[i] * x[i];
-        }
-        self.value(x)
-    }
-}
-
-const Y: [f32; 8] = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
-const SIGMA: [f32; 8] = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
-
-struct EightSchools;
-
-impl Energy for EightSchools {
-    fn dim(&self) -> usize {
-        10
-    }
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        let mut g = [0f32; 10];
-        self.value_grad(x, &mut g)
-    }
-    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
-        let (mu, s) = (x[0], x[1]);
-        let tau = s.exp();
-        let t2 = tau * tau / 25.0;
-        let mut u = mu * mu / 50.0 + t2.ln_1p() - s;
-        let mut gmu = mu / 25.0;
-        let mut gs = 2.0 * t2 / (1.0 + t2) - 1.0;
-        for j in 0..8 {
-            let eta = x[2 + j];
-            let r = Y[j] - mu - tau * eta;
-            let w = 1.0 / (SIGMA[j] * SIGMA[j]);
-            u += 0.5 * eta * eta + 0.5 * r * r * w;
-            gmu -= r * w;
-            gs -= r * w * tau * eta;
-            g[2 + j] = eta - r * w * tau;
-        }
-        g[0] = gmu;
-        g[1] = gs;
-        Ok(u)
-    }
-}
 
 fn run<E: Energy, const D: usize>(name: &str, e: &E) {
     let w = Walkers::<N, D>::gaussian(e, N, 1, &[0.0; D], 1.0).unwrap();
@@ -121,10 +65,6 @@ fn run<E: Energy, const D: usize>(name: &str, e: &E) {
 }
 
 fn main() {
-    let mut prec = [0f32; 100];
-    for (i, p) in prec.iter_mut().enumerate() {
-        *p = 10f32.powf(4.0 * i as f32 / 99.0);
-    }
-    run::<_, 100>("gaussian100", &DiagGauss { prec });
+    run::<_, 100>("gaussian100", &DiagGauss::<100>::ill_conditioned());
     run::<_, 10>("eight_schools_nc", &EightSchools);
 }

@@ -24,6 +24,9 @@
 //!
 //! Results (which kernel passes what) are in `docs/sampling.md`.
 
+#[path = "common/targets.rs"]
+mod targets;
+use targets::*;
 use tinyebm::draws::{rank_diagnostics, scratch_len};
 use tinyebm::{
     Barker, Energy, EvalError, Hmc, Kernel, Mala, MassAdaptation, Mixture, NegativePhase, Nuts,
@@ -196,42 +199,7 @@ const STEP_ONLY: MassAdaptation = MassAdaptation::StepSizeOnly;
 
 const G: usize = 100;
 
-/// N(0, diag(σ²)), σ²ᵢ log-spaced from 1 down to 10⁻⁴.
-#[derive(Clone, Copy)]
-struct DiagGauss {
-    prec: [f32; G],
-}
-
-fn gauss_var(i: usize) -> f64 {
-    10f64.powf(-4.0 * i as f64 / (G - 1) as f64)
-}
-
-fn diag_gauss() -> DiagGauss {
-    let mut prec = [0f32; G];
-    for i in 0..G {
-        prec[i] = (1.0 / gauss_var(i)) as f32;
-    }
-    DiagGauss { prec }
-}
-
-impl Energy for DiagGauss {
-    fn dim(&self) -> usize {
-        G
-    }
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        Ok(0.5
-            * x.iter()
-                .zip(&self.prec)
-                .map(|(v, p)| p * v * v)
-                .sum::<f32>())
-    }
-    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
-        for i in 0..G {
-            g[i] = self.prec[i] * x[i];
-        }
-        self.value(x)
-    }
-}
+// N(0, diag(σ²)), σ²ᵢ log-spaced from 1 down to 10⁻⁴ (`DiagGauss`).
 
 fn gauss_check(
     what: &str,
@@ -241,10 +209,12 @@ fn gauss_check(
     steps: usize,
     thin: usize,
 ) {
-    let e = diag_gauss();
+    let e = DiagGauss::<G>::ill_conditioned();
     let w = Walkers::<16, G>::gaussian(&e, 16, 100, &[0.0; G], 1.0).unwrap();
     let d = sample(&e, kernel, w, warm, DEFAULT, target, steps, thin);
-    check_coords(what, &d, 0..G, |i| Truth::normal(0.0, gauss_var(i).sqrt()));
+    check_coords(what, &d, 0..G, |i| {
+        Truth::normal(0.0, DiagGauss::<G>::variance(i).sqrt())
+    });
 }
 
 #[test]
@@ -568,47 +538,12 @@ fn logistic_barker() {
 //    yⱼ ~ N(θⱼ, σⱼ²). Reference: (μ, s) by quadrature of the
 //    η-marginalised posterior, yⱼ | μ, τ ~ N(μ, τ² + σⱼ²).
 
-const Y: [f64; 8] = [28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0];
-const SIGMA: [f64; 8] = [15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0];
-
-struct EightSchools;
-
-impl Energy for EightSchools {
-    fn dim(&self) -> usize {
-        10
-    }
-    fn value(&self, x: &[f32]) -> Result<f32, EvalError> {
-        let mut g = [0f32; 10];
-        self.value_grad(x, &mut g)
-    }
-    fn value_grad(&self, x: &[f32], g: &mut [f32]) -> Result<f32, EvalError> {
-        let (mu, s) = (f64::from(x[0]), f64::from(x[1]));
-        let tau = s.exp();
-        let t2 = tau * tau / 25.0;
-        let mut u = mu * mu / 50.0 + t2.ln_1p() - s;
-        let mut gmu = mu / 25.0;
-        let mut gs = 2.0 * t2 / (1.0 + t2) - 1.0;
-        for j in 0..8 {
-            let eta = f64::from(x[2 + j]);
-            let r = Y[j] - mu - tau * eta;
-            let w = 1.0 / (SIGMA[j] * SIGMA[j]);
-            u += 0.5 * eta * eta + 0.5 * r * r * w;
-            gmu -= r * w;
-            gs -= r * w * tau * eta;
-            g[2 + j] = (eta - r * w * tau) as f32;
-        }
-        g[0] = gmu as f32;
-        g[1] = gs as f32;
-        Ok(u as f32)
-    }
-}
-
 fn eight_schools_log_post(mu: f64, s: f64) -> f64 {
     let tau = s.exp();
     let mut l = -mu * mu / 50.0 - (tau * tau / 25.0).ln_1p() + s;
     for j in 0..8 {
-        let v = tau * tau + SIGMA[j] * SIGMA[j];
-        l -= 0.5 * (v.ln() + (Y[j] - mu).powi(2) / v);
+        let v = tau * tau + SCHOOLS_SIGMA[j] * SCHOOLS_SIGMA[j];
+        l -= 0.5 * (v.ln() + (SCHOOLS_Y[j] - mu).powi(2) / v);
     }
     l
 }
