@@ -48,30 +48,7 @@ fn activation_pass(act: Activation, a: &[f32; 32], out: &mut [(f32, f32); 32]) {
 
 #[entry]
 fn main() -> ! {
-    let mut ok = true;
-    let (fp, accepted) = workload::reference_run();
-    hprintln!("fingerprint {:016x} accepted {}", fp, accepted);
-    // 3200 MALA proposals at h = 0.1 on this smooth model: most are accepted.
-    ok &= fp != 0 && accepted > 1600;
-    let (params, walkers, updates, gap) = workload::training_run();
-    hprintln!(
-        "training params {:016x} walkers {:016x} updates {} gap {:.6}",
-        params,
-        walkers,
-        updates,
-        gap
-    );
-    ok &= params != 0 && updates == workload::TRAIN_UPDATES as u64 && gap.is_finite();
-    // A run resumed from a checkpoint the host wrote (x86_64): its bits
-    // must equal the host's uninterrupted run.
-    let (ck_walkers, ck_state) = workload::checkpoint_resume(workload::CHECKPOINT);
-    hprintln!(
-        "checkpoint walkers {:016x} state {:016x} bytes {}",
-        ck_walkers,
-        ck_state,
-        workload::CHECKPOINT.len()
-    );
-    ok &= ck_walkers != 0 && (ck_walkers, ck_state) == workload::checkpoint_uninterrupted();
+    let mut ok = workload::print_reference_lines!(hprintln);
 
     let Some(mut net) = workload::net() else {
         fail()

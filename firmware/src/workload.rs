@@ -49,6 +49,42 @@ pub fn fingerprint<const N: usize, const D: usize>(w: &Walkers<N, D>) -> u64 {
     h.0
 }
 
+/// Runs the reference workloads and prints their lines — the ones the host
+/// (`examples/firmware_reference.rs`) and every firmware must print alike —
+/// with `$print` (`hprintln` on a target); evaluates to whether the values
+/// are sane on their own, and the resumed checkpoint run equals the
+/// uninterrupted one.
+macro_rules! print_reference_lines {
+    ($print:ident) => {{
+        let (fp, accepted) = $crate::workload::reference_run();
+        $print!("fingerprint {:016x} accepted {}", fp, accepted);
+        // 3200 MALA proposals at h = 0.1 on this smooth model: most are accepted.
+        let mut ok = fp != 0 && accepted > 1600;
+        let (params, walkers, updates, gap) = $crate::workload::training_run();
+        $print!(
+            "training params {:016x} walkers {:016x} updates {} gap {:.6}",
+            params,
+            walkers,
+            updates,
+            gap
+        );
+        ok &= params != 0 && updates == $crate::workload::TRAIN_UPDATES as u64 && gap.is_finite();
+        // A run resumed from a checkpoint the host wrote (x86_64): its bits
+        // must equal the host's uninterrupted run.
+        let (ck_walkers, ck_state) =
+            $crate::workload::checkpoint_resume($crate::workload::CHECKPOINT);
+        $print!(
+            "checkpoint walkers {:016x} state {:016x} bytes {}",
+            ck_walkers,
+            ck_state,
+            $crate::workload::CHECKPOINT.len()
+        );
+        ok && ck_walkers != 0
+            && (ck_walkers, ck_state) == $crate::workload::checkpoint_uninterrupted()
+    }};
+}
+pub(crate) use print_reference_lines;
+
 /// 16 walkers: 200 MALA steps then 200 ULA steps from seed 7.
 /// Returns (fingerprint, accepted MALA proposals).
 pub fn reference_run() -> (u64, usize) {
