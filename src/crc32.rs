@@ -67,6 +67,38 @@ pub fn crc32(bytes: &[u8]) -> u32 {
     c.finish()
 }
 
+/// Checks a frame that ends with the CRC-32 of everything before it (four
+/// bytes, little-endian): `bytes` exactly `total` long
+/// ([`Error::Truncated`] / [`Error::TrailingBytes`]), then the checksum
+/// ([`Error::Checksum`]). Returns the bytes before the checksum.
+pub(crate) fn check_framed(bytes: &[u8], total: usize) -> Result<&[u8], crate::Error> {
+    use crate::Error;
+    if bytes.len() < total {
+        return Err(Error::Truncated {
+            needed: total,
+            found: bytes.len(),
+        });
+    }
+    if bytes.len() > total {
+        return Err(Error::TrailingBytes {
+            expected: total,
+            found: bytes.len(),
+        });
+    }
+    let Some((data, crc)) = bytes.split_last_chunk::<4>() else {
+        return Err(Error::Truncated {
+            needed: 4,
+            found: bytes.len(),
+        });
+    };
+    let stored = u32::from_le_bytes(*crc);
+    let computed = crc32(data);
+    if stored != computed {
+        return Err(Error::Checksum { stored, computed });
+    }
+    Ok(data)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

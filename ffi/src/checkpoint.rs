@@ -10,7 +10,7 @@ use ebm::Error;
 
 use crate::energy::Model;
 use crate::energy::{EnergyKey, TebmEnergyKind, energy_ref, trainable_mut};
-use crate::handle::{Handle, check_null, object_mut, object_ref, tri};
+use crate::handle::{Handle, check_null, object_mut, object_ref, tri, write_optional};
 use crate::status::TebmStatus;
 use crate::{TebmEnergy, TebmSampler, TebmTempering, TebmTrainer};
 
@@ -65,12 +65,35 @@ unsafe fn save<H: Handle>(
     let out = unsafe { core::slice::from_raw_parts_mut(buf, min(len, size)) };
     match save(s.state, out) {
         Ok(n) => {
-            if !written.is_null() {
-                // SAFETY: non-null and writable per contract.
-                unsafe { written.write(n) };
-            }
+            // SAFETY: `written` NULL or writable per contract.
+            unsafe { write_optional(written, n) };
             TebmStatus::Ok
         }
+        Err(e) => s.fail(what, e),
+    }
+}
+
+/// `*_checkpoint_restore` of a single object: `restore` of
+/// `bytes[..nbytes]` into its state (all or nothing: `restore` leaves the
+/// state unchanged on error, which is recorded under `what`).
+///
+/// # Safety
+/// `h` NULL or a handle's storage used by no one else during the call;
+/// `bytes` NULL or `nbytes` readable bytes.
+unsafe fn restore<H: Handle>(
+    h: *mut H,
+    bytes: *const u8,
+    nbytes: usize,
+    what: &str,
+    restore: impl FnOnce(&mut H::State, &[u8]) -> Result<(), Error>,
+) -> TebmStatus {
+    check_null!(h, bytes);
+    // SAFETY: non-null; exclusive storage per contract.
+    let mut s = tri!(unsafe { object_mut(h) });
+    // SAFETY: non-null; `nbytes` readable bytes per contract.
+    let b = unsafe { byte_slice(bytes, nbytes) };
+    match restore(s.state, b) {
+        Ok(()) => TebmStatus::Ok,
         Err(e) => s.fail(what, e),
     }
 }
@@ -142,18 +165,20 @@ pub unsafe extern "C" fn tebm_sampler_checkpoint_restore(
     bytes: *const u8,
     nbytes: usize,
 ) -> TebmStatus {
-    check_null!(sampler, bytes);
-    // SAFETY: non-null; exclusive storage per contract.
-    let mut s = tri!(unsafe { object_mut(sampler) });
-    // SAFETY: non-null; `nbytes` readable bytes per contract.
-    let b = unsafe { byte_slice(bytes, nbytes) };
-    match s.state.core.restore_checkpoint(b) {
-        Ok(()) => {
-            s.state.energy = EnergyKey::default();
-            s.state.extra = ebm::StepSummary::default();
-            TebmStatus::Ok
-        }
-        Err(e) => s.fail("tebm_sampler_checkpoint_restore", e),
+    // SAFETY: forwarded contract.
+    unsafe {
+        restore(
+            sampler,
+            bytes,
+            nbytes,
+            "tebm_sampler_checkpoint_restore",
+            |s, b| {
+                s.core.restore_checkpoint(b)?;
+                s.energy = EnergyKey::default();
+                s.extra = ebm::StepSummary::default();
+                Ok(())
+            },
+        )
     }
 }
 
@@ -208,17 +233,19 @@ pub unsafe extern "C" fn tebm_tempering_checkpoint_restore(
     bytes: *const u8,
     nbytes: usize,
 ) -> TebmStatus {
-    check_null!(tempering, bytes);
-    // SAFETY: non-null; exclusive storage per contract.
-    let mut s = tri!(unsafe { object_mut(tempering) });
-    // SAFETY: non-null; `nbytes` readable bytes per contract.
-    let b = unsafe { byte_slice(bytes, nbytes) };
-    match s.state.core.restore_checkpoint(b) {
-        Ok(()) => {
-            s.state.energy = EnergyKey::default();
-            TebmStatus::Ok
-        }
-        Err(e) => s.fail("tebm_tempering_checkpoint_restore", e),
+    // SAFETY: forwarded contract.
+    unsafe {
+        restore(
+            tempering,
+            bytes,
+            nbytes,
+            "tebm_tempering_checkpoint_restore",
+            |s, b| {
+                s.core.restore_checkpoint(b)?;
+                s.energy = EnergyKey::default();
+                Ok(())
+            },
+        )
     }
 }
 

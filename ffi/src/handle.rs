@@ -292,3 +292,14 @@ pub(crate) unsafe fn object_ref<'a, H: Handle>(
     // SAFETY: forwarded contract.
     unsafe { object_mut(p) }
 }
+
+/// Writes `v` into an optional out-parameter: nothing when `p` is NULL.
+///
+/// # Safety
+/// `p` NULL or writable.
+pub(crate) unsafe fn write_optional<T>(p: *mut T, v: T) {
+    if !p.is_null() {
+        // SAFETY: non-null and writable per contract.
+        unsafe { p.write(v) };
+    }
+}

@@ -12,6 +12,7 @@ use ebm::{AnyKernel, DualAveraging, Energy, Error, Kernel, Sampler, StepSummary}
 use crate::energy::{EnergyKey, energy_ref};
 use crate::handle::{
     InUse, Object, SAMPLER_TAG, check_null, object_handle, object_mut, out_slice, tri,
+    write_optional,
 };
 use crate::kernel::{TebmKernel, TebmKernelConfig};
 use crate::lifecycle::{self, Start, own_phase};
@@ -479,10 +480,8 @@ pub unsafe extern "C" fn tebm_sampler_record_draws(
     draws_written: *mut usize,
 ) -> TebmStatus {
     const WHAT: &str = "tebm_sampler_record_draws";
-    if !draws_written.is_null() {
-        // SAFETY: non-null and writable per contract.
-        unsafe { draws_written.write(0) };
-    }
+    // SAFETY: `draws_written` NULL or writable per contract.
+    unsafe { write_optional(draws_written, 0) };
     check_null!(sampler, energy, out);
     let range = first_walker..first_walker.saturating_add(n_walkers);
     let (dim, draws, need) = {
@@ -536,10 +535,8 @@ pub unsafe extern "C" fn tebm_sampler_record_draws(
             },
         )
     };
-    if !draws_written.is_null() {
-        // SAFETY: non-null and writable per contract.
-        unsafe { draws_written.write(done / thin) };
-    }
+    // SAFETY: `draws_written` NULL or writable per contract.
+    unsafe { write_optional(draws_written, done / thin) };
     st
 }
 

@@ -7,7 +7,7 @@ use ebm::kernels::nuts::MAX_TREE_DEPTH;
 use ebm::{Energy, Error, Kernel, MassAdaptation};
 
 use crate::energy::energy_ref;
-use crate::handle::{check_null, floats, object_mut, tri};
+use crate::handle::{check_null, floats, object_mut, tri, write_optional};
 use crate::lifecycle;
 use crate::sampler::State;
 use crate::status::TebmStatus;
@@ -75,10 +75,8 @@ pub unsafe extern "C" fn tebm_sampler_warmup(
     steps_done: *mut usize,
 ) -> TebmStatus {
     const WHAT: &str = "tebm_sampler_warmup";
-    if !steps_done.is_null() {
-        // SAFETY: non-null and writable per contract.
-        unsafe { steps_done.write(0) };
-    }
+    // SAFETY: `steps_done` NULL or writable per contract.
+    unsafe { write_optional(steps_done, 0) };
     check_null!(sampler, energy);
     // SAFETY: non-null; energy storage per contract.
     let e = tri!(unsafe { energy_ref(energy) });

@@ -7,8 +7,9 @@
 //! reached too.
 #![no_main]
 
+mod common;
+
 use libfuzzer_sys::fuzz_target;
-use tinyebm::crc32::crc32;
 use tinyebm::{
     AnyKernel, AnyOptimizer, Hmc, Mala, Mixture, Pcd, PcdConfig, Mode, ReplicaExchange, Sampler,
     Sgd, Ula, Walkers,
@@ -100,13 +101,4 @@ fn all_kinds(data: &[u8]) {
     }
 }
 
-fuzz_target!(|data: &[u8]| {
-    all_kinds(data);
-    if data.len() >= 4 {
-        let mut fixed = data.to_vec();
-        let n = fixed.len() - 4;
-        let crc = crc32(&fixed[..n]);
-        fixed[n..].copy_from_slice(&crc.to_le_bytes());
-        all_kinds(&fixed);
-    }
-});
+fuzz_target!(|data: &[u8]| common::with_fixed_crc(data, all_kinds));

@@ -64,7 +64,7 @@
 //! [`Sampler::run_recording`](crate::Sampler::run_recording) belongs to the
 //! caller.
 
-use crate::crc32::crc32;
+use crate::crc32::{check_framed, crc32};
 use crate::error::Error;
 
 mod codec;
@@ -258,26 +258,7 @@ pub(crate) fn open_frame<'a>(
         ));
     }
     let total = frame_len(caps.len(), body_len);
-    if bytes.len() < total {
-        return Err(Error::Truncated {
-            needed: total,
-            found: bytes.len(),
-        });
-    }
-    if bytes.len() > total {
-        return Err(Error::TrailingBytes {
-            expected: total,
-            found: bytes.len(),
-        });
-    }
-    let (data, crc) = bytes.split_at(total - 4);
-    let mut c = [0u8; 4];
-    c.copy_from_slice(crc);
-    let stored = u32::from_le_bytes(c);
-    let computed = crc32(data);
-    if stored != computed {
-        return Err(Error::Checksum { stored, computed });
-    }
+    let data = check_framed(bytes, total)?;
     data.get(total - 4 - body_len..)
         .ok_or(corrupt("checkpoint layout"))
 }

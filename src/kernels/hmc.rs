@@ -31,9 +31,10 @@
 //! and the bits are those of the unjittered kernel.
 
 use crate::energy::{Energy, Soa};
-use crate::error::{Error, check_dim, check_positive, check_size};
+use crate::error::{Error, check_positive};
 use crate::kernel::{Kernel, Proposal};
-use crate::math;
+
+use super::mass::{DiagonalMass, Root, kernel_mass_methods};
 
 /// Smallest diagonal mass: 1/m stays finite (a mass of 1e-45 made every
 /// kinetic energy infinite, so every proposal was rejected).
@@ -48,10 +49,8 @@ pub const MAX_MASS: f32 = 1e20;
 pub struct Hmc<const D: usize> {
     eps: f32,
     steps: usize,
-    /// Length of the diagonal mass, 0 for the identity.
-    mass_dim: usize,
-    pub(super) inv_mass: [f32; D],
-    pub(super) sqrt_mass: [f32; D],
+    /// The diagonal mass: 1/mᵢ and √mᵢ.
+    pub(super) mass: DiagonalMass<D>,
     /// Step jitter fraction j ∈ [0, 1); 0 draws nothing.
     pub(super) jitter: f32,
 }
@@ -76,9 +75,7 @@ impl<const D: usize> Hmc<D> {
         Ok(Hmc {
             eps: step_size,
             steps: leapfrog_steps,
-            mass_dim: 0,
-            inv_mass: [1.0; D],
-            sqrt_mass: [1.0; D],
+            mass: DiagonalMass::IDENTITY,
             jitter: 0.0,
         })
     }
@@ -112,36 +109,21 @@ impl<const D: usize> Hmc<D> {
     /// dimension `mass.len()`). For a target with covariance Σ,
     /// M ≈ diag(Σ)⁻¹ makes every coordinate move on the same time scale.
     pub fn with_diagonal_mass(mut self, mass: &[f32]) -> Result<Self, Error> {
-        check_size(mass.len(), D)?;
-        if !mass.iter().all(|&m| (MIN_MASS..=MAX_MASS).contains(&m)) {
-            return Err(Error::InvalidConfig("HMC masses must be in [1e-20, 1e20]"));
-        }
-        for (i, &m) in mass.iter().enumerate() {
-            self.inv_mass[i] = 1.0 / m;
-            self.sqrt_mass[i] = math::sqrt(m);
-        }
-        self.mass_dim = mass.len();
+        self.mass
+            .set(mass, Root::OfMass, "HMC masses must be in [1e-20, 1e20]")?;
         Ok(self)
     }
 
     /// The same kernel with the identity mass matrix.
     pub fn with_identity_mass(mut self) -> Self {
-        self.mass_dim = 0;
-        self.inv_mass = [1.0; D];
-        self.sqrt_mass = [1.0; D];
+        self.mass = DiagonalMass::IDENTITY;
         self
     }
 
     /// Copies the diagonal mass into `out` and returns its length; `None`
     /// for the identity.
     pub fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
-        if self.mass_dim == 0 {
-            return None;
-        }
-        for (o, &im) in out.iter_mut().zip(&self.inv_mass[..self.mass_dim]) {
-            *o = 1.0 / im;
-        }
-        Some(self.mass_dim)
+        self.mass.get(out)
     }
 
     /// Leapfrog steps per proposal.
@@ -171,34 +153,14 @@ impl<const DM: usize> Kernel for Hmc<DM> {
         Ok(())
     }
 
-    fn has_mass(&self) -> bool {
-        true
-    }
-
-    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
-        *self = self.with_diagonal_mass(mass)?;
-        Ok(())
-    }
-
-    fn set_identity_mass(&mut self) -> Result<(), Error> {
-        *self = self.with_identity_mass();
-        Ok(())
-    }
-
-    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
-        Hmc::diagonal_mass(self, out)
-    }
+    kernel_mass_methods!(Hmc);
 
     fn set_leapfrog_steps(&mut self, steps: usize) -> Result<(), Error> {
         Hmc::set_leapfrog_steps(self, steps)
     }
 
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
-        check_size(dim, DM)?;
-        if self.mass_dim != 0 {
-            check_dim(self.mass_dim, dim)?;
-        }
-        Ok(())
+        self.mass.check_dim(dim)
     }
 
     fn propose<E: Energy, const N: usize, const D: usize>(&self, p: Proposal<'_, E, N, D>) {
@@ -218,9 +180,9 @@ impl<const DM: usize> Kernel for Hmc<DM> {
             s.rng[w].fill_normal(&mut xi[..d]);
             let mut k0 = 0f32;
             for i in 0..d {
-                let pi = self.sqrt_mass[i] * xi[i];
+                let pi = self.mass.root[i] * xi[i];
                 p[i][w] = pi;
-                k0 += pi * pi * self.inv_mass[i];
+                k0 += pi * pi * self.mass.inv[i];
             }
             s.log_q[w] = 0.5 * k0;
             eps[w] = self.walker_step(&mut s.rng[w]);
@@ -239,7 +201,7 @@ impl<const DM: usize> Kernel for Hmc<DM> {
             for i in 0..d {
                 for w in 0..n {
                     if !dead[w] {
-                        let drift = eps[w] * self.inv_mass[i];
+                        let drift = eps[w] * self.mass.inv[i];
                         p[i][w] -= half_kick[w] * s.ev.grad[i][w];
                         s.y[i][w] += drift * p[i][w];
                     }
@@ -265,7 +227,7 @@ impl<const DM: usize> Kernel for Hmc<DM> {
             }
             let mut k1 = 0f32;
             for i in 0..d {
-                k1 += p[i][w] * p[i][w] * self.inv_mass[i];
+                k1 += p[i][w] * p[i][w] * self.mass.inv[i];
             }
             s.log_q[w] -= 0.5 * k1;
         }
@@ -280,20 +242,10 @@ impl<const DM: usize> Hmc<DM> {
         &self,
         rec: &mut crate::checkpoint::KernelRecord<D>,
     ) -> Result<(), Error> {
-        if self.mass_dim > D {
-            return Err(Error::CapacityExceeded {
-                requested: self.mass_dim,
-                capacity: D,
-            });
-        }
+        self.mass.fill_record(rec)?;
         rec.step_size = self.eps;
         rec.leapfrog_steps = self.steps as u32;
         rec.step_jitter = self.jitter;
-        rec.mass_dim = self.mass_dim as u32;
-        // The rest stays 1 (unused: walkers have the mass's dimension).
-        let k = self.mass_dim;
-        rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
-        rec.b[..k].copy_from_slice(&self.sqrt_mass[..k]);
         Ok(())
     }
 
@@ -302,10 +254,7 @@ impl<const DM: usize> Hmc<DM> {
     ) -> Result<Self, Error> {
         let steps = usize::try_from(rec.leapfrog_steps).unwrap_or(usize::MAX);
         let mut k = Hmc::new(rec.step_size, steps)?.with_step_jitter(rec.step_jitter)?;
-        let m = rec.mass_checked(DM)?;
-        k.mass_dim = m;
-        k.inv_mass[..m].copy_from_slice(&rec.a[..m]);
-        k.sqrt_mass[..m].copy_from_slice(&rec.b[..m]);
+        k.mass = DiagonalMass::from_record(rec)?;
         Ok(k)
     }
 }

@@ -13,6 +13,7 @@
 mod barker;
 pub mod hmc;
 mod langevin;
+mod mass;
 pub mod nuts;
 mod pmala;
 mod random_walk;

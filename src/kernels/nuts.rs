@@ -57,6 +57,7 @@ use crate::rng::Stream;
 use crate::walkers::TreeStats;
 
 use super::hmc::Hmc;
+use super::mass::kernel_mass_methods;
 
 /// Largest tree depth a [`Nuts`] kernel accepts: a trajectory has at most
 /// 2^12 − 1 = 4095 leapfrog steps. Fixes the size of the per-level
@@ -157,23 +158,7 @@ impl<const DM: usize> Kernel for Nuts<DM> {
         self.hmc.check_dim(dim)
     }
 
-    fn has_mass(&self) -> bool {
-        true
-    }
-
-    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
-        *self = self.with_diagonal_mass(mass)?;
-        Ok(())
-    }
-
-    fn set_identity_mass(&mut self) -> Result<(), Error> {
-        *self = self.with_identity_mass();
-        Ok(())
-    }
-
-    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
-        Nuts::diagonal_mass(self, out)
-    }
+    kernel_mass_methods!(Nuts);
 
     fn proposal_is_next_state(&self) -> bool {
         true
@@ -356,12 +341,12 @@ impl<const D: usize> Trajectory<D> {
         rng: &mut Stream,
     ) -> TreeStats {
         let hmc = &k.hmc;
-        let inv_mass = &hmc.inv_mass[..d];
+        let inv_mass = &hmc.mass.inv[..d];
         // Momentum p ~ N(0, M), then the (jittered) step, as HMC.
         rng.fill_normal(&mut self.start.p[..d]);
         let mut k0 = 0f32;
         for i in 0..d {
-            self.start.p[i] *= hmc.sqrt_mass[i];
+            self.start.p[i] *= hmc.mass.root[i];
             k0 += self.start.p[i] * self.start.p[i] * inv_mass[i];
         }
         let eps = hmc.walker_step(rng);

@@ -11,22 +11,19 @@
 //! the identity it is [`crate::Mala`], bit for bit.
 
 use crate::energy::Energy;
-use crate::error::{Error, check_dim, check_positive, check_size};
+use crate::error::{Error, check_positive};
 use crate::kernel::{Kernel, Proposal};
-use crate::kernels::hmc::{MAX_MASS, MIN_MASS};
 use crate::math;
+
+use super::mass::{DiagonalMass, Root, kernel_mass_methods};
 
 /// Preconditioned MALA with a diagonal mass M (preconditioner M⁻¹), for
 /// walkers of dimension up to `D`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PMala<const D: usize> {
     h: f32,
-    /// Length of the diagonal mass, 0 for the identity.
-    mass_dim: usize,
-    /// aᵢ = 1/mᵢ.
-    inv_mass: [f32; D],
-    /// √aᵢ.
-    sqrt_inv_mass: [f32; D],
+    /// The diagonal mass: aᵢ = 1/mᵢ and √aᵢ.
+    mass: DiagonalMass<D>,
 }
 
 impl<const D: usize> PMala<D> {
@@ -35,27 +32,32 @@ impl<const D: usize> PMala<D> {
         check_positive(h, "preconditioned MALA step size must be > 0")?;
         Ok(PMala {
             h,
-            mass_dim: 0,
-            inv_mass: [1.0; D],
-            sqrt_inv_mass: [1.0; D],
+            mass: DiagonalMass::IDENTITY,
         })
     }
 
     /// The same kernel with a diagonal mass M = diag(`mass`), each value in
-    /// [[`MIN_MASS`], [`MAX_MASS`]] (as HMC's), one per coordinate.
+    /// [[`MIN_MASS`](super::hmc::MIN_MASS),
+    /// [`MAX_MASS`](super::hmc::MAX_MASS)] (as HMC's), one per coordinate.
     pub fn with_diagonal_mass(mut self, mass: &[f32]) -> Result<Self, Error> {
-        check_size(mass.len(), D)?;
-        if !mass.iter().all(|&m| (MIN_MASS..=MAX_MASS).contains(&m)) {
-            return Err(Error::InvalidConfig(
-                "preconditioned MALA masses must be in [1e-20, 1e20]",
-            ));
-        }
-        for (i, &m) in mass.iter().enumerate() {
-            self.inv_mass[i] = 1.0 / m;
-            self.sqrt_inv_mass[i] = math::sqrt(self.inv_mass[i]);
-        }
-        self.mass_dim = mass.len();
+        self.mass.set(
+            mass,
+            Root::OfInverse,
+            "preconditioned MALA masses must be in [1e-20, 1e20]",
+        )?;
         Ok(self)
+    }
+
+    /// The same kernel with the identity mass.
+    fn with_identity_mass(mut self) -> Self {
+        self.mass = DiagonalMass::IDENTITY;
+        self
+    }
+
+    /// Copies the diagonal mass into `out` and returns its length; `None`
+    /// for the identity.
+    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
+        self.mass.get(out)
     }
 }
 
@@ -68,32 +70,9 @@ impl<const DM: usize> Kernel for PMala<DM> {
         self.h = h;
         Ok(())
     }
-    fn has_mass(&self) -> bool {
-        true
-    }
-    fn set_diagonal_mass(&mut self, mass: &[f32]) -> Result<(), Error> {
-        *self = self.with_diagonal_mass(mass)?;
-        Ok(())
-    }
-    fn set_identity_mass(&mut self) -> Result<(), Error> {
-        *self = PMala::new(self.h)?;
-        Ok(())
-    }
-    fn diagonal_mass(&self, out: &mut [f32]) -> Option<usize> {
-        if self.mass_dim == 0 {
-            return None;
-        }
-        for (o, &a) in out.iter_mut().zip(&self.inv_mass[..self.mass_dim]) {
-            *o = 1.0 / a;
-        }
-        Some(self.mass_dim)
-    }
+    kernel_mass_methods!(PMala);
     fn check_dim(&self, dim: usize) -> Result<(), Error> {
-        check_size(dim, DM)?;
-        if self.mass_dim != 0 {
-            check_dim(self.mass_dim, dim)?;
-        }
-        Ok(())
+        self.mass.check_dim(dim)
     }
     /// The operations are MALA's with each h and √(2h/β) scaled per
     /// coordinate (by 1.0 for the identity, which changes no bit).
@@ -111,7 +90,7 @@ impl<const DM: usize> Kernel for PMala<DM> {
         for w in 0..n {
             s.rng[w].fill_normal(&mut xi[..d]);
             for i in 0..d {
-                let (ha, sda) = (h * self.inv_mass[i], sd * self.sqrt_inv_mass[i]);
+                let (ha, sda) = (h * self.mass.inv[i], sd * self.mass.root[i]);
                 s.y[i][w] = c.x[i][w] - ha * c.g[i][w] + sda * xi[i];
             }
         }
@@ -120,7 +99,7 @@ impl<const DM: usize> Kernel for PMala<DM> {
         for w in 0..n {
             let (mut back, mut fwd) = (0f32, 0f32);
             for i in 0..d {
-                let (ha, m) = (h * self.inv_mass[i], 1.0 / self.inv_mass[i]);
+                let (ha, m) = (h * self.mass.inv[i], 1.0 / self.mass.inv[i]);
                 let b = c.x[i][w] - s.y[i][w] + ha * s.ev.grad[i][w];
                 let f = s.y[i][w] - c.x[i][w] + ha * c.g[i][w];
                 back += b * b * m;
@@ -138,18 +117,8 @@ impl<const DM: usize> PMala<DM> {
         &self,
         rec: &mut crate::checkpoint::KernelRecord<D>,
     ) -> Result<(), Error> {
-        if self.mass_dim > D {
-            return Err(Error::CapacityExceeded {
-                requested: self.mass_dim,
-                capacity: D,
-            });
-        }
+        self.mass.fill_record(rec)?;
         rec.step_size = self.h;
-        rec.mass_dim = self.mass_dim as u32;
-        // The rest stays 1 (unused: walkers have the mass's dimension).
-        let k = self.mass_dim;
-        rec.a[..k].copy_from_slice(&self.inv_mass[..k]);
-        rec.b[..k].copy_from_slice(&self.sqrt_inv_mass[..k]);
         Ok(())
     }
 
@@ -157,10 +126,7 @@ impl<const DM: usize> PMala<DM> {
         rec: &crate::checkpoint::KernelRecord<D>,
     ) -> Result<Self, Error> {
         let mut k = PMala::new(rec.step_size)?;
-        let m = rec.mass_checked(DM)?;
-        k.mass_dim = m;
-        k.inv_mass[..m].copy_from_slice(&rec.a[..m]);
-        k.sqrt_inv_mass[..m].copy_from_slice(&rec.b[..m]);
+        k.mass = DiagonalMass::from_record(rec)?;
         Ok(k)
     }
 }

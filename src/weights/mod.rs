@@ -84,7 +84,7 @@
 //! A file that fails any step never yields a model, and
 //! [`Persist::decode_into`] leaves its target unchanged.
 
-use crate::crc32::crc32;
+use crate::crc32::{check_framed, crc32};
 use crate::energy::Trainable;
 use crate::error::Error;
 pub use crate::model::{ModelConfig, ModelKind};
@@ -326,26 +326,7 @@ fn open_kind(
             "parameter count does not match the configuration",
         ));
     }
-    if bytes.len() < total {
-        return Err(Error::Truncated {
-            needed: total,
-            found: bytes.len(),
-        });
-    }
-    if bytes.len() > total {
-        return Err(Error::TrailingBytes {
-            expected: total,
-            found: bytes.len(),
-        });
-    }
-    let (body, crc) = bytes.split_at_checked(total - 4).ok_or(OVERFLOW)?;
-    let mut stored = [0u8; 4];
-    stored.copy_from_slice(crc);
-    let stored = u32::from_le_bytes(stored);
-    let computed = crc32(body);
-    if stored != computed {
-        return Err(Error::Checksum { stored, computed });
-    }
+    let body = check_framed(bytes, total)?;
     let values_at = PREAMBLE + block.ints_len();
     Ok(Frame {
         config,
