@@ -177,53 +177,41 @@ mod x86 {
     use super::AVX512_LANES;
     use ebm::{EvalError, Evals, Mlp, Soa};
 
+    /// Defines `$name`: `Mlp::$method::<$lanes, N, DW>` compiled with the
+    /// target features `$feat`.
+    macro_rules! copy {
+        ($name:ident = $method:ident, $feat:literal, $lanes:ident,
+         ($($a:ident: $t:ty),*) $(-> $r:ty)?) => {
+            #[doc = concat!("`Mlp::", stringify!($method), "` compiled with ", $feat, ".")]
+            ///
+            /// # Safety
+            /// The CPU must support the features enabled.
+            #[target_feature(enable = $feat)]
+            pub(super) unsafe fn $name<const D: usize, const H: usize, const N: usize, const DW: usize>(
+                m: &Mlp<D, H>,
+                $($a: $t),*
+            ) $(-> $r)? {
+                m.$method::<$lanes, N, DW>($($a),*)
+            }
+        };
+    }
+
     /// Defines one function per (name, features, lanes) for a pass.
     macro_rules! copies {
         ($( $eval:ident, $grad:ident, $each:ident: $feat:literal, $lanes:ident; )*) => {$(
-            /// `Mlp::eval_batch_lanes` compiled with these features.
-            ///
-            /// # Safety
-            /// The CPU must support the features enabled.
-            #[target_feature(enable = $feat)]
-            pub(super) unsafe fn $eval<const D: usize, const H: usize, const N: usize, const DW: usize>(
-                m: &Mlp<D, H>,
-                x: &Soa<N, DW>,
-                n: usize,
-                with_grad: bool,
-                out: &mut Evals<N, DW>,
-            ) {
-                m.eval_batch_lanes::<$lanes, N, DW>(x, n, with_grad, out)
-            }
-
-            /// `Mlp::accumulate_param_grad_batch_lanes` with these features.
-            ///
-            /// # Safety
-            /// The CPU must support the features enabled.
-            #[target_feature(enable = $feat)]
-            pub(super) unsafe fn $grad<const D: usize, const H: usize, const N: usize, const DW: usize>(
-                m: &Mlp<D, H>,
-                x: &Soa<N, DW>,
-                n: usize,
-                weight: &[f32; N],
-                grad: &mut [f32],
-            ) -> Result<(), (usize, EvalError)> {
-                m.accumulate_param_grad_batch_lanes::<$lanes, N, DW>(x, n, weight, grad)
-            }
-
-            /// `Mlp::param_grad_each_lanes` with these features.
-            ///
-            /// # Safety
-            /// The CPU must support the features enabled.
-            #[target_feature(enable = $feat)]
-            pub(super) unsafe fn $each<const D: usize, const H: usize, const N: usize, const DW: usize>(
-                m: &Mlp<D, H>,
-                x: &Soa<N, DW>,
-                n: usize,
-                scratch: &mut [f32],
-                f: impl FnMut(usize, f32, &[f32]) -> bool,
-            ) -> Result<(), (usize, EvalError)> {
-                m.param_grad_each_lanes::<$lanes, N, DW>(x, n, scratch, f)
-            }
+            copy!($eval = eval_batch_lanes, $feat, $lanes,
+                (x: &Soa<N, DW>, n: usize, with_grad: bool, out: &mut Evals<N, DW>));
+            copy!($grad = accumulate_param_grad_batch_lanes, $feat, $lanes,
+                (x: &Soa<N, DW>, n: usize, weight: &[f32; N], grad: &mut [f32])
+                -> Result<(), (usize, EvalError)>);
+            copy!($each = param_grad_each_lanes, $feat, $lanes,
+                (
+                    x: &Soa<N, DW>,
+                    n: usize,
+                    scratch: &mut [f32],
+                    f: impl FnMut(usize, f32, &[f32]) -> bool
+                )
+                -> Result<(), (usize, EvalError)>);
         )*};
     }
 
