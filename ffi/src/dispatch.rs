@@ -96,6 +96,24 @@ fn cap() -> Path {
     }
 }
 
+/// In a dispatcher: on the AVX-512 or AVX2 path, returns
+/// `x86::$avx512(args)` or `x86::$avx2(args)`; on the baseline path, goes on
+/// to the caller's fallback.
+macro_rules! return_on_wide_path {
+    ($avx512:ident, $avx2:ident, ($($arg:expr),* $(,)?)) => {
+        #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
+        match path() {
+            // SAFETY: `path` returns Avx512 only when the CPU and OS support
+            // AVX-512F (runtime check), the one feature the function enables.
+            #[cfg(not(tebm_no_avx512))]
+            Path::Avx512 => return unsafe { x86::$avx512($($arg),*) },
+            // SAFETY: likewise for AVX2.
+            Path::Avx2 => return unsafe { x86::$avx2($($arg),*) },
+            _ => {}
+        }
+    };
+}
+
 /// `m.eval_batch(x, n, with_grad, out)` on the best path.
 #[inline]
 pub(crate) fn mlp_eval_batch<const D: usize, const H: usize, const N: usize, const DW: usize>(
@@ -105,16 +123,11 @@ pub(crate) fn mlp_eval_batch<const D: usize, const H: usize, const N: usize, con
     with_grad: bool,
     out: &mut Evals<N, DW>,
 ) {
-    #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
-    match path() {
-        // SAFETY: `path` returns Avx512 only when the CPU and OS support
-        // AVX-512F (runtime check), the one feature the function enables.
-        #[cfg(not(tebm_no_avx512))]
-        Path::Avx512 => return unsafe { x86::eval_batch_avx512(m, x, n, with_grad, out) },
-        // SAFETY: likewise for AVX2.
-        Path::Avx2 => return unsafe { x86::eval_batch_avx2(m, x, n, with_grad, out) },
-        _ => {}
-    }
+    return_on_wide_path!(
+        eval_batch_avx512,
+        eval_batch_avx2,
+        (m, x, n, with_grad, out)
+    );
     ebm::Energy::eval_batch(m, x, n, with_grad, out)
 }
 
@@ -132,15 +145,7 @@ pub(crate) fn mlp_accumulate_param_grad_batch<
     weight: &[f32; N],
     grad: &mut [f32],
 ) -> Result<(), (usize, EvalError)> {
-    #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
-    match path() {
-        // SAFETY: AVX-512F present (see `mlp_eval_batch`).
-        #[cfg(not(tebm_no_avx512))]
-        Path::Avx512 => return unsafe { x86::grad_batch_avx512(m, x, n, weight, grad) },
-        // SAFETY: AVX2 present.
-        Path::Avx2 => return unsafe { x86::grad_batch_avx2(m, x, n, weight, grad) },
-        _ => {}
-    }
+    return_on_wide_path!(grad_batch_avx512, grad_batch_avx2, (m, x, n, weight, grad));
     ebm::Trainable::accumulate_param_grad_batch(m, x, n, weight, grad)
 }
 
@@ -158,15 +163,7 @@ pub(crate) fn mlp_param_grad_each<
     scratch: &mut [f32],
     f: impl FnMut(usize, f32, &[f32]) -> bool,
 ) -> Result<(), (usize, EvalError)> {
-    #[cfg(all(target_arch = "x86_64", not(target_os = "none")))]
-    match path() {
-        // SAFETY: AVX-512F present (see `mlp_eval_batch`).
-        #[cfg(not(tebm_no_avx512))]
-        Path::Avx512 => return unsafe { x86::grad_each_avx512(m, x, n, scratch, f) },
-        // SAFETY: AVX2 present.
-        Path::Avx2 => return unsafe { x86::grad_each_avx2(m, x, n, scratch, f) },
-        _ => {}
-    }
+    return_on_wide_path!(grad_each_avx512, grad_each_avx2, (m, x, n, scratch, f));
     ebm::Trainable::param_grad_each(m, x, n, scratch, f)
 }
 
@@ -180,53 +177,41 @@ mod x86 {
     use super::AVX512_LANES;
     use ebm::{EvalError, Evals, Mlp, Soa};
 
+    /// Defines `$name`: `Mlp::$method::<$lanes, N, DW>` compiled with the
+    /// target features `$feat`.
+    macro_rules! copy {
+        ($name:ident = $method:ident, $feat:literal, $lanes:ident,
+         ($($a:ident: $t:ty),*) $(-> $r:ty)?) => {
+            #[doc = concat!("`Mlp::", stringify!($method), "` compiled with ", $feat, ".")]
+            ///
+            /// # Safety
+            /// The CPU must support the features enabled.
+            #[target_feature(enable = $feat)]
+            pub(super) unsafe fn $name<const D: usize, const H: usize, const N: usize, const DW: usize>(
+                m: &Mlp<D, H>,
+                $($a: $t),*
+            ) $(-> $r)? {
+                m.$method::<$lanes, N, DW>($($a),*)
+            }
+        };
+    }
+
     /// Defines one function per (name, features, lanes) for a pass.
     macro_rules! copies {
         ($( $eval:ident, $grad:ident, $each:ident: $feat:literal, $lanes:ident; )*) => {$(
-            /// `Mlp::eval_batch_lanes` compiled with these features.
-            ///
-            /// # Safety
-            /// The CPU must support the features enabled.
-            #[target_feature(enable = $feat)]
-            pub(super) unsafe fn $eval<const D: usize, const H: usize, const N: usize, const DW: usize>(
-                m: &Mlp<D, H>,
-                x: &Soa<N, DW>,
-                n: usize,
-                with_grad: bool,
-                out: &mut Evals<N, DW>,
-            ) {
-                m.eval_batch_lanes::<$lanes, N, DW>(x, n, with_grad, out)
-            }
-
-            /// `Mlp::accumulate_param_grad_batch_lanes` with these features.
-            ///
-            /// # Safety
-            /// The CPU must support the features enabled.
-            #[target_feature(enable = $feat)]
-            pub(super) unsafe fn $grad<const D: usize, const H: usize, const N: usize, const DW: usize>(
-                m: &Mlp<D, H>,
-                x: &Soa<N, DW>,
-                n: usize,
-                weight: &[f32; N],
-                grad: &mut [f32],
-            ) -> Result<(), (usize, EvalError)> {
-                m.accumulate_param_grad_batch_lanes::<$lanes, N, DW>(x, n, weight, grad)
-            }
-
-            /// `Mlp::param_grad_each_lanes` with these features.
-            ///
-            /// # Safety
-            /// The CPU must support the features enabled.
-            #[target_feature(enable = $feat)]
-            pub(super) unsafe fn $each<const D: usize, const H: usize, const N: usize, const DW: usize>(
-                m: &Mlp<D, H>,
-                x: &Soa<N, DW>,
-                n: usize,
-                scratch: &mut [f32],
-                f: impl FnMut(usize, f32, &[f32]) -> bool,
-            ) -> Result<(), (usize, EvalError)> {
-                m.param_grad_each_lanes::<$lanes, N, DW>(x, n, scratch, f)
-            }
+            copy!($eval = eval_batch_lanes, $feat, $lanes,
+                (x: &Soa<N, DW>, n: usize, with_grad: bool, out: &mut Evals<N, DW>));
+            copy!($grad = accumulate_param_grad_batch_lanes, $feat, $lanes,
+                (x: &Soa<N, DW>, n: usize, weight: &[f32; N], grad: &mut [f32])
+                -> Result<(), (usize, EvalError)>);
+            copy!($each = param_grad_each_lanes, $feat, $lanes,
+                (
+                    x: &Soa<N, DW>,
+                    n: usize,
+                    scratch: &mut [f32],
+                    f: impl FnMut(usize, f32, &[f32]) -> bool
+                )
+                -> Result<(), (usize, EvalError)>);
         )*};
     }
 
