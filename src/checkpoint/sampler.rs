@@ -223,7 +223,7 @@ impl<const DM: usize> KernelState for AnyKernel<DM> {
 ///
 /// This is also the adaptation section of a sampler checkpoint: every
 /// adaptation state is saved and restored here, in one place
-/// ([`Adaptation::save`], [`Adaptation::load`]), so further adaptation
+/// (`Adaptation::save`, `Adaptation::load`), so further adaptation
 /// state (e.g. a mass-matrix adapter's accumulators) is one more field.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Adaptation<const D: usize> {
