@@ -73,6 +73,60 @@ pub(crate) fn tally<M: Counted + Copy>(
     }
 }
 
+/// A trainer that collects data points toward a batch and updates when the
+/// batch is full.
+pub(crate) trait Collect {
+    /// What an update returns.
+    type Metrics;
+    /// Points collected since the last update.
+    fn collected(&self) -> usize;
+    /// Points per update.
+    fn batch_size(&self) -> usize;
+    /// Adds the points `xs` (finite, whole points, at most the chunk size
+    /// [`push_chunks`] was given); all-or-nothing per point.
+    fn collect<E: Trainable>(&mut self, energy: &E, xs: &[f32]) -> Result<(), Error>;
+    /// Runs one update on the points collected.
+    fn update<E: Trainable>(&mut self, energy: &mut E) -> Result<Self::Metrics, Error>;
+}
+
+/// Runs the update of `t` when its batch is full; its metrics then.
+pub(crate) fn update_if_full<T: Collect, E: Trainable>(
+    t: &mut T,
+    energy: &mut E,
+) -> Result<Option<T::Metrics>, Error> {
+    if t.collected() >= t.batch_size() {
+        t.update(energy).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Collects the points of `xs` (d values each, checked) in chunks of up to
+/// `chunk` points that never cross the end of a batch, updating whenever the
+/// batch fills; the metrics of the last update that ran. Stops at the first
+/// error, with the chunks before it collected.
+pub(crate) fn push_chunks<T: Collect, E: Trainable>(
+    t: &mut T,
+    energy: &mut E,
+    xs: &[f32],
+    d: usize,
+    chunk: usize,
+) -> Result<Option<T::Metrics>, Error> {
+    let mut last = None;
+    let mut rest = xs;
+    while !rest.is_empty() {
+        let room = t.batch_size().saturating_sub(t.collected()).max(1);
+        let take = (rest.len() / d).min(room).min(chunk);
+        let (points, tail) = rest.split_at(take * d);
+        t.collect(energy, points)?;
+        rest = tail;
+        if let Some(m) = update_if_full(t, energy)? {
+            last = Some(m);
+        }
+    }
+    Ok(last)
+}
+
 /// Implements [`Counted`] for metrics with `updates` and `rejected` fields.
 macro_rules! impl_counted {
     ($metrics:ty) => {

@@ -53,7 +53,10 @@ use crate::energy::{Evals, Trainable, all_finite};
 use crate::error::{Error, check_dim, check_size};
 use crate::optim::Optimizer;
 use crate::rng::Stream;
-use crate::train_step::{commit_step, impl_counted, preview_step, tally, trainer_accessors};
+use crate::train_step::{
+    Collect, commit_step, impl_counted, preview_step, push_chunks, tally, trainer_accessors,
+    update_if_full,
+};
 use crate::walkers::eval_error;
 use loss::point_weights;
 
@@ -292,11 +295,7 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
             return Err(Error::NotFinite("data point"));
         }
         self.block(energy, x)?;
-        if self.sums.count >= self.cfg.batch_size {
-            self.update(energy).map(Some)
-        } else {
-            Ok(None)
-        }
+        update_if_full(self, energy)
     }
 
     /// [`Ed::push`] for each point of `xs` (point-major, a multiple of d
@@ -321,19 +320,8 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
         if !xs.iter().all(|v| v.is_finite()) {
             return Err(Error::NotFinite("data point"));
         }
-        let mut last = None;
-        let mut rest = xs;
-        while !rest.is_empty() {
-            let room = self.cfg.batch_size.saturating_sub(self.sums.count).max(1);
-            let take = (rest.len() / d).min(room).min(self.block_points());
-            let (chunk, tail) = rest.split_at(take * d);
-            self.block(energy, chunk)?;
-            rest = tail;
-            if self.sums.count >= self.cfg.batch_size {
-                last = Some(self.update(energy)?);
-            }
-        }
-        Ok(last)
+        let chunk = self.block_points();
+        push_chunks(self, energy, xs, d, chunk)
     }
 
     /// Loss and gradient of the points `xs` (finite, at most
@@ -449,6 +437,22 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
             rejected: self.rejected,
             updates: self.updates,
         })
+    }
+}
+
+impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Collect for Ed<O, K, D, P> {
+    type Metrics = EdMetrics;
+    fn collected(&self) -> usize {
+        self.sums.count
+    }
+    fn batch_size(&self) -> usize {
+        self.cfg.batch_size
+    }
+    fn collect<E: Trainable>(&mut self, energy: &E, xs: &[f32]) -> Result<(), Error> {
+        self.block(energy, xs)
+    }
+    fn update<E: Trainable>(&mut self, energy: &mut E) -> Result<EdMetrics, Error> {
+        Ed::update(self, energy)
     }
 }
 

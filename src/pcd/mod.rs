@@ -59,7 +59,9 @@ use crate::jarzynski::Weights;
 use crate::optim::Optimizer;
 use crate::rng::Stream;
 use crate::sampler::{Langevin, NegativePhase, summed_steps};
-use crate::train_step::{commit_step, preview_step, tally, trainer_accessors};
+use crate::train_step::{
+    Collect, commit_step, preview_step, push_chunks, tally, trainer_accessors, update_if_full,
+};
 use crate::walkers::eval_error;
 
 mod batch;
@@ -273,11 +275,7 @@ where
     ) -> Result<Option<Metrics>, Error> {
         self.check_energy(energy)?;
         self.accumulate(energy, x)?;
-        if self.batch.count >= self.cfg.batch_size {
-            self.update(energy).map(Some)
-        } else {
-            Ok(None)
-        }
+        update_if_full(self, energy)
     }
 
     /// [`Pcd::push`] for each point of `xs` (walker-major, a multiple of d
@@ -309,19 +307,7 @@ where
         // (Trainable::param_grad_each) and committed point by point, with the
         // bits and the all-or-nothing checks of Pcd::push.
         let d = self.d;
-        let mut last = None;
-        let mut rest = xs;
-        while !rest.is_empty() {
-            let room = self.cfg.batch_size.saturating_sub(self.batch.count).max(1);
-            let take = (rest.len() / d).min(room).min(PUSH_CHUNK);
-            let (chunk, tail) = rest.split_at(take * d);
-            self.accumulate_chunk(energy, chunk)?;
-            rest = tail;
-            if self.batch.count >= self.cfg.batch_size {
-                last = Some(self.update(energy)?);
-            }
-        }
-        Ok(last)
+        push_chunks(self, energy, xs, d, PUSH_CHUNK)
     }
 
     /// Adds x's ∂θU (at the current θ) to the batch; all-or-nothing.
@@ -599,5 +585,25 @@ where
     /// The sampler and the optimiser back.
     pub fn into_parts(self) -> (S, O) {
         (self.sampler, self.opt)
+    }
+}
+
+impl<S, O, const N: usize, const D: usize, const P: usize> Collect for Pcd<S, O, N, D, P>
+where
+    S: NegativePhase<N, D>,
+    O: Optimizer,
+{
+    type Metrics = Metrics;
+    fn collected(&self) -> usize {
+        self.batch.count
+    }
+    fn batch_size(&self) -> usize {
+        self.cfg.batch_size
+    }
+    fn collect<E: Trainable>(&mut self, energy: &E, xs: &[f32]) -> Result<(), Error> {
+        self.accumulate_chunk(energy, xs)
+    }
+    fn update<E: Trainable>(&mut self, energy: &mut E) -> Result<Metrics, Error> {
+        Pcd::update(self, energy)
     }
 }
