@@ -172,6 +172,7 @@ pub mod rng;
 pub mod sampler;
 pub mod schedule;
 pub mod tempering;
+mod train_step;
 pub mod walkers;
 pub mod weights;
 

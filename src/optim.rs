@@ -377,7 +377,12 @@ impl<const P: usize> Adam<P> {
         eps: f32,
     ) -> Result<Self, Error> {
         Self::check(n, lr, beta1, beta2, eps)?;
-        Ok(Adam {
+        Ok(Self::fresh(n, lr, beta1, beta2, eps))
+    }
+
+    /// Adam with these settings (unchecked) and no state.
+    fn fresh(n: usize, lr: f32, beta1: f32, beta2: f32, eps: f32) -> Self {
+        Adam {
             n,
             lr,
             beta1,
@@ -390,7 +395,7 @@ impl<const P: usize> Adam<P> {
             steps: 0,
             m: [0.0; P],
             v: [0.0; P],
-        })
+        }
     }
 
     fn check(n: usize, lr: f32, beta1: f32, beta2: f32, eps: f32) -> Result<(), Error> {
@@ -759,20 +764,7 @@ mod checkpoint {
                     self.load_state(r)
                 }
                 (1, _) => {
-                    *self = AnyOptimizer::Adam(Adam {
-                        n: 0,
-                        lr: 0.0,
-                        beta1: 0.0,
-                        beta2: 0.0,
-                        eps: 1.0,
-                        bias_correction: true,
-                        cond: Conditioning::NONE,
-                        beta1_t: 1.0,
-                        beta2_t: 1.0,
-                        steps: 0,
-                        m: [0.0; P],
-                        v: [0.0; P],
-                    });
+                    *self = AnyOptimizer::Adam(Adam::fresh(0, 0.0, 0.0, 0.0, 1.0));
                     self.load_state(r)
                 }
                 _ => Err(corrupt("unknown optimiser kind")),

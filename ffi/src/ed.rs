@@ -6,17 +6,13 @@
 
 use core::ffi::{c_char, c_int, c_void};
 use core::mem::{align_of, size_of};
-use core::ptr::addr_of_mut;
 
 use ebm::{AnyOptimizer, Ed, EdConfig, Error, Optimizer, Trainable};
 
 use crate::energy::{Model, TebmEnergyKind, TrainableMut, energy_ref, trainable_mut};
-use crate::handle::{
-    ED_TAG, InUse, Object, check_null, check_object, floats, object_handle, object_memory,
-    object_mut, take, tri,
-};
+use crate::handle::{ED_TAG, InUse, Object, check_null, floats, object_handle, object_mut, tri};
 use crate::lifecycle;
-use crate::status::{ErrorText, TebmStatus};
+use crate::status::TebmStatus;
 use crate::trainer_config::{
     TebmOptimizer, TebmTrainerConfig, optimizer, optimizer_in_place, tebm_trainer_config_default,
 };
@@ -218,47 +214,17 @@ pub unsafe extern "C" fn tebm_ed_init(
     let kind = TebmEnergyKind::of(model.kind()).map_or(u32::MAX, |k| k as u32);
     let (ecfg, tcfg) = split(&c);
     tri!(ebm::model_dispatch!(model, m => precheck(m, &ecfg, &tcfg)));
-    let p = tri!(object_memory::<EdObj>(mem, mem_len));
-    // SAFETY: `p` is non-null, aligned and has room for one object;
-    // `check_object` reads its first 4 bytes.
-    let existing = unsafe { check_object::<EdObj>(p.cast_const().cast(), ED_TAG) }.is_ok();
-    // SAFETY: `p` is valid for writing one object and used by no one else
-    // during the call except through its busy flag (this function's
-    // contract). A tagged object is a valid one (only this function writes
-    // the tag, with a whole object); otherwise all-zero bytes are a valid
-    // `EdObj`: tag, busy flag and `ErrorText` are integers and bytes, `kind`
-    // an integer, and the core `Ed` is zero-valid (documented on `Ed`:
-    // integers, floats, a random stream and arrays of these besides the
-    // optimiser, and `AnyOptimizer` is `repr(u8)` with 0 = `Sgd`, all of
-    // whose fields are integers and floats).
-    let taken = unsafe {
-        if !existing {
-            p.write_bytes(0, 1);
-        }
-        take(p)
-    };
-    let mut obj = tri!(taken);
-    let r = ebm::model_dispatch!(model, m => build(&mut obj, m, &ecfg, &tcfg, kind));
-    if r.is_ok() {
-        *obj.error = ErrorText::new();
-    }
-    drop(obj);
-    // SAFETY: the tag is a field apart from those `obj` borrowed (now
-    // released); the memory is ours for the call, as above.
-    let tag = unsafe { addr_of_mut!((*p).tag) };
-    match r {
-        Ok(()) => {
-            // SAFETY: as above.
-            unsafe { tag.write(ED_TAG) };
-            TebmStatus::Ok
-        }
-        Err(e) => {
-            if !existing {
-                // SAFETY: as above.
-                unsafe { tag.write(0) };
-            }
-            TebmStatus::from(e)
-        }
+    // SAFETY: all-zero bytes are a valid `State`: `kind` is an integer and
+    // the core `Ed` is zero-valid (documented on `Ed`: integers, floats, a
+    // random stream and arrays of these besides the optimiser, and
+    // `AnyOptimizer` is `repr(u8)` with 0 = `Sgd`, all of whose fields are
+    // integers and floats).
+    unsafe {
+        lifecycle::init_zero_valid::<TebmEd>(
+            mem,
+            mem_len,
+            |obj| ebm::model_dispatch!(model, m => build(obj, m, &ecfg, &tcfg, kind)),
+        )
     }
 }
 
@@ -383,16 +349,8 @@ pub unsafe extern "C" fn tebm_ed_push_batch(
         // θ changed: samplers and trainers caching this energy refresh.
         identity.renew();
     }
-    match r {
-        Ok(_) => {
-            if !updated.is_null() {
-                // SAFETY: non-null and writable per contract.
-                unsafe { updated.write(c_int::try_from(done).unwrap_or(c_int::MAX)) };
-            }
-            TebmStatus::Ok
-        }
-        Err(e) => s.fail("tebm_ed_push", e),
-    }
+    // SAFETY: `updated` NULL or writable per contract.
+    unsafe { s.pushed("tebm_ed_push", r, done, updated) }
 }
 
 /// Runs an update on the points collected so far (at least one, else

@@ -1,7 +1,7 @@
 //! Checking raw C arguments: NULL pointers, object memory (size and
 //! alignment), type tags, and C arrays turned into slices.
 
-use core::ffi::c_void;
+use core::ffi::{c_int, c_void};
 use core::mem::{align_of, size_of};
 use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::{AtomicU16, Ordering};
@@ -176,6 +176,31 @@ impl<S> InUse<'_, S> {
     pub(crate) fn fail(&mut self, what: &str, e: Error) -> TebmStatus {
         self.error.set(what, &e);
         TebmStatus::from(e)
+    }
+
+    /// The status of a push that ran `done` updates with outcome `r`: on
+    /// success `*updated` = `done` (saturated; when `updated` is not NULL),
+    /// else the failure recorded as `what`'s.
+    ///
+    /// # Safety
+    /// `updated` NULL or writable.
+    pub(crate) unsafe fn pushed<T>(
+        &mut self,
+        what: &str,
+        r: Result<T, Error>,
+        done: u64,
+        updated: *mut c_int,
+    ) -> TebmStatus {
+        match r {
+            Ok(_) => {
+                if !updated.is_null() {
+                    // SAFETY: non-null and writable per contract.
+                    unsafe { updated.write(c_int::try_from(done).unwrap_or(c_int::MAX)) };
+                }
+                TebmStatus::Ok
+            }
+            Err(e) => self.fail(what, e),
+        }
     }
 
     /// Records a failure that is a status of the C API only (e.g.

@@ -150,6 +150,19 @@ pub(crate) fn init<H: Handle, const N: usize>(
 where
     H::State: Stateful<N>,
 {
+    // SAFETY: all-zero bytes are a valid `H::State` by `Stateful`'s contract.
+    unsafe { init_zero_valid::<H>(mem, mem_len, build) }
+}
+
+/// [`init`] for any handle type whose state is valid as all-zero bytes.
+///
+/// # Safety
+/// All-zero bytes must be a valid `H::State`.
+pub(crate) unsafe fn init_zero_valid<H: Handle>(
+    mem: *mut c_void,
+    mem_len: usize,
+    build: impl FnOnce(&mut InUse<'_, H::State>) -> Result<(), Error>,
+) -> TebmStatus {
     let p = tri!(object_memory::<Object<H::State>>(mem, mem_len));
     // SAFETY: `p` is non-null, aligned and has room for one object (checked
     // by `object_memory`); `check_object` reads its first 4 bytes.
@@ -160,7 +173,7 @@ where
     // contract). A tagged object is a valid one (only init writes tags,
     // with a whole object); otherwise all-zero bytes are a valid
     // `Object<H::State>` (tag, busy flag and `ErrorText` are integers and
-    // bytes, the state is zero-valid by `Stateful`'s contract) and fresh
+    // bytes, the state is zero-valid by this function's contract) and fresh
     // memory has no other user to race with the zeroing.
     let taken = unsafe {
         if !existing {

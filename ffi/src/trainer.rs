@@ -357,16 +357,8 @@ pub unsafe extern "C" fn tebm_trainer_push_batch(
     if done > 0 {
         trained(&mut s, &mut identity);
     }
-    match r {
-        Ok(_) => {
-            if !updated.is_null() {
-                // SAFETY: non-null and writable per contract.
-                unsafe { updated.write(c_int::try_from(done).unwrap_or(c_int::MAX)) };
-            }
-            TebmStatus::Ok
-        }
-        Err(e) => s.fail("tebm_trainer_push", e),
-    }
+    // SAFETY: `updated` NULL or writable per contract.
+    unsafe { s.pushed("tebm_trainer_push", r, done, updated) }
 }
 
 /// Runs an update on the points collected so far (at least one, else

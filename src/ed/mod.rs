@@ -51,8 +51,12 @@ pub use loss::point_loss;
 
 use crate::energy::{Evals, Trainable, all_finite};
 use crate::error::{Error, check_dim, check_size};
-use crate::optim::{Optimizer, global_norm};
+use crate::optim::Optimizer;
 use crate::rng::Stream;
+use crate::train_step::{
+    Collect, commit_step, impl_counted, preview_step, push_chunks, tally, trainer_accessors,
+    update_if_full,
+};
 use crate::walkers::eval_error;
 use loss::point_weights;
 
@@ -129,6 +133,8 @@ pub struct EdMetrics {
     /// Updates done so far, this one included.
     pub updates: u64,
 }
+
+impl_counted!(EdMetrics);
 
 impl EdMetrics {
     const NONE: EdMetrics = EdMetrics {
@@ -289,11 +295,7 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
             return Err(Error::NotFinite("data point"));
         }
         self.block(energy, x)?;
-        if self.sums.count >= self.cfg.batch_size {
-            self.update(energy).map(Some)
-        } else {
-            Ok(None)
-        }
+        update_if_full(self, energy)
     }
 
     /// [`Ed::push`] for each point of `xs` (point-major, a multiple of d
@@ -318,19 +320,8 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
         if !xs.iter().all(|v| v.is_finite()) {
             return Err(Error::NotFinite("data point"));
         }
-        let mut last = None;
-        let mut rest = xs;
-        while !rest.is_empty() {
-            let room = self.cfg.batch_size.saturating_sub(self.sums.count).max(1);
-            let take = (rest.len() / d).min(room).min(self.block_points());
-            let (chunk, tail) = rest.split_at(take * d);
-            self.block(energy, chunk)?;
-            rest = tail;
-            if self.sums.count >= self.cfg.batch_size {
-                last = Some(self.update(energy)?);
-            }
-        }
-        Ok(last)
+        let chunk = self.block_points();
+        push_chunks(self, energy, xs, d, chunk)
     }
 
     /// Loss and gradient of the points `xs` (finite, at most
@@ -414,21 +405,15 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
         if self.sums.count == 0 {
             return Err(Error::Empty);
         }
-        match self.try_update(energy) {
-            Ok(mut m) => {
-                self.clear_batch();
-                self.updates += 1;
-                m.updates = self.updates;
-                m.rejected = self.rejected;
-                self.last = m;
-                Ok(m)
-            }
-            Err(e) => {
-                self.rejected += 1;
-                self.last.rejected = self.rejected;
-                Err(e)
-            }
-        }
+        let outcome = self.try_update(energy);
+        let m = tally(
+            outcome,
+            &mut self.updates,
+            &mut self.rejected,
+            &mut self.last,
+        )?;
+        self.clear_batch();
+        Ok(m)
     }
 
     fn try_update<E: Trainable>(&mut self, energy: &mut E) -> Result<EdMetrics, Error> {
@@ -439,18 +424,10 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
         for (gj, &sj) in g.iter_mut().zip(&self.sums.grad[..p]) {
             *gj = (sj / n) as f32;
         }
-        if !all_finite(g.iter().copied()) {
-            return Err(Error::NotFinite("gradient"));
-        }
-        let grad_norm = global_norm(g);
-        self.opt
-            .preview(&self.theta[..p], &self.scratch[..p], &mut self.next[..p])?;
+        let grad_norm = preview_step(&self.opt, &self.theta[..p], g, &mut self.next[..p])?;
         energy.set_params(&self.next[..p])?;
-        if let Err(e) = self.opt.step(&mut self.theta[..p], &self.scratch[..p]) {
-            // θ_k was accepted by the model before, so this cannot fail.
-            energy.set_params(&self.theta[..p]).ok();
-            return Err(e);
-        }
+        let (theta, g) = (&mut self.theta[..p], &self.scratch[..p]);
+        commit_step(energy, &mut self.opt, theta, g, |_| Ok(()))?;
         Ok(EdMetrics {
             loss: (self.sums.loss / n) as f32,
             data_energy: (self.sums.u_data / n) as f32,
@@ -463,46 +440,28 @@ impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P
     }
 }
 
-impl<O, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P> {
-    /// The optimiser.
-    pub fn optimizer(&self) -> &O {
-        &self.opt
+impl<O: Optimizer, const K: usize, const D: usize, const P: usize> Collect for Ed<O, K, D, P> {
+    type Metrics = EdMetrics;
+    fn collected(&self) -> usize {
+        self.sums.count
     }
+    fn batch_size(&self) -> usize {
+        self.cfg.batch_size
+    }
+    fn collect<E: Trainable>(&mut self, energy: &E, xs: &[f32]) -> Result<(), Error> {
+        self.block(energy, xs)
+    }
+    fn update<E: Trainable>(&mut self, energy: &mut E) -> Result<EdMetrics, Error> {
+        Ed::update(self, energy)
+    }
+}
 
-    /// The optimiser, mutably (e.g. a learning-rate schedule).
-    pub fn optimizer_mut(&mut self) -> &mut O {
-        &mut self.opt
-    }
+impl<O, const K: usize, const D: usize, const P: usize> Ed<O, K, D, P> {
+    trainer_accessors!(EdConfig, EdMetrics, sums);
 
     /// The dimension of the energy it was built for.
     pub fn dim(&self) -> usize {
         self.d
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &EdConfig {
-        &self.cfg
-    }
-
-    /// Metrics of the last successful update, with the current refusal
-    /// count (NaN before the first update).
-    pub fn metrics(&self) -> EdMetrics {
-        self.last
-    }
-
-    /// Updates done.
-    pub fn updates(&self) -> u64 {
-        self.updates
-    }
-
-    /// Updates refused.
-    pub fn rejected(&self) -> u64 {
-        self.rejected
-    }
-
-    /// Data points collected since the last update.
-    pub fn batch_len(&self) -> usize {
-        self.sums.count
     }
 
     /// Drops the points collected since the last update (e.g. after

@@ -167,6 +167,8 @@ pub struct Metrics {
     pub updates: u64,
 }
 
+crate::train_step::impl_counted!(Metrics);
+
 impl Metrics {
     pub(super) const NONE: Metrics = Metrics {
         data_energy: f32::NAN,

@@ -53,12 +53,15 @@
 //! updates, with an empty batch: points pushed before the change were
 //! differentiated at the old θ.
 
-use crate::energy::{Trainable, all_finite};
+use crate::energy::Trainable;
 use crate::error::{Error, check_dim, check_size};
 use crate::jarzynski::Weights;
-use crate::optim::{Optimizer, global_norm};
+use crate::optim::Optimizer;
 use crate::rng::Stream;
 use crate::sampler::{Langevin, NegativePhase, summed_steps};
+use crate::train_step::{
+    Collect, commit_step, preview_step, push_chunks, tally, trainer_accessors, update_if_full,
+};
 use crate::walkers::eval_error;
 
 mod batch;
@@ -272,11 +275,7 @@ where
     ) -> Result<Option<Metrics>, Error> {
         self.check_energy(energy)?;
         self.accumulate(energy, x)?;
-        if self.batch.count >= self.cfg.batch_size {
-            self.update(energy).map(Some)
-        } else {
-            Ok(None)
-        }
+        update_if_full(self, energy)
     }
 
     /// [`Pcd::push`] for each point of `xs` (walker-major, a multiple of d
@@ -308,19 +307,7 @@ where
         // (Trainable::param_grad_each) and committed point by point, with the
         // bits and the all-or-nothing checks of Pcd::push.
         let d = self.d;
-        let mut last = None;
-        let mut rest = xs;
-        while !rest.is_empty() {
-            let room = self.cfg.batch_size.saturating_sub(self.batch.count).max(1);
-            let take = (rest.len() / d).min(room).min(PUSH_CHUNK);
-            let (chunk, tail) = rest.split_at(take * d);
-            self.accumulate_chunk(energy, chunk)?;
-            rest = tail;
-            if self.batch.count >= self.cfg.batch_size {
-                last = Some(self.update(energy)?);
-            }
-        }
-        Ok(last)
+        push_chunks(self, energy, xs, d, PUSH_CHUNK)
     }
 
     /// Adds x's ∂θU (at the current θ) to the batch; all-or-nothing.
@@ -370,23 +357,15 @@ where
         }
         let lv = self.langevin()?;
         energy.params(&mut self.theta[..self.p])?;
-        match self.try_update(energy, lv) {
-            Ok(mut m) => {
-                self.batch.grad = [0.0; P];
-                self.batch.u_sum = 0.0;
-                self.batch.count = 0;
-                self.updates += 1;
-                m.updates = self.updates;
-                m.rejected = self.rejected;
-                self.last = m;
-                Ok(m)
-            }
-            Err(e) => {
-                self.rejected += 1;
-                self.last.rejected = self.rejected;
-                Err(e)
-            }
-        }
+        let outcome = self.try_update(energy, lv);
+        let m = tally(
+            outcome,
+            &mut self.updates,
+            &mut self.rejected,
+            &mut self.last,
+        )?;
+        self.clear_batch();
+        Ok(m)
     }
 
     fn try_update<E: Trainable>(
@@ -429,12 +408,7 @@ where
         energy
             .accumulate_param_grad_batch(walkers.positions_soa(), n, &coef, g)
             .map_err(|(w, e)| eval_error(w, e, self.d))?;
-        if !all_finite(g.iter().copied()) {
-            return Err(Error::NotFinite("gradient"));
-        }
-        let grad_norm = global_norm(g);
-        self.opt
-            .preview(&self.theta[..p], &self.grad[..p], &mut self.theta_next[..p])?;
+        let grad_norm = preview_step(&self.opt, &self.theta[..p], g, &mut self.theta_next[..p])?;
 
         if self.cfg.mode != Mode::Cd {
             self.reinit_walkers(energy);
@@ -448,18 +422,16 @@ where
         energy.set_params(&self.theta_next[..p])?;
         self.sampler.invalidate();
         let mut log_w = [0f32; N];
-        let committed = self
-            .sampler
-            .samples_mut()
-            .refresh(energy, true)
-            .and_then(|()| match lv {
-                Some(_) => self.jar.retarget(self.sampler.samples(), &mut log_w),
+        let (sampler, jar) = (&mut self.sampler, &mut self.jar);
+        let (theta, g) = (&mut self.theta[..p], &self.grad[..p]);
+        let committed = commit_step(energy, &mut self.opt, theta, g, |energy| {
+            sampler.samples_mut().refresh(energy, true)?;
+            match lv {
+                Some(_) => jar.retarget(sampler.samples(), &mut log_w),
                 None => Ok(()),
-            })
-            .and_then(|()| self.opt.step(&mut self.theta[..p], &self.grad[..p]));
+            }
+        });
         if let Err(e) = committed {
-            // θ_k was accepted by the model before, so this cannot fail.
-            energy.set_params(&self.theta[..p]).ok();
             self.sampler.invalidate();
             return Err(e);
         }
@@ -558,41 +530,7 @@ where
         &mut self.sampler
     }
 
-    /// The optimiser.
-    pub fn optimizer(&self) -> &O {
-        &self.opt
-    }
-
-    /// The optimiser, mutably (e.g. a learning-rate schedule).
-    pub fn optimizer_mut(&mut self) -> &mut O {
-        &mut self.opt
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.cfg
-    }
-
-    /// Metrics of the last successful update, with the current refusal
-    /// count (all NaN before the first update).
-    pub fn metrics(&self) -> Metrics {
-        self.last
-    }
-
-    /// Updates done.
-    pub fn updates(&self) -> u64 {
-        self.updates
-    }
-
-    /// Updates refused.
-    pub fn rejected(&self) -> u64 {
-        self.rejected
-    }
-
-    /// Data points collected since the last update.
-    pub fn batch_len(&self) -> usize {
-        self.batch.count
-    }
+    trainer_accessors!(Config, Metrics, batch);
 
     /// Drops the data collected since the last update (e.g. after changing
     /// θ by hand).
@@ -647,5 +585,25 @@ where
     /// The sampler and the optimiser back.
     pub fn into_parts(self) -> (S, O) {
         (self.sampler, self.opt)
+    }
+}
+
+impl<S, O, const N: usize, const D: usize, const P: usize> Collect for Pcd<S, O, N, D, P>
+where
+    S: NegativePhase<N, D>,
+    O: Optimizer,
+{
+    type Metrics = Metrics;
+    fn collected(&self) -> usize {
+        self.batch.count
+    }
+    fn batch_size(&self) -> usize {
+        self.cfg.batch_size
+    }
+    fn collect<E: Trainable>(&mut self, energy: &E, xs: &[f32]) -> Result<(), Error> {
+        self.accumulate_chunk(energy, xs)
+    }
+    fn update<E: Trainable>(&mut self, energy: &mut E) -> Result<Metrics, Error> {
+        Pcd::update(self, energy)
     }
 }
