@@ -27,7 +27,9 @@ bench_mark() { readelf -sW "$1" | awk '$8=="bench_mark"{print "0x"$2}'; }
 # insn_table STDOUT LOG [TITLE]: the table of instructions per repetition of
 # each window. The firmware names its windows in order on stdout
 # (`window NAME REPS`); the plugin's log holds the counts between mark pairs
-# (2k, 2k+1).
+# (2k, 2k+1). Windows for which the firmware also prints `grads NAME COUNT`
+# (gradients taken in the whole window) get gradients per repetition and
+# instructions per gradient.
 insn_table() {
     python3 - "$1" "$2" "${3:-window}" <<'PY'
 import re, sys
@@ -37,8 +39,15 @@ for l in open(sys.argv[2]):
     m = re.match(r"insns mark(\d+)-mark(\d+) (\d+)", l)
     if m:
         deltas[int(m.group(1))] = int(m.group(3))
-print(f"{sys.argv[3]:<22} {'reps':>6} {'instructions/rep':>18}")
+# `grads NAME COUNT`: gradients (U and ∇ₓU) a window took in all, printed
+# by windows of kernels whose gradient count varies (NUTS) or for comparison.
+grads = {l.split()[1]: int(l.split()[2]) for l in open(sys.argv[1]) if l.startswith("grads ")}
+head = f"{sys.argv[3]:<22} {'reps':>6} {'instructions/rep':>18}"
+print(head + (f" {'grads/rep':>10} {'instr./grad':>12}" if grads else ""))
 for k, (name, reps) in enumerate(names):
-    print(f"{name:<22} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}")
+    line = f"{name:<22} {reps:>6} {deltas[2 * k] / int(reps):>18.1f}"
+    if name in grads:
+        line += f" {grads[name] / int(reps):>10.2f} {deltas[2 * k] / grads[name]:>12.1f}"
+    print(line)
 PY
 }

@@ -7,6 +7,10 @@
 # footprint_trainer (the same sampler as the negative phase of a PCD trainer
 # with Adam). The trainer's peak stack is that of training; it also prints the
 # stack its one-off construction by value needs ("construct").
+# footprint_nuts is footprint_sampler plus 1000 NUTS steps of its walkers, each
+# phase out of line and painted anew; the row "nuts − sampler" is what NUTS
+# adds to a MALA image in flash and RAM, and its stack column the NUTS phase's
+# own peak (its "nuts-phase" figure, less the baseline's, as every row).
 # Usage: scripts/mcu-footprint.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,10 +26,15 @@ for profile in release release-size; do
     dir=target/thumbv7em-none-eabihf/$profile
     read -r f0 r0 < <(sizes "$dir/footprint_baseline")
     s0=$(run "$dir/footprint_baseline" | awk '/stack/{print $NF}')
-    for image in sampler trainer; do
+    for image in sampler nuts trainer; do
         read -r f r < <(sizes "$dir/footprint_$image")
         out=$(run "$dir/footprint_$image") || { echo "$out"; exit 1; }
         s=$(echo "$out" | awk '/stack/{print $NF}')
         printf '%-14s %-18s %10d %10d %12d\n' "$profile" "$image" $((f - f0)) $((r - r0)) $((s - s0))
+        case $image in
+            sampler) fs=$f rs=$r ;;
+            nuts) sn=$(echo "$out" | awk '/stack/{for (i = 1; i < NF; i++) if ($i == "nuts-phase") print $(i + 1)}')
+                  printf '%-14s %-18s %10d %10d %12d\n' "$profile" "nuts − sampler" $((f - fs)) $((r - rs)) $((sn - s0)) ;;
+        esac
     done
 done

@@ -3,7 +3,9 @@
 # or with MCU_TARGET=thumbv6m-none-eabi of its Cortex-M0 build on mps2-an385,
 # or with MCU_TARGET=thumbv8m.main-none-eabihf of its Cortex-M33 build on mps2-an505.
 # Usage: scripts/mcu-insn.sh [release|release-size] [cargo build args, e.g. --features micromath]
-# Prints one table of instructions per window (see firmware/src/main.rs), the
+# Prints one table of instructions per window (see firmware/src/main.rs; per
+# gradient too for the MALA and NUTS windows), the NUTS windows' step size,
+# acceptance statistic and tree depth, the
 # fingerprints of the reference sampling and training runs, and whether every
 # firmware check passed (exit status 1 if not).
 # Needs qemu-system-arm and gcc (to build the counting plugin).
@@ -29,4 +31,4 @@ timeout 300 qemu-system-arm -M "$machine" -nographic -semihosting-config enable=
     -icount shift=0 -plugin "$plugin,mark=$mark" -d plugin -D "$log" \
     -kernel "$elf" </dev/null >"$out" || { cat "$out"; echo "firmware failed" >&2; exit 1; }
 insn_table "$out" "$log"
-grep -E "^fingerprint|^training|^trainer|^checkpoint|^ed trainer|passed" "$out"
+grep -E "^fingerprint|^training|^trainer|^checkpoint|^ed trainer|^nuts|passed" "$out"

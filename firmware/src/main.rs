@@ -17,7 +17,13 @@ mod workload;
 use core::hint::black_box;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use tinyebm::{Activation, Energy, Kernel, Mala, Mlp, Rwmh, Stream, Ula, Walkers};
+use tinyebm::{Activation, Energy, Kernel, Mala, Mlp, Nuts, Rwmh, Stream, Ula, Walkers};
+
+/// NUTS step size of the `nuts_step_*` windows: mean acceptance statistic
+/// about 0.8 (Stan's target) on the reference net at β = 1.
+const NUTS_STEP: f32 = 1.3;
+/// NUTS steps before its windows (from the start, as MALA's walkers).
+const NUTS_WARMUP: u32 = 20;
 
 /// The instruction counter snapshots its count each time this runs.
 #[unsafe(no_mangle)]
@@ -72,6 +78,58 @@ fn main() -> ! {
     window("mala_step_16", 50, || {
         errors += mala.step(&net, 1.0, &mut w16).is_err() as u32
     });
+    // MALA takes one gradient (U and ∇ₓU) per walker and step.
+    hprintln!("grads mala_step_1 {}", 200);
+    hprintln!("grads mala_step_16 {}", 50 * 16);
+
+    // NUTS (identity mass, default maximum tree depth 10, no jitter) on the
+    // same net and temperature, from the same start as MALA's walkers,
+    // after a warm-up outside the windows. Its gradients are its leapfrog
+    // steps, summed over walkers and steps from the walkers' last-step
+    // statistics and printed for the script to divide by.
+    let (Ok(nuts), Ok(mut n16), Ok(mut n1)) = (
+        Nuts::<2>::new(NUTS_STEP),
+        Walkers::<16, 2>::gaussian(&net, 16, 1, &[0.0, 0.0], 1.0),
+        Walkers::<1, 2>::gaussian(&net, 1, 1, &[0.0, 0.0], 1.0),
+    ) else {
+        fail()
+    };
+    let mut stat = 0f32;
+    for _ in 0..NUTS_WARMUP {
+        match nuts.step(&net, 1.0, &mut n16) {
+            Ok(s) => stat += s.mean_accept_prob,
+            Err(_) => errors += 1,
+        }
+        errors += nuts.step(&net, 1.0, &mut n1).is_err() as u32;
+    }
+    let mut grads = 0u32;
+    window("nuts_step_1", 100, || {
+        errors += nuts.step(&net, 1.0, &mut n1).is_err() as u32;
+        grads += u32::from(n1.last_step(0).n_leapfrog);
+    });
+    hprintln!("grads nuts_step_1 {}", grads);
+    let mut grads = 0u32;
+    let mut depth = 0u32;
+    window("nuts_step_16", 20, || {
+        match nuts.step(&net, 1.0, &mut n16) {
+            Ok(s) => stat += s.mean_accept_prob,
+            Err(_) => errors += 1,
+        }
+        for w in 0..16 {
+            let info = n16.last_step(w);
+            grads += u32::from(info.n_leapfrog);
+            depth += u32::from(info.tree_depth);
+        }
+    });
+    hprintln!("grads nuts_step_16 {}", grads);
+    hprintln!(
+        "nuts step size {} accept stat {} (16 walkers, warm-up and window) mean tree depth {}",
+        NUTS_STEP,
+        stat / (NUTS_WARMUP + 20) as f32,
+        depth as f32 / (20 * 16) as f32
+    );
+    ok &= n16.energies().iter().all(|u| u.is_finite()) && n1.energies()[0].is_finite();
+
     window("ula_step_16", 50, || {
         errors += ula.step(&net, 1.0, &mut w16).is_err() as u32
     });
