@@ -1398,7 +1398,9 @@ struct Run4 {
     objective: Objective,
     seed: u64,
     nll: f32,
+    /// SE of the NLL (log Z's and the test mean's) and of log Z alone.
     se: f32,
+    se_log_z: f32,
     ess: f32,
     reliable: bool,
     updates_per_s: f64,
@@ -1497,6 +1499,7 @@ fn train4(d: &Data4, r: &Recipe, seed: u64, a: &Ais4) -> Result<Run4, Box<dyn st
         seed,
         nll: h.nll,
         se: h.se,
+        se_log_z: se,
         ess,
         reliable,
         updates_per_s,
@@ -1579,11 +1582,12 @@ fn run4(o: &Opts) -> Result<(), Box<dyn std::error::Error>> {
     let truth = -d.test.iter().map(log_density4).sum::<f64>() / d.test.len() as f64;
     for r in &runs {
         println!(
-            "  {} seed {}: test NLL (AIS) {:.3} ± {:.3}, ESS {:.0} of {}{} | {:.0} updates/s, {} refused",
+            "  {} seed {}: test NLL (AIS) {:.3} ± {:.3} (AIS log Z SE {:.3}), ESS {:.0} of {}{} | {:.0} updates/s, {} refused",
             r.objective.name(),
             r.seed,
             r.nll,
             r.se,
+            r.se_log_z,
             r.ess,
             a.runs * AIS_N,
             if r.reliable {
@@ -1600,7 +1604,7 @@ fn run4(o: &Opts) -> Result<(), Box<dyn std::error::Error>> {
         k.what, k.val, k.test, g.what, g.val, g.test
     );
     println!(
-        "\n| task | objective | test NLL (AIS) median (min–max) | AIS SE (max) | ESS (min) | KDE | GMM | truth | − truth |"
+        "\n| task | objective | test NLL (AIS) median (min–max) | NLL SE / log Z SE (max) | ESS (min) | KDE | GMM | truth | − truth |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for rec in &recipes {
@@ -1616,9 +1620,10 @@ fn run4(o: &Opts) -> Result<(), Box<dyn std::error::Error>> {
         let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let med = median(&mut v);
         let se = rs.iter().map(|r| r.se).fold(0.0, f32::max);
+        let se_z = rs.iter().map(|r| r.se_log_z).fold(0.0, f32::max);
         let ess = rs.iter().map(|r| r.ess).fold(f32::MAX, f32::min);
         println!(
-            "| ring4 | {} | {med:.3} ({lo:.3}–{hi:.3}) | {se:.3} | {ess:.0} | {:.3} | {:.3} | {truth:.3} | {:+.3} |",
+            "| ring4 | {} | {med:.3} ({lo:.3}–{hi:.3}) | {se:.3} / {se_z:.3} | {ess:.0} | {:.3} | {:.3} | {truth:.3} | {:+.3} |",
             rec.objective.name(),
             k.test,
             g.test,
