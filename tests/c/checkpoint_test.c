@@ -283,7 +283,7 @@ static void trainer_resume(uint32_t mode, uint32_t optimizer) {
     EXPECT(tebm_weights_save(&e_a, wa, sizeof wa, &la), TEBM_STATUS_OK);
     EXPECT(tebm_weights_save(&e_c, wc, sizeof wc, &lc), TEBM_STATUS_OK);
     CHECK(la == lc && memcmp(wa, wc, la) == 0);
-    if (memcmp(fa, fc, na) != 0) fprintf(stderr, "  (mode %u, optimizer %u)\n", mode, optimizer);
+    if (memcmp(fa, fc, na) != 0) fprintf(stderr, "  (mode %u, optimizer %u)\n", (unsigned)mode, (unsigned)optimizer);
     free(mid), free(fa), free(fc);
 }
 

@@ -99,7 +99,7 @@ int main(void) {
     EXPECT(tebm_sampler_divergences(&sampler, div, WALKERS), TEBM_STATUS_OK);
     for (int w = 0; w < WALKERS; w++) CHECK(div[w] == 0);
     double depth = mean_depth(&total);
-    printf("step size %.4f, mean tree depth %.2f over %u walker-steps\n", st.step_size, depth, total);
+    printf("step size %.4f, mean tree depth %.2f over %u walker-steps\n", st.step_size, depth, (unsigned)total);
     CHECK(total == (uint32_t)WALKERS * STEPS && depth <= 3.0);
     double adapted_depth = depth;
 
