@@ -273,6 +273,19 @@ pub unsafe extern "C" fn tebm_ais_run(
     // SAFETY: `p` is non-null, aligned and has room for one object; the
     // tag is its first 4 bytes.
     let existing = unsafe { check_object::<AisObj>(p.cast_const().cast(), AIS_TAG) }.is_ok();
+    // Checked before anything is written: a refused configuration leaves
+    // fresh memory as it was, and an existing object's state (its header
+    // records the error).
+    if let Err(err) = Inner::check_with(&k, &b, &e.model, &acfg) {
+        if !existing {
+            return TebmStatus::from(err);
+        }
+        // SAFETY: `p` holds a tagged, hence valid, object (only this
+        // function writes the tag, over a whole valid object), used by no
+        // one else during the call except through its busy flag.
+        let mut obj = tri!(unsafe { take(p) });
+        return obj.fail("tebm_ais_run", err);
+    }
     // SAFETY: `p` is valid for writing one object and used by no one else
     // during the call except through its busy flag (this function's
     // contract). A tagged object is a valid one (only this function writes
@@ -288,14 +301,6 @@ pub unsafe extern "C" fn tebm_ais_run(
         take(p)
     };
     let mut obj = tri!(taken);
-    // Checked against the object as it is: nothing written on refusal.
-    if let Err(err) = Inner::check_with(&k, &b, &e.model, &acfg) {
-        return if existing {
-            obj.fail("tebm_ais_run", err)
-        } else {
-            TebmStatus::from(err)
-        };
-    }
     obj.state.reinit(k, b);
     let r = obj.state.run(&e.model, &acfg);
     let status = match r {

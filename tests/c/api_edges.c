@@ -1599,8 +1599,12 @@ static void t_ais(void) {
     CHECK(same(&rawa, &ais_copy, sizeof ais_copy));
     EXPECT_AI(tebm_ais_run(&ais, al, (const TebmEnergy *)&never, &c, &r), TEBM_STATUS_NOT_INITIALISED);
     EXPECT_AI(tebm_ais_run(&ais, al, (const TebmEnergy *)&s2, &c, &r), TEBM_STATUS_WRONG_OBJECT);
-    /* every refused value, on fresh memory: nothing written */
+    /* every refused value, on fresh memory: nothing written (zeroed memory,
+     * then a pattern, which a zeroing before the checks would change) */
     AIS_BAD_CONFIGS(EXPECT_AI);
+    memset(&ais, 0xA5, sizeof ais);
+    AIS_BAD_CONFIGS(EXPECT_AI);
+    memset(&ais, 0, sizeof ais);
     CHECK(memcmp(&r, &r_copy, sizeof r) == 0);
     EXPECT(tebm_ais_last_error(&ais, buf, sizeof buf), TEBM_STATUS_NOT_INITIALISED);
 
