@@ -5,7 +5,9 @@
 //! index is outside the size in use. The test profile has overflow checks
 //! on, so an arithmetic overflow would be a panic here.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+#[path = "common/no_panic.rs"]
+mod no_panic;
+use no_panic::{panics, size};
 
 use proptest::prelude::*;
 use tinyebm::{
@@ -13,43 +15,6 @@ use tinyebm::{
     Stream, Ula, Walkers, checked_mlp_param_count, checked_num_monomials, mlp_param_count,
     num_monomials, peek,
 };
-
-/// Sizes and indices: small values, values near the capacities, and the
-/// extremes.
-fn size() -> impl Strategy<Value = usize> {
-    prop_oneof![
-        0usize..20,
-        Just(usize::MAX),
-        Just(usize::MAX - 1),
-        Just(usize::MAX / 2 + 1),
-        Just(1usize << 32),
-        Just(1usize << 40),
-        any::<usize>(),
-    ]
-}
-
-thread_local! {
-    /// Set while `panics` runs a call that may panic on purpose.
-    static PROBING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether `f` panics. Panics while probing are not printed; every other
-/// panic (a failing property) is, by the default hook.
-fn panics<R>(f: impl FnOnce() -> R) -> bool {
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !PROBING.with(|p| p.get()) {
-                default(info);
-            }
-        }));
-    });
-    PROBING.with(|p| p.set(true));
-    let r = catch_unwind(AssertUnwindSafe(f)).is_err();
-    PROBING.with(|p| p.set(false));
-    r
-}
 
 proptest! {
     #![proptest_config(ProptestConfig {

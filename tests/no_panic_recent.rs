@@ -7,7 +7,9 @@
 //! profile has overflow checks on), and refuse exactly what their docs
 //! refuse.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+#[path = "common/no_panic.rs"]
+mod no_panic;
+use no_panic::{panics, size};
 
 use proptest::prelude::*;
 use tinyebm::ais::{WeightStats, pool};
@@ -16,19 +18,6 @@ use tinyebm::{
     Activation, Ais, AisConfig, AnnealingSchedule, Base, DeepMlp, Energy, Gaussian, Mala, Nuts,
     PMala, Trainable, checked_deep_mlp_param_count, deep_mlp_param_count,
 };
-
-/// Sizes and indices: small values, the extremes and values near them.
-fn size() -> impl Strategy<Value = usize> {
-    prop_oneof![
-        0usize..20,
-        Just(usize::MAX),
-        Just(usize::MAX - 1),
-        Just(usize::MAX / 2 + 1),
-        Just(1usize << 32),
-        Just(1usize << 40),
-        any::<usize>(),
-    ]
-}
 
 /// Floats: ordinary values, edges and non-finite ones.
 fn float() -> impl Strategy<Value = f32> {
@@ -44,28 +33,6 @@ fn float() -> impl Strategy<Value = f32> {
         Just(1e-45f32),
         any::<f32>(),
     ]
-}
-
-/// Whether `f` panics (silently: a panic here is a test failure reported
-/// by the assertion, not by the hook).
-fn panics<R>(f: impl FnOnce() -> R) -> bool {
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !PROBING.with(|p| p.get()) {
-                default(info);
-            }
-        }));
-    });
-    PROBING.with(|p| p.set(true));
-    let r = catch_unwind(AssertUnwindSafe(f)).is_err();
-    PROBING.with(|p| p.set(false));
-    r
-}
-
-thread_local! {
-    static PROBING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 proptest! {
